@@ -1,0 +1,149 @@
+/*
+ * ipcx.h - the public API of libipcx: one message API over every Linux IPC
+ * mechanism.  This is the only installed header.
+ *
+ * A channel is a named mailbox for whole messages.  The mechanism is picked
+ * by the URL given to ipcx_open(); the rest of the program does not change.
+ * Every function returns 0 (or a length) on success and a negative errno
+ * value on failure; ipcx_strerror() explains it and ipcx_errdetail() says
+ * what exactly was wrong with the last failing call of this thread.
+ *
+ * A channel handle may be used by one thread at a time.  Different channels
+ * are independent, also in different threads.
+ */
+#ifndef IPCX_H
+#define IPCX_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(IPCX_BUILDING)
+#define IPCX_API __attribute__((visibility("default")))
+#else
+#define IPCX_API
+#endif
+
+#define IPCX_VERSION_MAJOR 0
+#define IPCX_VERSION_MINOR 1
+#define IPCX_VERSION_PATCH 0
+#define IPCX_VERSION_STRING "0.1.0"
+
+typedef struct ipcx_chan ipcx_chan;
+
+/* Flags of ipcx_open(). */
+#define IPCX_SEND     0x01 /* this end sends */
+#define IPCX_RECV     0x02 /* this end receives */
+#define IPCX_CREATE   0x04 /* create the named object if it does not exist */
+#define IPCX_EXCL     0x08 /* with IPCX_CREATE: fail with -EEXIST if it exists */
+#define IPCX_NONBLOCK 0x10 /* every send and receive behaves as timeout 0 */
+
+/* Capabilities of a transport, see ipcx_caps(). */
+#define IPCX_CAP_FD       0x001 /* ipcx_fd() gives a pollable descriptor */
+#define IPCX_CAP_PRIO     0x002 /* receives order by priority */
+#define IPCX_CAP_ZEROCOPY 0x004 /* loan/commit without a copy */
+#define IPCX_CAP_REMOTE   0x008 /* can cross machines */
+#define IPCX_CAP_LOCAL    0x010 /* a local (same machine) mechanism */
+#define IPCX_CAP_EOF      0x020 /* a receive reports -EPIPE when all senders are gone */
+#define IPCX_CAP_PAIR     0x040 /* anonymous: made in pairs by ipcx_pair() */
+#define IPCX_CAP_MANY     0x080 /* one receiver takes many senders at once */
+#define IPCX_CAP_NAMED    0x100 /* a named object that ipcx_unlink() removes */
+
+/* Timeouts (milliseconds), as poll(2). */
+#define IPCX_FOREVER (-1)
+#define IPCX_NOWAIT  0
+
+/* The largest message by default, unless ?maxmsg= says otherwise. */
+#define IPCX_MAXMSG_DEFAULT (1024u * 1024u)
+
+/*
+ * Open a channel.  flags: IPCX_SEND or IPCX_RECV (not both), optionally
+ * IPCX_CREATE, IPCX_EXCL, IPCX_NONBLOCK.  *ch is written only on success.
+ * Returns 0 or a negative errno (-EINVAL for a bad URL; nothing is then
+ * created).
+ */
+IPCX_API int ipcx_open(ipcx_chan **ch, const char *url, int flags);
+
+/*
+ * Send one message of len bytes (0 is allowed).  prio is carried to the
+ * receiver; transports with IPCX_CAP_PRIO also deliver by it.
+ * timeout_ms: -1 waits forever, 0 never waits (-EAGAIN), >0 waits at most
+ * that long (-ETIMEDOUT).  Returns 0 once the whole message is accepted;
+ * it is then delivered unless the receiver goes away.
+ */
+IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len,
+                       unsigned prio, int timeout_ms);
+
+/*
+ * Receive the next whole message into buf.  Returns its length, or
+ * -EMSGSIZE if it does not fit in cap (the message stays queued: a later
+ * receive with a larger buffer gets it), -EAGAIN / -ETIMEDOUT, -EPIPE when
+ * every sender is gone (transports with IPCX_CAP_EOF), -EBADMSG when a
+ * peer sent a malformed frame (that peer is dropped), -EINTR.  *prio, when
+ * not NULL, is set to the message's priority.
+ */
+IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                        int timeout_ms);
+
+/*
+ * A descriptor for poll/epoll: readable when a receive may succeed (on a
+ * receiving end), writable when a send may (on a sending end).  The channel
+ * keeps it; do not read from or close it.  -ENOTSUP if the transport has
+ * none.
+ */
+IPCX_API int ipcx_fd(ipcx_chan *ch);
+
+/* Close the channel; a receiver that created its object removes it. NULL is fine. */
+IPCX_API int ipcx_close(ipcx_chan *ch);
+
+/* Remove the named object of a URL (FIFO, socket file, queue, segment). */
+IPCX_API int ipcx_unlink(const char *url);
+
+/*
+ * Make an anonymous pair to inherit over fork: ends[0] receives, ends[1]
+ * sends.  url names the scheme and options ("pipe:", "pipe:?maxmsg=65536").
+ * In each process close the end it does not use.
+ */
+IPCX_API int ipcx_pair(const char *url, ipcx_chan *ends[2]);
+
+/* ipcx_pair("pipe:", ends). */
+IPCX_API int ipcx_pipe(ipcx_chan *ends[2]);
+
+/* The largest message this channel carries, in bytes. */
+IPCX_API long ipcx_maxmsg(const ipcx_chan *ch);
+
+/* The IPCX_CAP_* bits of the channel's transport. */
+IPCX_API unsigned ipcx_caps(const ipcx_chan *ch);
+
+/*
+ * The channel's address as a URL that a sender can open, e.g. the port a
+ * "tcp://127.0.0.1:0" receiver was given.  Returns the length written (a
+ * NUL is added) or -ENOSPC.
+ */
+IPCX_API int ipcx_addr(const ipcx_chan *ch, char *buf, size_t cap);
+
+/* Zero copy, where the transport has IPCX_CAP_ZEROCOPY; otherwise -ENOTSUP. */
+IPCX_API int ipcx_loan(ipcx_chan *ch, size_t len, void **buf);
+IPCX_API int ipcx_commit(ipcx_chan *ch, void *buf, size_t len, unsigned prio);
+IPCX_API int ipcx_peek(ipcx_chan *ch, const void **msg, size_t *len,
+                       int timeout_ms);
+IPCX_API int ipcx_release(ipcx_chan *ch);
+
+/* A static description of err (either sign); never NULL. */
+IPCX_API const char *ipcx_strerror(int err);
+
+/*
+ * What exactly failed in the last failing ipcx call of this thread, e.g.
+ * "unknown query key 'foo'"; "" when nothing more is known.  Thread-local.
+ */
+IPCX_API const char *ipcx_errdetail(void);
+
+/* The library's version, e.g. "0.1.0". */
+IPCX_API const char *ipcx_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,241 @@
+/*
+ * chan.c - the public channel API: parse the URL, find the transport, check
+ * every query key and the common ones, then dispatch to the ops table.
+ * Argument checks that are the same for every transport live here once.
+ */
+#include "ipcx.h"
+#include "err.h"
+#include "url.h"
+#include "transport/transport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *url,
+                        int flags)
+{
+    char keys[256];
+    int r;
+
+    if ((r = ipcx__url_parse(url, u)) < 0)
+        return r;
+    ch->tp = ipcx__transport_find(u->scheme);
+    if (!ch->tp)
+        return ipcx__fail(-EPROTONOSUPPORT, "unknown scheme '%s:'", u->scheme);
+    snprintf(keys, sizeof keys, "%s %s", IPCX_COMMON_KEYS, ch->tp->keys);
+    if ((r = ipcx__url_check_keys(u, keys)) < 0)
+        return r;
+    if ((r = ipcx__url_size(u, "maxmsg", ch->tp->maxmsg_default, 0,
+                            ch->tp->maxmsg_limit, &ch->maxmsg)) < 0)
+        return r;
+    if ((r = ipcx__url_mode(u, "mode", 0600, &ch->mode)) < 0)
+        return r;
+    ch->flags = flags;
+    return 0;
+}
+
+IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
+{
+    const int known = IPCX_SEND | IPCX_RECV | IPCX_CREATE | IPCX_EXCL | IPCX_NONBLOCK;
+    struct ipcx_url *u;
+    struct ipcx_chan *ch;
+    int r;
+
+    ipcx__clear_detail();
+    if (!out)
+        return ipcx__fail(-EINVAL, "no place for the channel");
+    if ((flags & ~known) || !(flags & (IPCX_SEND | IPCX_RECV)) ||
+        (flags & IPCX_SEND && flags & IPCX_RECV) ||
+        ((flags & IPCX_EXCL) && !(flags & IPCX_CREATE)))
+        return ipcx__fail(-EINVAL, "flags: exactly one of IPCX_SEND and IPCX_RECV; "
+                                   "IPCX_EXCL only with IPCX_CREATE");
+    u = malloc(sizeof *u);
+    ch = calloc(1, sizeof *ch);
+    if (!u || !ch) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = chan_prepare(ch, u, url, flags)) < 0)
+        goto fail;
+    if (!ch->tp->open) {
+        r = ipcx__fail(-ENOTSUP, "%s: cannot be opened by name", u->scheme);
+        goto fail;
+    }
+    r = ch->tp->open(ch, u);
+    if (r < 0) {
+        ch->tp->close(ch);
+        goto fail;
+    }
+    free(u);
+    *out = ch;
+    return 0;
+fail:
+    free(u);
+    free(ch);
+    return r;
+}
+
+IPCX_API int ipcx_pair(const char *url, ipcx_chan *ends[2])
+{
+    struct ipcx_url *u = NULL;
+    struct ipcx_chan *rx = NULL, *tx = NULL;
+    int r;
+
+    ipcx__clear_detail();
+    if (!ends)
+        return ipcx__fail(-EINVAL, "no place for the pair");
+    u = malloc(sizeof *u);
+    rx = calloc(1, sizeof *rx);
+    tx = calloc(1, sizeof *tx);
+    if (!u || !rx || !tx) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = chan_prepare(rx, u, url, IPCX_RECV)) < 0)
+        goto fail;
+    *tx = *rx;
+    tx->flags = IPCX_SEND;
+    if (!rx->tp->pair) {
+        r = ipcx__fail(-ENOTSUP, "%s: has no anonymous pairs", u->scheme);
+        goto fail;
+    }
+    r = rx->tp->pair(rx, tx, u);
+    if (r < 0) {
+        rx->tp->close(rx);
+        rx->tp->close(tx);
+        goto fail;
+    }
+    free(u);
+    ends[0] = rx;
+    ends[1] = tx;
+    return 0;
+fail:
+    free(u);
+    free(rx);
+    free(tx);
+    return r;
+}
+
+IPCX_API int ipcx_pipe(ipcx_chan *ends[2])
+{
+    return ipcx_pair("pipe:", ends);
+}
+
+/* NONBLOCK turns every wait into a poll. */
+static int chan_timeout(const struct ipcx_chan *ch, int timeout_ms)
+{
+    if (ch->flags & IPCX_NONBLOCK)
+        return 0;
+    return timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
+                       int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch || (!msg && len))
+        return ipcx__fail(-EINVAL, "no channel or no message");
+    if (!(ch->flags & IPCX_SEND))
+        return ipcx__fail(-EBADF, "this end was opened for receiving");
+    if (len > ch->maxmsg)
+        return ipcx__fail(-EMSGSIZE, "%zu bytes is more than maxmsg=%zu", len, ch->maxmsg);
+    return ch->tp->send(ch, msg, len, prio, chan_timeout(ch, timeout_ms));
+}
+
+IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                        int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch || (!buf && cap))
+        return ipcx__fail(-EINVAL, "no channel or no buffer");
+    if (!(ch->flags & IPCX_RECV))
+        return ipcx__fail(-EBADF, "this end was opened for sending");
+    return ch->tp->recv(ch, buf, cap, prio, chan_timeout(ch, timeout_ms));
+}
+
+IPCX_API int ipcx_fd(ipcx_chan *ch)
+{
+    ipcx__clear_detail();
+    if (!ch)
+        return -EINVAL;
+    return ch->tp->fd ? ch->tp->fd(ch) : -ENOTSUP;
+}
+
+IPCX_API int ipcx_close(ipcx_chan *ch)
+{
+    if (!ch)
+        return 0;
+    ch->tp->close(ch);
+    free(ch);
+    return 0;
+}
+
+IPCX_API int ipcx_unlink(const char *url)
+{
+    struct ipcx_chan ch = { 0 };
+    struct ipcx_url *u = malloc(sizeof *u);
+    int r;
+
+    ipcx__clear_detail();
+    if (!u)
+        return -ENOMEM;
+    r = chan_prepare(&ch, u, url, IPCX_RECV);
+    if (r == 0)
+        r = ch.tp->unlink ? ch.tp->unlink(u)
+                          : ipcx__fail(-ENOTSUP, "%s: has nothing to remove", u->scheme);
+    free(u);
+    return r;
+}
+
+IPCX_API long ipcx_maxmsg(const ipcx_chan *ch)
+{
+    return ch ? (long) ch->maxmsg : -EINVAL;
+}
+
+IPCX_API unsigned ipcx_caps(const ipcx_chan *ch)
+{
+    return ch ? ch->tp->caps : 0;
+}
+
+IPCX_API int ipcx_addr(const ipcx_chan *ch, char *buf, size_t cap)
+{
+    if (!ch || !buf)
+        return -EINVAL;
+    return ch->tp->addr ? ch->tp->addr(ch, buf, cap) : -ENOTSUP;
+}
+
+IPCX_API int ipcx_loan(ipcx_chan *ch, size_t len, void **buf)
+{
+    ipcx__clear_detail();
+    if (!ch || !buf || !(ch->flags & IPCX_SEND))
+        return -EINVAL;
+    if (len > ch->maxmsg)
+        return ipcx__fail(-EMSGSIZE, "%zu bytes is more than maxmsg=%zu", len, ch->maxmsg);
+    return ch->tp->loan ? ch->tp->loan(ch, len, buf) : -ENOTSUP;
+}
+
+IPCX_API int ipcx_commit(ipcx_chan *ch, void *buf, size_t len, unsigned prio)
+{
+    ipcx__clear_detail();
+    if (!ch || !(ch->flags & IPCX_SEND))
+        return -EINVAL;
+    return ch->tp->commit ? ch->tp->commit(ch, buf, len, prio) : -ENOTSUP;
+}
+
+IPCX_API int ipcx_peek(ipcx_chan *ch, const void **msg, size_t *len, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch || !msg || !len || !(ch->flags & IPCX_RECV))
+        return -EINVAL;
+    return ch->tp->peek ? ch->tp->peek(ch, msg, len, chan_timeout(ch, timeout_ms)) : -ENOTSUP;
+}
+
+IPCX_API int ipcx_release(ipcx_chan *ch)
+{
+    ipcx__clear_detail();
+    if (!ch || !(ch->flags & IPCX_RECV))
+        return -EINVAL;
+    return ch->tp->release ? ch->tp->release(ch) : -ENOTSUP;
+}

@@ -1,0 +1,71 @@
+/*
+ * sys.h - thin wrappers over system calls: the only code in libipcx that
+ * reads errno.  Each returns what the call returns, or a negative errno.
+ * Deadlines and the EINTR rule of the public API live here too.
+ */
+#ifndef IPCX_SYS_H
+#define IPCX_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/socket.h>
+
+/* Monotonic clock in milliseconds. */
+int64_t ipcx__now_ms(void);
+
+/*
+ * A deadline made from a poll(2)-style timeout: -1 never expires, 0 has
+ * already expired, >0 expires that many ms from now.
+ */
+struct ipcx__deadline {
+    int64_t at;   /* monotonic ms, or -1 for never */
+    int     zero; /* the caller asked never to wait */
+};
+struct ipcx__deadline ipcx__deadline(int timeout_ms);
+/* Milliseconds left, for poll: -1 forever, 0 expired. */
+int ipcx__remaining(const struct ipcx__deadline *d);
+/* The error a wait ends with when its deadline passes: -EAGAIN for 0, else -ETIMEDOUT. */
+int ipcx__expired(const struct ipcx__deadline *d);
+
+/*
+ * After a wait was interrupted by a signal: 1 if the API must return
+ * -EINTR, 0 if it resumes.  It returns -EINTR when some unblocked signal has
+ * a handler installed without SA_RESTART (the kernel cannot tell us which
+ * signal arrived, so this is the conservative reading of that rule).
+ */
+int ipcx__intr_returns(void);
+
+/* poll one descriptor; returns revents (>= 0), 0 on timeout, or -errno. */
+int ipcx__poll1(int fd, short events, int timeout_ms);
+
+ssize_t ipcx__read(int fd, void *buf, size_t len);
+/* writev on a pipe without ever raising SIGPIPE: -EPIPE instead. */
+ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt);
+/* sendmsg with MSG_NOSIGNAL|MSG_DONTWAIT. */
+ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
+/* recv with MSG_DONTWAIT|MSG_TRUNC|extra: the real length of a record. */
+ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
+
+int ipcx__set_nonblock(int fd);
+int ipcx__close(int fd);
+
+/* Thread id, used to tell the writers of one pipe apart. */
+uint32_t ipcx__tid(void);
+
+/* errno as a negative value: for the few wrappers written elsewhere in sys/. */
+int ipcx__errno(void);
+
+#endif
+
+/*
+ * Filesystem objects (FIFOs, socket files) that ipcx creates.
+ * ipcx__fs_reusable: 0 when path is an object of type (S_IFIFO, S_IFSOCK)
+ * owned by us and not a symbolic link, so a non-exclusive create may take
+ * it over; -ELOOP, -EEXIST (another type) or -EPERM (another owner) if not,
+ * -ENOENT if there is nothing.
+ */
+int ipcx__fs_reusable(const char *path, unsigned type);
+/* Remove path if it is an object of that type; -EINVAL if it is something else. */
+int ipcx__fs_unlink(const char *path, unsigned type);

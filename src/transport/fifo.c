@@ -1,0 +1,100 @@
+/*
+ * fifo.c - the named pipe, fifo:/path.  The receiver creates it (mkfifo,
+ * mode 0600 unless ?mode= says otherwise) and removes it on close; senders
+ * open it for writing.  Everything after opening is the pipe's (pipe.c,
+ * stream.c): the same chunking keeps long messages of many writers whole.
+ */
+#include "stream.h"
+#include "../err.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+static int fifo_path(const struct ipcx_url *u)
+{
+    if (u->authority || !u->path[0])
+        return ipcx__fail(-EINVAL, "fifo: needs a path: fifo:/tmp/name");
+    return 0;
+}
+
+/* Create the FIFO, or check that an existing one may be taken over. 1 if created. */
+static int fifo_make(const struct ipcx_chan *ch, const char *path)
+{
+    if (mkfifo(path, 0600) == 0)
+        return 1;
+    if (errno != EEXIST)
+        return ipcx__fail(-errno, "cannot create the FIFO %s", path);
+    if (ch->flags & IPCX_EXCL)
+        return ipcx__fail(-EEXIST, "%s already exists", path);
+    int r = ipcx__fs_reusable(path, S_IFIFO);
+    return r < 0 ? r : 0;
+}
+
+static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    const char *path = u->path;
+    int recv = (ch->flags & IPCX_RECV) != 0, created = 0, fd, r;
+    struct stat st;
+
+    if ((r = fifo_path(u)) < 0)
+        return r;
+    if (recv && (ch->flags & IPCX_CREATE) && (created = fifo_make(ch, path)) < 0)
+        return created;
+    fd = open(path, (recv ? O_RDONLY : O_WRONLY) | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        r = errno == ENXIO ? ipcx__fail(-ECONNREFUSED, "nobody has %s open for reading", path)
+          : errno == ELOOP ? ipcx__fail(-ELOOP, "%s is a symbolic link", path)
+          : ipcx__fail(-errno, "cannot open %s", path);
+        goto fail;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+        (void) ipcx__close(fd);
+        r = ipcx__fail(-EINVAL, "%s is not a FIFO", path);
+        goto fail;
+    }
+    if (created && fchmod(fd, ch->mode) < 0) {
+        r = ipcx__errno();
+        (void) ipcx__close(fd);
+        goto fail;
+    }
+    char addr[IPCX_URL_MAX + 8];
+    snprintf(addr, sizeof addr, "fifo:%s", path);
+    r = ipcx__pipe_adopt(ch, fd, addr);
+    if (r < 0)
+        goto fail;
+    if (created)
+        (void) ipcx__schan_own_path(ch->impl, path);
+    return 0;
+fail:
+    if (created)
+        (void) unlink(path);
+    return r;
+}
+
+static int fifo_unlink(const struct ipcx_url *u)
+{
+    int r = fifo_path(u);
+    return r < 0 ? r : ipcx__fs_unlink(u->path, S_IFIFO);
+}
+
+const struct ipcx_transport ipcx__transport_fifo = {
+    .scheme  = "fifo",
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED,
+    .keys    = "mode",
+    .maxmsg_default = IPCX_MAXMSG_DEFAULT,
+    .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
+    .open    = fifo_open,
+    .send    = ipcx__schan_send,
+    .recv    = ipcx__schan_recv,
+    .fd      = ipcx__schan_fd,
+    .addr    = ipcx__schan_addr,
+    .close   = ipcx__schan_close,
+    .unlink  = fifo_unlink,
+    .peek    = ipcx__schan_peek,
+    .release = ipcx__schan_release,
+};

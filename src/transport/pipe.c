@@ -1,0 +1,103 @@
+/*
+ * pipe.c - the anonymous pipe: ipcx_pair("pipe:") makes a connected pair to
+ * inherit over fork, and "pipe:?fd=N" takes over a pipe descriptor that was
+ * inherited over exec.  Framing, chunking and timeouts are stream.c's.
+ */
+#include "stream.h"
+#include "../err.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+/* Give ch a pipe end fd (taken over, closed on failure). */
+int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr)
+{
+    struct ipcx__schan *s;
+    int r = ipcx__schan_new(ch);
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
+    s = ch->impl;
+    snprintf(s->addr, sizeof s->addr, "%s", addr);
+    if (ch->flags & IPCX_SEND) {
+        ipcx__tx_init(&s->tx, fd, IPCX_TX_PIPE);
+        return 0;
+    }
+    r = ipcx__rx_init(&s->rx, ch->maxmsg, IPCX_RX_PIPE);
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
+    return ipcx__rx_add(&s->rx, fd);
+}
+
+static int pipe_open(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    const char *v = ipcx__url_get(u, "fd");
+    char *end;
+    struct stat st;
+    long fd;
+
+    if (u->path[0] || u->authority)
+        return ipcx__fail(-EINVAL, "pipe: takes no path");
+    if (!v)
+        return ipcx__fail(-EINVAL, "pipe: is anonymous: make it with ipcx_pair() or "
+                                   "name an inherited descriptor with pipe:?fd=N");
+    fd = strtol(v, &end, 10);
+    if (*end || end == v || fd < 0 || fd > 0x7fffffff)
+        return ipcx__fail(-EINVAL, "fd=%s is not a descriptor number", v);
+    if (fstat((int) fd, &st) < 0)
+        return ipcx__fail(-EBADF, "fd=%ld is not open", fd);
+    if (!S_ISFIFO(st.st_mode))
+        return ipcx__fail(-EINVAL, "fd=%ld is not a pipe", fd);
+    int acc = fcntl((int) fd, F_GETFL) & O_ACCMODE;
+    if ((ch->flags & IPCX_SEND) ? acc == O_RDONLY : acc == O_WRONLY)
+        return ipcx__fail(-EINVAL, "fd=%ld is open in the other direction", fd);
+    int r = ipcx__set_nonblock((int) fd);
+    if (r < 0)
+        return r;
+    char addr[64];
+    snprintf(addr, sizeof addr, "pipe:?fd=%ld", fd);
+    return ipcx__pipe_adopt(ch, (int) fd, addr);
+}
+
+static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
+                     const struct ipcx_url *u)
+{
+    int fds[2], r;
+
+    if (u->path[0] || u->authority || ipcx__url_get(u, "fd"))
+        return ipcx__fail(-EINVAL, "a new pipe pair takes no path and no fd=");
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        return ipcx__errno();
+    r = ipcx__pipe_adopt(rx, fds[0], "pipe:");
+    if (r < 0) {
+        (void) ipcx__close(fds[1]);
+        return r;
+    }
+    return ipcx__pipe_adopt(tx, fds[1], "pipe:");
+}
+
+const struct ipcx_transport ipcx__transport_pipe = {
+    .scheme  = "pipe",
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR,
+    .keys    = "fd",
+    .maxmsg_default = IPCX_MAXMSG_DEFAULT,
+    .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
+    .open    = pipe_open,
+    .pair    = pipe_pair,
+    .send    = ipcx__schan_send,
+    .recv    = ipcx__schan_recv,
+    .fd      = ipcx__schan_fd,
+    .addr    = ipcx__schan_addr,
+    .close   = ipcx__schan_close,
+    .peek    = ipcx__schan_peek,
+    .release = ipcx__schan_release,
+};

@@ -1,0 +1,79 @@
+/*
+ * sock.c - the socket side that unix.c and tcp.c share: listen or take
+ * datagrams on a bound socket, connect a sender, and size send buffers so
+ * that a record of maxmsg bytes fits.  Addresses are the transports' job.
+ */
+#include "sock.h"
+#include "../err.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
+{
+    struct ipcx__schan *s = ch->impl;
+    int r;
+
+    if (type != SOCK_DGRAM && listen(fd, SOMAXCONN) < 0) {
+        r = ipcx__errno();
+        (void) ipcx__close(fd);
+        return r;
+    }
+    r = ipcx__rx_init(&s->rx, ch->maxmsg, type == SOCK_STREAM ? 0 : IPCX_RX_RECORD);
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
+    if (type == SOCK_DGRAM) {
+        int sz = (int) (2 * (ch->maxmsg + IPCX_FRAME_HDR) + 4096);
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+        return ipcx__rx_add(&s->rx, fd);
+    }
+    r = ipcx__rx_listen(&s->rx, fd);
+    if (r < 0)
+        (void) ipcx__close(fd);
+    return r;
+}
+
+int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
+                  const struct sockaddr *sa, socklen_t len, const char *what)
+{
+    struct ipcx__schan *s = ch->impl;
+    int fd = socket(family, type | SOCK_CLOEXEC, 0), r;
+
+    if (fd < 0)
+        return ipcx__errno();
+    if (type != SOCK_STREAM) {
+        /* A record must fit the send buffer whole: ask for room for two. */
+        int sz = (int) (2 * (ch->maxmsg + IPCX_FRAME_HDR) + 4096);
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
+            (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    }
+    while ((r = connect(fd, sa, len)) < 0 && errno == EINTR)
+        ;
+    if (r < 0) {
+        int e = errno;
+        (void) ipcx__close(fd);
+        if (e == ECONNREFUSED)
+            return ipcx__fail(-ECONNREFUSED, "nobody is receiving on %s", what);
+        if (e == ENOENT)
+            return ipcx__fail(-ENOENT, "no socket %s", what);
+        if (e == EPROTOTYPE)
+            return ipcx__fail(-EPROTOTYPE, "%s has another socket type (?type=)", what);
+        return ipcx__fail(-e, "cannot connect to %s", what);
+    }
+    if (family != AF_UNIX) {
+        int one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    r = ipcx__set_nonblock(fd);
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
+    ipcx__tx_init(&s->tx, fd, type == SOCK_STREAM ? IPCX_TX_STREAM : IPCX_TX_RECORD);
+    return 0;
+}

@@ -1,0 +1,767 @@
+/*
+ * stream.c - the message engine of every descriptor-based transport.
+ *
+ * Receiving: a set of sources (a pipe, a bound datagram socket, or the
+ * connections a listening socket accepted), each with a read buffer and a
+ * reassembly table.  A receive hands out the next whole message, taking the
+ * sources round-robin so no sender starves.  Sending: one frame per message,
+ * or atomic chunks on a pipe, with the deadline rules of the public API.
+ *
+ * It does not open anything: pipe.c, fifo.c, unix.c and tcp.c do that and
+ * hand the descriptors over.
+ */
+#include "stream.h"
+#include "../err.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+
+#define SRC_BUF_MIN   (64 * 1024) /* read buffer of a stream source */
+#define RX_MAX_SOURCES 1024       /* senders one receiver takes at once */
+#define TX_LINGER_MS  2000        /* close waits this long to flush an accepted message */
+
+struct ipcx__src {
+    int      fd;
+    int      eof;          /* the last read saw end of file */
+    uint8_t *buf;
+    size_t   cap, beg, end; /* unread bytes are buf[beg, end) */
+    struct ipcx__reasm ra;
+    /* The whole message found by src_parse, until consumed. */
+    int      have;
+    int      from_ra;      /* it lives in ra, not in buf */
+    const uint8_t *msg;
+    size_t   len, consume;
+    unsigned prio;
+};
+
+/* ---- sources ---------------------------------------------------------- */
+
+static struct ipcx__src *src_new(int fd)
+{
+    struct ipcx__src *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = fd;
+    ipcx__reasm_init(&s->ra);
+    return s;
+}
+
+static void src_free(struct ipcx__src *s)
+{
+    if (!s)
+        return;
+    (void) ipcx__close(s->fd);
+    ipcx__reasm_fini(&s->ra);
+    free(s->buf);
+    free(s);
+}
+
+/* Make room for need bytes from beg on, moving and growing the buffer. */
+static int src_room(struct ipcx__src *s, size_t need)
+{
+    if (s->beg > 0 && (s->beg == s->end || s->cap - s->beg < need ||
+                       s->cap - s->end < SRC_BUF_MIN / 4)) {
+        memmove(s->buf, s->buf + s->beg, s->end - s->beg);
+        s->end -= s->beg;
+        s->beg = 0;
+    }
+    if (s->cap < need || s->cap == 0) {
+        size_t cap = need < SRC_BUF_MIN ? SRC_BUF_MIN : need;
+        uint8_t *b = realloc(s->buf, cap);
+        if (!b)
+            return -ENOMEM;
+        s->buf = b;
+        s->cap = cap;
+    }
+    return 0;
+}
+
+/*
+ * A bad header at beg on a shared pipe: every writer's chunks pass through
+ * it, so it cannot be dropped.  Skip to the next place that decodes as a
+ * header (the header check makes a false match unlikely) and go on.
+ */
+static void src_resync(struct ipcx__src *s, size_t maxmsg)
+{
+    struct ipcx__frame f;
+    size_t p;
+    for (p = s->beg + 1; p + IPCX_FRAME_HDR <= s->end; p++)
+        if (ipcx__frame_decode(s->buf + p, s->end - p, maxmsg, &f) == 0)
+            break;
+    s->beg = p;
+}
+
+/*
+ * Find the next whole message in what was read.  1: s->have is set; 0: more
+ * bytes are needed; -EBADMSG: a malformed frame (on a pipe it has been
+ * skipped); -ENOMEM.
+ */
+static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    while (!s->have && s->end - s->beg >= IPCX_FRAME_HDR) {
+        struct ipcx__frame f;
+        const uint8_t *p = s->buf + s->beg;
+        int r = ipcx__frame_decode(p, s->end - s->beg, rx->maxmsg, &f);
+        if (r < 0) {
+            if (rx->mode & IPCX_RX_PIPE)
+                src_resync(s, rx->maxmsg);
+            return ipcx__fail(-EBADMSG, "a peer sent a malformed frame header");
+        }
+        if (s->end - s->beg < IPCX_FRAME_HDR + (size_t) f.len)
+            return src_room(s, IPCX_FRAME_HDR + (size_t) f.len);
+        if (f.flags == IPCX_FRAME_WHOLE) {
+            s->have = 1;
+            s->from_ra = 0;
+            s->msg = p + IPCX_FRAME_HDR;
+            s->len = f.len;
+            s->prio = f.prio;
+            s->consume = IPCX_FRAME_HDR + (size_t) f.len;
+            return 1;
+        }
+        s->beg += IPCX_FRAME_HDR + (size_t) f.len;
+        r = ipcx__reasm_feed(&s->ra, &f, p + IPCX_FRAME_HDR, &s->msg, &s->len, &s->prio);
+        if (r < 0)
+            return r == -EBADMSG ? ipcx__fail(-EBADMSG, "a peer sent a chunk that continues no message") : r;
+        if (r == 1) {
+            s->have = 1;
+            s->from_ra = 1;
+            s->consume = 0;
+        }
+    }
+    return s->have;
+}
+
+static void src_consume(struct ipcx__src *s)
+{
+    if (!s->have)
+        return;
+    if (s->from_ra)
+        ipcx__reasm_consume(&s->ra);
+    else
+        s->beg += s->consume;
+    s->have = 0;
+    if (s->beg == s->end)
+        s->beg = s->end = 0;
+}
+
+/* Bytes buffered that are not yet a handed-out message. */
+static int src_idle(const struct ipcx__src *s)
+{
+    return !s->have && s->beg == s->end;
+}
+
+/*
+ * Read once from a source.  >0 bytes read, 0 nothing new, -ENOTCONN when it
+ * reached end of file just now, -EBADMSG for a bad record, other -errno.
+ */
+static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    ssize_t r;
+
+    if (rx->mode & IPCX_RX_RECORD) {
+        /* A record is read whole or lost, so read only into an empty
+         * buffer that holds the largest valid record and one byte more. */
+        if (!src_idle(s))
+            return 0;
+        s->beg = s->end = 0;
+        int e = src_room(s, IPCX_FRAME_HDR + rx->maxmsg + 1);
+        if (e < 0)
+            return e;
+        r = ipcx__recv(s->fd, s->buf, s->cap, 0);
+        if (r == -EAGAIN)
+            return 0;
+        if (r < 0)
+            return (int) r;
+        if (r == 0 && rx->lfd >= 0) {
+            s->eof = 1;
+            return -ENOTCONN;
+        }
+        struct ipcx__frame f;
+        if ((size_t) r >= s->cap ||
+            ipcx__frame_decode(s->buf, (size_t) r, rx->maxmsg, &f) < 0 ||
+            f.flags != IPCX_FRAME_WHOLE || (size_t) r != IPCX_FRAME_HDR + f.len)
+            return ipcx__fail(-EBADMSG, "a peer sent a malformed or oversized record");
+        s->end = (size_t) r;
+        return 1;
+    }
+
+    int e = src_room(s, IPCX_FRAME_HDR);
+    if (e < 0)
+        return e;
+    r = ipcx__read(s->fd, s->buf + s->end, s->cap - s->end);
+    if (r > 0) {
+        s->end += (size_t) r;
+        s->eof = 0;
+        return 1;
+    }
+    if (r == -EAGAIN)
+        return 0;
+    if (r < 0 && r != -ECONNRESET)
+        return (int) r;
+    if (rx->mode & IPCX_RX_PIPE) {
+        /* A FIFO that never had a writer also reads 0; only POLLHUP says
+         * that writers came and all went. */
+        if (!(ipcx__poll1(s->fd, POLLIN, 0) & POLLHUP))
+            return 0;
+        if (s->eof)
+            return 0;
+    }
+    s->eof = 1;
+    return -ENOTCONN;
+}
+
+/* ---- receiver --------------------------------------------------------- */
+
+int ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode)
+{
+    memset(rx, 0, sizeof *rx);
+    rx->mode = mode;
+    rx->maxmsg = maxmsg;
+    rx->lfd = -1;
+    rx->bell = -1;
+    rx->cur = -1;
+    rx->epfd = epoll_create1(EPOLL_CLOEXEC);
+    return rx->epfd < 0 ? ipcx__errno() : 0;
+}
+
+static int rx_watch(struct ipcx__rx *rx, int fd, void *tag)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+    return epoll_ctl(rx->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? ipcx__errno() : 0;
+}
+
+int ipcx__rx_listen(struct ipcx__rx *rx, int lfd)
+{
+    rx->lfd = lfd;
+    return rx_watch(rx, lfd, &rx->lfd);
+}
+
+int ipcx__rx_add(struct ipcx__rx *rx, int fd)
+{
+    struct ipcx__src *s;
+    int r;
+
+    if (rx->n == rx->cap) {
+        size_t cap = rx->cap ? rx->cap * 2 : 4;
+        struct ipcx__src **v = realloc(rx->v, cap * sizeof *v);
+        if (!v) {
+            (void) ipcx__close(fd);
+            return -ENOMEM;
+        }
+        rx->v = v;
+        rx->cap = cap;
+    }
+    s = src_new(fd);
+    if (!s) {
+        (void) ipcx__close(fd);
+        return -ENOMEM;
+    }
+    r = rx_watch(rx, fd, s);
+    if (r < 0) {
+        src_free(s);
+        return r;
+    }
+    rx->v[rx->n++] = s;
+    return 0;
+}
+
+static void rx_drop(struct ipcx__rx *rx, size_t i)
+{
+    (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->v[i]->fd, NULL);
+    src_free(rx->v[i]);
+    memmove(rx->v + i, rx->v + i + 1, (rx->n - i - 1) * sizeof *rx->v);
+    rx->n--;
+    if (rx->rr > i)
+        rx->rr--;
+}
+
+void ipcx__rx_fini(struct ipcx__rx *rx)
+{
+    while (rx->n > 0)
+        rx_drop(rx, rx->n - 1);
+    free(rx->v);
+    rx->v = NULL;
+    (void) ipcx__close(rx->lfd);
+    (void) ipcx__close(rx->bell);
+    (void) ipcx__close(rx->epfd);
+    rx->lfd = rx->bell = rx->epfd = -1;
+}
+
+static int rx_accept(struct ipcx__rx *rx)
+{
+    int got = 0;
+    for (;;) {
+        int fd = accept4(rx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return got; /* EAGAIN, or a connection that died before we took it */
+        if (rx->n >= RX_MAX_SOURCES) {
+            (void) ipcx__close(fd); /* the sender sees -EPIPE */
+            continue;
+        }
+        if (ipcx__rx_add(rx, fd) == 0)
+            got++;
+    }
+}
+
+/* Handle a fill result for source i; returns progress (1) or 0, or an error to report. */
+static int rx_filled(struct ipcx__rx *rx, size_t i, int r)
+{
+    if (r > 0)
+        return 1;
+    if (r == -ENOTCONN) {
+        if (rx->mode & IPCX_RX_PIPE) {
+            ipcx__reasm_reset(&rx->v[i]->ra); /* every writer is gone */
+            return 1;
+        }
+        (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->v[i]->fd, NULL);
+        return 1;
+    }
+    if (r == -EBADMSG && rx->lfd >= 0) {
+        rx_drop(rx, i); /* a connection that sent garbage goes */
+        return r;
+    }
+    return r; /* 0, or -EBADMSG on a datagram socket (the record is gone), or a hard error */
+}
+
+/* Read what is there without waiting.  >0 progress, 0 none, <0 error. */
+static int rx_pump(struct ipcx__rx *rx)
+{
+    struct epoll_event ev[64];
+    int progress = 0, n;
+
+    if (rx->lfd < 0 && rx->n == 1)
+        return rx_filled(rx, 0, src_fill(rx, rx->v[0]));
+    n = epoll_wait(rx->epfd, ev, 64, 0);
+    for (int k = 0; k < n; k++) {
+        void *tag = ev[k].data.ptr;
+        if (tag == &rx->lfd) {
+            progress += rx_accept(rx);
+            continue;
+        }
+        if (tag == &rx->bell)
+            continue;
+        for (size_t i = 0; i < rx->n; i++) {
+            if (rx->v[i] != tag)
+                continue;
+            int r = rx_filled(rx, i, src_fill(rx, rx->v[i]));
+            if (r < 0)
+                return r;
+            progress += r;
+            break;
+        }
+    }
+    return progress;
+}
+
+/* Keep the doorbell readable exactly while a whole message is buffered. */
+static void rx_ring(struct ipcx__rx *rx)
+{
+    int pending = 0;
+    uint64_t one = 1, v;
+
+    if (rx->bell < 0)
+        return;
+    for (size_t i = 0; i < rx->n && !pending; i++)
+        pending = src_parse(rx, rx->v[i]) != 0 || (rx->v[i]->eof && (rx->mode & IPCX_RX_PIPE) == 0);
+    if (pending && !rx->bell_on)
+        rx->bell_on = write(rx->bell, &one, sizeof one) == (ssize_t) sizeof one;
+    else if (!pending && rx->bell_on)
+        rx->bell_on = !(read(rx->bell, &v, sizeof v) == (ssize_t) sizeof v);
+}
+
+/*
+ * Find the next whole message: returns the index of a source with have
+ * set, or a negative error.
+ */
+static long rx_next(struct ipcx__rx *rx, int timeout_ms)
+{
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+
+    for (;;) {
+        size_t k;
+        for (k = 0; k < rx->n; k++) {
+            size_t i = (rx->rr + k) % rx->n;
+            struct ipcx__src *s = rx->v[i];
+            int r = src_parse(rx, s);
+            if (r == 1)
+                return (long) i;
+            if (r < 0 && !(rx->mode & IPCX_RX_PIPE) && rx->lfd >= 0) {
+                rx_drop(rx, i); /* a sender that sent garbage is dropped, the others go on */
+                return r;
+            }
+            if (r < 0)
+                return r;
+            if (s->eof && rx->lfd >= 0) {
+                rx_drop(rx, i); /* its partial frame, if any, was a dead sender's */
+                k = (size_t) -1;
+                continue;
+            }
+        }
+        int p = rx_pump(rx);
+        if (p < 0)
+            return p;
+        if (p > 0)
+            continue;
+        if ((rx->mode & IPCX_RX_PIPE) && rx->n == 1 && rx->v[0]->eof) {
+            rx->v[0]->beg = rx->v[0]->end = 0; /* a torn tail no writer will finish */
+            return ipcx__fail(-EPIPE, "every sender has closed");
+        }
+        int left = ipcx__remaining(&d);
+        if (left == 0)
+            return ipcx__expired(&d);
+        struct epoll_event ev;
+        if (epoll_wait(rx->epfd, &ev, 1, left) < 0) {
+            int e = ipcx__errno();
+            if (e != -EINTR)
+                return e;
+            if (ipcx__intr_returns())
+                return -EINTR;
+        }
+    }
+}
+
+static struct ipcx__schan *schan(const struct ipcx_chan *ch)
+{
+    return ch->impl;
+}
+
+long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
+                      unsigned *prio, int timeout_ms)
+{
+    struct ipcx__rx *rx = &schan(ch)->rx;
+    long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
+    struct ipcx__src *s;
+
+    if (i < 0) {
+        rx_ring(rx);
+        return i;
+    }
+    s = rx->v[i];
+    if (s->len > cap) {
+        rx->cur = -1;
+        rx->rr = (size_t) i; /* the next receive starts with this message */
+        return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu", s->len, cap);
+    }
+    if (s->len)
+        memcpy(buf, s->msg, s->len);
+    if (prio)
+        *prio = s->prio;
+    long len = (long) s->len;
+    src_consume(s);
+    rx->cur = -1;
+    rx->rr = (size_t) i + 1;
+    rx_ring(rx);
+    return len;
+}
+
+int ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
+                     int timeout_ms)
+{
+    struct ipcx__rx *rx = &schan(ch)->rx;
+    long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
+    if (i < 0)
+        return (int) i;
+    rx->cur = i;
+    *msg = rx->v[i]->msg;
+    *len = rx->v[i]->len;
+    return 0;
+}
+
+int ipcx__schan_release(struct ipcx_chan *ch)
+{
+    struct ipcx__rx *rx = &schan(ch)->rx;
+    if (rx->cur < 0)
+        return ipcx__fail(-EINVAL, "nothing was peeked");
+    src_consume(rx->v[rx->cur]);
+    rx->rr = (size_t) rx->cur + 1;
+    rx->cur = -1;
+    rx_ring(rx);
+    return 0;
+}
+
+/* ---- sender ----------------------------------------------------------- */
+
+void ipcx__tx_init(struct ipcx__tx *tx, int fd, enum ipcx__tx_kind kind)
+{
+    memset(tx, 0, sizeof *tx);
+    tx->fd = fd;
+    tx->kind = kind;
+}
+
+static ssize_t tx_write(struct ipcx__tx *tx, const struct iovec *iov, int n)
+{
+    ssize_t r = tx->kind == IPCX_TX_PIPE ? ipcx__writev_nosigpipe(tx->fd, iov, n)
+                                         : ipcx__sendv(tx->fd, iov, n);
+    if (r == -ECONNRESET || r == -ECONNREFUSED || r == -ENOTCONN)
+        r = -EPIPE; /* the receiver is gone, whatever the mechanism calls it */
+    if (r == -EPIPE)
+        (void) ipcx__fail(-EPIPE, "the receiver is gone");
+    return r;
+}
+
+/* Wait until the descriptor may take more.  0 to retry, or an error. */
+static int tx_wait(struct ipcx__tx *tx, const struct ipcx__deadline *d)
+{
+    int left = ipcx__remaining(d);
+    if (left == 0)
+        return ipcx__expired(d);
+    int r = ipcx__poll1(tx->fd, POLLOUT, left);
+    if (r == 0)
+        return ipcx__expired(d);
+    if (r == -EINTR)
+        return ipcx__intr_returns() ? -EINTR : 0;
+    return r < 0 ? r : 0;
+}
+
+/* Keep the unwritten rest of an accepted message for the next call. */
+static int tx_keep(struct ipcx__tx *tx, const struct iovec *iov, int n)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    uint8_t *p = malloc(total ? total : 1);
+    if (!p)
+        return -ENOMEM;
+    tx->pend = p;
+    tx->npend = total;
+    tx->pos = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(p, iov[i].iov_base, iov[i].iov_len);
+        p += iov[i].iov_len;
+    }
+    return 0;
+}
+
+static void tx_drop_pend(struct ipcx__tx *tx)
+{
+    free(tx->pend);
+    tx->pend = NULL;
+    tx->npend = tx->pos = 0;
+}
+
+/* Write what an earlier call accepted; chunk by chunk on a pipe. */
+static int tx_flush(struct ipcx__tx *tx, const struct ipcx__deadline *d)
+{
+    while (tx->pos < tx->npend) {
+        size_t unit = tx->npend - tx->pos;
+        if (tx->kind == IPCX_TX_PIPE) {
+            struct ipcx__frame f;
+            if (ipcx__frame_decode(tx->pend + tx->pos, unit, IPCX_FRAME_TOTAL_MAX, &f) == 0)
+                unit = IPCX_FRAME_HDR + (size_t) f.len;
+        }
+        struct iovec iov = { tx->pend + tx->pos, unit };
+        ssize_t r = tx_write(tx, &iov, 1);
+        if (r > 0) {
+            tx->pos += (size_t) r;
+            continue;
+        }
+        if (r == -EAGAIN) {
+            int w = tx_wait(tx, d);
+            if (w < 0)
+                return w;
+            continue;
+        }
+        tx_drop_pend(tx);
+        return (int) r;
+    }
+    tx_drop_pend(tx);
+    return 0;
+}
+
+/* Advance an iovec array past n written bytes. */
+static void iov_advance(struct iovec **iov, int *cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0) {
+        (*iov)->iov_base = (uint8_t *) (*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+/*
+ * Write one encoded unit (a frame, a record, or one atomic pipe chunk).
+ * Returns 1 written, or an error with nothing written (started == 0) ...
+ * once a byte of the message is out, running out of time keeps the rest
+ * (rest/nrest: the chunks after this unit, encoded) and reports success.
+ */
+static int tx_unit(struct ipcx__tx *tx, struct iovec *iov, int cnt,
+                   const struct ipcx__deadline *d, int started)
+{
+    for (;;) {
+        ssize_t r = tx_write(tx, iov, cnt);
+        if (r > 0) {
+            iov_advance(&iov, &cnt, (size_t) r);
+            if (cnt == 0)
+                return 1;
+            started = 1;
+            continue;
+        }
+        if (r != -EAGAIN)
+            return (int) r;
+        int w = tx_wait(tx, d);
+        if (w == 0)
+            continue;
+        if (!started || (w != -EAGAIN && w != -ETIMEDOUT && w != -EINTR))
+            return w;
+        int k = tx_keep(tx, iov, cnt);
+        return k < 0 ? k : 0;
+    }
+}
+
+static int tx_chunks(struct ipcx__tx *tx, const uint8_t *msg, size_t len,
+                     unsigned prio, const struct ipcx__deadline *d)
+{
+    const size_t room = PIPE_BUF - IPCX_FRAME_HDR;
+    struct ipcx__frame f = { 0, prio, ipcx__tid(), (uint32_t) len, 0 };
+    size_t off = 0;
+
+    while (off < len) {
+        uint8_t hdr[IPCX_FRAME_HDR];
+        f.len = (uint32_t) (len - off < room ? len - off : room);
+        f.flags = (off == 0 ? IPCX_FRAME_FIRST : 0) | (off + f.len == len ? IPCX_FRAME_LAST : 0);
+        ipcx__frame_encode(hdr, &f);
+        struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) (msg + off), f.len } };
+        int r = tx_unit(tx, iov, 2, d, off > 0);
+        if (r < 0)
+            return r;
+        off += f.len;
+        if (r == 0 || off == len) {
+            if (r == 0 && off < len) {
+                /* Out of time mid-message: encode the remaining chunks after what tx_unit kept. */
+                size_t rest = len - off, nchunks = (rest + room - 1) / room;
+                uint8_t *p = realloc(tx->pend, tx->npend + rest + nchunks * IPCX_FRAME_HDR);
+                if (!p) {
+                    tx_drop_pend(tx);
+                    return -ENOMEM;
+                }
+                tx->pend = p;
+                while (off < len) {
+                    f.len = (uint32_t) (len - off < room ? len - off : room);
+                    f.flags = off + f.len == len ? IPCX_FRAME_LAST : 0;
+                    ipcx__frame_encode(p + tx->npend, &f);
+                    memcpy(p + tx->npend + IPCX_FRAME_HDR, msg + off, f.len);
+                    tx->npend += IPCX_FRAME_HDR + f.len;
+                    off += f.len;
+                }
+            }
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
+                     unsigned prio, int timeout_ms)
+{
+    struct ipcx__tx *tx = &schan(ch)->tx;
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    uint8_t hdr[IPCX_FRAME_HDR];
+    struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
+
+    if (prio > IPCX_FRAME_PRIO_MAX)
+        return ipcx__fail(-EINVAL, "priority %u is above %u", prio, IPCX_FRAME_PRIO_MAX);
+    if (tx->npend) {
+        int r = tx_flush(tx, &d);
+        if (r < 0)
+            return r;
+    }
+    if (tx->kind == IPCX_TX_PIPE && IPCX_FRAME_HDR + len > PIPE_BUF)
+        return tx_chunks(tx, msg, len, prio, &d);
+    ipcx__frame_encode(hdr, &f);
+    struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) msg, len } };
+    int r = tx_unit(tx, iov, 2, &d, 0);
+    return r < 0 ? r : 0;
+}
+
+void ipcx__tx_fini(struct ipcx__tx *tx)
+{
+    if (tx->npend) {
+        struct ipcx__deadline d = ipcx__deadline(TX_LINGER_MS);
+        (void) tx_flush(tx, &d);
+    }
+    tx_drop_pend(tx);
+    (void) ipcx__close(tx->fd);
+    tx->fd = -1;
+}
+
+/* ---- channel ops -------------------------------------------------------- */
+
+int ipcx__schan_new(struct ipcx_chan *ch)
+{
+    struct ipcx__schan *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->rx.epfd = s->rx.lfd = s->rx.bell = -1;
+    s->rx.cur = -1;
+    s->tx.fd = -1;
+    ch->impl = s;
+    return 0;
+}
+
+int ipcx__schan_own_path(struct ipcx__schan *s, const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return ipcx__errno();
+    snprintf(s->path, sizeof s->path, "%s", path);
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    return 0;
+}
+
+int ipcx__schan_fd(struct ipcx_chan *ch)
+{
+    struct ipcx__schan *s = schan(ch);
+    if (ch->flags & IPCX_SEND)
+        return s->tx.fd;
+    if (s->rx.bell < 0) {
+        /* Asked for the first time: from now on the doorbell also tells
+         * about messages already read into our buffers. */
+        s->rx.bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (s->rx.bell < 0)
+            return ipcx__errno();
+        int r = rx_watch(&s->rx, s->rx.bell, &s->rx.bell);
+        if (r < 0) {
+            (void) ipcx__close(s->rx.bell);
+            s->rx.bell = -1;
+            return r;
+        }
+        rx_ring(&s->rx);
+    }
+    return s->rx.epfd;
+}
+
+int ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s", schan(ch)->addr);
+    return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
+}
+
+void ipcx__schan_close(struct ipcx_chan *ch)
+{
+    struct ipcx__schan *s = schan(ch);
+    struct stat st;
+    if (!s)
+        return;
+    if (s->rx.epfd >= 0)
+        ipcx__rx_fini(&s->rx);
+    ipcx__tx_fini(&s->tx);
+    /* Remove what we created, unless someone replaced it meanwhile. */
+    if (s->path[0] && lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+        (void) unlink(s->path);
+    free(s);
+    ch->impl = NULL;
+}

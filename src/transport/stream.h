@@ -1,0 +1,93 @@
+/*
+ * stream.h - the message engine shared by every transport built on file
+ * descriptors (pipe, FIFO, Unix sockets, TCP): framing, reassembly, many
+ * senders per receiver, timeouts, and the channel ops that go with it.
+ * A transport only opens its descriptors and hands them over.
+ */
+#ifndef IPCX_STREAM_H
+#define IPCX_STREAM_H
+
+#include "transport.h"
+#include "../frame.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+#include <sys/types.h>
+
+/* How the receiving side reads its sources. */
+#define IPCX_RX_RECORD 0x1 /* each read is one record holding one whole frame (seqpacket, dgram) */
+#define IPCX_RX_PIPE   0x2 /* one shared byte stream: EOF means every sender is gone (-EPIPE),
+                              and a bad frame is skipped instead of dropping the source */
+
+struct ipcx__src;
+
+struct ipcx__rx {
+    unsigned mode;          /* IPCX_RX_* */
+    size_t   maxmsg;
+    int      epfd;          /* every source, the listener and the doorbell */
+    int      lfd;           /* listening socket, or -1 */
+    int      bell;          /* eventfd: set while a whole message is buffered; -1 until asked */
+    int      bell_on;
+    struct ipcx__src **v;   /* sources: a pipe, a bound socket, accepted connections */
+    size_t   n, cap;
+    size_t   rr;            /* where the next round-robin scan starts */
+    long     cur;           /* source of the message handed out by peek, or -1 */
+};
+
+/* How the sending side writes. */
+enum ipcx__tx_kind {
+    IPCX_TX_PIPE,   /* a pipe: messages over PIPE_BUF bytes go in atomic chunks */
+    IPCX_TX_STREAM, /* a stream socket: one frame per message, may be written in parts */
+    IPCX_TX_RECORD, /* seqpacket or datagram: one record per message, atomic */
+};
+
+struct ipcx__tx {
+    int      fd;
+    enum ipcx__tx_kind kind;
+    uint8_t *pend;          /* the encoded rest of an accepted message not yet written */
+    size_t   npend, pos;
+};
+
+/* The state of every channel built on this engine. */
+struct ipcx__schan {
+    struct ipcx__rx rx;     /* used by a receiving end */
+    struct ipcx__tx tx;     /* used by a sending end */
+    char     path[PATH_MAX];/* a filesystem object this end created, removed on close */
+    dev_t    dev;
+    ino_t    ino;
+    char     addr[IPCX_URL_MAX + 64]; /* what ipcx_addr reports */
+};
+
+/* Make ch->impl a fresh ipcx__schan with no descriptors. */
+int ipcx__schan_new(struct ipcx_chan *ch);
+
+int  ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode);
+/* Hand a listening socket to the receiver (it accepts senders). */
+int  ipcx__rx_listen(struct ipcx__rx *rx, int lfd);
+/* Hand a source descriptor to the receiver; it is closed on failure. */
+int  ipcx__rx_add(struct ipcx__rx *rx, int fd);
+void ipcx__rx_fini(struct ipcx__rx *rx);
+
+void ipcx__tx_init(struct ipcx__tx *tx, int fd, enum ipcx__tx_kind kind);
+void ipcx__tx_fini(struct ipcx__tx *tx);
+
+/* Remember a created filesystem object so close removes it (if it is still ours). */
+int ipcx__schan_own_path(struct ipcx__schan *s, const char *path);
+
+/* Give ch one end of a pipe or FIFO (fd taken over; closed on failure). pipe.c */
+int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr);
+
+/* The channel ops every engine transport uses. */
+int  ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
+                      unsigned prio, int timeout_ms);
+long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
+                      unsigned *prio, int timeout_ms);
+int  ipcx__schan_fd(struct ipcx_chan *ch);
+int  ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap);
+void ipcx__schan_close(struct ipcx_chan *ch);
+int  ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
+                      int timeout_ms);
+int  ipcx__schan_release(struct ipcx_chan *ch);
+
+#endif

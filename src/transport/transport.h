@@ -1,0 +1,83 @@
+/*
+ * transport.h - the contract between the channel layer (chan.c) and one
+ * IPC mechanism.  A transport is a const ops table; chan.c parses the URL,
+ * checks the query keys against .keys, reads the common keys, and only then
+ * calls .open.  The conformance suite picks its checks by .caps, never by
+ * scheme name.
+ */
+#ifndef IPCX_TRANSPORT_H
+#define IPCX_TRANSPORT_H
+
+#include "ipcx.h"
+#include "../url.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The query keys every transport accepts. */
+#define IPCX_COMMON_KEYS "maxmsg"
+
+struct ipcx_chan {
+    const struct ipcx_transport *tp;
+    int      flags;    /* IPCX_SEND or IPCX_RECV, and the others given to open */
+    size_t   maxmsg;   /* the largest message, from ?maxmsg= or the default */
+    mode_t   mode;     /* permissions of an object this end creates */
+    void    *impl;     /* the transport's own state */
+};
+
+struct ipcx_transport {
+    /* The URL scheme, without the colon: "fifo". */
+    const char *scheme;
+    /* IPCX_CAP_* bits: what the conformance suite may check. */
+    unsigned caps;
+    /* Space-separated query keys accepted besides IPCX_COMMON_KEYS. */
+    const char *keys;
+    /* The default and the largest maxmsg this mechanism can carry. */
+    size_t maxmsg_default, maxmsg_limit;
+
+    /*
+     * Open one end.  ch->flags, ->maxmsg and ->mode are set; validate the
+     * rest of the URL before creating anything, and on failure leave
+     * nothing behind (chan.c calls nothing else after a failed open).
+     */
+    int (*open)(struct ipcx_chan *ch, const struct ipcx_url *u);
+
+    /*
+     * IPCX_CAP_PAIR transports: make a connected pair, rx receives and tx
+     * sends.  NULL when the transport has only named objects.
+     */
+    int (*pair)(struct ipcx_chan *rx, struct ipcx_chan *tx,
+                const struct ipcx_url *u);
+
+    /* Send len <= ch->maxmsg bytes (chan.c checked), as ipcx_send. */
+    int (*send)(struct ipcx_chan *ch, const void *msg, size_t len,
+                unsigned prio, int timeout_ms);
+
+    /* Receive one whole message, as ipcx_recv. */
+    long (*recv)(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                 int timeout_ms);
+
+    /* A pollable descriptor (see ipcx_fd), or -ENOTSUP.  NULL: -ENOTSUP. */
+    int (*fd)(struct ipcx_chan *ch);
+
+    /* Write the channel's URL into buf (NUL-terminated); length or -ENOSPC. */
+    int (*addr)(const struct ipcx_chan *ch, char *buf, size_t cap);
+
+    /* Free everything; remove what this end created.  Must accept half-opened state. */
+    void (*close)(struct ipcx_chan *ch);
+
+    /* Remove the named object.  NULL: -ENOTSUP. */
+    int (*unlink)(const struct ipcx_url *u);
+
+    /* Zero copy (IPCX_CAP_ZEROCOPY); NULL: -ENOTSUP. */
+    int (*loan)(struct ipcx_chan *ch, size_t len, void **buf);
+    int (*commit)(struct ipcx_chan *ch, void *buf, size_t len, unsigned prio);
+    int (*peek)(struct ipcx_chan *ch, const void **msg, size_t *len, int timeout_ms);
+    int (*release)(struct ipcx_chan *ch);
+};
+
+/* The registry: NULL-terminated, in registry.c. */
+extern const struct ipcx_transport *const ipcx__transports[];
+const struct ipcx_transport *ipcx__transport_find(const char *scheme);
+
+#endif

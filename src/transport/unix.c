@@ -1,0 +1,163 @@
+/*
+ * unix.c - Unix domain sockets: unix:/path (a socket file) and unix:@name
+ * (the abstract namespace), ?type=stream (default), seqpacket or dgram.
+ * The receiver binds and accepts any number of senders; a sender connects.
+ * A receiver removes the socket file it made when it closes.
+ */
+#include "sock.h"
+#include "../err.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+/* Records must fit a socket buffer whole: a smaller default than streams. */
+#define UNIX_RECORD_MAXMSG (64 * 1024)
+
+static const char *const unix_types[] = { "stream", "seqpacket", "dgram" };
+static const int unix_socktype[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+
+struct unix_addr {
+    struct sockaddr_un sa;
+    socklen_t len;
+    int type, typeidx;
+    int abstract;
+};
+
+static int unix_parse(const struct ipcx_url *u, struct unix_addr *a)
+{
+    const char *p = u->path;
+    size_t n = strlen(p);
+    int t = ipcx__url_word(u, "type", "stream seqpacket dgram", 0);
+
+    if (t < 0)
+        return t;
+    memset(a, 0, sizeof *a);
+    a->typeidx = t;
+    a->type = unix_socktype[t];
+    a->sa.sun_family = AF_UNIX;
+    if (u->authority || n == 0)
+        return ipcx__fail(-EINVAL, "unix: needs a path or @name: unix:/tmp/x, unix:@x");
+    if (p[0] == '@') {
+        if (n < 2 || n - 1 > sizeof a->sa.sun_path - 1)
+            return ipcx__fail(-EINVAL, "an abstract name has 1 to %zu bytes",
+                              sizeof a->sa.sun_path - 1);
+        if (ipcx__url_get(u, "mode"))
+            return ipcx__fail(-EINVAL, "abstract sockets have no permissions: drop mode=");
+        a->abstract = 1;
+        memcpy(a->sa.sun_path + 1, p + 1, n - 1);
+        a->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n);
+        return 0;
+    }
+    if (n > sizeof a->sa.sun_path - 1)
+        return ipcx__fail(-EINVAL, "a socket path has at most %zu bytes, this one %zu",
+                          sizeof a->sa.sun_path - 1, n);
+    memcpy(a->sa.sun_path, p, n);
+    a->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
+/* Is anyone bound at this address?  Probing a stale socket file is refused. */
+static int unix_live(const struct unix_addr *a)
+{
+    int fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC, 0), r;
+    if (fd < 0)
+        return 1;
+    r = connect(fd, (const struct sockaddr *) &a->sa, a->len);
+    r = r == 0 || errno != ECONNREFUSED;
+    (void) ipcx__close(fd);
+    return r;
+}
+
+/* Make room to bind at a filesystem path: take over only our own stale socket. */
+static int unix_clear(const struct ipcx_chan *ch, const struct unix_addr *a)
+{
+    const char *path = a->sa.sun_path;
+    int r = ipcx__fs_reusable(path, S_IFSOCK);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    if (ch->flags & IPCX_EXCL)
+        return ipcx__fail(-EEXIST, "%s already exists", path);
+    if (unix_live(a))
+        return ipcx__fail(-EADDRINUSE, "a receiver is already bound at %s", path);
+    return unlink(path) < 0 ? ipcx__errno() : 0;
+}
+
+static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    struct unix_addr a;
+    struct ipcx__schan *s;
+    int r, fd;
+    char what[IPCX_URL_PATH + 8];
+
+    if ((r = unix_parse(u, &a)) < 0)
+        return r;
+    if (a.type != SOCK_STREAM && !ipcx__url_get(u, "maxmsg"))
+        ch->maxmsg = UNIX_RECORD_MAXMSG;
+    if ((r = ipcx__schan_new(ch)) < 0)
+        return r;
+    s = ch->impl;
+    snprintf(s->addr, sizeof s->addr, "unix:%s%s%s", u->path,
+             a.typeidx ? "?type=" : "", a.typeidx ? unix_types[a.typeidx] : "");
+    snprintf(what, sizeof what, "unix:%s", u->path);
+    if (ch->flags & IPCX_SEND)
+        return ipcx__sock_tx(ch, AF_UNIX, a.type, (const struct sockaddr *) &a.sa, a.len, what);
+
+    if (!a.abstract && (r = unix_clear(ch, &a)) < 0)
+        return r;
+    fd = socket(AF_UNIX, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return ipcx__errno();
+    if (bind(fd, (const struct sockaddr *) &a.sa, a.len) < 0) {
+        r = errno == EADDRINUSE ? ipcx__fail(-EADDRINUSE, "%s is in use", what)
+                                : ipcx__fail(-errno, "cannot bind %s", what);
+        (void) ipcx__close(fd);
+        return r;
+    }
+    if (!a.abstract) {
+        /* Before listen() nobody can connect, so the umask's bits never matter. */
+        if (chmod(a.sa.sun_path, ch->mode) < 0 ||
+            (r = ipcx__schan_own_path(s, a.sa.sun_path)) < 0) {
+            r = ipcx__errno();
+            (void) ipcx__close(fd);
+            (void) unlink(a.sa.sun_path);
+            return r;
+        }
+    }
+    return ipcx__sock_rx(ch, fd, a.type);
+}
+
+static int unix_unlink(const struct ipcx_url *u)
+{
+    struct unix_addr a;
+    int r = unix_parse(u, &a);
+    if (r < 0)
+        return r;
+    if (a.abstract)
+        return ipcx__fail(-ENOTSUP, "an abstract socket goes away with its receiver");
+    return ipcx__fs_unlink(a.sa.sun_path, S_IFSOCK);
+}
+
+const struct ipcx_transport ipcx__transport_unix = {
+    .scheme  = "unix",
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED,
+    .keys    = "mode type",
+    .maxmsg_default = IPCX_MAXMSG_DEFAULT,
+    .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
+    .open    = unix_open,
+    .send    = ipcx__schan_send,
+    .recv    = ipcx__schan_recv,
+    .fd      = ipcx__schan_fd,
+    .addr    = ipcx__schan_addr,
+    .close   = ipcx__schan_close,
+    .unlink  = unix_unlink,
+    .peek    = ipcx__schan_peek,
+    .release = ipcx__schan_release,
+};
