@@ -33,7 +33,7 @@ test-asan: $(ASAN)/CMakeCache.txt
 test: test-plain test-asan
 
 demo: build
-	./demos/twoproc.sh $(BUILD)/ipcx
+	./demos/twoproc.sh $(BUILD)/tools/ipcx
 
 $(FUZZ)/CMakeCache.txt:
 	CC=clang $(CMAKE) -S . -B $(FUZZ) -DIPCX_FUZZ=ON -DBUILD_TESTING=OFF
