@@ -5,6 +5,7 @@
  * naming the URL and the cause), 2 usage error.
  */
 #include "ipcx.h"
+#include "cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE   2
 
 static volatile sig_atomic_t stop_signal;
 
@@ -36,7 +34,7 @@ static void catch_stop_signals(void)
     (void) sigaction(SIGTERM, &sa, NULL);
 }
 
-static int fail(const char *url, int err)
+int cmd_fail(const char *url, int err)
 {
     const char *detail = ipcx_errdetail();
     fprintf(stderr, "ipcx: %s: %s%s%s%s\n", url, ipcx_strerror(err),
@@ -44,7 +42,7 @@ static int fail(const char *url, int err)
     return EXIT_RUNTIME;
 }
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
+int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
     fprintf(stderr, "ipcx%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     fprintf(stderr, fmt, arg);
@@ -53,7 +51,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg)
 }
 
 /* A decimal number within [min, max], or LONG_MIN. */
-static long parse_num(const char *s, long min, long max)
+long cmd_parse_num(const char *s, long min, long max)
 {
     char *end;
     long v;
@@ -83,7 +81,7 @@ static int send_one(ipcx_chan *ch, const char *url, const void *msg, size_t len,
     int r = ipcx_send(ch, msg, len, prio, timeout);
     if (r == -EINTR && stop_signal)
         return 128 + stop_signal;
-    return r < 0 ? fail(url, r) : 0;
+    return r < 0 ? cmd_fail(url, r) : 0;
 }
 
 static int cmd_send(int argc, char **argv)
@@ -101,26 +99,26 @@ static int cmd_send(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+t:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
-            if ((timeout = parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return usage_error("send", "bad timeout '%s'", optarg);
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("send", "bad timeout '%s'", optarg);
             break;
         case 'p':
-            if ((prio = parse_num(optarg, 0, 65535)) == LONG_MIN)
-                return usage_error("send", "bad priority '%s' (0..65535)", optarg);
+            if ((prio = cmd_parse_num(optarg, 0, 65535)) == LONG_MIN)
+                return cmd_usage_error("send", "bad priority '%s' (0..65535)", optarg);
             break;
         case 'h':
             fputs(send_help, stdout);
             return 0;
         default:
-            return usage_error("send", "%s", "bad option");
+            return cmd_usage_error("send", "%s", "bad option");
         }
     }
     if (optind >= argc)
-        return usage_error("send", "%s", "no URL");
+        return cmd_usage_error("send", "%s", "no URL");
     const char *url = argv[optind++];
     int r = ipcx_open(&ch, url, IPCX_SEND);
     if (r < 0)
-        return fail(url, r);
+        return cmd_fail(url, r);
     catch_stop_signals();
     if (optind < argc) {
         for (; optind < argc && rc == 0; optind++)
@@ -177,12 +175,12 @@ static int cmd_recv(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+n:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if ((count = parse_num(optarg, 0, LONG_MAX - 1)) == LONG_MIN)
-                return usage_error("recv", "bad count '%s'", optarg);
+            if ((count = cmd_parse_num(optarg, 0, LONG_MAX - 1)) == LONG_MIN)
+                return cmd_usage_error("recv", "bad count '%s'", optarg);
             break;
         case 't':
-            if ((timeout = parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return usage_error("recv", "bad timeout '%s'", optarg);
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("recv", "bad timeout '%s'", optarg);
             break;
         case OPT_ADDR:
             print_addr = 1;
@@ -191,21 +189,21 @@ static int cmd_recv(int argc, char **argv)
             fputs(recv_help, stdout);
             return 0;
         default:
-            return usage_error("recv", "%s", "bad option");
+            return cmd_usage_error("recv", "%s", "bad option");
         }
     }
     if (optind != argc - 1)
-        return usage_error("recv", "%s", optind >= argc ? "no URL" : "one URL only");
+        return cmd_usage_error("recv", "%s", optind >= argc ? "no URL" : "one URL only");
     const char *url = argv[optind];
     catch_stop_signals();
     int r = ipcx_open(&ch, url, IPCX_RECV | IPCX_CREATE);
     if (r < 0)
-        return fail(url, r);
+        return cmd_fail(url, r);
     long cap = ipcx_maxmsg(ch);
     char *buf = malloc((size_t) cap + 1);
     if (!buf) {
         ipcx_close(ch);
-        return fail(url, -ENOMEM);
+        return cmd_fail(url, -ENOMEM);
     }
     if (print_addr) {
         char addr[4200];
@@ -221,11 +219,11 @@ static int cmd_recv(int argc, char **argv)
         if (n == -EPIPE && count < 0)
             break; /* every sender is gone: done */
         if (n == -EBADMSG) {
-            fail(url, (int) n); /* a broken peer; the others go on */
+            cmd_fail(url, (int) n); /* a broken peer; the others go on */
             continue;
         }
         if (n < 0) {
-            rc = fail(url, (int) n);
+            rc = cmd_fail(url, (int) n);
             break;
         }
         buf[n] = '\n';
@@ -252,7 +250,7 @@ static int cmd_rm(int argc, char **argv)
 {
     int rc = 0;
     if (argc < 2)
-        return usage_error("rm", "%s", "no URL");
+        return cmd_usage_error("rm", "%s", "no URL");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(rm_help, stdout);
         return 0;
@@ -260,7 +258,7 @@ static int cmd_rm(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         int r = ipcx_unlink(argv[i]);
         if (r < 0)
-            rc = fail(argv[i], r);
+            rc = cmd_fail(argv[i], r);
     }
     return rc;
 }
@@ -275,6 +273,7 @@ static const struct {
     { "send", cmd_send, "send messages to a channel" },
     { "recv", cmd_recv, "receive messages from a channel" },
     { "rm",   cmd_rm,   "remove named IPC objects" },
+    { "bench", cmd_bench, "measure latency and throughput of the transports" },
 };
 
 static void help(FILE *f)
@@ -284,7 +283,7 @@ static void help(FILE *f)
                "pipe:?fd=N, fifo:/path, unix:/path, unix:@name, tcp://host:port.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n  -h, --help     show this help ('ipcx COMMAND --help' for one command)\n"
                "  -V, --version  show the version\n\n"
                "Exit status: 0 success, 1 runtime error, 2 usage error.\n");
@@ -307,5 +306,5 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    return usage_error(NULL, "unknown command '%s'", argv[1]);
+    return cmd_usage_error(NULL, "unknown command '%s'", argv[1]);
 }
