@@ -50,6 +50,7 @@ typedef struct ipcx_chan ipcx_chan;
 #define IPCX_CAP_PAIR     0x040 /* anonymous: made in pairs by ipcx_pair() */
 #define IPCX_CAP_MANY     0x080 /* one receiver takes many senders at once */
 #define IPCX_CAP_NAMED    0x100 /* a named object that ipcx_unlink() removes */
+#define IPCX_CAP_RXGONE   0x200 /* a send reports -EPIPE once the receiver is gone */
 
 /* Timeouts (milliseconds), as poll(2). */
 #define IPCX_FOREVER (-1)

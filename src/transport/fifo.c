@@ -84,7 +84,7 @@ static int fifo_unlink(const struct ipcx_url *u)
 
 const struct ipcx_transport ipcx__transport_fifo = {
     .scheme  = "fifo",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED | IPCX_CAP_RXGONE,
     .keys    = "mode",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,

@@ -87,7 +87,7 @@ static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
 
 const struct ipcx_transport ipcx__transport_pipe = {
     .scheme  = "pipe",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR | IPCX_CAP_RXGONE,
     .keys    = "fd",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,

@@ -113,7 +113,7 @@ out:
 
 const struct ipcx_transport ipcx__transport_tcp = {
     .scheme  = "tcp",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_RXGONE,
     .keys    = "",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,

@@ -147,7 +147,7 @@ static int unix_unlink(const struct ipcx_url *u)
 
 const struct ipcx_transport ipcx__transport_unix = {
     .scheme  = "unix",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED | IPCX_CAP_RXGONE,
     .keys    = "mode type",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
