@@ -132,6 +132,13 @@ IPCX_API int ipcx_peek(ipcx_chan *ch, const void **msg, size_t *len,
                        int timeout_ms);
 IPCX_API int ipcx_release(ipcx_chan *ch);
 
+/*
+ * How many messages this receiving end lost to an overflow policy
+ * (shm bcast with overflow=drop), in total.  A receive reports a loss once
+ * with -ENOBUFS; this says how many.  0 on transports that never drop.
+ */
+IPCX_API long long ipcx_lost(const ipcx_chan *ch);
+
 /* A static description of err (either sign); never NULL. */
 IPCX_API const char *ipcx_strerror(int err);
 

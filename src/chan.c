@@ -30,7 +30,8 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
     if ((r = ipcx__url_size(u, "maxmsg", ch->tp->maxmsg_default, 0,
                             ch->tp->maxmsg_limit, &ch->maxmsg)) < 0)
         return r;
-    if ((r = ipcx__url_mode(u, "mode", 0600, &ch->mode)) < 0)
+    if ((r = ipcx__url_mode(u, ch->tp->perm_key ? ch->tp->perm_key : "mode", 0600,
+                            &ch->mode)) < 0)
         return r;
     ch->flags = flags;
     return 0;
@@ -197,6 +198,13 @@ IPCX_API long ipcx_maxmsg(const ipcx_chan *ch)
 IPCX_API unsigned ipcx_caps(const ipcx_chan *ch)
 {
     return ch ? ch->tp->caps : 0;
+}
+
+IPCX_API long long ipcx_lost(const ipcx_chan *ch)
+{
+    if (!ch)
+        return -EINVAL;
+    return ch->tp->lost ? ch->tp->lost(ch) : 0;
 }
 
 IPCX_API int ipcx_addr(const ipcx_chan *ch, char *buf, size_t cap)

@@ -10,12 +10,14 @@ extern const struct ipcx_transport ipcx__transport_pipe;
 extern const struct ipcx_transport ipcx__transport_fifo;
 extern const struct ipcx_transport ipcx__transport_unix;
 extern const struct ipcx_transport ipcx__transport_tcp;
+extern const struct ipcx_transport ipcx__transport_shm, ipcx__transport_sysvshm;
 
 const struct ipcx_transport *const ipcx__transports[] = {
     &ipcx__transport_pipe,
     &ipcx__transport_fifo,
     &ipcx__transport_unix,
     &ipcx__transport_tcp,
+    &ipcx__transport_shm, &ipcx__transport_sysvshm,
     NULL,
 };
 

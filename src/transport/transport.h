@@ -74,6 +74,11 @@ struct ipcx_transport {
     int (*commit)(struct ipcx_chan *ch, void *buf, size_t len, unsigned prio);
     int (*peek)(struct ipcx_chan *ch, const void **msg, size_t *len, int timeout_ms);
     int (*release)(struct ipcx_chan *ch);
+
+    /* The query key of permission bits for a new object; NULL: "mode". */
+    const char *perm_key;
+    /* Messages this receiving end lost to an overflow policy, in total; NULL: 0. */
+    long long (*lost)(const struct ipcx_chan *ch);
 };
 
 /* The registry: NULL-terminated, in registry.c. */

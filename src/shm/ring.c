@@ -1,0 +1,720 @@
+/*
+ * ring.c - what every ring mode shares: formatting and validating a
+ * segment header, registering participants, noticing dead ones, sleeping
+ * and waking (spin, then a process-shared futex), doorbells for ipcx_fd(),
+ * and re-registering after fork.  The byte ring (spsc, bcast) is in
+ * ring_bytes.c, the slot ring (mpsc, mpmc) in ring_slots.c.
+ *
+ * Ordering notation: every atomic access names its order and says why in
+ * a comment; the pattern for each is the one of liburing's queue.c
+ * (release on publish, acquire on consume, a full fence before reading a
+ * "needs wakeup" word) and musl's __wait.c (bounded spin, then futex).
+ */
+#include "ring.h"
+#include "../err.h"
+#include "../sys/futex.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+_Static_assert(sizeof(struct ipcx__shm_part) == 64, "participant layout");
+_Static_assert(sizeof(struct ipcx__shm_slot) == IPCX_SLOT_HDR, "slot layout");
+_Static_assert(sizeof(struct ipcx__shm_rec) == IPCX_REC_HDR, "record layout");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
+               "shared atomics must be lock-free to work across processes");
+
+#define RING_PAGE      4096u
+#define RING_SLICE_MS  100     /* the longest futex sleep before looking at peers */
+#define RING_CHECK_MS  20      /* a non-blocking caller looks at peers this seldom */
+#define RING_SPIN_MIN  16u
+#define RING_SPIN_DEF  1024u
+
+/* ---- header ------------------------------------------------------------ */
+
+static uint64_t ring_sum(const struct ipcx__shm_fixed *fx)
+{
+    /* FNV-1a over the fields after magic and before sum. */
+    const uint8_t *p = (const uint8_t *) fx + offsetof(struct ipcx__shm_fixed, version);
+    size_t n = offsetof(struct ipcx__shm_fixed, sum) - offsetof(struct ipcx__shm_fixed, version);
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    while (n--)
+        h = (h ^ *p++) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+static uint64_t rec_size(uint64_t len)
+{
+    return align_up(IPCX_REC_HDR + len, IPCX_REC_HDR);
+}
+
+static uint64_t ring_data_off(void)
+{
+    return align_up(sizeof(struct ipcx__shm_hdr), RING_PAGE);
+}
+
+size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
+                           uint32_t *slot_size)
+{
+    uint64_t data;
+
+    *nslots = *slot_size = 0;
+    if (o->maxmsg > (UINT64_C(1) << 31))
+        return (size_t) ipcx__fail(-EINVAL, "maxmsg=%zu: at most 2 GiB", o->maxmsg), 0;
+    if (o->mode == IPCX_SHM_MPSC || o->mode == IPCX_SHM_MPMC) {
+        uint64_t ss = IPCX_SLOT_HDR + align_up(o->maxmsg, 64), n = 128;
+        if (o->size) {
+            for (n = 1; n * 2 * ss <= o->size; n *= 2)
+                ;
+            if (n * ss > o->size)
+                n = 0;
+        }
+        if (n < 2 || n > (UINT64_C(1) << 24))
+            return (void) ipcx__fail(-EINVAL, "size=%zu holds fewer than 2 slots of "
+                                     "maxmsg=%zu", o->size, o->maxmsg), 0;
+        *nslots = (uint32_t) n;
+        *slot_size = (uint32_t) ss;
+        data = n * ss;
+    } else {
+        uint64_t min = 2 * rec_size(o->maxmsg);
+        data = o->size ? o->size : UINT64_C(1) << 20;
+        if (data < min && !o->size)
+            data = min;
+        if (data < min)
+            return (void) ipcx__fail(-EINVAL, "size=%zu: must hold two messages of maxmsg=%zu",
+                                     o->size, o->maxmsg), 0;
+        uint64_t p2 = RING_PAGE;
+        while (p2 < data)
+            p2 *= 2;
+        data = p2;
+    }
+    if (data > (UINT64_C(1) << 40))
+        return (void) ipcx__fail(-EINVAL, "the ring would be larger than 1 TiB"), 0;
+    return (size_t) (ring_data_off() + data);
+}
+
+void ipcx__ring_format(void *base, size_t seg_size, const struct ipcx__ring_opts *o)
+{
+    struct ipcx__shm_hdr *h = base;
+    struct ipcx__shm_fixed fx = { 0 };
+    struct timespec ts;
+
+    fx.version = IPCX_SHM_VERSION;
+    fx.mode = o->mode;
+    fx.flags = o->flags;
+    fx.hdr_size = sizeof *h;
+    fx.part_size = sizeof h->part[0];
+    fx.nparts = IPCX_SHM_PARTS;
+    (void) ipcx__ring_seg_size(o, &fx.nslots, &fx.slot_size);
+    fx.seg_size = seg_size;
+    fx.data_off = ring_data_off();
+    fx.data_size = seg_size - fx.data_off;
+    fx.maxmsg = o->maxmsg;
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+    fx.id = ((uint64_t) getpid() << 32) ^ (uint64_t) ts.tv_nsec ^ ((uint64_t) ts.tv_sec << 20) ^
+            (uint64_t) (uintptr_t) base;
+    fx.sum = ring_sum(&fx);
+    memcpy(&h->fx, &fx, sizeof fx);
+    h->fx.magic = 0;
+    if (fx.nslots) {
+        /* Slot i starts EMPTY for position i. */
+        for (uint32_t i = 0; i < fx.nslots; i++) {
+            struct ipcx__shm_slot *s =
+                (void *) ((uint8_t *) base + fx.data_off + (uint64_t) i * fx.slot_size);
+            atomic_store_explicit(&s->word, (uint64_t) i << 9, memory_order_relaxed);
+        }
+    }
+    /*
+     * Publish: release orders every store above before magic, so whoever
+     * reads the magic with acquire sees a complete header (musl sem_open's
+     * "publish after init").
+     */
+    atomic_store_explicit((_Atomic uint64_t *) &h->fx.magic, IPCX_SHM_MAGIC,
+                          memory_order_release);
+}
+
+int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size)
+{
+    struct ipcx__shm_hdr *h = base;
+    struct ipcx__shm_fixed fx;
+    uint64_t magic;
+
+    if (size < sizeof *h)
+        return ipcx__fail(-EPROTO, "segment of %zu bytes is too small for a ring", size);
+    /* acquire: pairs with the creator's release store of magic in ring_format. */
+    magic = atomic_load_explicit((_Atomic uint64_t *) &h->fx.magic, memory_order_acquire);
+    if (magic == 0)
+        return -EAGAIN;
+    if (magic != IPCX_SHM_MAGIC)
+        return ipcx__fail(-EPROTO, "not an ipcx ring (bad magic)");
+    /* One copy; from here on only the copy is used, whatever the segment says later. */
+    memcpy(&fx, &h->fx, sizeof fx);
+    if (fx.version != IPCX_SHM_VERSION)
+        return ipcx__fail(-EPROTO, "ring version %u, this library speaks %u", fx.version,
+                          IPCX_SHM_VERSION);
+    if (fx.sum != ring_sum(&fx))
+        return ipcx__fail(-EPROTO, "ring header checksum mismatch");
+    if (fx.hdr_size != sizeof *h || fx.part_size != sizeof h->part[0] ||
+        fx.nparts != IPCX_SHM_PARTS || fx.data_off != ring_data_off())
+        return ipcx__fail(-EPROTO, "ring layout differs from this library's");
+    if (fx.mode >= IPCX_SHM_NMODES || (fx.flags & ~IPCX_SHM_F_KNOWN) ||
+        ((fx.flags & IPCX_SHM_F_DROP) && fx.mode != IPCX_SHM_BCAST))
+        return ipcx__fail(-EPROTO, "ring mode %u flags %#x unknown", fx.mode, fx.flags);
+    if (fx.seg_size != size || fx.data_size > size || fx.data_off > size - fx.data_size ||
+        fx.data_off + fx.data_size != size)
+        return ipcx__fail(-EPROTO, "ring sizes do not match the segment of %zu bytes", size);
+    if (fx.maxmsg > (UINT64_C(1) << 31))
+        return ipcx__fail(-EPROTO, "ring maxmsg %llu impossible", (unsigned long long) fx.maxmsg);
+    if (fx.mode == IPCX_SHM_MPSC || fx.mode == IPCX_SHM_MPMC) {
+        if (fx.nslots < 2 || (fx.nslots & (fx.nslots - 1)) ||
+            fx.slot_size != IPCX_SLOT_HDR + align_up(fx.maxmsg, 64) ||
+            fx.data_size != (uint64_t) fx.nslots * fx.slot_size)
+            return ipcx__fail(-EPROTO, "ring slots inconsistent");
+        r->mask = fx.nslots - 1;
+    } else {
+        if (fx.nslots || fx.slot_size || fx.data_size < RING_PAGE ||
+            (fx.data_size & (fx.data_size - 1)) || fx.data_size < 2 * rec_size(fx.maxmsg))
+            return ipcx__fail(-EPROTO, "byte ring capacity inconsistent");
+        r->mask = fx.data_size - 1;
+    }
+    r->fx = fx;
+    r->h = h;
+    r->data = (uint8_t *) base + fx.data_off;
+    return 0;
+}
+
+/* ---- open handles, for fork -------------------------------------------- */
+
+static pthread_mutex_t ring_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ipcx__ring *ring_list;
+static pthread_once_t ring_fork_once = PTHREAD_ONCE_INIT;
+
+static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t start);
+
+/*
+ * A forked child holds a copy of every open handle, as it holds copies of
+ * descriptors, and like a descriptor the copy counts: the child's copy is a
+ * participant of its own.  Its entry is claimed before fork (in the
+ * parent, still under the parent's pid), so there is no moment at which a
+ * parent that closes the end it does not use leaves the end unregistered;
+ * the child then writes its own pid and start time into it.  If fork
+ * fails, the entry stays with the parent's pid and goes when the parent does.
+ */
+static void ring_fork_prepare(void)
+{
+    (void) pthread_mutex_lock(&ring_list_lock);
+    pid_t pid = getpid();
+    for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+        r->fork_me = -1;
+        if (r->me >= 0 && r->pid == pid)
+            r->fork_me = ring_claim(r, r->tx, r->mine, r->start);
+    }
+}
+
+static void ring_fork_parent(void)
+{
+    (void) pthread_mutex_unlock(&ring_list_lock);
+}
+
+static void ring_fork_child(void)
+{
+    pid_t pid = getpid();
+    uint64_t start = 0;
+    (void) ipcx__proc_start(pid, &start);
+    for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+        r->loaned = r->peeked = 0; /* the parent's loan or peek stays the parent's */
+        r->bellfd = -1;            /* the doorbell FIFO is the parent's participant's */
+        for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+            r->bellw[i] = -1, r->bellowner[i] = 0;
+        r->me = r->fork_me; /* -1 if there was no room: the copy is unusable (-EPIPE) */
+        if (r->me < 0)
+            continue;
+        struct ipcx__shm_part *p = &r->h->part[r->me];
+        uint64_t mine = (uint64_t) (uint32_t) pid | (r->mine & ~UINT64_C(0xffffffff));
+        /* start first (relaxed, judged with the owner), then the owner: now the child's. */
+        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        atomic_store_explicit(&p->owner, mine, memory_order_release);
+        r->mine = mine;
+        r->pid = pid;
+        r->start = start;
+    }
+    (void) pthread_mutex_unlock(&ring_list_lock);
+}
+
+static void ring_fork_init(void)
+{
+    (void) pthread_atfork(ring_fork_prepare, ring_fork_parent, ring_fork_child);
+}
+
+/* ---- participants -------------------------------------------------------- */
+
+static void ring_bell_path(const struct ipcx__ring *r, unsigned idx, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "/dev/shm/ipcx-bell-%016llx-%u", (unsigned long long) r->fx.id, idx);
+}
+
+/* Claim a free participant entry for (mine, start) and count it.  Index, or -1. */
+static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t start)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        uint64_t free_ = 0;
+        struct ipcx__shm_part *p = &h->part[i];
+        /* Cheap look first; the CAS is acq_rel so our later stores follow the claim. */
+        if (atomic_load_explicit(&p->owner, memory_order_relaxed) != 0)
+            continue;
+        if (!atomic_compare_exchange_strong_explicit(&p->owner, &free_, mine,
+                                                     memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue;
+        /* relaxed: a checker seeing start 0 judges by the pid alone. */
+        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
+        if (!tx && r->fx.mode == IPCX_SHM_BCAST)
+            atomic_store_explicit(&p->cursor, r->cursor, memory_order_seq_cst);
+        /* seq_cst: the counts are read by peers deciding -EPIPE (ring_peer_gone). */
+        atomic_fetch_add_explicit(tx ? &h->ntx : &h->nrx, 1, memory_order_seq_cst);
+        atomic_store_explicit(tx ? &h->txseen : &h->rxseen, 1, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&h->users, 1, memory_order_seq_cst);
+        return (int) i;
+    }
+    return -1;
+}
+
+static int ring_register(struct ipcx__ring *r, int tx)
+{
+    uint64_t start = 0;
+    pid_t pid = getpid();
+    uint64_t mine = (uint64_t) (uint32_t) pid | (tx ? IPCX_PART_TX : IPCX_PART_RX);
+
+    (void) ipcx__proc_start(pid, &start);
+    for (int pass = 0; pass < 2; pass++) {
+        int i = ring_claim(r, tx, mine, start);
+        if (i >= 0) {
+            r->me = i;
+            r->mine = mine;
+            r->pid = pid;
+            r->start = start;
+            return 0;
+        }
+        (void) ipcx__ring_check_peers(r); /* dead ones may hold entries */
+    }
+    return ipcx__fail(-EMFILE, "all %u participant entries of the ring are taken",
+                      IPCX_SHM_PARTS);
+}
+
+int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    int r2;
+
+    (void) pthread_once(&ring_fork_once, ring_fork_init);
+    r->tx = tx;
+    r->me = -1;
+    r->bellfd = -1;
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+        r->bellw[i] = -1;
+    r->spin_max = spin_max < 0 ? RING_SPIN_DEF : (unsigned) spin_max;
+    r->spin = r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
+    if (limit) {
+        _Atomic uint32_t *n = tx ? &h->ntx : &h->nrx;
+        /* relaxed: a hint; two racing opens may both pass, as with any "one receiver" rule. */
+        if (atomic_load_explicit(n, memory_order_relaxed) >= limit)
+            (void) ipcx__ring_check_peers(r);
+        if (atomic_load_explicit(n, memory_order_relaxed) >= limit)
+            return ipcx__fail(-EBUSY, "this %s ring already has its %s",
+                              r->fx.mode == IPCX_SHM_SPSC ? "spsc" :
+                              r->fx.mode == IPCX_SHM_BCAST ? "bcast" : "mpsc",
+                              tx ? "sender" : "receiver");
+    }
+    if (!ipcx__ring_slotted(r))
+        ipcx__bytes_join(r);
+    (void) pthread_mutex_lock(&ring_list_lock);
+    r2 = ring_register(r, tx);
+    if (r2 == 0 && !tx && r->fx.mode == IPCX_SHM_BCAST)
+        ipcx__bytes_joined(r);
+    if (r2 == 0) {
+        r->next_open = ring_list;
+        r->prev_open = NULL;
+        if (ring_list)
+            ring_list->prev_open = r;
+        ring_list = r;
+    }
+    (void) pthread_mutex_unlock(&ring_list_lock);
+    return r2;
+}
+
+/* Everybody waiting re-evaluates: membership changed. */
+static void ring_wake_all(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    /* release: the membership change is visible to whoever sees the new seq. */
+    atomic_fetch_add_explicit(&h->data.seq, 1, memory_order_release);
+    atomic_fetch_add_explicit(&h->space.seq, 1, memory_order_release);
+    (void) ipcx__futex_wake(&h->data.seq, INT32_MAX);
+    (void) ipcx__futex_wake(&h->space.seq, INT32_MAX);
+}
+
+int ipcx__ring_leave(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    int last = 0;
+
+    if (!h)
+        return 0;
+    if (r->me >= 0 && r->pid == getpid()) {
+        struct ipcx__shm_part *p = &h->part[r->me];
+        if (r->loaned && ipcx__ring_slotted(r))
+            (void) ipcx__slots_abandon(r);
+        if (r->peeked && ipcx__ring_slotted(r))
+            (void) ipcx__slots_unpeek(r); /* the message goes to another receiver */
+        r->loaned = r->peeked = 0;
+        if (r->bellfd >= 0) {
+            atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&h->bells, 1, memory_order_relaxed);
+            (void) ipcx__close(r->bellfd);
+            (void) unlink(r->bellpath);
+            r->bellfd = -1;
+        }
+        atomic_fetch_sub_explicit(r->tx ? &h->ntx : &h->nrx, 1, memory_order_seq_cst);
+        last = atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst) == 1;
+        /* release: everything this participant did happens before its entry is reused. */
+        uint64_t mine = r->mine;
+        (void) atomic_compare_exchange_strong_explicit(&p->owner, &mine, 0,
+                                                       memory_order_release,
+                                                       memory_order_relaxed);
+        ring_wake_all(r);
+    }
+    if (r->me >= 0 || r->next_open || r->prev_open || ring_list == r) {
+        (void) pthread_mutex_lock(&ring_list_lock);
+        if (r->prev_open)
+            r->prev_open->next_open = r->next_open;
+        else if (ring_list == r)
+            ring_list = r->next_open;
+        if (r->next_open)
+            r->next_open->prev_open = r->prev_open;
+        (void) pthread_mutex_unlock(&ring_list_lock);
+    }
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+        if (r->bellw[i] >= 0)
+            (void) ipcx__close(r->bellw[i]);
+    r->me = -1;
+    return last;
+}
+
+int ipcx__ring_check_peers(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    int reaped = 0;
+
+    r->checked_ms = ipcx__now_ms();
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &h->part[i];
+        /* acquire: pairs with the release that freed or claimed the entry. */
+        uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
+        if (!o || (int) i == r->me || (o & IPCX_PART_REAPING))
+            continue;
+        uint64_t role = o & (IPCX_PART_TX | IPCX_PART_RX);
+        if (role != IPCX_PART_TX && role != IPCX_PART_RX)
+            continue; /* garbage: not ours to judge */
+        uint64_t start = atomic_load_explicit(&p->start, memory_order_relaxed);
+        if (ipcx__proc_alive(IPCX_PART_PID(o), start))
+            continue;
+        /* One survivor reaps: the CAS elects it. */
+        if (!atomic_compare_exchange_strong_explicit(&p->owner, &o, o | IPCX_PART_REAPING,
+                                                     memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue;
+        if (ipcx__ring_slotted(r))
+            ipcx__slots_reap(r, i);
+        if (atomic_exchange_explicit(&p->bell, 0, memory_order_relaxed) ||
+            atomic_load_explicit(&h->bells, memory_order_relaxed)) {
+            char path[128];
+            ring_bell_path(r, i, path, sizeof path);
+            if (unlink(path) == 0)
+                atomic_fetch_sub_explicit(&h->bells, 1, memory_order_relaxed);
+        }
+        atomic_fetch_sub_explicit(role == IPCX_PART_TX ? &h->ntx : &h->nrx, 1,
+                                  memory_order_seq_cst);
+        atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst);
+        /* release: the recovery above happens before the entry can be claimed again. */
+        atomic_store_explicit(&p->owner, 0, memory_order_release);
+        reaped++;
+    }
+    if (reaped)
+        ring_wake_all(r);
+    return reaped;
+}
+
+int ipcx__ring_peer_gone(const struct ipcx__ring *r)
+{
+    const struct ipcx__shm_hdr *h = r->h;
+    /*
+     * seq_cst pairs with the seq_cst updates in ring_register and leave:
+     * "seen" is set after the count went up, so seen && count == 0 means
+     * the other side came and went, never that it is still arriving.
+     */
+    if (r->tx)
+        return atomic_load_explicit(&h->rxseen, memory_order_seq_cst) &&
+               atomic_load_explicit(&h->nrx, memory_order_seq_cst) == 0 ? -EPIPE : 0;
+    return atomic_load_explicit(&h->txseen, memory_order_seq_cst) &&
+           atomic_load_explicit(&h->ntx, memory_order_seq_cst) == 0 ? -EPIPE : 0;
+}
+
+/* ---- waiting and waking -------------------------------------------------- */
+
+void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w)
+{
+    (void) r;
+    /*
+     * seq_cst fence: our publication (head or slot word, stored before
+     * this) must be globally visible before we read waiters.  It pairs with
+     * the fence a sleeper puts between announcing itself in waiters and
+     * re-checking the ring (store-load on both sides, Dekker): either it
+     * sees our message, or we see it waiting.  Same as liburing's
+     * io_uring_smp_mb() before reading IORING_SQ_NEED_WAKEUP.
+     */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&w->waiters, memory_order_relaxed)) {
+        /* release: a sleeper that sees the new seq also sees the message. */
+        atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
+        (void) ipcx__futex_wake(&w->seq, INT32_MAX);
+    }
+}
+
+int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
+                    ipcx__ring_try try, void *arg, int timeout_ms)
+{
+    int rc = try(r, arg);
+    if (rc != -EAGAIN)
+        return rc;
+    if (timeout_ms == 0) {
+        /* A poller never sleeps, so it looks at the peers now and then instead. */
+        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS && ipcx__ring_check_peers(r))
+            rc = try(r, arg);
+        return rc;
+    }
+    /* Bounded adaptive spin: worth it when the peer is running on another CPU. */
+    for (unsigned i = 0; i < r->spin; i++) {
+        ipcx__cpu_relax();
+        rc = try(r, arg);
+        if (rc != -EAGAIN) {
+            r->spin = r->spin * 2 > r->spin_max ? r->spin_max : r->spin * 2;
+            return rc;
+        }
+    }
+    r->spin = r->spin / 2 < RING_SPIN_MIN ? (r->spin_max < RING_SPIN_MIN ? r->spin_max
+                                                                          : RING_SPIN_MIN)
+                                          : r->spin / 2;
+
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    int64_t slept_since = ipcx__now_ms();
+    for (;;) {
+        /* acquire: if the seq we read is already bumped, we see what was published before. */
+        uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
+        atomic_fetch_add_explicit(&w->waiters, 1, memory_order_relaxed);
+        /* seq_cst fence: pairs with the one in ipcx__ring_wake (see there). */
+        atomic_thread_fence(memory_order_seq_cst);
+        rc = try(r, arg);
+        if (rc != -EAGAIN) {
+            atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
+            return rc;
+        }
+        int left = ipcx__remaining(&d);
+        if (left == 0) {
+            atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
+            /* A waiter that times out checks its peers: maybe it waits for the dead. */
+            if (ipcx__ring_check_peers(r) && (rc = try(r, arg)) != -EAGAIN)
+                return rc;
+            return ipcx__expired(&d);
+        }
+        int slice = left < 0 || left > RING_SLICE_MS ? RING_SLICE_MS : left;
+        int fr = ipcx__futex_wait(&w->seq, seq, slice);
+        atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
+        if (fr == -EINTR && ipcx__intr_returns())
+            return -EINTR;
+        /* A waiter that sleeps long checks its peers too. */
+        if (ipcx__now_ms() - slept_since >= RING_SLICE_MS &&
+            ipcx__now_ms() - r->checked_ms >= RING_SLICE_MS)
+            (void) ipcx__ring_check_peers(r);
+    }
+}
+
+/* ---- doorbells ------------------------------------------------------------ */
+
+static void ring_bell_ring(struct ipcx__ring *r, unsigned i)
+{
+    struct ipcx__shm_part *p = &r->h->part[i];
+    uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
+    char c = 1;
+
+    if (r->bellw[i] >= 0 && r->bellowner[i] != o) {
+        (void) ipcx__close(r->bellw[i]); /* the entry changed hands: another FIFO */
+        r->bellw[i] = -1;
+    }
+    if (r->bellw[i] < 0) {
+        char path[128];
+        ring_bell_path(r, i, path, sizeof path);
+        r->bellw[i] = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+        r->bellowner[i] = o;
+        if (r->bellw[i] < 0)
+            return;
+    }
+    if (write(r->bellw[i], &c, 1) < 0) {
+        /* Full (it is readable then anyway) or gone: forget the descriptor if gone. */
+        if (errno != EAGAIN) {
+            (void) ipcx__close(r->bellw[i]);
+            r->bellw[i] = -1;
+        }
+    }
+}
+
+void ipcx__ring_notify_data(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    ipcx__ring_wake(r, &h->data); /* its seq_cst fence also orders the loads below */
+    if (!atomic_load_explicit(&h->bells, memory_order_relaxed))
+        return; /* the common case: nobody asked for a descriptor, no cost */
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+        /* Disarm and ring once: the receiver re-arms when it finds the ring empty. */
+        if (atomic_load_explicit(&h->part[i].bell, memory_order_relaxed) &&
+            atomic_exchange_explicit(&h->part[i].bell, 0, memory_order_relaxed))
+            ring_bell_ring(r, i);
+}
+
+/* Has a receiver something to take? Used only to re-check after arming a doorbell. */
+static int ring_has_data(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    if (ipcx__ring_slotted(r)) {
+        uint64_t q = atomic_load_explicit(&h->tail, memory_order_acquire);
+        struct ipcx__shm_slot *s = (void *) (r->data + (q & r->mask) * r->fx.slot_size);
+        uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        return (w >> 9) != q || ((w >> 6) & 7) != IPCX_SLOT_EMPTY ||
+               atomic_load_explicit(&h->orphans, memory_order_relaxed);
+    }
+    return atomic_load_explicit(&h->head, memory_order_acquire) != r->cursor ||
+           ipcx__ring_peer_gone(r);
+}
+
+/* The receiver found nothing: empty the FIFO and arm the bell. */
+static void ring_bell_rearm(struct ipcx__ring *r)
+{
+    char buf[64];
+    while (read(r->bellfd, buf, sizeof buf) > 0)
+        ;
+    /* seq_cst: arm, then look again (store-load, against notify_data's exchange). */
+    atomic_store_explicit(&r->h->part[r->me].bell, 1, memory_order_seq_cst);
+    if (ring_has_data(r) &&
+        atomic_exchange_explicit(&r->h->part[r->me].bell, 0, memory_order_seq_cst)) {
+        char c = 1;
+        (void) !write(r->bellw[r->me], &c, 1); /* our own write end: readable again */
+    }
+}
+
+int ipcx__ring_fd(struct ipcx__ring *r)
+{
+    if (r->me < 0)
+        return -EPIPE;
+    if (r->tx)
+        return ipcx__fail(-ENOTSUP, "shm: a sending end has no descriptor; "
+                                    "a full ring blocks or returns -EAGAIN");
+    if (r->bellfd >= 0)
+        return r->bellfd;
+    ring_bell_path(r, (unsigned) r->me, r->bellpath, sizeof r->bellpath);
+    if (mkfifo(r->bellpath, 0600) < 0 && (errno != EEXIST ||
+                                          ipcx__fs_reusable(r->bellpath, S_IFIFO) < 0))
+        return ipcx__fail(-errno ? -errno : -EEXIST, "cannot make the doorbell %s", r->bellpath);
+    int fd = open(r->bellpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    /* Our own write end keeps a writer present (no POLLHUP) and lets us ring ourselves. */
+    int wfd = fd < 0 ? -1 : open(r->bellpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || wfd < 0) {
+        int e = ipcx__fail(-errno, "cannot open the doorbell %s", r->bellpath);
+        (void) ipcx__close(fd);
+        (void) unlink(r->bellpath);
+        return e;
+    }
+    r->bellfd = fd;
+    r->bellw[r->me] = wfd;
+    r->bellowner[r->me] = r->mine;
+    atomic_fetch_add_explicit(&r->h->bells, 1, memory_order_seq_cst);
+    ring_bell_rearm(r);
+    return fd;
+}
+
+/* ---- the message API ------------------------------------------------------ */
+
+int ipcx__ring_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
+{
+    if (r->me < 0)
+        return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
+    if (r->loaned)
+        return ipcx__fail(-EBUSY, "a loan is outstanding: commit it first");
+    if (len > r->fx.maxmsg)
+        return ipcx__fail(-EMSGSIZE, "%zu bytes is more than the ring's maxmsg=%llu", len,
+                          (unsigned long long) r->fx.maxmsg);
+    int rc = ipcx__ring_slotted(r) ? ipcx__slots_loan(r, len, buf, timeout_ms)
+                                   : ipcx__bytes_loan(r, len, buf, timeout_ms);
+    if (rc == 0) {
+        r->loaned = 1;
+        r->loan_len = len;
+    }
+    return rc;
+}
+
+int ipcx__ring_commit(struct ipcx__ring *r, void *buf, size_t len, unsigned prio)
+{
+    if (!r->loaned)
+        return ipcx__fail(-EINVAL, "nothing was loaned");
+    if (len > r->loan_len)
+        return ipcx__fail(-EINVAL, "commit of %zu bytes, the loan was %zu", len, r->loan_len);
+    (void) buf; /* the loan is the one outstanding; buf is checked by the callers that care */
+    r->loaned = 0;
+    return ipcx__ring_slotted(r) ? ipcx__slots_commit(r, len, prio)
+                                 : ipcx__bytes_commit(r, len, prio);
+}
+
+int ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len, unsigned *prio,
+                    int timeout_ms)
+{
+    int rc = 0;
+    if (r->me < 0)
+        return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
+    if (!r->peeked) {
+        rc = ipcx__ring_slotted(r) ? ipcx__slots_peek(r, timeout_ms)
+                                   : ipcx__bytes_peek(r, timeout_ms);
+        if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR) {
+            if (r->bellfd >= 0)
+                ring_bell_rearm(r);
+        }
+        if (rc < 0)
+            return rc; /* -ENOBUFS once after a loss: the next call delivers */
+        r->peeked = 1;
+    }
+    *msg = r->peek_ptr;
+    *len = r->peek_len;
+    if (prio)
+        *prio = r->peek_prio;
+    return 0;
+}
+
+int ipcx__ring_release(struct ipcx__ring *r)
+{
+    if (!r->peeked)
+        return ipcx__fail(-EINVAL, "nothing was peeked");
+    r->peeked = 0;
+    return ipcx__ring_slotted(r) ? ipcx__slots_release(r) : ipcx__bytes_release(r);
+}

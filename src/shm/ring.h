@@ -1,0 +1,239 @@
+/*
+ * ring.h - the shared-memory ring: the layout of a segment (shared by
+ * every process that maps it, so every field has a fixed width and place),
+ * the per-handle state, and the internal API that src/transport/shm.c
+ * calls.  One implementation serves POSIX, System V and anonymous
+ * segments; seg.c makes the memory, this code only sees base and size.
+ *
+ * Modes:  spsc   one sender, one receiver, variable-length byte ring
+ *         mpsc   many senders, one receiver   } fixed slots, each message
+ *         mpmc   many senders, many receivers } to exactly one receiver
+ *         bcast  one sender, many receivers, byte ring, every receiver
+ *                gets every message (overflow=block or drop)
+ * docs/shm.md describes the layout, the wake-up protocol, the recovery
+ * rules and what a hostile process can and cannot do.
+ */
+#ifndef IPCX_RING_H
+#define IPCX_RING_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IPCX_SHM_MAGIC   UINT64_C(0x31676e6972786370) /* "pcxring1" */
+#define IPCX_SHM_VERSION 1u
+/* Hot words are this far apart: a cache line and its prefetch buddy. */
+#define IPCX_SHM_LINE    128
+#define IPCX_SHM_PARTS   64u   /* participants (open handles) per segment */
+
+enum ipcx__shm_mode { IPCX_SHM_SPSC, IPCX_SHM_MPSC, IPCX_SHM_MPMC, IPCX_SHM_BCAST,
+                      IPCX_SHM_NMODES };
+
+/* ipcx__shm_fixed.flags */
+#define IPCX_SHM_F_DROP 0x1u  /* bcast: overflow=drop (else block) */
+#define IPCX_SHM_F_KNOWN 0x1u
+
+/* Written once by the creator before it publishes magic; read once on attach. */
+struct ipcx__shm_fixed {
+    uint64_t magic;       /* stored last, with release: the segment is ready */
+    uint32_t version;
+    uint32_t mode;        /* enum ipcx__shm_mode */
+    uint32_t flags;       /* IPCX_SHM_F_* */
+    uint32_t hdr_size;    /* sizeof (struct ipcx__shm_hdr) */
+    uint32_t part_size;   /* sizeof (struct ipcx__shm_part) */
+    uint32_t nparts;      /* IPCX_SHM_PARTS */
+    uint32_t slot_size;   /* slot modes: bytes per slot, header included; else 0 */
+    uint32_t nslots;      /* slot modes: a power of two; else 0 */
+    uint64_t seg_size;    /* the whole segment */
+    uint64_t data_off;    /* where the ring data starts (= hdr_size) */
+    uint64_t data_size;   /* byte ring: a power of two; slots: nslots * slot_size */
+    uint64_t maxmsg;      /* the largest message */
+    uint64_t id;          /* random: names the doorbells of this segment */
+    uint64_t sum;         /* checksum of every field above but magic */
+};
+
+/* A place to sleep: sleepers announce themselves in waiters, wakers bump seq. */
+struct ipcx__shm_wake {
+    _Atomic uint32_t seq;      /* the futex word */
+    _Atomic uint32_t waiters;  /* how many may sleep on seq: nonzero = wake needed */
+};
+
+/* owner word of a participant: pid in the low 32 bits, then these. */
+#define IPCX_PART_TX      (UINT64_C(1) << 32)
+#define IPCX_PART_RX      (UINT64_C(2) << 32)
+#define IPCX_PART_REAPING (UINT64_C(1) << 40) /* a survivor is cleaning up after it */
+#define IPCX_PART_PID(o)  ((pid_t) ((o) & 0x7fffffff))
+
+struct ipcx__shm_part {
+    _Atomic uint64_t owner;   /* 0: free */
+    _Atomic uint64_t start;   /* start time of the pid; 0 while registering */
+    _Atomic uint64_t cursor;  /* bcast receiver: the next byte it reads */
+    _Atomic uint32_t bell;    /* 1: the receiver's doorbell is armed, ring it */
+    uint32_t pad0;
+    uint64_t pad[4];
+};
+
+struct ipcx__shm_hdr {
+    struct ipcx__shm_fixed fx;
+    /* Producer line: byte ring head (next byte written) or slot enqueue position. */
+    alignas(IPCX_SHM_LINE) _Atomic uint64_t head;
+    _Atomic uint64_t seq;     /* byte ring: sequence number of the next message */
+    _Atomic uint64_t pubver;  /* bcast: odd while head and seq change together (seqlock) */
+    /* Consumer line: byte ring tail (spsc), slot dequeue position, bcast drop tail. */
+    alignas(IPCX_SHM_LINE) _Atomic uint64_t tail;
+    alignas(IPCX_SHM_LINE) struct ipcx__shm_wake data;  /* receivers wait for messages */
+    alignas(IPCX_SHM_LINE) struct ipcx__shm_wake space; /* senders wait for room */
+    /* Membership: changes on open, close and reaping only. */
+    alignas(IPCX_SHM_LINE) _Atomic uint32_t ntx, nrx; /* registered senders, receivers */
+    _Atomic uint32_t txseen, rxseen;   /* 1 once any sender / receiver registered */
+    _Atomic uint32_t users;            /* registered participants (unlink=last) */
+    _Atomic uint32_t bells;            /* receivers with a doorbell */
+    _Atomic uint32_t orphans;          /* slots: messages of dead receivers to redeliver */
+    alignas(IPCX_SHM_LINE) struct ipcx__shm_part part[IPCX_SHM_PARTS];
+};
+
+/* Byte ring record header; records start 16-byte aligned. */
+struct ipcx__shm_rec {
+    uint32_t len;   /* payload bytes, or IPCX_REC_PAD: skip to the start of the ring */
+    uint32_t prio;
+    uint64_t seq;   /* message number: checks order, counts bcast losses */
+};
+#define IPCX_REC_PAD 0xffffffffu
+#define IPCX_REC_HDR 16u
+
+/* Slot header: 64 bytes, then the payload. */
+struct ipcx__shm_slot {
+    _Atomic uint64_t word;   /* position << 9 | state << 6 | owner part index */
+    uint32_t len;            /* payload bytes, or IPCX_SLOT_SKIP */
+    uint32_t prio;
+    uint64_t pad[6];
+};
+#define IPCX_SLOT_HDR  64u
+#define IPCX_SLOT_SKIP 0xffffffffu   /* a dead sender's unfinished slot: skip it */
+enum { IPCX_SLOT_EMPTY, IPCX_SLOT_WRITING, IPCX_SLOT_FULL, IPCX_SLOT_READING,
+       IPCX_SLOT_REDELIVER };
+
+/* ---- per-handle state (private memory) ---------------------------------- */
+
+struct ipcx__ring {
+    struct ipcx__shm_hdr   *h;
+    uint8_t                *data;
+    struct ipcx__shm_fixed  fx;    /* the validated copy: the only source of sizes */
+    uint64_t mask;                 /* byte ring: data_size - 1; slots: nslots - 1 */
+    int      tx;                   /* 1: this handle sends, 0: receives */
+    int      me;                   /* participant index, or -1 */
+    uint64_t mine;                 /* the owner word we registered */
+    pid_t    pid;                  /* the process that registered */
+    uint64_t start;                /* and its start time */
+    int      fork_me;              /* the entry claimed for a child during fork */
+
+    /* byte ring */
+    uint64_t head;                 /* producer: shared head, kept locally */
+    uint64_t limit;                /* producer: head may grow up to here without a look */
+    uint64_t cursor;               /* consumer: next byte to read */
+    uint64_t avail;                /* consumer: head seen last */
+    uint64_t seq;                  /* producer: next number; consumer: next expected */
+    int      seq_known;
+    long long lost;                /* bcast drop: messages lost so far, not yet reported */
+    long long lost_total;
+
+    /* zero copy in progress */
+    int      loaned, peeked;
+    uint64_t at;                   /* loan: record position (after padding); peek: slot position */
+    uint64_t pad;                  /* loan: padding bytes before it */
+    uint64_t next;                 /* peek: cursor after the record */
+    size_t   loan_len;
+    size_t   peek_len;
+    unsigned peek_prio;
+    const uint8_t *peek_ptr;
+
+    /* waiting */
+    unsigned spin, spin_max;       /* adaptive busy-wait budget, tries */
+    int64_t  checked_ms;           /* last look at the peers */
+
+    /* doorbells (ipcx_fd) */
+    int      bellfd;               /* receiver: read end of its FIFO, or -1 */
+    char     bellpath[128];
+    int      bellw[IPCX_SHM_PARTS];/* sender: write ends of the receivers' FIFOs, -1 */
+    uint64_t bellowner[IPCX_SHM_PARTS];
+
+    struct ipcx__ring *prev_open, *next_open; /* every open handle, for fork */
+};
+
+/* Options of a new segment. */
+struct ipcx__ring_opts {
+    unsigned mode;        /* enum ipcx__shm_mode */
+    unsigned flags;       /* IPCX_SHM_F_* */
+    size_t   size;        /* byte ring capacity, or total slot bytes */
+    size_t   maxmsg;
+};
+
+/* The segment size for opts (0 if impossible: -EINVAL with a detail). */
+size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
+                           uint32_t *slot_size);
+/* Lay out a new, zeroed segment of seg_size bytes and publish it (magic last). */
+void ipcx__ring_format(void *base, size_t seg_size, const struct ipcx__ring_opts *o);
+
+/*
+ * Validate the segment at base (size bytes) and fill r->fx, r->h, r->data.
+ * -EAGAIN while its creator has not published it, -EPROTO for anything
+ * wrong.  Touches nothing in the segment.
+ */
+int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size);
+
+/*
+ * Register r as a sender (tx = 1) or receiver.  limit_tx / limit_rx: at
+ * most that many live ones (0: any); -EBUSY beyond.  spin_max: busy-wait
+ * budget in tries, or -1 for the default.
+ */
+int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max);
+/* Unregister (gives back a loan or a peeked message).  1 if r was the last participant. */
+int ipcx__ring_leave(struct ipcx__ring *r);
+
+/* Message API.  timeout_ms as poll(2); every error is a negative errno. */
+int  ipcx__ring_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
+int  ipcx__ring_commit(struct ipcx__ring *r, void *buf, size_t len, unsigned prio);
+int  ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len,
+                     unsigned *prio, int timeout_ms);
+int  ipcx__ring_release(struct ipcx__ring *r);
+int  ipcx__ring_fd(struct ipcx__ring *r);
+
+/* Look for dead peers and recover what they held.  Returns how many were reaped. */
+int  ipcx__ring_check_peers(struct ipcx__ring *r);
+
+/* ---- between ring.c, ring_bytes.c and ring_slots.c ---------------------- */
+
+/* Try once: 0 done, -EAGAIN not now (wait and retry), other -errno final. */
+typedef int (*ipcx__ring_try)(struct ipcx__ring *r, void *arg);
+int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
+                     ipcx__ring_try try, void *arg, int timeout_ms);
+void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
+/* After a message was published: wake sleeping receivers and ring doorbells. */
+void ipcx__ring_notify_data(struct ipcx__ring *r);
+/* -EPIPE when the other side has come and gone entirely, else 0. */
+int  ipcx__ring_peer_gone(const struct ipcx__ring *r);
+
+int  ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
+int  ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio);
+int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
+int  ipcx__bytes_release(struct ipcx__ring *r);
+void ipcx__bytes_join(struct ipcx__ring *r);
+void ipcx__bytes_joined(struct ipcx__ring *r);
+
+int  ipcx__slots_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
+int  ipcx__slots_commit(struct ipcx__ring *r, size_t len, unsigned prio);
+int  ipcx__slots_abandon(struct ipcx__ring *r);
+int  ipcx__slots_peek(struct ipcx__ring *r, int timeout_ms);
+int  ipcx__slots_release(struct ipcx__ring *r);
+int  ipcx__slots_unpeek(struct ipcx__ring *r);
+/* Recover the slots participant idx held when it died. */
+void ipcx__slots_reap(struct ipcx__ring *r, unsigned idx);
+
+static inline int ipcx__ring_slotted(const struct ipcx__ring *r)
+{
+    return r->fx.mode == IPCX_SHM_MPSC || r->fx.mode == IPCX_SHM_MPMC;
+}
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * ring_bytes.c - the byte ring of the spsc and bcast modes: variable-length
+ * records (a 16-byte header, the payload, padded to 16 bytes) in a power-of-
+ * two ring, with a padding record where a record would not fit before the
+ * wrap.  One producer.  spsc: one consumer, whose tail frees space.  bcast:
+ * every receiver has its own cursor; overflow=block waits for the slowest,
+ * overflow=drop moves a shared tail over the oldest records and a lapped
+ * receiver counts what it lost from the sequence numbers.
+ *
+ * Indices are 64-bit byte counts that never wrap in practice; the position
+ * in the ring is index & mask.  Everything read from the segment is checked
+ * against the local, validated copy of the header before it is used.
+ */
+#include "ring.h"
+#include "../err.h"
+
+#include <errno.h>
+#include <string.h>
+
+static uint64_t rec_size(uint64_t len)
+{
+    return (IPCX_REC_HDR + len + IPCX_REC_HDR - 1) & ~(uint64_t) (IPCX_REC_HDR - 1);
+}
+
+static int bytes_drop(const struct ipcx__ring *r)
+{
+    return (r->fx.flags & IPCX_SHM_F_DROP) != 0;
+}
+
+/* Read a record header once into private memory: later checks use only the copy. */
+static struct ipcx__shm_rec bytes_rec(const struct ipcx__ring *r, uint64_t at)
+{
+    struct ipcx__shm_rec rec;
+    memcpy(&rec, r->data + (at & r->mask), sizeof rec);
+    return rec;
+}
+
+void ipcx__bytes_join(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    /* acquire: pairs with the producer's release of head; what precedes it is ours to read. */
+    r->head = atomic_load_explicit(&h->head, memory_order_acquire);
+    r->seq = atomic_load_explicit(&h->seq, memory_order_relaxed);
+    r->limit = 0;
+    if (r->fx.mode == IPCX_SHM_SPSC)
+        r->cursor = atomic_load_explicit(&h->tail, memory_order_acquire);
+    else
+        r->cursor = r->head; /* bcast: a late receiver starts at the current end */
+    r->avail = r->cursor;
+    if (bytes_drop(r) && r->tx)
+        r->limit = atomic_load_explicit(&h->tail, memory_order_relaxed) + r->fx.data_size;
+}
+
+/*
+ * A new bcast receiver has published a provisional cursor (seq_cst, in
+ * ring_register).  A producer that reserved space before seeing it writes
+ * at or after the head we read now, so starting here is safe; any later
+ * reservation sees our cursor.  The seqlock gives a head and the sequence
+ * number of the record that will be written there, consistently.
+ */
+void ipcx__bytes_joined(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t v1, v2, head, seq;
+    for (int tries = 0; tries < 1000000; tries++) {
+        /* Seqlock reader: acquire on the version, data, acquire fence, version again. */
+        v1 = atomic_load_explicit(&h->pubver, memory_order_acquire);
+        head = atomic_load_explicit(&h->head, memory_order_relaxed);
+        seq = atomic_load_explicit(&h->seq, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        v2 = atomic_load_explicit(&h->pubver, memory_order_relaxed);
+        if (v1 == v2 && !(v1 & 1))
+            break;
+    }
+    atomic_thread_fence(memory_order_seq_cst);
+    r->cursor = r->avail = head;
+    r->seq = seq;
+    r->seq_known = 1;
+    /* release: our cursor only moves forward after our reads. */
+    atomic_store_explicit(&h->part[r->me].cursor, head, memory_order_release);
+}
+
+/* The oldest byte some receiver still needs; -EPROTO if the segment lies. */
+static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t cap = r->fx.data_size, min = r->head;
+
+    if (r->fx.mode == IPCX_SHM_SPSC) {
+        /* acquire: the consumer's reads of what it released happen before we overwrite. */
+        min = atomic_load_explicit(&h->tail, memory_order_acquire);
+        if (min > r->head || r->head - min > cap)
+            return ipcx__fail(-EPROTO, "shm: ring tail %llu out of range (head %llu)",
+                              (unsigned long long) min, (unsigned long long) r->head);
+    } else {
+        for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+            struct ipcx__shm_part *p = &h->part[i];
+            uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
+            if ((o & (IPCX_PART_TX | IPCX_PART_RX)) != IPCX_PART_RX)
+                continue;
+            /* acquire: as above, for each receiver. */
+            uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
+            /* A cursor outside the live window is stale or forged: it cannot hold us. */
+            if (c > r->head || r->head - c > cap)
+                continue;
+            if (c < min)
+                min = c;
+        }
+    }
+    *oldest = min;
+    return 0;
+}
+
+/* overflow=drop: move the shared tail over old records until need bytes are free. */
+static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t cap = r->fx.data_size, tail = r->limit - cap;
+
+    while (r->head + need - tail > cap) {
+        struct ipcx__shm_rec rec = bytes_rec(r, tail);
+        uint64_t pos = tail & r->mask, step;
+        if (rec.len == IPCX_REC_PAD)
+            step = cap - pos;
+        else if (rec.len <= r->fx.maxmsg && rec_size(rec.len) <= cap - pos)
+            step = rec_size(rec.len);
+        else
+            return ipcx__fail(-EPROTO, "shm: record at %llu was overwritten by someone else",
+                              (unsigned long long) tail);
+        if (step > r->head - tail)
+            return ipcx__fail(-EPROTO, "shm: record at %llu runs past the head",
+                              (unsigned long long) tail);
+        tail += step;
+    }
+    r->limit = tail + cap;
+    /*
+     * Seqlock writer: the new tail is stored, then a release fence, then the
+     * bytes are overwritten.  A receiver that copied a record reads tail
+     * after an acquire fence: if it saw any overwritten byte it also sees
+     * this tail, and discards the copy.
+     */
+    atomic_store_explicit(&h->tail, tail, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    return 0;
+}
+
+struct bytes_loan_arg {
+    uint64_t need, pad;
+};
+
+static int bytes_try_loan(struct ipcx__ring *r, void *arg)
+{
+    struct bytes_loan_arg *a = arg;
+    uint64_t oldest = 0;
+    int rc = ipcx__ring_peer_gone(r);
+    if (rc)
+        return rc;
+    if (r->head + a->pad + a->need <= r->limit)
+        return 0;
+    if (bytes_drop(r))
+        return bytes_make_room_drop(r, a->pad + a->need);
+    if ((rc = bytes_oldest(r, &oldest)) < 0)
+        return rc;
+    r->limit = oldest + r->fx.data_size;
+    return r->head + a->pad + a->need <= r->limit ? 0 : -EAGAIN;
+}
+
+int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
+{
+    struct bytes_loan_arg a;
+    uint64_t pos = r->head & r->mask, cap = r->fx.data_size;
+
+    a.need = rec_size(len);
+    a.pad = cap - pos < a.need ? cap - pos : 0; /* does not fit before the wrap: pad */
+    int rc = ipcx__ring_wait(r, &r->h->space, bytes_try_loan, &a, timeout_ms);
+    if (rc < 0)
+        return rc;
+    if (a.pad) {
+        struct ipcx__shm_rec pad = { IPCX_REC_PAD, 0, 0 };
+        memcpy(r->data + pos, &pad, sizeof pad);
+    }
+    r->pad = a.pad;
+    r->at = r->head + a.pad;
+    *buf = r->data + (r->at & r->mask) + IPCX_REC_HDR;
+    return 0;
+}
+
+int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    struct ipcx__shm_rec rec = { (uint32_t) len, prio, r->seq };
+    int rc = ipcx__ring_peer_gone(r);
+    if (rc)
+        return ipcx__fail(rc, "every receiver is gone");
+    memcpy(r->data + (r->at & r->mask), &rec, sizeof rec);
+    r->head = r->at + rec_size(len);
+    r->seq++;
+    if (r->fx.mode == IPCX_SHM_BCAST) {
+        /* Seqlock writer for (head, seq), read by joining receivers: odd while changing. */
+        uint64_t v = atomic_load_explicit(&h->pubver, memory_order_relaxed);
+        atomic_store_explicit(&h->pubver, v + 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
+        atomic_store_explicit(&h->seq, r->seq, memory_order_relaxed);
+        /* release: the record (header and payload) is visible before the head that covers it. */
+        atomic_store_explicit(&h->head, r->head, memory_order_release);
+        atomic_store_explicit(&h->pubver, v + 2, memory_order_release);
+    } else {
+        atomic_store_explicit(&h->seq, r->seq, memory_order_relaxed);
+        /* release: the record (header and payload) is visible before the head that covers it. */
+        atomic_store_explicit(&h->head, r->head, memory_order_release);
+    }
+    ipcx__ring_notify_data(r);
+    return 0;
+}
+
+/* A bad record: give up everything up to the head, so the next receive can go on. */
+static int bytes_bad(struct ipcx__ring *r, const char *what)
+{
+    r->cursor = r->avail;
+    if (r->fx.mode == IPCX_SHM_SPSC)
+        /* release: as in a normal release. */
+        atomic_store_explicit(&r->h->tail, r->cursor, memory_order_release);
+    else
+        atomic_store_explicit(&r->h->part[r->me].cursor, r->cursor, memory_order_release);
+    return ipcx__fail(-EBADMSG, "shm: %s; the rest of the ring was skipped", what);
+}
+
+/*
+ * overflow=drop: if the producer moved the tail past our cursor we were
+ * lapped.  Jump to the tail and count the messages between from the
+ * sequence numbers.  Returns 1 if we jumped.
+ */
+static int bytes_lapped(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    for (int tries = 0; tries < 64; tries++) {
+        uint64_t tail = atomic_load_explicit(&h->tail, memory_order_acquire);
+        if (tail <= r->cursor)
+            return 0;
+        struct ipcx__shm_rec rec = bytes_rec(r, tail);
+        /* acquire fence, then tail again: was the header we read overwritten meanwhile? */
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&h->tail, memory_order_relaxed) != tail)
+            continue;
+        uint64_t seq = rec.seq;
+        if (rec.len == IPCX_REC_PAD) {
+            /* The record after the padding has the number we want: read it next round. */
+            r->cursor = tail;
+            tail += r->fx.data_size - (tail & r->mask);
+            rec = bytes_rec(r, tail);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&h->tail, memory_order_relaxed) > r->cursor)
+                continue;
+            seq = rec.seq;
+        }
+        if (r->seq_known && seq > r->seq)
+            r->lost += (long long) (seq - r->seq);
+        r->seq = seq;
+        r->seq_known = 1;
+        r->cursor = tail;
+        return 1;
+    }
+    return 0;
+}
+
+static int bytes_try_peek(struct ipcx__ring *r, void *arg)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t cap = r->fx.data_size;
+    (void) arg;
+
+    for (int skips = 0; skips < 4; skips++) {
+        if (bytes_drop(r))
+            (void) bytes_lapped(r);
+        if (r->lost) {
+            r->lost_total += r->lost;
+            r->lost = 0;
+            return ipcx__fail(-ENOBUFS, "messages were lost to overflow=drop (see ipcx_lost)");
+        }
+        if (r->cursor == r->avail) {
+            /* acquire: pairs with the producer's release of head: the records are complete. */
+            r->avail = atomic_load_explicit(&h->head, memory_order_acquire);
+            if (r->cursor == r->avail) {
+                int gone = ipcx__ring_peer_gone(r);
+                /* The last messages may have come just before the sender left: look again. */
+                if (gone && atomic_load_explicit(&h->head, memory_order_acquire) == r->cursor)
+                    return ipcx__fail(-EPIPE, "every sender is gone and the ring is empty");
+                return -EAGAIN;
+            }
+        }
+        if (r->avail < r->cursor || r->avail - r->cursor > cap) {
+            if (bytes_drop(r) && r->avail > r->cursor)
+                continue; /* lapped while we looked: bytes_lapped handles it */
+            return bytes_bad(r, "ring head out of range");
+        }
+        uint64_t pos = r->cursor & r->mask, left = r->avail - r->cursor;
+        struct ipcx__shm_rec rec = bytes_rec(r, r->cursor);
+        if (rec.len == IPCX_REC_PAD) {
+            if (cap - pos > left)
+                return bytes_bad(r, "padding record runs past the head");
+            r->cursor += cap - pos;
+            continue;
+        }
+        uint64_t rs = rec_size(rec.len);
+        if (rec.len > r->fx.maxmsg || rs > cap - pos || rs > left) {
+            if (bytes_drop(r) && atomic_load_explicit(&h->tail, memory_order_acquire) > r->cursor)
+                continue; /* overwritten while we read it */
+            return bytes_bad(r, "record length out of range");
+        }
+        if (bytes_drop(r) && r->seq_known && rec.seq != r->seq) {
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&h->tail, memory_order_relaxed) > r->cursor)
+                continue;
+        }
+        r->seq = rec.seq + 1;
+        r->seq_known = 1;
+        r->peek_ptr = r->data + pos + IPCX_REC_HDR;
+        r->peek_len = rec.len;
+        r->peek_prio = rec.prio;
+        r->at = r->cursor;
+        r->next = r->cursor + rs;
+        return 0;
+    }
+    return -EAGAIN; /* only padding so far; come back */
+}
+
+int ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms)
+{
+    return ipcx__ring_wait(r, &r->h->data, bytes_try_peek, NULL, timeout_ms);
+}
+
+int ipcx__bytes_release(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    int stale = 0;
+
+    if (bytes_drop(r)) {
+        /* Seqlock reader's check: acquire fence, then the tail. */
+        atomic_thread_fence(memory_order_acquire);
+        stale = atomic_load_explicit(&h->tail, memory_order_relaxed) > r->at;
+    }
+    r->cursor = r->next;
+    /* release: our reads of the record happen before the producer may overwrite it. */
+    if (r->fx.mode == IPCX_SHM_SPSC)
+        atomic_store_explicit(&h->tail, r->cursor, memory_order_release);
+    else
+        atomic_store_explicit(&h->part[r->me].cursor, r->cursor, memory_order_release);
+    if (!bytes_drop(r))
+        ipcx__ring_wake(r, &h->space);
+    if (stale) {
+        r->lost_total++;
+        return ipcx__fail(-ESTALE, "the message was overwritten while it was held "
+                                   "(overflow=drop)");
+    }
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * seg.h - shared memory segments: POSIX (shm_open), System V (shmget) and
+ * anonymous (memfd, inherited over fork).  Only creation, attachment,
+ * detachment and removal live here; what is inside is ring.c's business.
+ */
+#ifndef IPCX_SEG_H
+#define IPCX_SEG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+enum ipcx__seg_kind { IPCX_SEG_POSIX, IPCX_SEG_SYSV, IPCX_SEG_ANON };
+
+struct ipcx__seg {
+    enum ipcx__seg_kind kind;
+    void   *base;       /* the mapping, or NULL */
+    size_t  size;       /* its length */
+    int     fd;         /* POSIX and memfd: the descriptor, else -1 */
+    int     shmid;      /* System V: the id, else -1 */
+    key_t   key;        /* System V key */
+    dev_t   dev;        /* POSIX: the object we created or attached, so */
+    ino_t   ino;        /* removal never takes a newer one of the same name */
+    char    name[256];  /* POSIX: "/name" */
+};
+
+/* An empty segment that detach accepts. */
+void ipcx__seg_init(struct ipcx__seg *s, enum ipcx__seg_kind kind);
+
+/* Create exclusively (-EEXIST if it exists) with mode, size bytes, zeroed, mapped. */
+int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode);
+
+/*
+ * Attach an existing segment and map all of it; s->size says how big it is.
+ * -ENOENT if there is none, -EAGAIN if it is still being created (size 0).
+ */
+int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size);
+
+/* A second, independent mapping of the anonymous segment src. */
+int ipcx__seg_dup(struct ipcx__seg *dst, const struct ipcx__seg *src);
+
+/* Unmap and close; the segment stays.  Accepts a half-built segment. */
+void ipcx__seg_detach(struct ipcx__seg *s);
+
+/* Remove the segment's name (POSIX) or mark it for removal (System V), if it is still ours. */
+int ipcx__seg_remove_own(struct ipcx__seg *s);
+
+/* Remove by name or key, whoever made it (ipcx_unlink). */
+int ipcx__seg_remove(enum ipcx__seg_kind kind, const char *name, key_t key);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * futex.h - process-shared futex wait and wake, and what the shared-memory
+ * code needs to know about other processes (alive? the same process as
+ * before?).  Small and generic on purpose: the sync primitives and the
+ * shared-memory rings both use them.  Never FUTEX_PRIVATE_FLAG: the words
+ * live in memory mapped by several processes.
+ */
+#ifndef IPCX_FUTEX_H
+#define IPCX_FUTEX_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Sleep while *word == expect, at most timeout_ms (-1: no limit).
+ * Returns 0 when woken (or spuriously), -EAGAIN when *word != expect
+ * already, -ETIMEDOUT, -EINTR.  The caller re-checks its condition.
+ */
+int ipcx__futex_wait(_Atomic uint32_t *word, uint32_t expect, int timeout_ms);
+
+/* Wake up to n sleepers on word (INT32_MAX: all).  Returns how many woke. */
+int ipcx__futex_wake(_Atomic uint32_t *word, int n);
+
+/* One spin-wait step: tell the CPU we are busy-waiting (pause/yield). */
+static inline void ipcx__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#else
+    atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/*
+ * The start time of process pid (field 22 of /proc/PID/stat, clock ticks
+ * since boot): with the pid it names one process for good, so a reused pid
+ * is told apart.  -ESRCH when there is no such process.
+ */
+int ipcx__proc_start(pid_t pid, uint64_t *start);
+
+/*
+ * 1 if the process (pid, start) still runs, 0 if it is gone (no such pid,
+ * or the pid now names another process).  start == 0: pid alone counts.
+ */
+int ipcx__proc_alive(pid_t pid, uint64_t start);
+
+#endif

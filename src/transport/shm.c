@@ -1,0 +1,460 @@
+/*
+ * shm.c - the shared-memory ring as a transport:
+ *
+ *   shm:/name?mode=spsc|mpsc|mpmc|bcast&size=BYTES&maxmsg=BYTES   POSIX shm
+ *   sysvshm:KEY  or  sysvshm:/path?proj=N                          System V
+ *   ipcx_pair("shm:?mode=...")                       anonymous, for fork
+ *
+ * Other keys: perm=0600 (permissions of a new segment; "mode" names the
+ * ring mode here), overflow=block|drop (bcast), unlink=creator|last|never,
+ * spin=N (busy-wait tries before sleeping, 0 = sleep at once).
+ *
+ * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
+ * that finds it attaches and takes the mode and sizes from its header.
+ * This file only parses, opens and closes; the ring is src/shm/.
+ *
+ * The capabilities depend on the ring mode (many senders for mpsc and
+ * mpmc only), so after opening, the channel's ops table is switched to the
+ * table of its mode: ipcx_caps() then tells the truth for this channel.
+ */
+#include "transport.h"
+#include "../err.h"
+#include "../shm/ring.h"
+#include "../shm/seg.h"
+#include "../sys/sys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/ipc.h>
+
+#define SHM_KEYS "mode size overflow unlink spin perm"
+#define SHM_SYSV_KEYS SHM_KEYS " proj"
+#define SHM_MAXMSG_DEFAULT (64u * 1024u)
+#define SHM_ATTACH_MS 2000 /* how long an attacher waits for a creator to finish */
+
+enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER };
+
+struct shm_cfg {
+    int      mode;       /* -1: not given */
+    unsigned flags;
+    size_t   size;       /* 0: default */
+    int      unlink;
+    int      spin;       /* -1: default */
+    int      maxmsg_given;
+};
+
+struct shm_chan {
+    struct ipcx__seg  seg;
+    struct ipcx__ring ring;
+    int      created, joined, unlink;
+    void    *loan;
+    char     addr[IPCX_URL_MAX + 16];
+};
+
+static const struct ipcx_transport *shm_table(int kind, unsigned mode);
+
+static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
+{
+    const char *v;
+    size_t spin;
+    int r;
+
+    memset(c, 0, sizeof *c);
+    if ((c->mode = ipcx__url_word(u, "mode", "spsc mpsc mpmc bcast", -1)) < -1)
+        return c->mode;
+    if ((r = ipcx__url_word(u, "overflow", "block drop", 0)) < 0)
+        return r;
+    if (r == 1) {
+        if (c->mode != IPCX_SHM_BCAST)
+            return ipcx__fail(-EINVAL, "overflow=drop needs mode=bcast");
+        c->flags |= IPCX_SHM_F_DROP;
+    }
+    if ((r = ipcx__url_size(u, "size", 0, 4096, (size_t) 1 << 40, &c->size)) < 0)
+        return r;
+    if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never", SHM_UNLINK_CREATOR)) < 0)
+        return c->unlink;
+    if ((r = ipcx__url_size(u, "spin", (size_t) -1, 0, 1000000, &spin)) < 0)
+        return r;
+    c->spin = spin == (size_t) -1 ? -1 : (int) spin;
+    c->maxmsg_given = (v = ipcx__url_get(u, "maxmsg")) != NULL;
+    return 0;
+}
+
+/* Name the segment of u: POSIX "/name", or a System V key. */
+static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
+{
+    const char *p = u->path;
+
+    if (u->authority)
+        return ipcx__fail(-EINVAL, "%s: takes no //host", u->scheme);
+    if (seg->kind == IPCX_SEG_POSIX) {
+        if (ipcx__url_get(u, "proj"))
+            return ipcx__fail(-EINVAL, "proj= is for sysvshm:");
+        if (p[0] != '/' || !p[1] || strchr(p + 1, '/') || strlen(p) >= sizeof seg->name)
+            return ipcx__fail(-EINVAL, "shm: needs a name like shm:/name (one '/', "
+                                       "at most %zu bytes)", sizeof seg->name - 1);
+        snprintf(seg->name, sizeof seg->name, "%s", p);
+        return 0;
+    }
+    if (p[0] == '/') {
+        size_t proj;
+        int r = ipcx__url_size(u, "proj", 1, 1, 255, &proj);
+        if (r < 0)
+            return r;
+        seg->key = ftok(p, (int) proj);
+        if (seg->key == (key_t) -1)
+            return ipcx__fail(ipcx__errno(), "ftok %s", p);
+        return 0;
+    }
+    char *end;
+    unsigned long k = strtoul(p, &end, 0);
+    if (!p[0] || *end || k == 0 || k > 0xffffffffu || ipcx__url_get(u, "proj"))
+        return ipcx__fail(-EINVAL, "sysvshm: needs a nonzero key (sysvshm:1234, "
+                                   "sysvshm:0x4d2) or a path (sysvshm:/path?proj=N)");
+    seg->key = (key_t) k;
+    return 0;
+}
+
+/* How many senders / receivers a mode allows to open (0: any). */
+static unsigned shm_limit(unsigned mode, int tx)
+{
+    switch (mode) {
+    case IPCX_SHM_SPSC:  return 1;
+    case IPCX_SHM_MPSC:  return tx ? 0 : 1;
+    case IPCX_SHM_BCAST: return tx ? 1 : 0;
+    default:             return 0;
+    }
+}
+
+/* Validate the attached segment, register this end, switch the ops table. */
+static int shm_join(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_cfg *c)
+{
+    struct ipcx__ring *r = &s->ring;
+    int tx = (ch->flags & IPCX_SEND) != 0, rc;
+
+    rc = ipcx__ring_check(r, s->seg.base, s->seg.size);
+    if (rc < 0)
+        return rc;
+    if (c->mode >= 0 && (unsigned) c->mode != r->fx.mode)
+        return ipcx__fail(-EINVAL, "the segment is a ring of another mode (%u)", r->fx.mode);
+    if ((c->flags & IPCX_SHM_F_DROP) && !(r->fx.flags & IPCX_SHM_F_DROP))
+        return ipcx__fail(-EINVAL, "the segment was made with overflow=block");
+    rc = ipcx__ring_join(r, tx, shm_limit(r->fx.mode, tx), c->spin);
+    if (rc < 0)
+        return rc;
+    s->joined = 1;
+    ch->maxmsg = (size_t) r->fx.maxmsg; /* the segment decides */
+    ch->tp = shm_table(s->seg.kind, r->fx.mode);
+    return 0;
+}
+
+static int shm_new(struct ipcx_chan *ch, enum ipcx__seg_kind kind)
+{
+    struct shm_chan *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    ipcx__seg_init(&s->seg, kind);
+    s->ring.me = -1;
+    s->ring.bellfd = -1;
+    ch->impl = s;
+    return 0;
+}
+
+static int shm_create(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_cfg *c)
+{
+    struct ipcx__ring_opts o = { c->mode < 0 ? IPCX_SHM_SPSC : (unsigned) c->mode, c->flags,
+                                 c->size, ch->maxmsg };
+    uint32_t ns, ss;
+    size_t size = ipcx__ring_seg_size(&o, &ns, &ss);
+    if (!size)
+        return -EINVAL;
+    int rc = ipcx__seg_create(&s->seg, size, ch->mode);
+    if (rc < 0)
+        return rc;
+    s->created = 1;
+    ipcx__ring_format(s->seg.base, s->seg.size, &o);
+    return 0;
+}
+
+static int shm_attach(struct ipcx__seg *seg)
+{
+    int64_t until = ipcx__now_ms() + SHM_ATTACH_MS;
+    for (;;) {
+        int rc = ipcx__seg_attach(seg, sizeof(struct ipcx__shm_hdr), (size_t) 1 << 41);
+        if (rc == 0) {
+            /* The creator stores the magic last: wait for it as for the size. */
+            struct ipcx__ring probe;
+            rc = ipcx__ring_check(&probe, seg->base, seg->size);
+            if (rc != -EAGAIN)
+                return 0; /* shm_join reports any other problem */
+            ipcx__seg_detach(seg);
+        }
+        if (rc != -EAGAIN)
+            return rc;
+        if (ipcx__now_ms() >= until)
+            return ipcx__fail(-EPROTO, "the segment was never initialised by its creator");
+        struct timespec ts = { 0, 1000000 };
+        (void) nanosleep(&ts, NULL);
+    }
+}
+
+static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
+                         enum ipcx__seg_kind kind)
+{
+    struct shm_cfg c;
+    struct shm_chan *s;
+    int rc;
+
+    if (kind == IPCX_SEG_POSIX && !u->path[0] && !u->authority)
+        return ipcx__fail(-EINVAL, "shm: without a name is anonymous: make it with "
+                                   "ipcx_pair(\"shm:?mode=...\")");
+    if ((rc = shm_cfg(u, &c)) < 0)
+        return rc;
+    if ((rc = shm_new(ch, kind)) < 0)
+        return rc;
+    s = ch->impl;
+    s->unlink = c.unlink;
+    if ((rc = shm_name(u, &s->seg)) < 0)
+        return rc;
+    rc = -ENOENT;
+    if (ch->flags & IPCX_CREATE) {
+        rc = shm_create(ch, s, &c);
+        if (rc == -EEXIST && (ch->flags & IPCX_EXCL))
+            return ipcx__fail(-EEXIST, "the segment %s exists", u->path);
+        if (rc < 0 && rc != -EEXIST)
+            return rc;
+    }
+    if (!s->created) {
+        rc = shm_attach(&s->seg);
+        if (rc == -ENOENT)
+            return ipcx__fail(-ENOENT, "no segment %s (open with IPCX_CREATE to make it)",
+                              u->path);
+        if (rc < 0)
+            return rc;
+    }
+    if ((rc = shm_join(ch, s, &c)) < 0)
+        return rc;
+    snprintf(s->addr, sizeof s->addr, "%s:%s", kind == IPCX_SEG_SYSV ? "sysvshm" : "shm",
+             u->path);
+    return 0;
+}
+
+static int shm_open(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    return shm_open_kind(ch, u, IPCX_SEG_POSIX);
+}
+
+static int sysvshm_open(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    return shm_open_kind(ch, u, IPCX_SEG_SYSV);
+}
+
+static void shm_close(struct ipcx_chan *ch)
+{
+    struct shm_chan *s = ch->impl;
+    if (!s)
+        return;
+    int tx = (ch->flags & IPCX_SEND) != 0, last = 0;
+    if (s->joined)
+        last = ipcx__ring_leave(&s->ring);
+    /*
+     * Who removes the name: by default a receiver that created it (as for
+     * the other transports), or a sender that created it and leaves last;
+     * with unlink=last whoever leaves last; with unlink=never nobody.
+     */
+    int remove = (s->unlink == SHM_UNLINK_CREATOR && s->created && (!tx || last)) ||
+                 (s->unlink == SHM_UNLINK_LAST && last);
+    if (remove && s->seg.kind != IPCX_SEG_ANON)
+        (void) ipcx__seg_remove_own(&s->seg);
+    else if (s->created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
+        (void) ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
+    ipcx__seg_detach(&s->seg);
+    free(s);
+    ch->impl = NULL;
+}
+
+static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipcx_url *u)
+{
+    struct shm_cfg c;
+    struct shm_chan *a, *b;
+    int rc;
+
+    if (u->path[0] || u->authority || ipcx__url_get(u, "unlink"))
+        return ipcx__fail(-EINVAL, "an anonymous shm pair takes no name and no unlink=");
+    if ((rc = shm_cfg(u, &c)) < 0)
+        return rc;
+    if ((rc = shm_new(rx, IPCX_SEG_ANON)) < 0 || (rc = shm_new(tx, IPCX_SEG_ANON)) < 0)
+        return rc;
+    a = rx->impl;
+    b = tx->impl;
+    if ((rc = shm_create(rx, a, &c)) < 0)
+        return rc;
+    /* Each end has its own view of the same memory, so each detaches its own. */
+    if ((rc = ipcx__seg_dup(&b->seg, &a->seg)) < 0)
+        return rc;
+    if ((rc = shm_join(rx, a, &c)) < 0)
+        return rc;
+    if ((rc = shm_join(tx, b, &c)) < 0)
+        return rc;
+    snprintf(a->addr, sizeof a->addr, "shm:");
+    snprintf(b->addr, sizeof b->addr, "shm:");
+    return 0;
+}
+
+static int shm_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
+                    int timeout_ms)
+{
+    struct shm_chan *s = ch->impl;
+    void *buf;
+    int rc = ipcx__ring_loan(&s->ring, len, &buf, timeout_ms);
+    if (rc < 0)
+        return rc;
+    if (len)
+        memcpy(buf, msg, len);
+    return ipcx__ring_commit(&s->ring, buf, len, prio);
+}
+
+static long shm_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                     int timeout_ms)
+{
+    struct shm_chan *s = ch->impl;
+    const void *m;
+    size_t len;
+    unsigned p;
+    int rc = ipcx__ring_peek(&s->ring, &m, &len, &p, timeout_ms);
+    if (rc < 0)
+        return rc;
+    if (len > cap)
+        return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu", len, cap);
+    if (len)
+        memcpy(buf, m, len);
+    rc = ipcx__ring_release(&s->ring);
+    if (rc == -ESTALE)
+        return ipcx__fail(-ENOBUFS, "the message was overwritten while it was copied "
+                                    "(overflow=drop): it counts as lost");
+    if (rc < 0)
+        return rc;
+    if (prio)
+        *prio = p;
+    return (long) len;
+}
+
+static int shm_fd(struct ipcx_chan *ch)
+{
+    struct shm_chan *s = ch->impl;
+    return ipcx__ring_fd(&s->ring);
+}
+
+static int shm_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
+{
+    const struct shm_chan *s = ch->impl;
+    int n = snprintf(buf, cap, "%s", s->addr);
+    return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
+}
+
+static int shm_loan(struct ipcx_chan *ch, size_t len, void **buf)
+{
+    struct shm_chan *s = ch->impl;
+    int rc = ipcx__ring_loan(&s->ring, len, buf, (ch->flags & IPCX_NONBLOCK) ? 0 : -1);
+    if (rc == 0)
+        s->loan = *buf;
+    return rc;
+}
+
+static int shm_commit(struct ipcx_chan *ch, void *buf, size_t len, unsigned prio)
+{
+    struct shm_chan *s = ch->impl;
+    if (!s->ring.loaned || buf != s->loan)
+        return ipcx__fail(-EINVAL, "commit of a buffer that was not loaned");
+    s->loan = NULL;
+    return ipcx__ring_commit(&s->ring, buf, len, prio);
+}
+
+static int shm_peek(struct ipcx_chan *ch, const void **msg, size_t *len, int timeout_ms)
+{
+    struct shm_chan *s = ch->impl;
+    return ipcx__ring_peek(&s->ring, msg, len, NULL, timeout_ms);
+}
+
+static int shm_release(struct ipcx_chan *ch)
+{
+    struct shm_chan *s = ch->impl;
+    int rc = ipcx__ring_release(&s->ring);
+    return rc == -ESTALE ? -ENOBUFS : rc;
+}
+
+static long long shm_lost(const struct ipcx_chan *ch)
+{
+    const struct shm_chan *s = ch->impl;
+    return s->ring.lost_total;
+}
+
+static int shm_unlink_kind(const struct ipcx_url *u, enum ipcx__seg_kind kind)
+{
+    struct ipcx__seg seg;
+    ipcx__seg_init(&seg, kind);
+    int rc = shm_name(u, &seg);
+    return rc < 0 ? rc : ipcx__seg_remove(kind, seg.name, seg.key);
+}
+
+static int shm_unlink(const struct ipcx_url *u)
+{
+    return shm_unlink_kind(u, IPCX_SEG_POSIX);
+}
+
+static int sysvshm_unlink(const struct ipcx_url *u)
+{
+    return shm_unlink_kind(u, IPCX_SEG_SYSV);
+}
+
+#define SHM_CAPS (IPCX_CAP_FD | IPCX_CAP_ZEROCOPY | IPCX_CAP_LOCAL | IPCX_CAP_EOF | \
+                  IPCX_CAP_RXGONE)
+#define SHM_OPS                                                                 \
+    .maxmsg_default = SHM_MAXMSG_DEFAULT, .maxmsg_limit = (size_t) 1 << 31,     \
+    .perm_key = "perm", .send = shm_send, .recv = shm_recv, .fd = shm_fd,       \
+    .addr = shm_addr, .close = shm_close, .loan = shm_loan, .commit = shm_commit, \
+    .peek = shm_peek, .release = shm_release, .lost = shm_lost
+#define SHM_MODE_CAPS(m) ((m) == IPCX_SHM_MPSC || (m) == IPCX_SHM_MPMC ? IPCX_CAP_MANY : 0u)
+#define SHM_NAMED(sch, op, ul, m)                                               \
+    { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | SHM_MODE_CAPS(m),      \
+      .keys = SHM_KEYS, .open = op, .unlink = ul, SHM_OPS }
+#define SHM_PAIR(m)                                                             \
+    { .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_PAIR | SHM_MODE_CAPS(m),     \
+      .keys = SHM_KEYS, .pair = shm_pair, SHM_OPS }
+
+/* What ipcx_open finds by scheme: the mode is not known yet. */
+const struct ipcx_transport ipcx__transport_shm = {
+    .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_PAIR | IPCX_CAP_MANY,
+    .keys = SHM_KEYS, .open = shm_open, .pair = shm_pair, .unlink = shm_unlink, SHM_OPS,
+};
+const struct ipcx_transport ipcx__transport_sysvshm = {
+    .scheme = "sysvshm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_MANY,
+    .keys = SHM_SYSV_KEYS, .open = sysvshm_open, .unlink = sysvshm_unlink, SHM_OPS,
+};
+
+/* What an open channel uses: one table per segment kind and mode. */
+static const struct ipcx_transport shm_posix_tp[IPCX_SHM_NMODES] = {
+    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_SPSC),
+    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_MPSC),
+    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_MPMC),
+    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_BCAST),
+};
+static const struct ipcx_transport shm_sysv_tp[IPCX_SHM_NMODES] = {
+    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_SPSC),
+    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_MPSC),
+    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_MPMC),
+    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_BCAST),
+};
+static const struct ipcx_transport shm_pair_tp[IPCX_SHM_NMODES] = {
+    SHM_PAIR(IPCX_SHM_SPSC), SHM_PAIR(IPCX_SHM_MPSC),
+    SHM_PAIR(IPCX_SHM_MPMC), SHM_PAIR(IPCX_SHM_BCAST),
+};
+
+static const struct ipcx_transport *shm_table(int kind, unsigned mode)
+{
+    return kind == IPCX_SEG_SYSV ? &shm_sysv_tp[mode]
+         : kind == IPCX_SEG_ANON ? &shm_pair_tp[mode] : &shm_posix_tp[mode];
+}
