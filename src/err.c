@@ -81,14 +81,22 @@ static const struct {
     { EDESTADDRREQ, "no destination address" },
     { EIDRM,        "the object was removed" },
     { ENOSYS,       "not implemented" },
+    /* Passed up unchanged from opening and connecting. */
+    { EPROTOTYPE,   "the other side has another socket type (?type=)" },
+    { ENOTDIR,      "a component of the path is not a directory" },
+    { EISDIR,       "the path is a directory" },
+    { EROFS,        "read-only file system" },
+    { EDQUOT,       "disk quota exceeded" },
+    { ENOTSOCK,     "the path is not a socket" },
+    { EAFNOSUPPORT, "address family not supported (e.g. no IPv6)" },
+    { ECONNABORTED, "connection aborted" },
 };
 
 IPCX_API const char *ipcx_strerror(int err)
 {
-    if (err < 0)
-        err = -err;
+    /* Compare instead of negating: -INT_MIN would overflow. */
     for (size_t i = 0; i < sizeof err_table / sizeof err_table[0]; i++)
-        if (err_table[i].err == err)
+        if (err_table[i].err == err || -err_table[i].err == err)
             return err_table[i].text;
     return "unknown error";
 }

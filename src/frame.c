@@ -47,26 +47,29 @@ void ipcx__frame_encode(uint8_t h[IPCX_FRAME_HDR], const struct ipcx__frame *f)
 }
 
 int ipcx__frame_decode(const uint8_t *p, size_t n, size_t maxmsg,
-                       struct ipcx__frame *f)
+                       struct ipcx__frame *out)
 {
+    struct ipcx__frame f;
+
     if (n < IPCX_FRAME_HDR)
         return -EAGAIN;
     if (get16(p) != IPCX_FRAME_MAGIC || p[2] != IPCX_FRAME_VERSION ||
         (p[3] & ~IPCX_FRAME_WHOLE) != 0 || get16(p + 6) != frame_check(p))
         return -EBADMSG;
-    f->flags = p[3];
-    f->prio = get16(p + 4);
-    f->writer = get32(p + 8);
-    f->total = get32(p + 12);
-    f->len = get32(p + 16);
-    if (f->total > maxmsg || f->total > IPCX_FRAME_TOTAL_MAX || f->len > f->total)
+    f.flags = p[3];
+    f.prio = get16(p + 4);
+    f.writer = get32(p + 8);
+    f.total = get32(p + 12);
+    f.len = get32(p + 16);
+    if (f.total > maxmsg || f.total > IPCX_FRAME_TOTAL_MAX || f.len > f.total)
         return -EBADMSG;
-    if (f->flags == IPCX_FRAME_WHOLE && f->len != f->total)
+    if (f.flags == IPCX_FRAME_WHOLE && f.len != f.total)
         return -EBADMSG;
-    if (f->flags != IPCX_FRAME_WHOLE && (f->writer == 0 || f->len == 0))
+    if (f.flags != IPCX_FRAME_WHOLE && (f.writer == 0 || f.len == 0))
         return -EBADMSG; /* a split message names its writer and moves forward */
-    if (f->flags == IPCX_FRAME_FIRST && f->len >= f->total)
+    if (f.flags == IPCX_FRAME_FIRST && f.len >= f.total)
         return -EBADMSG;
+    *out = f; /* written only once every check passed */
     return 0;
 }
 

@@ -211,7 +211,9 @@ int ipcx__url_size(const struct ipcx_url *u, const char *key, size_t def,
     }
     for (i = 0; v[i] >= '0' && v[i] <= '9'; i++) {
         x = x * 10 + (uint64_t) (v[i] - '0');
-        if (x > (uint64_t) SIZE_MAX / 1024 / 1024 / 1024)
+        /* Bounded so that x times the largest suffix fits in 64 bits; the
+         * limit must not be SIZE_MAX-based, which would be 3 on 32-bit. */
+        if (x > UINT64_MAX / 1024 / 1024 / 1024)
             return ipcx__fail(-EINVAL, "%s=%s is too large", key, v);
     }
     if (i == 0)
