@@ -522,6 +522,11 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
 
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     int64_t slept_since = ipcx__now_ms();
+    unsigned nap = 1;
+    /* About to sleep: if nobody looked at the peers lately, look now (we may wait for the dead). */
+    if (slept_since - r->checked_ms >= RING_SLICE_MS && ipcx__ring_check_peers(r) &&
+        (rc = try(r, arg)) != -EAGAIN)
+        return rc;
     for (;;) {
         /* acquire: if the seq we read is already bumped, we see what was published before. */
         uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
@@ -541,15 +546,20 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
                 return rc;
             return ipcx__expired(&d);
         }
-        int slice = left < 0 || left > RING_SLICE_MS ? RING_SLICE_MS : left;
+        /*
+         * Sleep in slices of 1, 2, 4 ... RING_SLICE_MS: a peer that died
+         * just after we looked is noticed within a few ms, and one that
+         * sleeps long still looks only every RING_SLICE_MS.
+         */
+        int slice = left < 0 || left > (int) nap ? (int) nap : left;
         int fr = ipcx__futex_wait(&w->seq, seq, slice);
         atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
         if (fr == -EINTR && ipcx__intr_returns())
             return -EINTR;
-        /* A waiter that sleeps long checks its peers too. */
-        if (ipcx__now_ms() - slept_since >= RING_SLICE_MS &&
-            ipcx__now_ms() - r->checked_ms >= RING_SLICE_MS)
+        if (fr == -ETIMEDOUT) {
             (void) ipcx__ring_check_peers(r);
+            nap = nap * 2 > RING_SLICE_MS ? RING_SLICE_MS : nap * 2;
+        }
     }
 }
 

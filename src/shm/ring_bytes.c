@@ -257,7 +257,7 @@ static int bytes_lapped(struct ipcx__ring *r)
             r->lost += (long long) (seq - r->seq);
         r->seq = seq;
         r->seq_known = 1;
-        r->cursor = tail;
+        r->cursor = r->avail = tail; /* avail = cursor: look at the head again */
         return 1;
     }
     return 0;

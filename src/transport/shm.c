@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/ipc.h>
 
 #define SHM_KEYS "mode size overflow unlink spin perm"
@@ -50,6 +51,7 @@ struct shm_chan {
     struct ipcx__seg  seg;
     struct ipcx__ring ring;
     int      created, joined, unlink;
+    pid_t    creator;    /* the process that created it: a forked copy never removes it */
     void    *loan;
     char     addr[IPCX_URL_MAX + 16];
 };
@@ -175,6 +177,7 @@ static int shm_create(struct ipcx_chan *ch, struct shm_chan *s, const struct shm
     if (rc < 0)
         return rc;
     s->created = 1;
+    s->creator = getpid();
     ipcx__ring_format(s->seg.base, s->seg.size, &o);
     return 0;
 }
@@ -265,11 +268,12 @@ static void shm_close(struct ipcx_chan *ch)
      * the other transports), or a sender that created it and leaves last;
      * with unlink=last whoever leaves last; with unlink=never nobody.
      */
-    int remove = (s->unlink == SHM_UNLINK_CREATOR && s->created && (!tx || last)) ||
+    int created = s->created && s->creator == getpid();
+    int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
                  (s->unlink == SHM_UNLINK_LAST && last);
     if (remove && s->seg.kind != IPCX_SEG_ANON)
         (void) ipcx__seg_remove_own(&s->seg);
-    else if (s->created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
+    else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
         (void) ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
     ipcx__seg_detach(&s->seg);
     free(s);

@@ -1,0 +1,703 @@
+/*
+ * shm_test.c - tests of the shared-memory ring (shm:, sysvshm:, shm pairs)
+ * beyond the conformance suite: every mode and segment kind, zero copy,
+ * the doorbell descriptor, bad headers, dead peers killed at random
+ * moments, a hostile third process, mpmc exactly-once, bcast fan-out and
+ * drop counting.  One binary; argv[1] names the case, so CTest runs each
+ * case as its own test.  Names carry the pid and are removed on failure.
+ */
+#include "t.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static const char *modes[] = { "spsc", "mpsc", "mpmc", "bcast" };
+static char names[8][256];
+static int nnames;
+static int sysv_key;
+
+static void cleanup(void)
+{
+    for (int i = 0; i < nnames; i++)
+        (void) ipcx_unlink(names[i]);
+    if (sysv_key) {
+        int id = shmget(sysv_key, 0, 0);
+        if (id >= 0)
+            (void) shmctl(id, IPC_RMID, NULL);
+    }
+}
+
+/* A URL for this test: shm:/ipcx-t-PID-TAG?QUERY; remembered for cleanup. */
+static const char *url(const char *tag, const char *query)
+{
+    char *u = names[nnames++ % 8];
+    snprintf(u, 256, "shm:/ipcx-t-%d-%s%s%s", (int) getpid(), tag, query ? "?" : "",
+             query ? query : "");
+    return u;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A message: seq, length, checksum, then a pattern. */
+struct msg {
+    uint32_t seq, len, sum, from;
+};
+static uint32_t fill(uint8_t *b, uint32_t seq, uint32_t len, uint32_t from)
+{
+    uint32_t sum = 0;
+    for (uint32_t i = sizeof(struct msg); i < len; i++) {
+        b[i] = (uint8_t) (seq * 7 + i);
+        sum = sum * 31 + b[i];
+    }
+    struct msg m = { seq, len, sum, from };
+    memcpy(b, &m, sizeof m);
+    return sum;
+}
+static int check(const uint8_t *b, long n, struct msg *out)
+{
+    struct msg m;
+    uint32_t sum = 0;
+    if (n < (long) sizeof m)
+        return 0;
+    memcpy(&m, b, sizeof m);
+    if (m.len != (uint32_t) n)
+        return 0;
+    for (uint32_t i = sizeof m; i < m.len; i++)
+        sum = sum * 31 + b[i];
+    *out = m;
+    return sum == m.sum;
+}
+static uint32_t msg_len(uint32_t seq, uint32_t max)
+{
+    return sizeof(struct msg) + (seq * 2654435761u) % (max - sizeof(struct msg) + 1);
+}
+
+/* ---- basic: every mode, posix + sysv + pair, copy and zero copy --------- */
+
+static void basic_one(const char *u, ipcx_chan *rx, ipcx_chan *tx)
+{
+    uint8_t buf[2048];
+    void *loan;
+    const void *m;
+    size_t len;
+    unsigned prio;
+    (void) u;
+    T_OK(ipcx_caps(rx) & IPCX_CAP_ZEROCOPY);
+    T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 0), -EAGAIN);
+    T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 20), -ETIMEDOUT);
+    for (uint32_t i = 0; i < 300; i++) {
+        uint32_t n = msg_len(i, 1000);
+        if (i % 2) {
+            T_SUCCESS(ipcx_loan(tx, n, &loan));
+            fill(loan, i, n, 0);
+            T_SUCCESS(ipcx_commit(tx, loan, n, i % 5));
+        } else {
+            fill(buf, i, n, 0);
+            T_SUCCESS(ipcx_send(tx, buf, n, i % 5, 1000));
+        }
+        struct msg mm;
+        if (i % 3) {
+            long r = ipcx_recv(rx, buf, sizeof buf, &prio, 1000);
+            T_ERR(r, (long) n);
+            T_OK(check(buf, r, &mm) && mm.seq == i && prio == i % 5);
+        } else {
+            T_SUCCESS(ipcx_peek(rx, &m, &len, 1000));
+            T_OK(check(m, (long) len, &mm) && mm.seq == i);
+            T_SUCCESS(ipcx_release(rx));
+        }
+    }
+    /* -EMSGSIZE keeps the message. */
+    fill(buf, 9, 100, 0);
+    T_SUCCESS(ipcx_send(tx, buf, 100, 0, 1000));
+    T_ERR(ipcx_recv(rx, buf, 10, NULL, 1000), -EMSGSIZE);
+    T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 1000), 100);
+    T_ERR(ipcx_send(tx, buf, ipcx_maxmsg(tx) + 1, 0, 0), -EMSGSIZE);
+    /* Fill up: -EAGAIN, not a hang. */
+    int sent = 0;
+    while (ipcx_send(tx, buf, 1000, 0, 0) == 0)
+        sent++;
+    T_OK(sent > 0);
+    T_ERR(ipcx_send(tx, buf, 1000, 0, 20), -ETIMEDOUT);
+    for (int i = 0; i < sent; i++)
+        T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 1000), 1000);
+    /* The sender leaves: the receiver gets -EPIPE on an empty ring. */
+    T_SUCCESS(ipcx_send(tx, buf, 5, 0, 0));
+    ipcx_close(tx);
+    T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 1000), 5);
+    T_ERR(ipcx_recv(rx, buf, sizeof buf, NULL, 1000), -EPIPE);
+}
+
+static int t_basic(void)
+{
+    ipcx_chan *rx, *tx;
+    char q[128];
+    for (int m = 0; m < 4; m++) {
+        snprintf(q, sizeof q, "mode=%s&maxmsg=2000&size=65536", modes[m]);
+        const char *u = url(modes[m], q);
+        T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        T_ERR(ipcx_open(&tx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL), -EEXIST);
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND));
+        struct stat st;
+        char path[160];
+        snprintf(path, sizeof path, "/dev/shm%s", strchr(u, '/'));
+        *strchr(path, '?') = 0;
+        T_OK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+        basic_one(u, rx, tx);
+        ipcx_close(rx);
+        T_OK(stat(path, &st) < 0); /* the receiver that created it removed it */
+
+        /* System V, same ring. */
+        char su[128];
+        sysv_key = 0x1c000000 | (getpid() & 0xffff) << 4 | m;
+        snprintf(su, sizeof su, "sysvshm:%d?mode=%s&maxmsg=2000&size=65536", sysv_key, modes[m]);
+        T_SUCCESS(ipcx_open(&rx, su, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        T_SUCCESS(ipcx_open(&tx, su, IPCX_SEND));
+        basic_one(su, rx, tx);
+        ipcx_close(rx);
+        T_OK(shmget(sysv_key, 0, 0) < 0);
+        sysv_key = 0;
+
+        /* Anonymous pair. */
+        ipcx_chan *ends[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=2000&size=65536", modes[m]);
+        T_SUCCESS(ipcx_pair(q, ends));
+        T_OK(ipcx_caps(ends[0]) & IPCX_CAP_PAIR);
+        basic_one(q, ends[0], ends[1]);
+        ipcx_close(ends[0]);
+    }
+    /* Bad URLs create nothing. */
+    T_ERR(ipcx_open(&rx, "shm:/x?mode=nope", IPCX_RECV | IPCX_CREATE), -EINVAL);
+    T_ERR(ipcx_open(&rx, "shm:/x?mode=spsc&overflow=drop", IPCX_RECV | IPCX_CREATE), -EINVAL);
+    T_ERR(ipcx_open(&rx, "shm:/a/b", IPCX_RECV | IPCX_CREATE), -EINVAL);
+    T_ERR(ipcx_open(&rx, "shm:", IPCX_RECV | IPCX_CREATE), -EINVAL);
+    T_ERR(ipcx_open(&rx, "shm:/x?maxmsg=1M&size=4096", IPCX_RECV | IPCX_CREATE), -EINVAL);
+    T_ERR(ipcx_open(&rx, url("none", NULL), IPCX_RECV), -ENOENT);
+    /* perm= sets the permissions. */
+    const char *u = url("perm", "perm=0640");
+    T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE));
+    char path[160];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm/ipcx-t-%d-perm", (int) getpid());
+    T_OK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+    /* One receiver in spsc. */
+    T_ERR(ipcx_open(&tx, u, IPCX_RECV), -EBUSY);
+    /* A mode that differs from the segment's. */
+    T_ERR(ipcx_open(&tx, "shm:/nothere-x?mode=mpmc", IPCX_SEND), -ENOENT);
+    ipcx_close(rx);
+    return 0;
+}
+
+/* ---- pair over fork, EOF and RXGONE ----------------------------------- */
+
+static int t_fork(void)
+{
+    for (int m = 0; m < 4; m++) {
+        char q[64];
+        ipcx_chan *e[2];
+        uint8_t buf[256];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=256", modes[m]);
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = fork();
+        if (pid == 0) {
+            ipcx_close(e[0]);
+            for (uint32_t i = 0; i < 10000; i++) {
+                fill(buf, i, msg_len(i, 256), 1);
+                if (ipcx_send(e[1], buf, msg_len(i, 256), 0, 5000) < 0)
+                    _exit(3);
+            }
+            _exit(0); /* no close: death is noticed all the same */
+        }
+        ipcx_close(e[1]);
+        long n;
+        uint32_t i = 0;
+        struct msg mm;
+        while ((n = ipcx_recv(e[0], buf, sizeof buf, NULL, 5000)) > 0) {
+            T_OK(check(buf, n, &mm) && mm.seq == i);
+            i++;
+        }
+        T_ERR(n, -EPIPE);
+        T_EQ(i, 10000);
+        int st;
+        T_OK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        /* RXGONE: a receiver child that dies makes sends fail. */
+        T_SUCCESS(ipcx_pair(q, e));
+        pid = fork();
+        if (pid == 0) {
+            ipcx_close(e[1]);
+            (void) ipcx_recv(e[0], buf, sizeof buf, NULL, 5000);
+            _exit(0);
+        }
+        ipcx_close(e[0]);
+        T_SUCCESS(ipcx_send(e[1], buf, 10, 0, 1000));
+        T_OK(waitpid(pid, &st, 0) == pid);
+        int r;
+        int64_t t0 = now_ms();
+        while ((r = ipcx_send(e[1], buf, 10, 0, 200)) == 0 || r == -ETIMEDOUT)
+            T_OK(now_ms() - t0 < 3000);
+        T_ERR(r, -EPIPE);
+        ipcx_close(e[1]);
+    }
+    return 0;
+}
+
+/* ---- ipcx_fd: the doorbell in poll ------------------------------------ */
+
+static int t_fd(void)
+{
+    for (int m = 0; m < 4; m++) {
+        char q[64];
+        ipcx_chan *e[2];
+        uint8_t buf[64];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=64", modes[m]);
+        T_SUCCESS(ipcx_pair(q, e));
+        int fd = ipcx_fd(e[0]);
+        T_OK(fd >= 0);
+        struct pollfd p = { fd, POLLIN, 0 };
+        T_EQ(poll(&p, 1, 0), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            usleep(50000);
+            for (int i = 0; i < 3; i++)
+                (void) ipcx_send(e[1], "hello", 5, 0, 1000);
+            usleep(200000);
+            _exit(0);
+        }
+        T_EQ(poll(&p, 1, 3000), 1);
+        for (int i = 0; i < 3; i++)
+            T_ERR(ipcx_recv(e[0], buf, sizeof buf, NULL, 1000), 5);
+        T_ERR(ipcx_recv(e[0], buf, sizeof buf, NULL, 0), -EAGAIN);
+        T_EQ(poll(&p, 1, 0), 0); /* re-armed and empty: not readable */
+        int st;
+        waitpid(pid, &st, 0);
+        ipcx_close(e[0]);
+        ipcx_close(e[1]);
+    }
+    return 0;
+}
+
+/* ---- kill: producers and consumers die at random moments ----------------- */
+
+static void producer(ipcx_chan *tx, uint32_t from, int use_loan)
+{
+    uint8_t buf[512];
+    for (uint32_t i = 0;; i++) {
+        uint32_t n = msg_len(i, 512);
+        int r;
+        if (use_loan && i % 2) {
+            void *l;
+            if ((r = ipcx_loan(tx, n, &l)) < 0)
+                _exit(r == -EPIPE ? 0 : 3);
+            fill(l, i, n, from);
+            r = ipcx_commit(tx, l, n, 0);
+        } else {
+            fill(buf, i, n, from);
+            r = ipcx_send(tx, buf, n, 0, 5000);
+        }
+        if (r < 0)
+            _exit(r == -EPIPE ? 0 : 3);
+    }
+}
+
+/* A sender killed at a random moment: the receiver sees whole, ordered messages, then -EPIPE. */
+static int t_kill_tx(void)
+{
+    int64_t t0 = now_ms();
+    int iters = 0;
+    srand((unsigned) getpid());
+    for (; iters < 1000 && now_ms() - t0 < 6000; iters++) {
+        int m = iters % 4;
+        char q[96];
+        ipcx_chan *e[2];
+        uint8_t buf[512];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=512&size=%s", modes[m],
+                 m == 1 || m == 2 ? "8192" : "4096");
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = fork();
+        if (pid == 0) {
+            ipcx_close(e[0]);
+            producer(e[1], 0, 1);
+        }
+        ipcx_close(e[1]);
+        long n;
+        uint32_t next = 0;
+        struct msg mm;
+        int kill_after = rand() % 200, got = 0;
+        int64_t t1 = now_ms();
+        while ((n = ipcx_recv(e[0], buf, sizeof buf, NULL, 2000)) > 0) {
+            T_OK(check(buf, n, &mm));
+            T_EQ(mm.seq, next); /* nothing torn, lost, duplicated or reordered */
+            next++;
+            if (++got == kill_after)
+                kill(pid, SIGKILL);
+            if (got == 300)
+                kill(pid, SIGKILL);
+        }
+        T_ERR(n, -EPIPE);
+        T_OK(now_ms() - t1 < 2500);
+        int st;
+        T_OK(waitpid(pid, &st, 0) == pid);
+        ipcx_close(e[0]);
+    }
+    printf("%d iterations\n", iters);
+    return 0;
+}
+
+/* A receiver killed at a random moment, also between peek and release: the sender gets -EPIPE. */
+static int t_kill_rx(void)
+{
+    int64_t t0 = now_ms();
+    int iters = 0;
+    for (; iters < 1000 && now_ms() - t0 < 6000; iters++) {
+        int m = iters % 4;
+        char q[96];
+        ipcx_chan *e[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=512&size=8192", modes[m]);
+        T_SUCCESS(ipcx_pair(q, e));
+        int pfd[2];
+        T_OK(pipe(pfd) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            ipcx_close(e[1]);
+            const void *msg;
+            size_t len;
+            for (int i = 0;; i++) {
+                if (ipcx_peek(e[0], &msg, &len, 5000) < 0)
+                    _exit(3);
+                if (i == 20)
+                    (void) !write(pfd[1], "x", 1); /* holding a peeked message now */
+                if (i >= 20)
+                    pause();
+                (void) ipcx_release(e[0]);
+            }
+        }
+        ipcx_close(e[0]);
+        char c;
+        uint8_t buf[512];
+        fill(buf, 0, 100, 0);
+        int r = 0;
+        for (int i = 0; i < 21; i++)
+            T_SUCCESS(ipcx_send(e[1], buf, 100, 0, 2000));
+        T_EQ(read(pfd[0], &c, 1), 1);
+        if (iters % 2)
+            usleep((useconds_t) (rand() % 500));
+        kill(pid, SIGKILL);
+        int64_t t1 = now_ms();
+        while ((r = ipcx_send(e[1], buf, 100, 0, 1000)) == 0)
+            T_OK(now_ms() - t1 < 3000);
+        T_ERR(r, -EPIPE);
+        int st;
+        T_OK(waitpid(pid, &st, 0) == pid);
+        close(pfd[0]);
+        close(pfd[1]);
+        ipcx_close(e[1]);
+    }
+    printf("%d iterations\n", iters);
+    return 0;
+}
+
+/* mpmc: a receiver dies holding a message; another receiver gets it. */
+static int t_kill_redeliver(void)
+{
+    for (int iter = 0; iter < 50; iter++) {
+        ipcx_chan *e[2];
+        T_SUCCESS(ipcx_pair("shm:?mode=mpmc&maxmsg=64&size=4096", e));
+        int pfd[2];
+        T_OK(pipe(pfd) == 0);
+        uint8_t buf[64];
+        for (uint32_t i = 0; i < 10; i++) {
+            fill(buf, i, 32, 0);
+            T_SUCCESS(ipcx_send(e[1], buf, 32, 0, 1000));
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            const void *msg;
+            size_t len;
+            struct msg mm;
+            if (ipcx_peek(e[0], &msg, &len, 1000) < 0 || !check(msg, (long) len, &mm))
+                _exit(3);
+            (void) !write(pfd[1], &mm.seq, sizeof mm.seq);
+            pause();
+        }
+        uint32_t held;
+        T_EQ(read(pfd[0], &held, sizeof held), (long) sizeof held);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        int seen[10] = { 0 };
+        long n;
+        struct msg mm;
+        ipcx_close(e[1]);
+        while ((n = ipcx_recv(e[0], buf, sizeof buf, NULL, 1000)) > 0) {
+            T_OK(check(buf, n, &mm) && mm.seq < 10);
+            seen[mm.seq]++;
+        }
+        T_ERR(n, -EPIPE);
+        for (int i = 0; i < 10; i++)
+            T_EQ(seen[i], 1); /* the held one too: redelivered, exactly once */
+        close(pfd[0]);
+        close(pfd[1]);
+        ipcx_close(e[0]);
+    }
+    return 0;
+}
+
+/* ---- mpmc 2 x 2: every message consumed exactly once -------------------- */
+
+#define MP_N 50000
+static int t_mpmc(void)
+{
+    const char *u = url("mpmc22", "mode=mpmc&maxmsg=256&size=16384");
+    ipcx_chan *rx;
+    T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+    uint8_t *seen = mmap(NULL, 2 * MP_N, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    T_OK(seen != MAP_FAILED);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        kids[k] = fork();
+        if (kids[k])
+            continue;
+        ipcx_chan *c;
+        if (k < 2) { /* producers */
+            if (ipcx_open(&c, u, IPCX_SEND) < 0)
+                _exit(3);
+            uint8_t buf[256];
+            for (uint32_t i = 0; i < MP_N; i++) {
+                uint32_t n = msg_len(i, 256);
+                fill(buf, i, n, (uint32_t) k);
+                if (ipcx_send(c, buf, n, 0, 5000) < 0)
+                    _exit(4);
+            }
+            ipcx_close(c);
+            _exit(0);
+        }
+        ipcx_close(rx); /* the second consumer */
+        if (ipcx_open(&c, u, IPCX_RECV) < 0)
+            _exit(3);
+        rx = c;
+        break;
+    }
+    /* Both consumers (the parent, and kid 2 which fell through) run this. */
+    int am_kid = kids[2] == 0;
+    uint8_t buf[256];
+    long n;
+    struct msg mm;
+    uint32_t last[2] = { 0, 0 };
+    int have[2] = { 0, 0 };
+    while ((n = ipcx_recv(rx, buf, sizeof buf, NULL, 5000)) > 0) {
+        if (!check(buf, n, &mm) || mm.from > 1 || mm.seq >= MP_N)
+            T_FAIL("torn message");
+        /* Per producer, one consumer sees increasing numbers. */
+        if (have[mm.from] && mm.seq <= last[mm.from])
+            T_FAIL("reordered: %u after %u", mm.seq, last[mm.from]);
+        have[mm.from] = 1;
+        last[mm.from] = mm.seq;
+        __atomic_fetch_add(&seen[mm.from * MP_N + mm.seq], 1, __ATOMIC_RELAXED);
+    }
+    if (am_kid)
+        _exit(n == -EPIPE ? 0 : 5);
+    T_ERR(n, -EPIPE);
+    for (int k = 0; k < 3; k++) {
+        int st;
+        T_OK(waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    for (int i = 0; i < 2 * MP_N; i++)
+        if (seen[i] != 1)
+            T_FAIL("message %d of producer %d consumed %d times", i % MP_N, i / MP_N, seen[i]);
+    ipcx_close(rx);
+    return 0;
+}
+
+/* ---- bcast: 3 receivers get everything; drop counts exactly -------------- */
+
+static int t_bcast(void)
+{
+    const char *u = url("bc", "mode=bcast&maxmsg=256&size=8192");
+    ipcx_chan *tx, *rx[3];
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    for (int i = 0; i < 3; i++)
+        T_SUCCESS(ipcx_open(&rx[i], u, IPCX_RECV));
+    T_ERR(ipcx_open(&rx[0], u, IPCX_SEND), -EBUSY);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            ipcx_close(tx);
+            for (int j = 0; j < 3; j++) /* like descriptors: close the copies not used */
+                if (j != k)
+                    ipcx_close(rx[j]);
+            uint8_t buf[256];
+            long n;
+            struct msg mm;
+            uint32_t next = 0;
+            while ((n = ipcx_recv(rx[k], buf, sizeof buf, NULL, 5000)) > 0) {
+                if (!check(buf, n, &mm) || mm.seq != next)
+                    _exit(6);
+                next++;
+            }
+            _exit(n == -EPIPE && next == 20000 ? 0 : 7);
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        ipcx_close(rx[k]);
+    uint8_t buf[256];
+    for (uint32_t i = 0; i < 20000; i++) {
+        fill(buf, i, msg_len(i, 256), 0);
+        T_SUCCESS(ipcx_send(tx, buf, msg_len(i, 256), 0, 5000));
+    }
+    ipcx_close(tx);
+    for (int k = 0; k < 3; k++) {
+        int st;
+        T_OK(waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st));
+        T_EQ(WEXITSTATUS(st), 0);
+    }
+    ipcx_unlink(u);
+
+    /* overflow=drop: a receiver that sleeps loses the oldest and is told how many. */
+    u = url("bcd", "mode=bcast&overflow=drop&maxmsg=48&size=4096");
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    T_SUCCESS(ipcx_open(&rx[0], u, IPCX_RECV));
+    T_SUCCESS(ipcx_open(&rx[1], u, IPCX_RECV));
+    for (uint32_t i = 0; i < 1000; i++) { /* 64-byte records: the ring keeps 64 */
+        fill(buf, i, 48, 0);
+        T_SUCCESS(ipcx_send(tx, buf, 48, 0, 0));
+    }
+    long n;
+    struct msg mm;
+    T_ERR(ipcx_recv(rx[0], buf, sizeof buf, NULL, 0), -ENOBUFS);
+    long long lost = ipcx_lost(rx[0]);
+    T_OK(lost > 0);
+    uint32_t next = (uint32_t) lost, got = 0;
+    while ((n = ipcx_recv(rx[0], buf, sizeof buf, NULL, 0)) > 0) {
+        T_OK(check(buf, n, &mm));
+        T_EQ(mm.seq, next);
+        next++, got++;
+    }
+    T_ERR(n, -EAGAIN);
+    T_EQ(lost + got, 1000); /* exactly: nothing lost is uncounted */
+    T_EQ(ipcx_lost(rx[1]), 0);
+    T_ERR(ipcx_recv(rx[1], buf, sizeof buf, NULL, 0), -ENOBUFS);
+    T_EQ(ipcx_lost(rx[1]), lost);
+    ipcx_close(rx[0]);
+    ipcx_close(rx[1]);
+    ipcx_close(tx);
+    ipcx_unlink(u);
+    return 0;
+}
+
+/* ---- a hostile third process scribbles on the segment -------------------- */
+
+static int t_hostile(void)
+{
+    for (int m = 0; m < 4; m++) {
+        char q[96];
+        snprintf(q, sizeof q, "mode=%s&maxmsg=512&size=16384", modes[m]);
+        const char *u = url(modes[m], q);
+        ipcx_chan *rx, *tx;
+        T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND));
+        pid_t kids[2];
+        for (int k = 0; k < 2; k++) {
+            kids[k] = fork();
+            if (kids[k])
+                continue;
+            /* Whatever happens: no crash, no hang, only the documented errors. */
+            uint8_t buf[512];
+            int64_t until = now_ms() + 1500;
+            while (now_ms() < until) {
+                long r = k == 0 ? ipcx_send(tx, buf, msg_len((uint32_t) rand(), 512), 0, 50)
+                                : ipcx_recv(rx, buf, sizeof buf, NULL, 50);
+                if (r < 0 && r != -ETIMEDOUT && r != -EAGAIN && r != -EPROTO &&
+                    r != -EBADMSG && r != -EPIPE && r != -ENOBUFS && r != -EBUSY)
+                    _exit(8);
+            }
+            _exit(0);
+        }
+        pid_t evil = fork();
+        if (evil == 0) {
+            char name[96];
+            snprintf(name, sizeof name, "/ipcx-t-%d-%s", (int) getppid(), modes[m]);
+            int fd = shm_open(name, O_RDWR, 0);
+            struct stat st;
+            if (fd < 0 || fstat(fd, &st) < 0)
+                _exit(9);
+            uint8_t *p = mmap(NULL, (size_t) st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            srand((unsigned) getpid());
+            for (int i = 0; i < 3000; i++) {
+                size_t off = (size_t) rand() % (size_t) st.st_size;
+                if (i % 4 == 0) /* aim at the header and the participant table */
+                    off = (size_t) rand() % 16384;
+                p[off] = (uint8_t) rand();
+                if (i % 8 == 0)
+                    *(uint64_t *) (p + (off & ~(size_t) 7)) = (uint64_t) rand() << 20;
+                usleep(300);
+            }
+            _exit(0);
+        }
+        ipcx_close(tx);
+        ipcx_close(rx);
+        int64_t t0 = now_ms();
+        for (int k = 0; k < 2; k++) {
+            int st;
+            T_OK(waitpid(kids[k], &st, 0) == kids[k]);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                T_FAIL("mode %s: %s %d", modes[m], WIFSIGNALED(st) ? "signal" : "exit",
+                       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+        }
+        T_OK(now_ms() - t0 < 5000);
+        kill(evil, SIGKILL);
+        waitpid(evil, NULL, 0);
+        ipcx_unlink(u);
+    }
+    /* A scribbled header is refused at attach. */
+    const char *u = url("badhdr", NULL);
+    ipcx_chan *rx, *tx;
+    T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+    char name[96];
+    snprintf(name, sizeof name, "/ipcx-t-%d-badhdr", (int) getpid());
+    int fd = shm_open(name, O_RDWR, 0);
+    uint8_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    p[20] ^= 1; /* a field of the fixed part: the checksum catches it */
+    T_ERR(ipcx_open(&tx, u, IPCX_SEND), -EPROTO);
+    p[20] ^= 1;
+    p[0] ^= 1; /* the magic */
+    T_ERR(ipcx_open(&tx, u, IPCX_SEND), -EPROTO);
+    p[0] ^= 1;
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND));
+    munmap(p, 4096);
+    ipcx_close(tx);
+    ipcx_close(rx);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    t_cleanup = cleanup;
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2)
+        return 1;
+    int r = !strcmp(argv[1], "basic") ? t_basic()
+          : !strcmp(argv[1], "fork") ? t_fork()
+          : !strcmp(argv[1], "fd") ? t_fd()
+          : !strcmp(argv[1], "kill_tx") ? t_kill_tx()
+          : !strcmp(argv[1], "kill_rx") ? t_kill_rx()
+          : !strcmp(argv[1], "redeliver") ? t_kill_redeliver()
+          : !strcmp(argv[1], "mpmc") ? t_mpmc()
+          : !strcmp(argv[1], "bcast") ? t_bcast()
+          : !strcmp(argv[1], "hostile") ? t_hostile() : 1;
+    cleanup();
+    return r;
+}
