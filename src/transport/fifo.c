@@ -1,7 +1,9 @@
 /*
  * fifo.c - the named pipe, fifo:/path.  The receiver creates it (mkfifo,
  * mode 0600 unless ?mode= says otherwise) and removes it on close; senders
- * open it for writing.  Everything after opening is the pipe's (pipe.c,
+ * open it for writing.  One receiver at a time holds a lock on it, so a
+ * FIFO left by a dead receiver is told from a live one and taken over.
+ * Everything after opening is the pipe's (pipe.c,
  * stream.c): the same chunking keeps long messages of many writers whole.
  */
 #include "stream.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 static int fifo_path(const struct ipcx_url *u)
@@ -57,6 +60,18 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         r = ipcx__fail(-EINVAL, "%s is not a FIFO", path);
         goto fail;
     }
+    /*
+     * One receiver per FIFO: two readers would split the chunks of one
+     * message between them.  The lock belongs to the open file, so it
+     * goes away with a receiver that dies, and a forked child that
+     * inherits the receiver shares it.
+     */
+    if (recv && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        r = errno == EWOULDBLOCK ? ipcx__fail(-EADDRINUSE, "a receiver already has %s open", path)
+                                 : ipcx__fail(-errno, "cannot lock %s", path);
+        (void) ipcx__close(fd);
+        goto fail;
+    }
     if (created && fchmod(fd, ch->mode) < 0) {
         r = ipcx__errno();
         (void) ipcx__close(fd);
@@ -67,7 +82,10 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     r = ipcx__pipe_adopt(ch, fd, addr);
     if (r < 0)
         goto fail;
-    if (created)
+    /* A receiver that made the FIFO, or took over a stale one that a dead
+     * receiver left (we hold the lock, so nobody else receives on it),
+     * removes it on close. */
+    if (recv && (ch->flags & IPCX_CREATE))
         (void) ipcx__schan_own_path(ch->impl, path);
     return 0;
 fail:
@@ -84,7 +102,8 @@ static int fifo_unlink(const struct ipcx_url *u)
 
 const struct ipcx_transport ipcx__transport_fifo = {
     .scheme  = "fifo",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED | IPCX_CAP_RXGONE,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED | IPCX_CAP_RXGONE |
+               IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
     .keys    = "mode",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,

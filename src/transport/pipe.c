@@ -87,7 +87,8 @@ static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
 
 const struct ipcx_transport ipcx__transport_pipe = {
     .scheme  = "pipe",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR | IPCX_CAP_RXGONE,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR | IPCX_CAP_RXGONE |
+               IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
     .keys    = "fd",
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,

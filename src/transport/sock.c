@@ -8,6 +8,7 @@
 #include "../sys/sys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -38,6 +39,25 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
     return r;
 }
 
+int ipcx__sock_record_buf(int fd, size_t maxmsg)
+{
+    /* Room for two records, so a sender need not wait for every one. */
+    size_t want = 2 * (maxmsg + IPCX_FRAME_HDR) + 4096;
+    int sz = want > INT_MAX / 2 ? INT_MAX / 2 : (int) want, got = 0;
+    socklen_t len = sizeof got;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0)
+        return ipcx__errno();
+    /* Linux refuses a record of more than the send buffer less 32 bytes
+     * (EMSGSIZE at every send): refuse such a maxmsg now, with the reason. */
+    if (got < 0 || (size_t) got < maxmsg + IPCX_FRAME_HDR + 32)
+        return ipcx__fail(-EINVAL, "maxmsg=%zu does not fit a socket send buffer here "
+                                   "(%d bytes; raise net.core.wmem_max)", maxmsg, got);
+    return 0;
+}
+
 int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
                   const struct sockaddr *sa, socklen_t len, const char *what)
 {
@@ -46,11 +66,9 @@ int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
 
     if (fd < 0)
         return ipcx__errno();
-    if (type != SOCK_STREAM) {
-        /* A record must fit the send buffer whole: ask for room for two. */
-        int sz = (int) (2 * (ch->maxmsg + IPCX_FRAME_HDR) + 4096);
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
-            (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    if (type != SOCK_STREAM && (r = ipcx__sock_record_buf(fd, ch->maxmsg)) < 0) {
+        (void) ipcx__close(fd);
+        return r;
     }
     while ((r = connect(fd, sa, len)) < 0 && errno == EINTR)
         ;

@@ -11,6 +11,13 @@
 /* A bound socket (taken over) becomes ch's receiver: listening, or a datagram source. */
 int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type);
 
+/*
+ * A record (seqpacket, dgram) is sent whole, so it must fit the sender's
+ * socket buffer: size the buffer of fd for maxmsg, or -EINVAL when the
+ * system does not allow a buffer that large.
+ */
+int ipcx__sock_record_buf(int fd, size_t maxmsg);
+
 /* Connect a new socket of family/type to sa and make it ch's sender. */
 int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
                   const struct sockaddr *sa, socklen_t len, const char *what);

@@ -286,8 +286,17 @@ static void rx_drop(struct ipcx__rx *rx, size_t i)
 
 void ipcx__rx_fini(struct ipcx__rx *rx)
 {
-    while (rx->n > 0)
-        rx_drop(rx, rx->n - 1);
+    /*
+     * No EPOLL_CTL_DEL here, unlike rx_drop: after fork() the epoll
+     * instance is shared, and a child that closes its inherited copy of
+     * the receiver would take every source out of the parent's set; the
+     * parent's receives would then sleep through arriving messages.
+     * Closing our descriptors is enough: the instance and its entries go
+     * with the last descriptor of each.
+     */
+    for (size_t i = 0; i < rx->n; i++)
+        src_free(rx->v[i]);
+    rx->n = 0;
     free(rx->v);
     rx->v = NULL;
     (void) ipcx__close(rx->lfd);
@@ -719,6 +728,7 @@ int ipcx__schan_own_path(struct ipcx__schan *s, const char *path)
     snprintf(s->path, sizeof s->path, "%s", path);
     s->dev = st.st_dev;
     s->ino = st.st_ino;
+    s->owner = getpid();
     return 0;
 }
 
@@ -759,8 +769,11 @@ void ipcx__schan_close(struct ipcx_chan *ch)
     if (s->rx.epfd >= 0)
         ipcx__rx_fini(&s->rx);
     ipcx__tx_fini(&s->tx);
-    /* Remove what we created, unless someone replaced it meanwhile. */
-    if (s->path[0] && lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
+    /* Remove what we created, unless someone replaced it meanwhile, and
+     * only in the process that created it, not in a child that inherited
+     * the channel over fork and closes its copy. */
+    if (s->path[0] && s->owner == getpid() && lstat(s->path, &st) == 0 &&
+        st.st_dev == s->dev && st.st_ino == s->ino)
         (void) unlink(s->path);
     free(s);
     ch->impl = NULL;

@@ -18,6 +18,12 @@
 
 /* Records must fit a socket buffer whole: a smaller default than streams. */
 #define UNIX_RECORD_MAXMSG (64 * 1024)
+/*
+ * The kernel builds a record in one allocation of at most 4 MiB plus a few
+ * pages (KMALLOC_MAX_SIZE with 4 KiB pages); a larger record fails every
+ * send with ENOBUFS, however large the socket buffers are.
+ */
+#define UNIX_RECORD_LIMIT (4u * 1024 * 1024)
 
 static const char *const unix_types[] = { "stream", "seqpacket", "dgram" };
 static const int unix_socktype[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
@@ -101,6 +107,9 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         return r;
     if (a.type != SOCK_STREAM && !ipcx__url_get(u, "maxmsg"))
         ch->maxmsg = UNIX_RECORD_MAXMSG;
+    if (a.type != SOCK_STREAM && ch->maxmsg + IPCX_FRAME_HDR > UNIX_RECORD_LIMIT)
+        return ipcx__fail(-EINVAL, "maxmsg=%zu: a %s record carries at most %u bytes",
+                          ch->maxmsg, unix_types[a.typeidx], UNIX_RECORD_LIMIT - IPCX_FRAME_HDR);
     if ((r = ipcx__schan_new(ch)) < 0)
         return r;
     s = ch->impl;
@@ -110,11 +119,16 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     if (ch->flags & IPCX_SEND)
         return ipcx__sock_tx(ch, AF_UNIX, a.type, (const struct sockaddr *) &a.sa, a.len, what);
 
-    if (!a.abstract && (r = unix_clear(ch, &a)) < 0)
-        return r;
     fd = socket(AF_UNIX, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return ipcx__errno();
+    /* Senders size their buffers alike: refuse a maxmsg they could never
+     * send before anything is bound or cleared away. */
+    if ((a.type != SOCK_STREAM && (r = ipcx__sock_record_buf(fd, ch->maxmsg)) < 0) ||
+        (!a.abstract && (r = unix_clear(ch, &a)) < 0)) {
+        (void) ipcx__close(fd);
+        return r;
+    }
     if (bind(fd, (const struct sockaddr *) &a.sa, a.len) < 0) {
         r = errno == EADDRINUSE ? ipcx__fail(-EADDRINUSE, "%s is in use", what)
                                 : ipcx__fail(-errno, "cannot bind %s", what);
