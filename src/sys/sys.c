@@ -61,6 +61,15 @@ int ipcx__intr_returns(void)
         struct sigaction sa;
         if (sig == SIGKILL || sig == SIGSTOP || sigismember(&blocked, sig) == 1)
             continue;
+        /*
+         * A fault signal is raised by the faulting instruction in its own
+         * thread, never while that thread sleeps in poll: its handler (a
+         * sanitizer's or a crash reporter's, rarely SA_RESTART) cannot be
+         * what interrupted us.
+         */
+        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+            sig == SIGTRAP || sig == SIGSYS)
+            continue;
         if (sigaction(sig, NULL, &sa) != 0)
             continue; /* a signal number glibc reserves for itself */
         if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
