@@ -136,6 +136,7 @@ struct ipcx__ring {
     uint64_t avail;                /* consumer: head seen last */
     uint64_t seq;                  /* producer: next number; consumer: next expected */
     int      seq_known;
+    int      broken;               /* the indices found at join were impossible */
     long long lost;                /* bcast drop: messages lost so far, not yet reported */
     long long lost_total;
 

@@ -49,6 +49,10 @@ void ipcx__bytes_join(struct ipcx__ring *r)
     r->avail = r->cursor;
     if (bytes_drop(r) && r->tx)
         r->limit = atomic_load_explicit(&h->tail, memory_order_relaxed) + r->fx.data_size;
+    /* Records start 16-byte aligned; indices that say otherwise were forged. */
+    r->broken = ((r->head | r->cursor | r->limit) & (IPCX_REC_HDR - 1)) ||
+                (r->tx && r->limit > r->head + r->fx.data_size) ||
+                (r->tx && r->limit && r->limit < r->head);
 }
 
 /*
@@ -74,6 +78,7 @@ void ipcx__bytes_joined(struct ipcx__ring *r)
     }
     atomic_thread_fence(memory_order_seq_cst);
     r->cursor = r->avail = head;
+    r->broken = (head & (IPCX_REC_HDR - 1)) != 0;
     r->seq = seq;
     r->seq_known = 1;
     /* release: our cursor only moves forward after our reads. */
@@ -89,7 +94,7 @@ static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
     if (r->fx.mode == IPCX_SHM_SPSC) {
         /* acquire: the consumer's reads of what it released happen before we overwrite. */
         min = atomic_load_explicit(&h->tail, memory_order_acquire);
-        if (min > r->head || r->head - min > cap)
+        if (min > r->head || r->head - min > cap || (min & (IPCX_REC_HDR - 1)))
             return ipcx__fail(-EPROTO, "shm: ring tail %llu out of range (head %llu)",
                               (unsigned long long) min, (unsigned long long) r->head);
     } else {
@@ -101,7 +106,7 @@ static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
             /* acquire: as above, for each receiver. */
             uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
             /* A cursor outside the live window is stale or forged: it cannot hold us. */
-            if (c > r->head || r->head - c > cap)
+            if (c > r->head || r->head - c > cap || (c & (IPCX_REC_HDR - 1)))
                 continue;
             if (c < min)
                 min = c;
@@ -116,6 +121,8 @@ static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
 {
     struct ipcx__shm_hdr *h = r->h;
     uint64_t cap = r->fx.data_size, tail = r->limit - cap;
+    if (r->limit < cap || tail > r->head || (tail & (IPCX_REC_HDR - 1)))
+        return ipcx__fail(-EPROTO, "shm: ring tail out of range");
 
     while (r->head + need - tail > cap) {
         struct ipcx__shm_rec rec = bytes_rec(r, tail);
@@ -155,6 +162,8 @@ static int bytes_try_loan(struct ipcx__ring *r, void *arg)
     int rc = ipcx__ring_peer_gone(r);
     if (rc)
         return rc;
+    if (r->broken)
+        return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
     if (r->head + a->pad + a->need <= r->limit)
         return 0;
     if (bytes_drop(r))
@@ -237,6 +246,8 @@ static int bytes_lapped(struct ipcx__ring *r)
         uint64_t tail = atomic_load_explicit(&h->tail, memory_order_acquire);
         if (tail <= r->cursor)
             return 0;
+        if (tail & (IPCX_REC_HDR - 1))
+            return 0; /* forged: the head check below reports it */
         struct ipcx__shm_rec rec = bytes_rec(r, tail);
         /* acquire fence, then tail again: was the header we read overwritten meanwhile? */
         atomic_thread_fence(memory_order_acquire);
@@ -269,6 +280,8 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
     uint64_t cap = r->fx.data_size;
     (void) arg;
 
+    if (r->broken)
+        return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
     for (int skips = 0; skips < 4; skips++) {
         if (bytes_drop(r))
             (void) bytes_lapped(r);
@@ -288,7 +301,8 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
                 return -EAGAIN;
             }
         }
-        if (r->avail < r->cursor || r->avail - r->cursor > cap) {
+        if (r->avail < r->cursor || r->avail - r->cursor > cap ||
+            (r->avail & (IPCX_REC_HDR - 1))) {
             if (bytes_drop(r) && r->avail > r->cursor)
                 continue; /* lapped while we looked: bytes_lapped handles it */
             return bytes_bad(r, "ring head out of range");

@@ -98,7 +98,7 @@ static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
         if (p[0] != '/' || !p[1] || strchr(p + 1, '/') || strlen(p) >= sizeof seg->name)
             return ipcx__fail(-EINVAL, "shm: needs a name like shm:/name (one '/', "
                                        "at most %zu bytes)", sizeof seg->name - 1);
-        snprintf(seg->name, sizeof seg->name, "%s", p);
+        memcpy(seg->name, p, strlen(p) + 1); /* the length was checked above */
         return 0;
     }
     if (p[0] == '/') {

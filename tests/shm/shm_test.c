@@ -232,6 +232,7 @@ static int t_fork(void)
         T_EQ(i, 10000);
         int st;
         T_OK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        ipcx_close(e[0]);
         /* RXGONE: a receiver child that dies makes sends fail. */
         T_SUCCESS(ipcx_pair(q, e));
         pid = fork();

@@ -1,0 +1,120 @@
+/*
+ * shm_attach.c - libFuzzer target: arbitrary shared-memory segment images
+ * given to the ring's attach, and then to receives and a send.
+ *
+ * The first input byte picks how the image is made:
+ *   bit 7 clear: the input is the whole segment, raw (header validation:
+ *                almost everything must be refused with -EPROTO);
+ *   bit 7 set:   a valid header for mode (bits 0-1) and overflow=drop
+ *                (bit 2) is formatted, and the rest of the input overwrites
+ *                everything after the fixed part: indices, wake words,
+ *                participants, records, slots (the ring's own checks).
+ * Then one receiver attaches and receives (timeout 0) until it gets
+ * -EAGAIN or a bounded number of calls, and one sender sends a few
+ * messages.  Every result must be a documented one (a length, -EAGAIN,
+ * -EPIPE, -EPROTO, -EBADMSG, -ENOBUFS, -EMSGSIZE, -EBUSY, -EMFILE), and
+ * nothing may crash, read out of bounds, or loop: the calls are bounded.
+ */
+#include "shm/ring.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_CHECK(c)                                                          \
+    do {                                                                     \
+        if (!(c)) {                                                          \
+            fprintf(stderr, "shm_attach: %s failed (%s:%d)\n", #c, __FILE__, \
+                    __LINE__);                                               \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+
+static int fz_ok(int r)
+{
+    return r >= 0 || r == -EAGAIN || r == -EPIPE || r == -EPROTO || r == -EBADMSG ||
+           r == -ENOBUFS || r == -EMSGSIZE || r == -EBUSY || r == -EMFILE || r == -ESTALE;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct ipcx__ring_opts o = { 0, 0, 4096, 64 };
+    struct ipcx__ring rx, tx;
+    uint32_t ns, ss;
+    size_t seg;
+    uint8_t *img;
+
+    if (size < 1)
+        return 0;
+    o.mode = data[0] & 3;
+    o.flags = (data[0] & 4) && o.mode == IPCX_SHM_BCAST ? IPCX_SHM_F_DROP : 0;
+    seg = ipcx__ring_seg_size(&o, &ns, &ss);
+    FZ_CHECK(seg > 0);
+    /* Page-aligned, like a mapping: the ring relies on its alignment. */
+    img = aligned_alloc(4096, (seg + 4095) & ~(size_t) 4095);
+    FZ_CHECK(img);
+    memset(img, 0, seg);
+    if (data[0] & 0x80) {
+        ipcx__ring_format(img, seg, &o);
+        size_t fixed = sizeof(struct ipcx__shm_fixed), n = size - 1;
+        if (n > seg - fixed)
+            n = seg - fixed;
+        memcpy(img + fixed, data + 1, n);
+    } else {
+        memcpy(img, data + 1, size - 1 < seg ? size - 1 : seg);
+    }
+
+    memset(&rx, 0, sizeof rx);
+    memset(&tx, 0, sizeof tx);
+    int r = ipcx__ring_check(&rx, img, seg);
+    FZ_CHECK(r == 0 || r == -EPROTO || r == -EAGAIN);
+    if (r == 0) {
+        tx = rx;
+        r = ipcx__ring_join(&rx, 0, 0, 0);
+        FZ_CHECK(fz_ok(r));
+        if (r == 0) {
+            for (int i = 0; i < 64; i++) {
+                const void *m;
+                size_t len;
+                unsigned prio;
+                r = ipcx__ring_peek(&rx, &m, &len, &prio, 0);
+                FZ_CHECK(fz_ok(r));
+                if (r == -EAGAIN || r == -EPIPE)
+                    break;
+                if (r < 0)
+                    continue;
+                FZ_CHECK(len <= rx.fx.maxmsg);
+                FZ_CHECK((const uint8_t *) m >= img &&
+                         (const uint8_t *) m + len <= img + seg);
+                volatile uint8_t sink = 0;
+                for (size_t k = 0; k < len; k++)
+                    sink ^= ((const uint8_t *) m)[k]; /* ASan checks every byte */
+                (void) sink;
+                FZ_CHECK(fz_ok(ipcx__ring_release(&rx)));
+            }
+        }
+        r = ipcx__ring_join(&tx, 1, 0, 0);
+        FZ_CHECK(fz_ok(r));
+        if (r == 0) {
+            for (int i = 0; i < 8; i++) {
+                void *buf;
+                r = ipcx__ring_loan(&tx, 40, &buf, 0);
+                FZ_CHECK(fz_ok(r));
+                if (r < 0)
+                    break;
+                FZ_CHECK((uint8_t *) buf >= img && (uint8_t *) buf + 40 <= img + seg);
+                memset(buf, 0x5a, 40);
+                FZ_CHECK(fz_ok(ipcx__ring_commit(&tx, buf, 40, 0)));
+            }
+            (void) ipcx__ring_leave(&tx);
+        }
+        if (rx.me >= 0)
+            (void) ipcx__ring_leave(&rx);
+    }
+    free(img);
+    return 0;
+}
