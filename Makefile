@@ -4,10 +4,11 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 ASAN    ?= build-asan
 FUZZ    ?= build-fuzz
+TSAN    ?= build-tsan
 JOBS    ?= $(shell nproc)
 CMAKE   ?= cmake
 
-.PHONY: all build test test-plain test-asan demo fuzz fuzz-run install clean
+.PHONY: all build test test-plain test-asan test-tsan demo fuzz fuzz-run install clean
 
 all: build
 
@@ -29,11 +30,29 @@ test-asan: $(ASAN)/CMakeCache.txt
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# The whole suite twice: plainly, then under ASan+UBSan.
-test: test-plain test-asan
+# The code that threads share (src/sync/) under ThreadSanitizer: only the
+# tests/sync binaries are built, so it stays quick.
+$(TSAN)/CMakeCache.txt:
+	$(CMAKE) -S . -B $(TSAN) -DIPCX_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
+
+test-tsan: $(TSAN)/CMakeCache.txt
+	$(CMAKE) --build $(TSAN) -j $(JOBS) --target ipcx_sync_tests shm_threads
+	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS) -L tsan
+
+# The whole suite plainly, under ASan+UBSan, and src/sync/ under TSan.
+test: test-plain test-asan test-tsan
 
 demo: build
 	./demos/twoproc.sh $(BUILD)/tools/ipcx
+
+# The standard benchmark set (under 5 minutes on 2 cores): the table on
+# stdout, JSON, CSV and an SVG chart in $(BUILD)/bench/.
+BENCH_COUNT ?= 10000
+bench: build
+	mkdir -p $(BUILD)/bench
+	$(BUILD)/tools/ipcx bench -n $(BENCH_COUNT) --json $(BUILD)/bench/bench.json \
+	  --csv $(BUILD)/bench/bench.csv --plot $(BUILD)/bench/bench.svg | tee $(BUILD)/bench/bench.md
 
 $(FUZZ)/CMakeCache.txt:
 	CC=clang $(CMAKE) -S . -B $(FUZZ) -DIPCX_FUZZ=ON -DBUILD_TESTING=OFF
@@ -50,4 +69,4 @@ install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(TSAN)

@@ -20,5 +20,9 @@ long cmd_parse_num(const char *s, long min, long max);
 
 /* Commands (one per file besides send/recv/rm in ipcx.c). */
 int cmd_bench(int argc, char **argv);
+/* observe.c: every IPC object on the machine and who uses it. */
+int cmd_ls(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 #endif

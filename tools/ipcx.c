@@ -274,13 +274,17 @@ static const struct {
     { "recv", cmd_recv, "receive messages from a channel" },
     { "rm",   cmd_rm,   "remove named IPC objects" },
     { "bench", cmd_bench, "measure latency and throughput of the transports" },
+    { "ls",   cmd_ls,   "list every IPC object on the machine and its users" },
+    { "stat", cmd_stat, "everything about one IPC object" },
+    { "gc",   cmd_gc,   "remove objects ipcx created whose users all died" },
 };
 
 static void help(FILE *f)
 {
     fprintf(f, "Usage: ipcx COMMAND [OPTION...] [ARG...]\n"
                "Send, receive and manage messages over Linux IPC channels named by URLs:\n"
-               "pipe:?fd=N, fifo:/path, unix:/path, unix:@name, tcp://host:port.\n\n"
+               "pipe:?fd=N, fifo:/path, unix:/path, unix:@name, tcp://host:port,\n"
+               "mq:/name, sysvmq:KEY, sysvmq:/path?proj=N.\n\n"
                "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
