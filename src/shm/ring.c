@@ -73,7 +73,7 @@ size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
 
     *nslots = *slot_size = 0;
     if (o->maxmsg > (UINT64_C(1) << 31))
-        return (size_t) ipcx__fail(-EINVAL, "maxmsg=%zu: at most 2 GiB", o->maxmsg), 0;
+        return (void) ipcx__fail(-EINVAL, "maxmsg=%zu: at most 2 GiB", o->maxmsg), 0;
     if (o->mode == IPCX_SHM_MPSC || o->mode == IPCX_SHM_MPMC) {
         uint64_t ss = IPCX_SLOT_HDR + align_up(o->maxmsg, 64), n = 128;
         if (o->size) {

@@ -1,0 +1,345 @@
+/*
+ * shm_bench.c - the shared-memory ring against its floors, in one run so
+ * that every figure is also a ratio (docs/PERF.md).  Two processes pinned
+ * to CPUs 0 and 1 (sched_setaffinity).  Prints median and p99 of round
+ * trips, and rates.  Never run by the tests.
+ *
+ *   shm_bench [iterations]        (default 200000 round trips per row)
+ *
+ * Rows: cache-line ping-pong (the hardware floor), spsc round trip with
+ * both sides spinning, Unix stream socket round trip, raw futex ping-pong
+ * vs spsc with sleeping receivers (spin=0), one-way 64 B messages per
+ * second, 64 KiB copy vs memcpy bandwidth, loan/commit 1 MiB vs 64 B,
+ * mpmc 2x2 and bcast 1x3 message rates.
+ */
+#include "ipcx.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static long iters = 200000;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET(cpu, &s);
+    if (sched_setaffinity(0, sizeof s, &s) < 0)
+        perror("sched_setaffinity");
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+struct lat { double p50, p99; };
+static struct lat stats(int64_t *v, long n)
+{
+    qsort(v, (size_t) n, sizeof *v, cmp64);
+    struct lat l = { (double) v[n / 2], (double) v[n * 99 / 100] };
+    return l;
+}
+
+static void *shared(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        exit(1);
+    return p;
+}
+
+static void die(const char *what, long r)
+{
+    fprintf(stderr, "%s: %s (%s)\n", what, ipcx_strerror((int) r), ipcx_errdetail());
+    exit(1);
+}
+
+/* ---- floor: two cache lines bounced between the CPUs ---------------- */
+static struct lat bench_floor(int64_t *t)
+{
+    _Atomic uint64_t *w = shared(4096);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pin(1);
+        for (uint64_t i = 1; i <= (uint64_t) iters + 1000; i++) {
+            while (atomic_load_explicit(&w[0], memory_order_acquire) != i)
+                ;
+            atomic_store_explicit(&w[16], i, memory_order_release);
+        }
+        _exit(0);
+    }
+    pin(0);
+    for (uint64_t i = 1; i <= (uint64_t) iters + 1000; i++) {
+        int64_t t0 = now_ns();
+        atomic_store_explicit(&w[0], i, memory_order_release);
+        while (atomic_load_explicit(&w[16], memory_order_acquire) != i)
+            ;
+        if (i > 1000)
+            t[i - 1001] = now_ns() - t0;
+    }
+    waitpid(pid, NULL, 0);
+    munmap((void *) w, 4096);
+    return stats(t, iters);
+}
+
+/* ---- raw futex ping-pong: both sides sleep every time ---------------- */
+static void fwait(_Atomic uint32_t *w, uint32_t v)
+{
+    while (atomic_load(w) == v)
+        syscall(SYS_futex, w, FUTEX_WAIT, v, NULL, NULL, 0);
+}
+static void fwake(_Atomic uint32_t *w)
+{
+    atomic_fetch_add(w, 1);
+    syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+static struct lat bench_futex(int64_t *t, long n)
+{
+    _Atomic uint32_t *w = shared(4096);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pin(1);
+        for (uint32_t i = 0; i < (uint32_t) n; i++) {
+            fwait(&w[0], i);
+            fwake(&w[32]);
+        }
+        _exit(0);
+    }
+    pin(0);
+    for (uint32_t i = 0; i < (uint32_t) n; i++) {
+        int64_t t0 = now_ns();
+        fwake(&w[0]);
+        fwait(&w[32], i);
+        t[i] = now_ns() - t0;
+    }
+    waitpid(pid, NULL, 0);
+    return stats(t, n);
+}
+
+/* ---- Unix stream socket round trip ----------------------------------- */
+static struct lat bench_unix(int64_t *t, long n)
+{
+    int sv[2];
+    char b[64] = { 0 };
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pin(1);
+        for (long i = 0; i < n; i++) {
+            if (read(sv[1], b, 64) != 64 || write(sv[1], b, 64) != 64)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    pin(0);
+    for (long i = 0; i < n; i++) {
+        int64_t t0 = now_ns();
+        if (write(sv[0], b, 64) != 64 || read(sv[0], b, 64) != 64)
+            exit(1);
+        t[i] = now_ns() - t0;
+    }
+    waitpid(pid, NULL, 0);
+    close(sv[0]);
+    close(sv[1]);
+    return stats(t, n);
+}
+
+/* ---- ipcx ring round trip: ping on one ring, pong on another ---------- */
+static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
+{
+    ipcx_chan *a[2], *b[2];
+    char u[128];
+    char m[64] = { 0 };
+    long r;
+    snprintf(u, sizeof u, "shm:?mode=spsc&maxmsg=64&size=4096%s", q);
+    if ((r = ipcx_pair(u, a)) < 0 || (r = ipcx_pair(u, b)) < 0)
+        die("pair", r);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pin(1);
+        ipcx_close(a[1]);
+        ipcx_close(b[0]);
+        for (long i = 0; i < n + 1000; i++) {
+            if ((r = ipcx_recv(a[0], m, sizeof m, NULL, -1)) != 64)
+                die("child recv", r);
+            if ((r = ipcx_send(b[1], m, 64, 0, -1)) < 0)
+                die("child send", r);
+        }
+        _exit(0);
+    }
+    pin(0);
+    ipcx_close(a[0]);
+    ipcx_close(b[1]);
+    for (long i = 0; i < n + 1000; i++) {
+        int64_t t0 = now_ns();
+        if ((r = ipcx_send(a[1], m, 64, 0, -1)) < 0)
+            die("send", r);
+        if ((r = ipcx_recv(b[0], m, sizeof m, NULL, -1)) != 64)
+            die("recv", r);
+        if (i >= 1000)
+            t[i - 1000] = now_ns() - t0;
+    }
+    waitpid(pid, NULL, 0);
+    ipcx_close(a[1]);
+    ipcx_close(b[0]);
+    return stats(t, n);
+}
+
+/*
+ * One way: the child sends n messages of len bytes (copy or loan/commit),
+ * the parent receives (copy or peek/release).  Returns messages per second.
+ */
+static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, int nrx)
+{
+    ipcx_chan *e[2];
+    long r;
+    char u[160];
+    snprintf(u, sizeof u, "shm:%s", q);
+    if ((r = ipcx_pair(u, e)) < 0)
+        die("pair", r);
+    char *buf = malloc(len);
+    memset(buf, 1, len);
+    _Atomic int *go = shared(4096);
+    pid_t kids[8];
+    int nk = 0;
+    for (int k = 0; k < ntx; k++) {
+        if ((kids[nk++] = fork()) == 0) {
+            pin(1);
+            ipcx_close(e[0]);
+            while (!atomic_load(go))
+                ;
+            for (long i = 0; i < n / ntx; i++) {
+                if (zc) {
+                    void *l;
+                    if ((r = ipcx_loan(e[1], len, &l)) < 0)
+                        die("loan", r);
+                    *(char *) l = 1; /* zero copy: the payload is written in place */
+                    r = ipcx_commit(e[1], l, len, 0);
+                } else {
+                    r = ipcx_send(e[1], buf, len, 0, -1);
+                }
+                if (r < 0)
+                    die("send", r);
+            }
+            _exit(0);
+        }
+    }
+    /* Extra receivers (mpmc, bcast) are children on CPU 0 as well. */
+    long per = strstr(q, "bcast") ? n : n / nrx;
+    for (int k = 1; k < nrx; k++) {
+        if ((kids[nk++] = fork()) == 0) {
+            pin(0);
+            ipcx_close(e[1]);
+            for (long i = 0; i < per; i++)
+                if ((r = ipcx_recv(e[0], buf, len, NULL, -1)) < 0)
+                    die("recv", r);
+            _exit(0);
+        }
+    }
+    pin(0);
+    ipcx_close(e[1]);
+    int64_t t0 = now_ns();
+    atomic_store(go, 1);
+    for (long i = 0; i < per; i++) {
+        if (zc) {
+            const void *m;
+            size_t l;
+            if ((r = ipcx_peek(e[0], &m, &l, -1)) < 0)
+                die("peek", r);
+            r = ipcx_release(e[0]);
+        } else {
+            r = ipcx_recv(e[0], buf, len, NULL, -1);
+        }
+        if (r < 0)
+            die("recv", r);
+    }
+    int64_t dt = now_ns() - t0;
+    for (int k = 0; k < nk; k++)
+        waitpid(kids[k], NULL, 0);
+    dt = now_ns() - t0; /* until every receiver is done */
+    ipcx_close(e[0]);
+    free(buf);
+    munmap((void *) go, 4096);
+    return (double) (strstr(q, "bcast") ? n : n) / ((double) dt / 1e9);
+}
+
+static double bench_memcpy(size_t len, long n)
+{
+    char *a = malloc(len), *b = malloc(len);
+    memset(a, 1, len);
+    memset(b, 2, len);
+    pin(0);
+    int64_t t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        memcpy(i % 2 ? a : b, i % 2 ? b : a, len);
+        __asm__ __volatile__("" ::: "memory");
+    }
+    double s = (double) (now_ns() - t0) / 1e9;
+    free(a);
+    free(b);
+    return (double) len * (double) n / s;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        iters = atol(argv[1]);
+    int64_t *t = malloc(sizeof *t * (size_t) iters);
+    long nf = iters / 4 > 20000 ? 20000 : iters / 4;
+
+    printf("shm_bench: %ld round trips per latency row, CPUs 0 and 1, ns\n\n", iters);
+    struct lat fl = bench_floor(t);
+    struct lat rs = bench_ring_rt(t, iters, "&spin=100000");
+    struct lat ux = bench_unix(t, iters);
+    printf("%-44s p50 %7.0f  p99 %7.0f\n", "floor: cache-line ping-pong", fl.p50, fl.p99);
+    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx floor\n", "spsc 64 B round trip, both awake", rs.p50,
+           rs.p99, rs.p50 / fl.p50);
+    printf("%-44s p50 %7.0f  p99 %7.0f   %.1fx spsc\n", "unix stream socket 64 B round trip", ux.p50,
+           ux.p99, ux.p50 / rs.p50);
+    struct lat fx = bench_futex(t, nf);
+    struct lat rf = bench_ring_rt(t, nf, "&spin=0");
+    printf("%-44s p50 %7.0f  p99 %7.0f\n", "raw futex ping-pong", fx.p50, fx.p99);
+    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx futex\n", "spsc 64 B round trip, sleeping (spin=0)",
+           rf.p50, rf.p99, rf.p50 / fx.p50);
+
+    long nm = iters * 20;
+    double ow = bench_oneway("?mode=spsc&maxmsg=64&size=64k&spin=100000", 64, nm, 0, 1, 1);
+    printf("\n%-44s %9.2f M msgs/s\n", "spsc one way 64 B (send/recv)", ow / 1e6);
+    double mc = bench_memcpy(65536, 200000);
+    double cp = bench_oneway("?mode=spsc&maxmsg=64k&size=1M&spin=100000", 65536, 100000, 0, 1, 1);
+    printf("%-44s %9.2f GB/s\n", "memcpy 64 KiB, one core", mc / 1e9);
+    printf("%-44s %9.2f GB/s   %.2fx memcpy\n", "spsc 64 KiB send/recv (two copies)",
+           cp * 65536 / 1e9, cp * 65536 / mc);
+    double z64 = bench_oneway("?mode=spsc&maxmsg=1M&size=8M&spin=100000", 64, nm / 2, 1, 1, 1);
+    double z1m = bench_oneway("?mode=spsc&maxmsg=1M&size=8M&spin=100000", 1 << 20, nm / 2, 1, 1, 1);
+    printf("%-44s %9.2f M msgs/s\n", "spsc loan/commit + peek/release 64 B", z64 / 1e6);
+    printf("%-44s %9.2f M msgs/s   %.2fx the 64 B time\n", "spsc loan/commit + peek/release 1 MiB",
+           z1m / 1e6, z64 / z1m);
+    double mp = bench_oneway("?mode=mpmc&maxmsg=64&size=64k&spin=1000", 64, nm / 4, 0, 2, 2);
+    printf("%-44s %9.2f M msgs/s\n", "mpmc 2 senders x 2 receivers 64 B", mp / 1e6);
+    double bc = bench_oneway("?mode=bcast&maxmsg=64&size=64k&spin=1000", 64, nm / 4, 0, 1, 3);
+    printf("%-44s %9.2f M msgs/s (each receiver)\n", "bcast 1 sender x 3 receivers 64 B", bc / 1e6);
+    free(t);
+    return 0;
+}
