@@ -1,0 +1,165 @@
+/*
+ * semapi.c - the named semaphore API: one set of calls over sem: (sem.c),
+ * posixsem: (posixsem.c) and sysvsem: (sysvsem.c), picked by the URL's
+ * scheme.  It checks arguments and URL keys, then dispatches; each kind
+ * implements open, op, getval, close and unlink.
+ */
+#include "sync.h"
+#include "err.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct ipcx__semkind *const semkinds[] = {
+    &ipcx__semkind_futex,
+    &ipcx__semkind_posix,
+    &ipcx__semkind_sysv,
+};
+
+static int sem_parse(const char *url, struct ipcx_url *u, const struct ipcx__semkind **kind)
+{
+    if (ipcx__url_parse(url, u) < 0)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof semkinds / sizeof semkinds[0]; i++) {
+        if (strcmp(u->scheme, semkinds[i]->scheme) == 0) {
+            if (u->authority)
+                return ipcx__fail(-EINVAL, "%s: takes no //host", u->scheme);
+            if (ipcx__url_check_keys(u, semkinds[i]->keys) < 0)
+                return -EINVAL;
+            *kind = semkinds[i];
+            return 0;
+        }
+    }
+    return ipcx__fail(-EPROTONOSUPPORT, "'%s' is not a semaphore scheme (sem, posixsem, sysvsem)",
+                      u->scheme);
+}
+
+int ipcx__sem_name(const struct ipcx_url *u)
+{
+    const char *p = u->path;
+    size_t n = strlen(p);
+    if (n < 2 || p[0] != '/' || strchr(p + 1, '/'))
+        return ipcx__fail(-EINVAL, "%s: wants a name like %s:/name (one leading '/')",
+                          u->scheme, u->scheme);
+    if (n > NAME_MAX - 4) /* glibc adds "sem." for posixsem */
+        return ipcx__fail(-ENAMETOOLONG, "the name is longer than %d bytes", NAME_MAX - 4);
+    return 0;
+}
+
+IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned value)
+{
+    struct ipcx_url *u;
+    const struct ipcx__semkind *kind;
+    struct ipcx_sem *s;
+    int r;
+
+    ipcx__clear_detail();
+    if (!out)
+        return ipcx__fail(-EINVAL, "no place for the handle");
+    if (flags & ~(IPCX_CREATE | IPCX_EXCL))
+        return ipcx__fail(-EINVAL, "flags: only IPCX_CREATE and IPCX_EXCL");
+    if ((flags & IPCX_EXCL) && !(flags & IPCX_CREATE))
+        return ipcx__fail(-EINVAL, "IPCX_EXCL needs IPCX_CREATE");
+    /* struct ipcx_url is 8 KiB: not on a thread's stack. */
+    u = malloc(sizeof *u);
+    s = calloc(1, sizeof *s);
+    if (!u || !s) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    r = sem_parse(url, u, &kind);
+    if (r < 0)
+        goto fail;
+    s->kind = kind;
+    s->semid = -1;
+    r = kind->open(s, u, flags, value);
+    if (r < 0)
+        goto fail;
+    free(u);
+    *out = s;
+    return 0;
+fail:
+    free(u);
+    free(s);
+    return r;
+}
+
+IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!s || !ops || nops == 0)
+        return ipcx__fail(-EINVAL, "no semaphore or no operations");
+    if (nops > 64)
+        return ipcx__fail(-E2BIG, "more than 64 operations at once");
+    for (size_t i = 0; i < nops; i++) {
+        if (ops[i].num >= s->nsems)
+            return ipcx__fail(-EINVAL, "member %u of a set of %u", ops[i].num, s->nsems);
+        if (ops[i].flags & ~IPCX_SEM_UNDO)
+            return ipcx__fail(-EINVAL, "unknown flags 0x%x", ops[i].flags);
+    }
+    return s->kind->op(s, ops, nops, timeout_ms);
+}
+
+IPCX_API int ipcx_sem_wait(ipcx_sem *s, int timeout_ms)
+{
+    struct ipcx_semop op = { 0, -1, 0 };
+    return ipcx_sem_op(s, &op, 1, timeout_ms);
+}
+
+IPCX_API int ipcx_sem_trywait(ipcx_sem *s)
+{
+    return ipcx_sem_wait(s, 0);
+}
+
+IPCX_API int ipcx_sem_post(ipcx_sem *s)
+{
+    struct ipcx_semop op = { 0, 1, 0 };
+    return ipcx_sem_op(s, &op, 1, 0);
+}
+
+IPCX_API int ipcx_sem_getval(ipcx_sem *s, unsigned num)
+{
+    ipcx__clear_detail();
+    if (!s || num >= s->nsems)
+        return ipcx__fail(-EINVAL, "no semaphore, or no member %u", num);
+    return s->kind->getval(s, num);
+}
+
+IPCX_API int ipcx_sem_value(ipcx_sem *s)
+{
+    return ipcx_sem_getval(s, 0);
+}
+
+IPCX_API int ipcx_sem_count(const ipcx_sem *s)
+{
+    return s ? (int) s->nsems : -EINVAL;
+}
+
+IPCX_API int ipcx_sem_close(ipcx_sem *s)
+{
+    if (!s)
+        return 0;
+    if (s->kind)
+        s->kind->close(s);
+    free(s);
+    return 0;
+}
+
+IPCX_API int ipcx_sem_unlink(const char *url)
+{
+    struct ipcx_url *u;
+    const struct ipcx__semkind *kind;
+    int r;
+
+    ipcx__clear_detail();
+    u = malloc(sizeof *u);
+    if (!u)
+        return -ENOMEM;
+    r = sem_parse(url, u, &kind);
+    if (r == 0)
+        r = kind->unlink(u);
+    free(u);
+    return r;
+}
