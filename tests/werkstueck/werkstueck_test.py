@@ -93,16 +93,20 @@ def start(*args, **kw):
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
 
 
-def wait_children(p, n=4, timeout=10):
+ROLES = {"conv", "log", "stat", "report"}
+
+
+def wait_children(p, timeout=10):
+    """The four children, once each has named itself (right after fork they are still 'werkstueck')."""
     end = time.time() + timeout
     while time.time() < end:
         kids = children_of(p.pid)
-        if len(kids) >= n:
+        if set(kids) == ROLES:
             return kids
         if p.poll() is not None:
             break
         time.sleep(0.05)
-    fail(f"the launcher did not start {n} children: {children_of(p.pid)}")
+    fail(f"the launcher did not start its four children: {children_of(p.pid)}")
 
 
 def wait_lines(path, n, timeout=10):
