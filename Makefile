@@ -8,7 +8,7 @@ TSAN    ?= build-tsan
 JOBS    ?= $(shell nproc)
 CMAKE   ?= cmake
 
-.PHONY: all build test test-plain test-asan test-tsan demo fuzz fuzz-run install clean
+.PHONY: all build test test-plain test-asan test-tsan demo demo-schemes bench fuzz fuzz-run install clean
 
 all: build
 
@@ -43,7 +43,15 @@ test-tsan: $(TSAN)/CMakeCache.txt
 # The whole suite plainly, under ASan+UBSan, and src/sync/ under TSan.
 test: test-plain test-asan test-tsan
 
+# The main job: Werkstück A (conv, log, stat, report) with the fastest
+# mechanism, one value every 800 ms, until Ctrl-C.  Watch it from another
+# terminal: pstree -p $$(pgrep -x werkstueck), ipcx ls.
 demo: build
+	@echo "werkstueck: Ctrl-C stops all four processes and removes every IPC object"
+	$(BUILD)/demos/werkstueck --log $(BUILD)/werkstueck.log
+
+# A tour: a receiver and a sender process exchange messages over every scheme.
+demo-schemes: build
 	./demos/twoproc.sh $(BUILD)/tools/ipcx
 
 # The standard benchmark set (under 5 minutes on 2 cores): the table on
