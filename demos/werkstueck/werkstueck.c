@@ -397,6 +397,8 @@ static int launch(const struct opts *o)
     int64_t kill_at = 0;
     const char *dead = NULL;
 
+    pid_t launcher = getpid();
+
     catch_stop();
     signal(SIGPIPE, SIG_IGN);
     if (make_links(o->via, &l)) {
@@ -411,6 +413,10 @@ static int launch(const struct opts *o)
         }
         if (pid[r] == 0) {
             ipcx_chan *in, *out[2];
+            /* If the launcher itself is killed, stop too rather than run on orphaned. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+            if (getppid() != launcher)
+                _exit(EXIT_RUNTIME);
             set_name(role_names[r]);
             if (child_ends(&l, (enum role) r, &in, out))
                 _exit(EXIT_RUNTIME);

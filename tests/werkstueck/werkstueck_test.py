@@ -31,7 +31,17 @@ def fail(msg):
     sys.exit(1)
 
 
+STARTED = []  # every launcher this test started: killed with its group if the test fails
+
+
 def cleanup():
+    for p in STARTED:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            p.wait()
     shutil.rmtree(TMP, ignore_errors=True)
 
 
@@ -89,8 +99,10 @@ def children_of(pid):
 
 
 def start(*args, **kw):
-    return subprocess.Popen([BIN, "--via", VIA, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    p = subprocess.Popen([BIN, "--via", VIA, *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    STARTED.append(p)
+    return p
 
 
 ROLES = {"conv", "log", "stat", "report"}
