@@ -77,9 +77,7 @@ static int over_pipe(void)
     if (pid < 0)
         return 1;
     if (pid == 0) {
-        /* The child only sends.  It does not ipcx_close(ends[0]): in 0.1.0
-         * that would take the pipe out of the parent's wait set as well
-         * (see BUGS in ipcx_pair(3)); _exit() drops the descriptors. */
+        ipcx_close(ends[0]);      /* the child only sends */
         r = send_some(ends[1]);
         ipcx_close(ends[1]);      /* flushes, then the parent sees -EPIPE */
         _exit(r);
@@ -109,9 +107,9 @@ static int over_url(const char *url)
         return 1;
     }
     if (pid == 0) {
-        /* Do not ipcx_close(rx) here: closing a receiver removes the FIFO or
-         * socket file it created, in whichever process closes it.  _exit()
-         * just drops the child's copies of its descriptors. */
+        /* The child's copy of the receiver is closed without removing the
+         * FIFO or socket file: only the process that created it does that. */
+        ipcx_close(rx);
         r = ipcx_open(&tx, addr, IPCX_SEND);
         if (r < 0)
             _exit(fail(addr, r));
