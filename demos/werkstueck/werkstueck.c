@@ -17,10 +17,12 @@
  * channel whose URL comes from --via; conv ends the stream with an "END"
  * message, so shutdown is the same on every mechanism.
  *
- * It does not contain the textbook shared-memory-with-semaphores variant
- * beyond what libipcx offers; see docs/werkstueck.md.
+ * --via shmsem is the assignment's textbook variant, not an ipcx channel: a
+ * plain POSIX shared segment holding a bounded buffer per link, guarded by
+ * three semaphores (empty, full, mutex) that live in the segment itself.
  */
 #include "ipcx.h"
+#include "ipcx/sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -67,7 +71,27 @@ static const struct via {
     { "tcp",    "tcp://127.0.0.1:0" },
     { "mq",     "mq:/werkstueck-%p-%n" },
     { "sysvmq", "sysvmq:%k" },
+    { "shmsem", "shmsem:/werkstueck-%p" }, /* not a channel URL: see struct sring */
 };
+
+/*
+ * The textbook bounded buffer ("shared memory with semaphores"): one per
+ * link, in one POSIX shared segment that the launcher creates before it
+ * forks and removes when everyone is done.  empty counts free slots, full
+ * counts messages, mutex (a binary semaphore) guards head and tail.
+ */
+#define SRING_SLOTS 64
+struct sring {
+    ipcx_semaphore empty, full, mutex;
+    unsigned head, tail;
+    char slot[SRING_SLOTS][MSG_MAX];
+};
+
+/* One end of a link: an ipcx channel, or a bounded buffer for shmsem. */
+typedef struct wlink {
+    ipcx_chan *ch;
+    struct sring *ring;
+} wlink;
 
 struct opts {
     const struct via *via;
@@ -130,12 +154,52 @@ static int64_t now_ms(void)
 
 /* ---- the four processes -------------------------------------------------- */
 
+/* Wait on a semaphore of the bounded buffer, as a receive would. */
+static int sring_wait(ipcx_semaphore *sem, int timeout_ms)
+{
+    int r;
+    while ((r = ipcx_semaphore_wait(sem, timeout_ms)) == -EINTR && !stop_sig)
+        ;
+    return r;
+}
+
+static long sring_get(struct sring *q, char *buf, int timeout_ms)
+{
+    int r = sring_wait(&q->full, timeout_ms);
+    if (r < 0)
+        return r;
+    if ((r = sring_wait(&q->mutex, -1)) < 0)
+        return r;
+    const char *m = q->slot[q->tail % SRING_SLOTS];
+    size_t n = strnlen(m, MSG_MAX - 1); /* never trust the other side's NUL */
+    memcpy(buf, m, n);
+    q->tail++;
+    ipcx_semaphore_post(&q->mutex);
+    ipcx_semaphore_post(&q->empty);
+    return (long) n;
+}
+
+static int sring_put(struct sring *q, const char *msg)
+{
+    int r = sring_wait(&q->empty, -1);
+    if (r < 0)
+        return r;
+    if ((r = sring_wait(&q->mutex, -1)) < 0)
+        return r;
+    snprintf(q->slot[q->head % SRING_SLOTS], MSG_MAX, "%s", msg);
+    q->head++;
+    ipcx_semaphore_post(&q->mutex);
+    ipcx_semaphore_post(&q->full);
+    return 0;
+}
+
 /* Receive one line-message; 1 got one, 0 the stream ended, <0 error. */
-static int get_msg(ipcx_chan *in, char *buf, const char *who)
+static int get_msg(wlink *in, char *buf, const char *who)
 {
     for (;;) {
         /* After a stop signal, wait only a little longer for the END. */
-        long n = ipcx_recv(in, buf, MSG_MAX - 1, NULL, stop_sig ? STOP_GRACE_MS : -1);
+        int t = stop_sig ? STOP_GRACE_MS : -1;
+        long n = in->ring ? sring_get(in->ring, buf, t) : ipcx_recv(in->ch, buf, MSG_MAX - 1, NULL, t);
         if (n == -EINTR || (n == -ETIMEDOUT && !stop_sig))
             continue;
         if (n == -EPIPE || n == -ETIMEDOUT)
@@ -147,17 +211,17 @@ static int get_msg(ipcx_chan *in, char *buf, const char *who)
     }
 }
 
-static int put_msg(ipcx_chan *out, const char *msg, const char *who)
+static int put_msg(wlink *out, const char *msg, const char *who)
 {
     for (;;) {
-        int r = ipcx_send(out, msg, strlen(msg), 0, -1);
+        int r = out->ring ? sring_put(out->ring, msg) : ipcx_send(out->ch, msg, strlen(msg), 0, -1);
         if (r == -EINTR)
             continue; /* a stop signal: finish this message, the caller stops */
         return r < 0 ? die(who, "send", r) : 0;
     }
 }
 
-static int run_conv(const struct opts *o, ipcx_chan *to_log, ipcx_chan *to_stat)
+static int run_conv(const struct opts *o, wlink *to_log, wlink *to_stat)
 {
     uint64_t rng = o->seed;
     char msg[MSG_MAX];
@@ -181,7 +245,7 @@ static int run_conv(const struct opts *o, ipcx_chan *to_log, ipcx_chan *to_stat)
     return 0;
 }
 
-static int run_log(const struct opts *o, ipcx_chan *in)
+static int run_log(const struct opts *o, wlink *in)
 {
     char msg[MSG_MAX];
     int r, rc = 0;
@@ -205,7 +269,7 @@ static int run_log(const struct opts *o, ipcx_chan *in)
     return rc;
 }
 
-static int run_stat(ipcx_chan *in, ipcx_chan *to_report)
+static int run_stat(wlink *in, wlink *to_report)
 {
     char msg[MSG_MAX], out[MSG_MAX];
     long n = 0, sum = 0, min = LONG_MAX, max = LONG_MIN, seq;
@@ -229,7 +293,7 @@ static int run_stat(ipcx_chan *in, ipcx_chan *to_report)
     return r < 0 ? EXIT_RUNTIME : 0;
 }
 
-static int run_report(const struct opts *o, ipcx_chan *in)
+static int run_report(const struct opts *o, wlink *in)
 {
     char msg[MSG_MAX];
     long n = 0, sum = 0, min = 0, max = 0;
@@ -284,6 +348,8 @@ struct links {
     ipcx_chan *rx[NLINKS];      /* the receiving ends, made by the launcher */
     ipcx_chan *tx[NLINKS];      /* pair schemes only: the sending ends */
     int paired;
+    struct sring *rings;        /* shmsem: the segment with one bounded buffer per link */
+    char shm_name[64];
 };
 
 static void expand(char *out, size_t cap, const char *t, int link)
@@ -303,9 +369,44 @@ static void expand(char *out, size_t cap, const char *t, int link)
     out[o] = '\0';
 }
 
+/* shmsem: a POSIX segment (visible in /dev/shm while it runs) with the three buffers. */
+static int make_rings(const struct via *v, struct links *l)
+{
+    size_t size = sizeof(struct sring) * NLINKS;
+    int fd, r;
+
+    expand(l->shm_name, sizeof l->shm_name, strchr(v->tmpl, ':') + 1, 0);
+    fd = shm_open(l->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        r = -errno;
+        l->shm_name[0] = '\0';
+        return die("werkstueck", "shm_open", r);
+    }
+    if (ftruncate(fd, (off_t) size) < 0) {
+        r = -errno;
+        close(fd);
+        return die("werkstueck", "ftruncate", r);
+    }
+    l->rings = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (l->rings == MAP_FAILED) {
+        l->rings = NULL;
+        return die("werkstueck", "mmap", -errno);
+    }
+    for (int k = 0; k < NLINKS; k++) {
+        struct sring *q = &l->rings[k];
+        if ((r = ipcx_semaphore_init(&q->empty, SRING_SLOTS)) < 0 ||
+            (r = ipcx_semaphore_init(&q->full, 0)) < 0 || (r = ipcx_semaphore_init(&q->mutex, 1)) < 0)
+            return die("werkstueck", "semaphore", r);
+    }
+    return 0;
+}
+
 static int make_links(const struct via *v, struct links *l)
 {
     memset(l, 0, sizeof *l);
+    if (strncmp(v->tmpl, "shmsem:", 7) == 0)
+        return make_rings(v, l);
     for (int k = 0; k < NLINKS; k++) {
         char url[512];
         ipcx_chan *ends[2];
@@ -335,6 +436,14 @@ static int make_links(const struct via *v, struct links *l)
 /* Close the launcher's ends; a receiving end it created removes its object. */
 static void drop_links(struct links *l)
 {
+    if (l->rings) {
+        munmap(l->rings, sizeof(struct sring) * NLINKS);
+        l->rings = NULL;
+    }
+    if (l->shm_name[0]) {
+        shm_unlink(l->shm_name); /* the requirement the seed could not meet */
+        l->shm_name[0] = '\0';
+    }
     for (int k = 0; k < NLINKS; k++) {
         ipcx_close(l->rx[k]);
         ipcx_close(l->tx[k]);
@@ -345,27 +454,34 @@ static void drop_links(struct links *l)
 }
 
 /* In a child: keep what the role uses, close the rest (closing an inherited copy removes nothing). */
-static int child_ends(struct links *l, enum role role, ipcx_chan **in, ipcx_chan *out[2])
+static int child_ends(struct links *l, enum role role, wlink *in, wlink out[2])
 {
     static const int recv_link[NROLES] = { -1, L_LOG, L_STAT, L_REPORT };
     int mine = recv_link[role], r;
 
-    *in = NULL;
-    out[0] = out[1] = NULL;
+    memset(in, 0, sizeof *in);
+    memset(out, 0, 2 * sizeof *out);
     for (int k = 0; k < NLINKS; k++) {
-        if (k == mine)
-            *in = l->rx[k];
-        else
-            ipcx_close(l->rx[k]);
         int sends = (role == CONV && (k == L_LOG || k == L_STAT)) || (role == STAT && k == L_REPORT);
         int slot = role == CONV && k == L_STAT ? 1 : 0;
+        if (l->rings) {
+            if (k == mine)
+                in->ring = &l->rings[k];
+            if (sends)
+                out[slot].ring = &l->rings[k];
+            continue;
+        }
+        if (k == mine)
+            in->ch = l->rx[k];
+        else
+            ipcx_close(l->rx[k]);
         if (l->paired) {
             if (sends)
-                out[slot] = l->tx[k];
+                out[slot].ch = l->tx[k];
             else
                 ipcx_close(l->tx[k]);
         } else if (sends) {
-            r = ipcx_open(&out[slot], l->url[k], IPCX_SEND);
+            r = ipcx_open(&out[slot].ch, l->url[k], IPCX_SEND);
             if (r < 0)
                 return die(role_names[role], l->url[k], r);
         }
@@ -373,12 +489,12 @@ static int child_ends(struct links *l, enum role role, ipcx_chan **in, ipcx_chan
     return 0;
 }
 
-static int run_role(const struct opts *o, enum role role, ipcx_chan *in, ipcx_chan *out[2])
+static int run_role(const struct opts *o, enum role role, wlink *in, wlink out[2])
 {
     switch (role) {
-    case CONV: return run_conv(o, out[0], out[1]);
+    case CONV: return run_conv(o, &out[0], &out[1]);
     case LOG: return run_log(o, in);
-    case STAT: return run_stat(in, out[0]);
+    case STAT: return run_stat(in, &out[0]);
     default: return run_report(o, in);
     }
 }
@@ -412,7 +528,7 @@ static int launch(const struct opts *o)
             break;
         }
         if (pid[r] == 0) {
-            ipcx_chan *in, *out[2];
+            wlink in, out[2];
             /* If the launcher itself is killed, stop too rather than run on orphaned. */
             prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
             if (getppid() != launcher)
@@ -420,10 +536,10 @@ static int launch(const struct opts *o)
             set_name(role_names[r]);
             if (child_ends(&l, (enum role) r, &in, out))
                 _exit(EXIT_RUNTIME);
-            int x = run_role(o, (enum role) r, in, out);
-            ipcx_close(in);
-            ipcx_close(out[0]);
-            ipcx_close(out[1]);
+            int x = run_role(o, (enum role) r, &in, out);
+            ipcx_close(in.ch);
+            ipcx_close(out[0].ch);
+            ipcx_close(out[1].ch);
             _exit(x);
         }
         pfd[r] = pidfd_open_(pid[r]);
@@ -500,7 +616,7 @@ static int launch(const struct opts *o)
 
 static int run_alone(const struct opts *o)
 {
-    ipcx_chan *in = NULL, *out[2] = { NULL, NULL };
+    wlink in = { 0 }, out[2] = { { 0 }, { 0 } };
     int r, rc;
     int needs_in = o->role != CONV, needs_out = o->role == CONV ? 2 : o->role == STAT ? 1 : 0;
 
@@ -513,25 +629,26 @@ static int run_alone(const struct opts *o)
     }
     catch_stop();
     set_name(role_names[o->role]);
-    if (needs_in && (r = ipcx_open(&in, o->listen, IPCX_RECV | IPCX_CREATE)) < 0)
+    if (needs_in && (r = ipcx_open(&in.ch, o->listen, IPCX_RECV | IPCX_CREATE)) < 0)
         return die(role_names[o->role], o->listen, r);
     for (int k = 0; k < needs_out; k++) {
         /* The receiver may start later: retry for a while. */
         for (int tries = 0;; tries++) {
-            r = ipcx_open(&out[k], o->connect[k], IPCX_SEND);
+            r = ipcx_open(&out[k].ch, o->connect[k], IPCX_SEND);
             if (r == 0 || (r != -ECONNREFUSED && r != -ENOENT) || tries == 100 || stop_sig)
                 break;
             usleep(100 * 1000);
         }
         if (r < 0) {
-            ipcx_close(in);
+            ipcx_close(in.ch);
+            ipcx_close(out[0].ch);
             return die(role_names[o->role], o->connect[k], r);
         }
     }
-    rc = run_role(o, (enum role) o->role, in, out);
-    ipcx_close(in);
-    ipcx_close(out[0]);
-    ipcx_close(out[1]);
+    rc = run_role(o, (enum role) o->role, &in, out);
+    ipcx_close(in.ch);
+    ipcx_close(out[0].ch);
+    ipcx_close(out[1].ch);
     return rc;
 }
 
@@ -569,6 +686,8 @@ static int usage(const char *fmt, const char *arg)
 
 static int scheme_available(const char *tmpl)
 {
+    if (strncmp(tmpl, "shmsem:", 7) == 0)
+        return 1; /* built into this program */
     char scheme[32];
     size_t n = strcspn(tmpl, ":");
     snprintf(scheme, sizeof scheme, "%.*s:/ipcx-probe", (int) n, tmpl);
@@ -657,6 +776,8 @@ int main(int argc, char **argv)
         return usage("unexpected argument '%s'", argv[optind]);
     if (!have_seed)
         o.seed = (uint64_t) time(NULL) ^ (uint64_t) getpid();
+    if (o.role >= 0 && o.via && strcmp(o.via->name, "shmsem") == 0)
+        return usage("%s", "--via shmsem links processes of one launcher only: not with --role");
     if (o.role < 0 && (o.listen || o.nconnect))
         return usage("%s", "--listen and --connect go with --role");
     /* Check the log file before anything starts, so a bad path leaves nothing behind. */
