@@ -235,7 +235,7 @@ static void ring_fork_child(void)
     uint64_t start = 0;
     (void) ipcx__proc_start(pid, &start);
     for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
-        r->loaned = r->peeked = 0; /* the parent's loan or peek stays the parent's */
+        r->loaned = r->peeked = r->locked = 0; /* the parent's loan or peek stays the parent's */
         r->bellfd = -1;            /* the doorbell FIFO is the parent's participant's */
         for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
             r->bellw[i] = -1, r->bellowner[i] = 0;
@@ -336,8 +336,7 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
             (void) ipcx__ring_check_peers(r);
         if (atomic_load_explicit(n, memory_order_relaxed) >= limit)
             return ipcx__fail(-EBUSY, "this %s ring already has its %s",
-                              r->fx.mode == IPCX_SHM_SPSC ? "spsc" :
-                              r->fx.mode == IPCX_SHM_BCAST ? "bcast" : "mpsc",
+                              r->fx.mode == IPCX_SHM_SPSC ? "spsc" : "mpsc",
                               tx ? "sender" : "receiver");
     }
     if (!ipcx__ring_slotted(r))
@@ -358,6 +357,8 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
 }
 
 /* Everybody waiting re-evaluates: membership changed. */
+static void ring_bells_all(struct ipcx__ring *r);
+
 static void ring_wake_all(struct ipcx__ring *r)
 {
     struct ipcx__shm_hdr *h = r->h;
@@ -366,6 +367,7 @@ static void ring_wake_all(struct ipcx__ring *r)
     atomic_fetch_add_explicit(&h->space.seq, 1, memory_order_release);
     (void) ipcx__futex_wake(&h->data.seq, INT32_MAX);
     (void) ipcx__futex_wake(&h->space.seq, INT32_MAX);
+    ring_bells_all(r); /* a receiver polling its descriptor must see the end, too */
 }
 
 int ipcx__ring_leave(struct ipcx__ring *r)
@@ -381,6 +383,8 @@ int ipcx__ring_leave(struct ipcx__ring *r)
             (void) ipcx__slots_abandon(r);
         if (r->peeked && ipcx__ring_slotted(r))
             (void) ipcx__slots_unpeek(r); /* the message goes to another receiver */
+        if (!ipcx__ring_slotted(r))
+            ipcx__bytes_unlock(r); /* an unfinished loan or peek is given up */
         r->loaned = r->peeked = 0;
         if (r->bellfd >= 0) {
             atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
@@ -440,6 +444,8 @@ int ipcx__ring_check_peers(struct ipcx__ring *r)
             continue;
         if (ipcx__ring_slotted(r))
             ipcx__slots_reap(r, i);
+        else
+            ipcx__bytes_reap(r, i);
         if (atomic_exchange_explicit(&p->bell, 0, memory_order_relaxed) ||
             atomic_load_explicit(&h->bells, memory_order_relaxed)) {
             char path[128];
@@ -605,6 +611,17 @@ void ipcx__ring_notify_data(struct ipcx__ring *r)
             ring_bell_ring(r, i);
 }
 
+static void ring_bells_all(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    if (!atomic_load_explicit(&h->bells, memory_order_relaxed))
+        return;
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+        if ((int) i != r->me && atomic_load_explicit(&h->part[i].bell, memory_order_relaxed) &&
+            atomic_exchange_explicit(&h->part[i].bell, 0, memory_order_relaxed))
+            ring_bell_ring(r, i);
+}
+
 /* Has a receiver something to take? Used only to re-check after arming a doorbell. */
 static int ring_has_data(struct ipcx__ring *r)
 {
@@ -614,7 +631,8 @@ static int ring_has_data(struct ipcx__ring *r)
         struct ipcx__shm_slot *s = (void *) (r->data + (q & r->mask) * r->fx.slot_size);
         uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
         return (w >> 9) != q || ((w >> 6) & 7) != IPCX_SLOT_EMPTY ||
-               atomic_load_explicit(&h->orphans, memory_order_relaxed);
+               atomic_load_explicit(&h->orphans, memory_order_relaxed) ||
+               ipcx__ring_peer_gone(r);
     }
     return atomic_load_explicit(&h->head, memory_order_acquire) != r->cursor ||
            ipcx__ring_peer_gone(r);
@@ -726,5 +744,9 @@ int ipcx__ring_release(struct ipcx__ring *r)
     if (!r->peeked)
         return ipcx__fail(-EINVAL, "nothing was peeked");
     r->peeked = 0;
-    return ipcx__ring_slotted(r) ? ipcx__slots_release(r) : ipcx__bytes_release(r);
+    int rc = ipcx__ring_slotted(r) ? ipcx__slots_release(r) : ipcx__bytes_release(r);
+    /* With a descriptor: once the ring is empty it must stop being readable. */
+    if (r->bellfd >= 0 && !ring_has_data(r))
+        ring_bell_rearm(r);
+    return rc;
 }

@@ -81,6 +81,10 @@ struct ipcx__shm_hdr {
     alignas(IPCX_SHM_LINE) _Atomic uint64_t head;
     _Atomic uint64_t seq;     /* byte ring: sequence number of the next message */
     _Atomic uint64_t pubver;  /* bcast: odd while head and seq change together (seqlock) */
+    _Atomic uint32_t txlock;  /* byte ring: participant index + 1 of the sender between
+                                 loan and commit, 0 when free */
+    /* Consumer line: spsc receiver between peek and release (index + 1), 0 free. */
+    alignas(IPCX_SHM_LINE) _Atomic uint32_t rxlock;
     /* Consumer line: byte ring tail (spsc), slot dequeue position, bcast drop tail. */
     alignas(IPCX_SHM_LINE) _Atomic uint64_t tail;
     alignas(IPCX_SHM_LINE) struct ipcx__shm_wake data;  /* receivers wait for messages */
@@ -137,6 +141,7 @@ struct ipcx__ring {
     uint64_t seq;                  /* producer: next number; consumer: next expected */
     int      seq_known;
     int      broken;               /* the indices found at join were impossible */
+    int      locked;               /* byte ring: we hold txlock (sender) or rxlock (spsc receiver) */
     long long lost;                /* bcast drop: messages lost so far, not yet reported */
     long long lost_total;
 
@@ -222,6 +227,9 @@ int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
 int  ipcx__bytes_release(struct ipcx__ring *r);
 void ipcx__bytes_join(struct ipcx__ring *r);
 void ipcx__bytes_joined(struct ipcx__ring *r);
+void ipcx__bytes_unlock(struct ipcx__ring *r);
+/* Free the byte ring locks participant idx held when it died. */
+void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx);
 
 int  ipcx__slots_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
 int  ipcx__slots_commit(struct ipcx__ring *r, size_t len, unsigned prio);

@@ -2,7 +2,10 @@
  * ring_bytes.c - the byte ring of the spsc and bcast modes: variable-length
  * records (a 16-byte header, the payload, padded to 16 bytes) in a power-of-
  * two ring, with a padding record where a record would not fit before the
- * wrap.  One producer.  spsc: one consumer, whose tail frees space.  bcast:
+ * wrap.  One producer at a time: senders take txlock from loan to commit
+ * (forked copies and several opened senders are thus safe; a sender that
+ * dies holding it is reaped).  spsc: one consumer at a time (rxlock from
+ * peek to release), whose tail frees space.  bcast:
  * every receiver has its own cursor; overflow=block waits for the slowest,
  * overflow=drop moves a shared tail over the oldest records and a lapped
  * receiver counts what it lost from the sequence numbers.
@@ -155,6 +158,61 @@ struct bytes_loan_arg {
     uint64_t need, pad;
 };
 
+/* Take a byte ring lock (txlock or rxlock) for this call; -EAGAIN if another holds it. */
+static int bytes_lock(struct ipcx__ring *r, _Atomic uint32_t *lk)
+{
+    uint32_t free_ = 0;
+    if (r->locked)
+        return 0;
+    /* acquire: the previous holder's index updates happen before our reads of them. */
+    if (!atomic_compare_exchange_strong_explicit(lk, &free_, (uint32_t) r->me + 1,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return -EAGAIN;
+    r->locked = 1;
+    return 1;
+}
+
+/* Drop the lock; the caller wakes waiters (a seq_cst fence, then the waiters word). */
+static void bytes_unlock_nowake(struct ipcx__ring *r)
+{
+    if (!r->locked)
+        return;
+    r->locked = 0;
+    /* release: our index updates happen before the next holder's acquire. */
+    atomic_store_explicit(r->tx ? &r->h->txlock : &r->h->rxlock, 0, memory_order_release);
+}
+
+void ipcx__bytes_unlock(struct ipcx__ring *r)
+{
+    if (!r->locked)
+        return;
+    bytes_unlock_nowake(r);
+    ipcx__ring_wake(r, r->tx ? &r->h->space : &r->h->data);
+}
+
+void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx)
+{
+    uint32_t held = idx + 1;
+    /* A dead sender's loan was never published and a dead receiver's peek never freed: drop the locks. */
+    (void) atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, 0,
+                                                   memory_order_acq_rel, memory_order_relaxed);
+    held = idx + 1;
+    (void) atomic_compare_exchange_strong_explicit(&r->h->rxlock, &held, 0,
+                                                   memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* Just took the sender lock: the indices may have moved under other senders. */
+static void bytes_tx_reload(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    r->head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    r->seq = atomic_load_explicit(&h->seq, memory_order_relaxed);
+    r->limit = bytes_drop(r) ? atomic_load_explicit(&h->tail, memory_order_relaxed) +
+                               r->fx.data_size : 0;
+    r->broken = ((r->head | r->limit) & (IPCX_REC_HDR - 1)) ||
+                r->limit > r->head + r->fx.data_size || (r->limit && r->limit < r->head);
+}
+
 static int bytes_try_loan(struct ipcx__ring *r, void *arg)
 {
     struct bytes_loan_arg *a = arg;
@@ -162,8 +220,14 @@ static int bytes_try_loan(struct ipcx__ring *r, void *arg)
     int rc = ipcx__ring_peer_gone(r);
     if (rc)
         return rc;
+    if ((rc = bytes_lock(r, &r->h->txlock)) < 0)
+        return rc;
+    if (rc == 1)
+        bytes_tx_reload(r);
     if (r->broken)
         return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
+    uint64_t pos = r->head & r->mask, cap = r->fx.data_size;
+    a->pad = cap - pos < a->need ? cap - pos : 0; /* does not fit before the wrap: pad */
     if (r->head + a->pad + a->need <= r->limit)
         return 0;
     if (bytes_drop(r))
@@ -176,14 +240,13 @@ static int bytes_try_loan(struct ipcx__ring *r, void *arg)
 
 int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
 {
-    struct bytes_loan_arg a;
-    uint64_t pos = r->head & r->mask, cap = r->fx.data_size;
-
-    a.need = rec_size(len);
-    a.pad = cap - pos < a.need ? cap - pos : 0; /* does not fit before the wrap: pad */
+    struct bytes_loan_arg a = { rec_size(len), 0 };
     int rc = ipcx__ring_wait(r, &r->h->space, bytes_try_loan, &a, timeout_ms);
-    if (rc < 0)
+    if (rc < 0) {
+        ipcx__bytes_unlock(r);
         return rc;
+    }
+    uint64_t pos = r->head & r->mask;
     if (a.pad) {
         struct ipcx__shm_rec pad = { IPCX_REC_PAD, 0, 0 };
         memcpy(r->data + pos, &pad, sizeof pad);
@@ -199,8 +262,10 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
     struct ipcx__shm_hdr *h = r->h;
     struct ipcx__shm_rec rec = { (uint32_t) len, prio, r->seq };
     int rc = ipcx__ring_peer_gone(r);
-    if (rc)
+    if (rc) {
+        ipcx__bytes_unlock(r);
         return ipcx__fail(rc, "every receiver is gone");
+    }
     memcpy(r->data + (r->at & r->mask), &rec, sizeof rec);
     r->head = r->at + rec_size(len);
     r->seq++;
@@ -218,7 +283,11 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
         /* release: the record (header and payload) is visible before the head that covers it. */
         atomic_store_explicit(&h->head, r->head, memory_order_release);
     }
+    bytes_unlock_nowake(r);
+    /* One seq_cst fence (in notify_data) serves both wake checks below. */
     ipcx__ring_notify_data(r);
+    if (atomic_load_explicit(&h->space.waiters, memory_order_relaxed))
+        ipcx__ring_wake(r, &h->space); /* senders waiting for txlock */
     return 0;
 }
 
@@ -280,6 +349,16 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
     uint64_t cap = r->fx.data_size;
     (void) arg;
 
+    if (r->fx.mode == IPCX_SHM_SPSC) {
+        int rc = bytes_lock(r, &h->rxlock);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            /* Just took the receiver lock: another receiver may have moved the tail. */
+            r->cursor = r->avail = atomic_load_explicit(&h->tail, memory_order_relaxed);
+            r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
+        }
+    }
     if (r->broken)
         return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
     for (int skips = 0; skips < 4; skips++) {
@@ -340,7 +419,10 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
 
 int ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms)
 {
-    return ipcx__ring_wait(r, &r->h->data, bytes_try_peek, NULL, timeout_ms);
+    int rc = ipcx__ring_wait(r, &r->h->data, bytes_try_peek, NULL, timeout_ms);
+    if (rc < 0)
+        ipcx__bytes_unlock(r); /* an idle receiver holds up no other */
+    return rc;
 }
 
 int ipcx__bytes_release(struct ipcx__ring *r)
@@ -359,8 +441,11 @@ int ipcx__bytes_release(struct ipcx__ring *r)
         atomic_store_explicit(&h->tail, r->cursor, memory_order_release);
     else
         atomic_store_explicit(&h->part[r->me].cursor, r->cursor, memory_order_release);
+    bytes_unlock_nowake(r);
     if (!bytes_drop(r))
-        ipcx__ring_wake(r, &h->space);
+        ipcx__ring_wake(r, &h->space); /* its fence also covers the check below */
+    if (r->fx.mode == IPCX_SHM_SPSC && atomic_load_explicit(&h->data.waiters, memory_order_relaxed))
+        ipcx__ring_wake(r, &h->data); /* receivers waiting for rxlock */
     if (stale) {
         r->lost_total++;
         return ipcx__fail(-ESTALE, "the message was overwritten while it was held "

@@ -13,9 +13,10 @@
  * that finds it attaches and takes the mode and sizes from its header.
  * This file only parses, opens and closes; the ring is src/shm/.
  *
- * The capabilities depend on the ring mode (many senders for mpsc and
- * mpmc only), so after opening, the channel's ops table is switched to the
- * table of its mode: ipcx_caps() then tells the truth for this channel.
+ * The ops table is switched after opening to the table of the segment kind
+ * and ring mode, so that ipcx_caps() tells the truth for this channel
+ * (today every mode has the same bits; a mode that differs needs no more
+ * than its SHM_MODE_CAPS).
  */
 #include "transport.h"
 #include "../err.h"
@@ -24,6 +25,7 @@
 #include "../sys/sys.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,10 +125,10 @@ static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
 /* How many senders / receivers a mode allows to open (0: any). */
 static unsigned shm_limit(unsigned mode, int tx)
 {
+    /* Senders are never limited: in the byte rings they take turns (txlock). */
     switch (mode) {
-    case IPCX_SHM_SPSC:  return 1;
+    case IPCX_SHM_SPSC:  return tx ? 0 : 1;
     case IPCX_SHM_MPSC:  return tx ? 0 : 1;
-    case IPCX_SHM_BCAST: return tx ? 1 : 0;
     default:             return 0;
     }
 }
@@ -240,6 +242,16 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     }
     if ((rc = shm_join(ch, s, &c)) < 0)
         return rc;
+    /*
+     * A receiver opened with IPCX_CREATE that found the segment without a
+     * live receiver (a stale one: its owner was killed) takes it over, as
+     * a FIFO's would: it removes it on close.
+     */
+    if (!s->created && (ch->flags & (IPCX_CREATE | IPCX_RECV)) == (IPCX_CREATE | IPCX_RECV) &&
+        atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed) == 1) {
+        s->created = 1;
+        s->creator = getpid();
+    }
     snprintf(s->addr, sizeof s->addr, "%s:%s", kind == IPCX_SEG_SYSV ? "sysvshm" : "shm",
              u->path);
     return 0;
@@ -414,6 +426,9 @@ static int sysvshm_unlink(const struct ipcx_url *u)
     return shm_unlink_kind(u, IPCX_SEG_SYSV);
 }
 
+#ifndef IPCX_CAP_KNAME
+#define IPCX_CAP_KNAME 0 /* the name is in a kernel namespace, not a file path */
+#endif
 #define SHM_CAPS (IPCX_CAP_FD | IPCX_CAP_ZEROCOPY | IPCX_CAP_LOCAL | IPCX_CAP_EOF | \
                   IPCX_CAP_RXGONE)
 #define SHM_OPS                                                                 \
@@ -421,9 +436,9 @@ static int sysvshm_unlink(const struct ipcx_url *u)
     .perm_key = "perm", .send = shm_send, .recv = shm_recv, .fd = shm_fd,       \
     .addr = shm_addr, .close = shm_close, .loan = shm_loan, .commit = shm_commit, \
     .peek = shm_peek, .release = shm_release, .lost = shm_lost
-#define SHM_MODE_CAPS(m) ((m) == IPCX_SHM_MPSC || (m) == IPCX_SHM_MPMC ? IPCX_CAP_MANY : 0u)
+#define SHM_MODE_CAPS(m) IPCX_CAP_MANY /* every mode takes many senders (m unused) */
 #define SHM_NAMED(sch, op, ul, m)                                               \
-    { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | SHM_MODE_CAPS(m),      \
+    { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | SHM_MODE_CAPS(m), \
       .keys = SHM_KEYS, .open = op, .unlink = ul, SHM_OPS }
 #define SHM_PAIR(m)                                                             \
     { .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_PAIR | SHM_MODE_CAPS(m),     \
@@ -431,11 +446,12 @@ static int sysvshm_unlink(const struct ipcx_url *u)
 
 /* What ipcx_open finds by scheme: the mode is not known yet. */
 const struct ipcx_transport ipcx__transport_shm = {
-    .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_PAIR | IPCX_CAP_MANY,
+    .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_PAIR |
+                             IPCX_CAP_MANY,
     .keys = SHM_KEYS, .open = shm_open, .pair = shm_pair, .unlink = shm_unlink, SHM_OPS,
 };
 const struct ipcx_transport ipcx__transport_sysvshm = {
-    .scheme = "sysvshm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_MANY,
+    .scheme = "sysvshm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_MANY,
     .keys = SHM_SYSV_KEYS, .open = sysvshm_open, .unlink = sysvshm_unlink, SHM_OPS,
 };
 
