@@ -73,7 +73,10 @@ FUZZ_SECONDS ?= 30
 fuzz-run: fuzz
 	./fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
+# Configure again with PREFIX, so ipcx.pc names the prefix installed to.
 install: build
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:

@@ -127,13 +127,15 @@ static int cmd_send(int argc, char **argv)
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
-        while (rc == 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+        while (rc == 0 && !stop_signal && (n = getline(&line, &cap, stdin)) >= 0) {
             if (n > 0 && line[n - 1] == '\n')
                 n--;
             rc = send_one(ch, url, line, (size_t) n, (unsigned) prio, (int) timeout);
         }
         free(line);
-        if (rc == 0 && ferror(stdin)) {
+        if (rc == 0 && stop_signal)
+            rc = 128 + stop_signal; /* a stop signal, also one that cut a read of stdin short */
+        else if (rc == 0 && ferror(stdin)) {
             fprintf(stderr, "ipcx: standard input: %s\n", strerror(errno));
             rc = EXIT_RUNTIME;
         }
@@ -211,6 +213,10 @@ static int cmd_recv(int argc, char **argv)
             fprintf(stderr, "%s\n", addr);
     }
     while (count < 0 || got < count) {
+        if (stop_signal) {
+            rc = 128 + stop_signal; /* it came while we were printing */
+            break;
+        }
         long n = ipcx_recv(ch, buf, (size_t) cap, NULL, (int) timeout);
         if (n == -EINTR && stop_signal) {
             rc = 128 + stop_signal;

@@ -68,6 +68,20 @@ for sig in INT TERM; do
     [ -e "$T-sig.sock" ] && fail "SIG$sig: socket file left behind"
 done
 
+# SIGTERM stops a sender that waits on standard input: 143.
+mkfifo "$T-stdin"
+"$IPCX" recv "fifo:$T-sx" >/dev/null 2>&1 &
+rp=$!; pids="$pids $rp"
+i=0; while [ $i -lt 100 ] && ! [ -p "$T-sx" ]; do sleep 0.05; i=$((i + 1)); done
+"$IPCX" send "fifo:$T-sx" <"$T-stdin" 2>/dev/null &
+sp=$!; pids="$pids $sp"
+exec 7>"$T-stdin"      # the sender now blocks reading a line that never comes
+sleep 0.2
+kill -TERM $sp; wait $sp; expect_eq "SIGTERM to a sender reading stdin" "$?" 143
+exec 7>&-
+kill -TERM $rp 2>/dev/null; wait $rp
+rm -f "$T-stdin"
+
 # Runtime errors: exit 1, one line naming the URL.
 "$IPCX" send "unix:$T-none.sock" x 2>"$OUT/e1"; expect_eq "no receiver exit" "$?" 1
 expect_eq "no receiver lines" "$(wc -l <"$OUT/e1")" 1
