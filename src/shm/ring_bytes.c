@@ -205,7 +205,10 @@ void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx)
 static void bytes_tx_reload(struct ipcx__ring *r)
 {
     struct ipcx__shm_hdr *h = r->h;
-    r->head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    if (head == r->head && !r->broken)
+        return; /* nobody else sent since our last commit: our cached limit still holds */
+    r->head = head;
     r->seq = atomic_load_explicit(&h->seq, memory_order_relaxed);
     r->limit = bytes_drop(r) ? atomic_load_explicit(&h->tail, memory_order_relaxed) +
                                r->fx.data_size : 0;
@@ -355,8 +358,11 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
             return rc;
         if (rc == 1) {
             /* Just took the receiver lock: another receiver may have moved the tail. */
-            r->cursor = r->avail = atomic_load_explicit(&h->tail, memory_order_relaxed);
-            r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
+            uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
+            if (tail != r->cursor) {
+                r->cursor = r->avail = tail;
+                r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
+            }
         }
     }
     if (r->broken)
