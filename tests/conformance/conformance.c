@@ -31,6 +31,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#ifndef IPCX_CAP_KNAME
+#define IPCX_CAP_KNAME 0 /* an ipcx.h without kernel-named transports */
+#endif
+
 #define URL_CAP      8192
 #define WAIT_MS      10000 /* a receive or send that must succeed waits at most this */
 #define CHILD_ALARM  60    /* seconds: a child still alive then dies */
@@ -53,6 +57,8 @@ static pid_t kids[MAX_KIDS];    /* children still to reap */
 static int nkids;
 static char paths[MAX_PATHS][PATH_MAX]; /* filesystem objects this run may make */
 static int npaths;
+static char knames[MAX_PATHS][512];     /* URLs of kernel-named objects (IPCX_CAP_KNAME) */
+static int nknames;
 
 /* ---- helpers: time, messages ----------------------------------------- */
 
@@ -176,8 +182,8 @@ static void url_path(const char *url, char *path, size_t cap)
     size_t n;
 
     path[0] = '\0';
-    if (!p || p[1] != '/' || p[2] == '/')
-        return;
+    if ((caps & IPCX_CAP_KNAME) || !p || p[1] != '/' || p[2] == '/')
+        return; /* a kernel namespace (mq:/name) or no path at all */
     n = strcspn(p + 1, "?");
     if (n < cap) {
         memcpy(path, p + 1, n);
@@ -230,6 +236,9 @@ static void cleanup(void)
     nkids = 0;
     for (int i = 0; i < npaths; i++)
         (void) unlink(paths[i]);
+    /* Not async-signal-safe, but the watchdog's last resort. */
+    for (int i = 0; i < nknames; i++)
+        (void) ipcx_unlink(knames[i]);
 }
 
 static void watchdog(int sig)
@@ -406,6 +415,9 @@ static void rig_init(struct rig *g, const char *name, const char *query)
         add_query(g->url, sizeof g->url, query);
     url_path(g->url, g->path, sizeof g->path);
     remember_path(g->path);
+    if ((caps & IPCX_CAP_KNAME) && !pairs && nknames < MAX_PATHS &&
+        strlen(g->url) < sizeof knames[0])
+        snprintf(knames[nknames++], sizeof knames[0], "%s", g->url);
 }
 
 /*
@@ -472,6 +484,13 @@ static void rig_gone(const struct rig *g)
     struct stat st;
     if (g->path[0] && lstat(g->path, &st) == 0)
         T_FAIL("check %s: %s is still there after its receiver closed", check_name, g->path);
+    /* No file to look at: ipcx_unlink says whether the object is there. */
+    if (!pairs && (caps & IPCX_CAP_KNAME) && (caps & IPCX_CAP_NAMED)) {
+        int r = ipcx_unlink(g->url);
+        if (r != -ENOENT)
+            T_FAIL("check %s: ipcx_unlink(%s) == %d (%s) after its receiver closed, want -ENOENT",
+                   check_name, g->url, r, ipcx_strerror(r));
+    }
 }
 
 static void rig_close(struct rig *g)
@@ -773,28 +792,33 @@ static uint32_t small_seed(int k, int j)
     return 5000u + (uint32_t) (k * SMALL_MAX + j);
 }
 
-static struct small_plan small_plan(int several)
+static struct small_plan small_plan(int several, long maxmsg)
 {
     /* Every size differs, so a length tells which message it is. */
     static const size_t one[SMALL_MAX] = { 1, 8, 777, PIPE_BUF + 1, 20000 };
     struct small_plan p = { 0 };
+    /* Sizes grow with j: a channel with a smaller maxmsg gets the first ones only. */
     if (!several) {
         p.nsend = 1;
-        p.per = SMALL_MAX;
-        memcpy(p.size[0], one, sizeof one);
+        while (p.per < SMALL_MAX && one[p.per] <= (size_t) maxmsg) {
+            p.size[0][p.per] = one[p.per];
+            p.per++;
+        }
         return p;
     }
     p.nsend = SMALL_SENDERS;
-    p.per = 3;
-    for (int k = 0; k < p.nsend; k++)
-        for (int j = 0; j < p.per; j++)
+    for (int j = 0; j < 3; j++) {
+        for (int k = 0; k < p.nsend; k++)
             p.size[k][j] = 100 + 2100 * (size_t) j + 11 * (size_t) k; /* 4300 > PIPE_BUF: chunked */
+        if (p.size[p.nsend - 1][j] <= (size_t) maxmsg)
+            p.per = j + 1;
+    }
     return p;
 }
 
 static void small_child(struct rig *g, struct gate *gt, int id)
 {
-    struct small_plan p = small_plan(id >= 100);
+    struct small_plan p = small_plan(id >= 100, g->maxmsg);
     int k = id % 100;
     uint8_t *buf = xmalloc(20000);
     ipcx_chan *tx = rig_sender(g);
@@ -813,7 +837,6 @@ static void small_child(struct rig *g, struct gate *gt, int id)
 
 static void small_run(int several)
 {
-    struct small_plan p = small_plan(several);
     int next[SMALL_SENDERS] = { 0 };
     uint8_t *buf = xmalloc(20000);
     pid_t pid[SMALL_SENDERS];
@@ -821,6 +844,7 @@ static void small_run(int several)
     struct rig g;
 
     rig_open(&g, several ? "small-many" : "small");
+    struct small_plan p = small_plan(several, g.maxmsg);
     for (int k = 0; k < p.nsend; k++) {
         gate_init(&gt[k]);
         pid[k] = spawn(small_child, &g, &gt[k], (several ? 100 : 0) + k);
@@ -1539,19 +1563,23 @@ static void check_cleanup(void)
             T_FAIL("%s is left over", path);
     }
 
-    /* A new receiver takes over a stale object, and removes it on close. */
+    /* A new receiver takes over a stale file or abstract name, and removes it on close. */
     rig_init(&g, "stale", NULL);
-    make_stale(&g);
-    T_SUCCESS(rig_try(&g));
-    rig_close(&g);
+    if (!(caps & IPCX_CAP_KNAME)) {
+        make_stale(&g);
+        T_SUCCESS(rig_try(&g));
+        rig_close(&g);
+    }
 
-    /* ipcx_unlink removes a stale object. */
-    if (g.path[0]) {
+    /* ipcx_unlink removes a stale object; then a new receiver works. */
+    if (g.path[0] || (caps & IPCX_CAP_KNAME)) {
         make_stale(&g);
         T_SUCCESS(ipcx_unlink(g.url));
-        if (lstat(g.path, &st) == 0 || errno != ENOENT)
+        if (g.path[0] && (lstat(g.path, &st) == 0 || errno != ENOENT))
             T_FAIL("ipcx_unlink(%s) left %s", g.url, g.path);
         T_ERR(ipcx_unlink(g.url), -ENOENT);
+        T_SUCCESS(rig_try(&g));
+        rig_close(&g);
     }
 }
 
