@@ -51,6 +51,8 @@ typedef struct ipcx_chan ipcx_chan;
 #define IPCX_CAP_MANY     0x080 /* one receiver takes many senders at once */
 #define IPCX_CAP_NAMED    0x100 /* a named object that ipcx_unlink() removes */
 #define IPCX_CAP_RXGONE   0x200 /* a send reports -EPIPE once the receiver is gone */
+#define IPCX_CAP_KNAME    0x400 /* named in a kernel namespace: the URL's path is no file
+                                   (mq:/name, sysvmq:KEY); ipcx_unlink removes it */
 
 /* Timeouts (milliseconds), as poll(2). */
 #define IPCX_FOREVER (-1)

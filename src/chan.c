@@ -5,6 +5,7 @@
  */
 #include "ipcx.h"
 #include "err.h"
+#include "reg.h"
 #include "url.h"
 #include "transport/transport.h"
 
@@ -64,11 +65,15 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
         r = ipcx__fail(-ENOTSUP, "%s: cannot be opened by name", u->scheme);
         goto fail;
     }
+    ch->created = -1; /* unknown unless the transport says */
     r = ch->tp->open(ch, u);
     if (r < 0) {
         ch->tp->close(ch);
         goto fail;
     }
+    /* Named objects: note this process as a user, for ipcx ls and gc (reg.h). */
+    if (ch->tp->caps & IPCX_CAP_NAMED)
+        ch->reg = ipcx__reg_chan(ch);
     free(u);
     *out = ch;
     return 0;
@@ -169,6 +174,7 @@ IPCX_API int ipcx_close(ipcx_chan *ch)
     if (!ch)
         return 0;
     ch->tp->close(ch);
+    ipcx__reg_del(ch->reg);
     free(ch);
     return 0;
 }

@@ -11,6 +11,8 @@ extern const struct ipcx_transport ipcx__transport_fifo;
 extern const struct ipcx_transport ipcx__transport_unix;
 extern const struct ipcx_transport ipcx__transport_tcp;
 extern const struct ipcx_transport ipcx__transport_shm, ipcx__transport_sysvshm;
+extern const struct ipcx_transport ipcx__transport_mq;
+extern const struct ipcx_transport ipcx__transport_sysvmq;
 
 const struct ipcx_transport *const ipcx__transports[] = {
     &ipcx__transport_pipe,
@@ -18,6 +20,8 @@ const struct ipcx_transport *const ipcx__transports[] = {
     &ipcx__transport_unix,
     &ipcx__transport_tcp,
     &ipcx__transport_shm, &ipcx__transport_sysvshm,
+    &ipcx__transport_mq,
+    &ipcx__transport_sysvmq,
     NULL,
 };
 

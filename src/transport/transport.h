@@ -23,6 +23,9 @@ struct ipcx_chan {
     size_t   maxmsg;   /* the largest message, from ?maxmsg= or the default */
     mode_t   mode;     /* permissions of an object this end creates */
     void    *impl;     /* the transport's own state */
+    int      created;  /* open sets 1 when this end made the named object, 0 when
+                          it did not; chan.c presets -1 (unknown) and then guesses */
+    struct ipcx__reg *reg; /* this process's entry in the user registry (reg.c), or NULL */
 };
 
 struct ipcx_transport {

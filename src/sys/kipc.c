@@ -1,0 +1,188 @@
+/*
+ * kipc.c - -errno wrappers for POSIX and System V message queues and System V
+ * semaphores, /proc readers and process identity.  No policy and no EINTR
+ * retries here: mq.c and sysvmq.c decide what an error means.
+ */
+#include "kipc.h"
+#include "sys.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int ipcx__mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr)
+{
+    mqd_t q = (oflag & O_CREAT) ? mq_open(name, oflag, mode, attr) : mq_open(name, oflag);
+    return q == (mqd_t) -1 ? -errno : (int) q;
+}
+
+int ipcx__mq_getattr(int q, struct mq_attr *attr)
+{
+    return mq_getattr((mqd_t) q, attr) < 0 ? -errno : 0;
+}
+
+int ipcx__mq_timedsend(int q, const void *msg, size_t len, unsigned prio,
+                       const struct timespec *abs)
+{
+    int r = abs ? mq_timedsend((mqd_t) q, msg, len, prio, abs)
+                : mq_send((mqd_t) q, msg, len, prio);
+    return r < 0 ? -errno : 0;
+}
+
+ssize_t ipcx__mq_timedreceive(int q, void *buf, size_t cap, unsigned *prio,
+                              const struct timespec *abs)
+{
+    ssize_t r = abs ? mq_timedreceive((mqd_t) q, buf, cap, prio, abs)
+                    : mq_receive((mqd_t) q, buf, cap, prio);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__mq_unlink(const char *name)
+{
+    return mq_unlink(name) < 0 ? -errno : 0;
+}
+
+int ipcx__ftok(const char *path, int proj, key_t *out)
+{
+    /* A valid key may be -1 as well (0xffffffff): only errno tells. */
+    errno = 0;
+    key_t k = ftok(path, proj);
+    if (k == (key_t) -1 && errno)
+        return -errno;
+    *out = k;
+    return 0;
+}
+
+int ipcx__msgget(key_t key, int flags)
+{
+    int r = msgget(key, flags);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__msgsnd(int id, const void *msg, size_t len, int flags)
+{
+    return msgsnd(id, msg, len, flags) < 0 ? -errno : 0;
+}
+
+ssize_t ipcx__msgrcv(int id, void *msg, size_t cap, long type, int flags)
+{
+    ssize_t r = msgrcv(id, msg, cap, type, flags);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__msgctl(int id, int cmd, struct msqid_ds *ds)
+{
+    int r = msgctl(id, cmd, ds);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__semget(key_t key, int nsems, int flags)
+{
+    int r = semget(key, nsems, flags);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__semtimedop(int id, struct sembuf *ops, size_t nops, const struct timespec *rel)
+{
+    return semtimedop(id, ops, nops, rel) < 0 ? -errno : 0;
+}
+
+int ipcx__semctl_int(int id, int num, int cmd, int val)
+{
+    int r = semctl(id, num, cmd, val);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__semctl_stat(int id, struct semid_ds *ds)
+{
+    int r = semctl(id, 0, IPC_STAT, ds);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__semctl_setall(int id, unsigned short *vals)
+{
+    int r = semctl(id, 0, SETALL, vals);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    return nanosleep(&ts, NULL) < 0 ? -errno : 0;
+}
+
+long ipcx__proc_long(const char *path, long def)
+{
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return def;
+    ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);
+    (void) ipcx__close(fd);
+    if (n <= 0)
+        return def;
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long v = strtol(buf, &end, 10);
+    return errno || end == buf ? def : v;
+}
+
+int ipcx__has_cap(int cap)
+{
+    char line[256];
+    int has = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "CapEff:", 7) == 0) {
+            unsigned long long bits = strtoull(line + 7, NULL, 16);
+            has = cap >= 0 && cap < 64 && (bits >> cap) & 1;
+            break;
+        }
+    }
+    (void) fclose(f);
+    return has;
+}
+
+int64_t ipcx__pid_start(pid_t pid, char *state)
+{
+    char path[64], buf[1024];
+    if (pid <= 0)
+        return -ESRCH;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -ESRCH;
+    ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);
+    (void) ipcx__close(fd);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    /* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -ESRCH;
+    /* Field 3 (state) follows; the start time is field 22, 20 fields on. */
+    p++;
+    if (state)
+        *state = p[0] == ' ' ? p[1] : '?';
+    for (int field = 3; field < 22; field++) {
+        while (*p == ' ')
+            p++;
+        while (*p && *p != ' ')
+            p++;
+        if (!*p)
+            return -ESRCH;
+    }
+    while (*p == ' ')
+        p++;
+    if (!isdigit((unsigned char) *p))
+        return -ESRCH;
+    return (int64_t) strtoll(p, NULL, 10);
+}
