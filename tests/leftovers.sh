@@ -11,10 +11,22 @@ for f in /tmp/ipcx-t-* /dev/shm/ipcx-t-* /dev/mqueue/ipcx-t-*; do
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
     left="$left $f"
 done
+# System V objects of the conformance templates: keys 77<pid> (sysvmq) and
+# 78<pid> (sysvshm), in decimal.
+for kind in msg shm; do
+    [ -r /proc/sysvipc/$kind ] || continue
+    for key in $(awk 'NR > 1 { print $1 }' /proc/sysvipc/$kind); do
+        case "$key" in 77[0-9]*|78[0-9]*) ;; *) continue ;; esac
+        pid=${key#7?}
+        kill -0 "$pid" 2>/dev/null && continue
+        left="$left sysv-$kind:$key"
+        if [ $kind = msg ]; then ipcrm -Q "$key" 2>/dev/null; else ipcrm -M "$key" 2>/dev/null; fi
+    done
+done
 if [ -n "$left" ]; then
     echo "left behind by the tests:"
     for f in $left; do echo "  $f"; done
-    rm -rf $left
+    for f in $left; do case "$f" in sysv-*) ;; *) rm -rf "$f" ;; esac; done
     exit 1
 fi
 echo "nothing left behind"

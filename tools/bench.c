@@ -581,7 +581,7 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
     struct bench_cand c = *c0;
     struct bench_ep ep = { 0 };
     void *state = NULL;
-    int ctl[2], r, status;
+    int ctl[2], r = 0, status = 0;
     size_t cap = p->large > p->medium ? p->large : p->medium, cur = HDR_BYTES;
     pid_t pid;
 

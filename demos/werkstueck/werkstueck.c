@@ -790,10 +790,15 @@ int main(int argc, char **argv)
         close(fd);
     }
     /* set_name() overwrites argv: keep our own copies of what points into it. */
-    o.log_path = strdup(o.log_path);
-    o.listen = o.listen ? strdup(o.listen) : NULL;
-    for (int k = 0; k < o.nconnect; k++)
-        o.connect[k] = strdup(o.connect[k]);
+    static char keep[4][4200];
+    const char **args[4] = { &o.log_path, &o.listen, &o.connect[0], &o.connect[1] };
+    for (int k = 0; k < 4; k++) {
+        if (!*args[k])
+            continue;
+        if (strlen(*args[k]) >= sizeof keep[k])
+            return usage("argument too long: '%.40s...'", *args[k]);
+        *args[k] = strcpy(keep[k], *args[k]);
+    }
     remember_argv(argc, argv);
     if (o.role >= 0)
         return run_alone(&o);
