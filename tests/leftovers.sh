@@ -13,14 +13,14 @@ for f in /tmp/ipcx-t-* /dev/shm/ipcx-t-* /dev/mqueue/ipcx-t-*; do
 done
 # System V objects of the conformance templates: keys 77<pid> (sysvmq) and
 # 78<pid> (sysvshm), in decimal.
-for kind in msg shm; do
+for kind in msg shm sem; do
     [ -r /proc/sysvipc/$kind ] || continue
     for key in $(awk 'NR > 1 { print $1 }' /proc/sysvipc/$kind); do
         case "$key" in 77[0-9]*|78[0-9]*) ;; *) continue ;; esac
         pid=${key#7?}
         kill -0 "$pid" 2>/dev/null && continue
         left="$left sysv-$kind:$key"
-        if [ $kind = msg ]; then ipcrm -Q "$key" 2>/dev/null; else ipcrm -M "$key" 2>/dev/null; fi
+        case $kind in msg) ipcrm -Q "$key" ;; shm) ipcrm -M "$key" ;; sem) ipcrm -S "$key" ;; esac 2>/dev/null
     done
 done
 if [ -n "$left" ]; then
