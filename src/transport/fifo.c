@@ -108,12 +108,6 @@ const struct ipcx_transport ipcx__transport_fifo = {
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = fifo_open,
-    .send    = ipcx__schan_send,
-    .recv    = ipcx__schan_recv,
-    .fd      = ipcx__schan_fd,
-    .addr    = ipcx__schan_addr,
-    .close   = ipcx__schan_close,
     .unlink  = fifo_unlink,
-    .peek    = ipcx__schan_peek,
-    .release = ipcx__schan_release,
+    IPCX_STREAM_OPS,
 };

@@ -94,11 +94,5 @@ const struct ipcx_transport ipcx__transport_pipe = {
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = pipe_open,
     .pair    = pipe_pair,
-    .send    = ipcx__schan_send,
-    .recv    = ipcx__schan_recv,
-    .fd      = ipcx__schan_fd,
-    .addr    = ipcx__schan_addr,
-    .close   = ipcx__schan_close,
-    .peek    = ipcx__schan_peek,
-    .release = ipcx__schan_release,
+    IPCX_STREAM_OPS,
 };

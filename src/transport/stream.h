@@ -79,6 +79,17 @@ int ipcx__schan_own_path(struct ipcx__schan *s, const char *path);
 /* Give ch one end of a pipe or FIFO (fd taken over; closed on failure). pipe.c */
 int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr);
 
+/*
+ * The ops every engine transport shares, for its table:
+ *   const struct ipcx_transport ipcx__transport_fifo = {
+ *       .scheme = "fifo", .caps = ..., .open = fifo_open, IPCX_STREAM_OPS, };
+ */
+#define IPCX_STREAM_OPS                                                     \
+    .send = ipcx__schan_send, .recv = ipcx__schan_recv,                     \
+    .fd = ipcx__schan_fd, .addr = ipcx__schan_addr,                         \
+    .close = ipcx__schan_close, .peek = ipcx__schan_peek,                   \
+    .release = ipcx__schan_release
+
 /* The channel ops every engine transport uses. */
 int  ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
                       unsigned prio, int timeout_ms);

@@ -118,11 +118,5 @@ const struct ipcx_transport ipcx__transport_tcp = {
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = tcp_open,
-    .send    = ipcx__schan_send,
-    .recv    = ipcx__schan_recv,
-    .fd      = ipcx__schan_fd,
-    .addr    = ipcx__schan_addr,
-    .close   = ipcx__schan_close,
-    .peek    = ipcx__schan_peek,
-    .release = ipcx__schan_release,
+    IPCX_STREAM_OPS,
 };

@@ -166,12 +166,6 @@ const struct ipcx_transport ipcx__transport_unix = {
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = unix_open,
-    .send    = ipcx__schan_send,
-    .recv    = ipcx__schan_recv,
-    .fd      = ipcx__schan_fd,
-    .addr    = ipcx__schan_addr,
-    .close   = ipcx__schan_close,
     .unlink  = unix_unlink,
-    .peek    = ipcx__schan_peek,
-    .release = ipcx__schan_release,
+    IPCX_STREAM_OPS,
 };
