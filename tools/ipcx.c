@@ -249,7 +249,8 @@ static int cmd_recv(int argc, char **argv)
 
 static const char rm_help[] =
     "Usage: ipcx rm URL...\n"
-    "Remove the named IPC object of each URL (FIFO, socket file).\n"
+    "Remove the named IPC object of each URL: a FIFO or socket file, a POSIX\n"
+    "or System V message queue, a shared-memory segment.\n"
     "Exit status: 0 all removed, 1 some could not be (one line each), 2 bad usage.\n";
 
 static int cmd_rm(int argc, char **argv)

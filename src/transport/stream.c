@@ -379,8 +379,12 @@ static void rx_ring(struct ipcx__rx *rx)
 
     if (rx->bell < 0)
         return;
-    for (size_t i = 0; i < rx->n && !pending; i++)
-        pending = src_parse(rx, rx->v[i]) != 0 || (rx->v[i]->eof && (rx->mode & IPCX_RX_PIPE) == 0);
+    for (size_t i = 0; i < rx->n && !pending; i++) {
+        int r = src_parse(rx, rx->v[i]);
+        if (r < 0 && (rx->mode & IPCX_RX_PIPE))
+            rx->error = r; /* the bad bytes were skipped: report them on the next receive */
+        pending = r != 0 || (rx->v[i]->eof && (rx->mode & IPCX_RX_PIPE) == 0);
+    }
     if (pending && !rx->bell_on)
         rx->bell_on = write(rx->bell, &one, sizeof one) == (ssize_t) sizeof one;
     else if (!pending && rx->bell_on)
@@ -395,6 +399,11 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
 
+    if (rx->error) {
+        int r = rx->error;
+        rx->error = 0;
+        return ipcx__fail(r, "a peer sent a malformed frame header");
+    }
     for (;;) {
         size_t k;
         for (k = 0; k < rx->n; k++) {
