@@ -227,7 +227,7 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
      */
     int adopted = 0;
     if (!m->created && recv && (ch->flags & IPCX_CREATE)) {
-        char obj[NAME_MAX + 8];
+        char obj[IPCX_URL_PATH + 8];
         snprintf(obj, sizeof obj, "mq:%s", name);
         adopted = ipcx__reg_adopt(obj);
     }

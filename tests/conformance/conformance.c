@@ -416,8 +416,10 @@ static void rig_init(struct rig *g, const char *name, const char *query)
     url_path(g->url, g->path, sizeof g->path);
     remember_path(g->path);
     if ((caps & IPCX_CAP_KNAME) && !pairs && nknames < MAX_PATHS &&
-        strlen(g->url) < sizeof knames[0])
-        snprintf(knames[nknames++], sizeof knames[0], "%s", g->url);
+        strlen(g->url) < sizeof knames[0]) {
+        memcpy(knames[nknames], g->url, strlen(g->url) + 1); /* fits: checked above */
+        nknames++;
+    }
 }
 
 /*
