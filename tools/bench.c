@@ -28,7 +28,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <mqueue.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -105,8 +108,11 @@ void bench_expand(char *out, size_t cap, const char *t, const char *tag)
 {
     size_t o = 0;
     for (; *t && o + 1 < cap; t++) {
-        if (t[0] == '%' && (t[1] == 'p' || t[1] == 'n')) {
+        if (t[0] == '%' && (t[1] == 'p' || t[1] == 'n' || t[1] == 'k')) {
+            /* %k: a System V key of the pid and the tag (req/rep differ in their last letter). */
+            unsigned key = 0x49000000u | (((unsigned) getpid() & 0xfffffu) << 3) | ((unsigned) tag[strlen(tag) - 1] & 7u);
             int n = t[1] == 'p' ? snprintf(out + o, cap - o, "%d", (int) getpid())
+                  : t[1] == 'k' ? snprintf(out + o, cap - o, "%u", key)
                                 : snprintf(out + o, cap - o, "%s", tag);
             o += n > 0 ? (size_t) n : 0;
             t++;
@@ -176,7 +182,9 @@ static int ipcx_prepare(struct bench_cand *c, void **state)
         return -ENOMEM;
     *state = l;
     bench_expand(url, sizeof url, c->url, "rep");
-    r = ipcx_pair(url, l->rep);
+    /* "scheme:" or "scheme:?..." is an anonymous pair; anything else is named. */
+    const char *rest = strchr(url, ':') ? strchr(url, ':') + 1 : "";
+    r = *rest == '\0' || *rest == '?' ? ipcx_pair(url, l->rep) : -ENOTSUP;
     if (r == 0) {
         l->paired = 1;
         bench_expand(url, sizeof url, c->url, "req");
@@ -394,12 +402,150 @@ static void raw_fini(struct bench_cand *c, void *state)
     free(state);
 }
 
+/* ---- raw kernel queues: mq_send/mq_receive, msgsnd/msgrcv ------------------- */
+
+#define QUEUE_MSGSIZE 8192 /* the kernel's default limit for both kinds */
+
+static int mq_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    while (mq_send((mqd_t) ep->fa, b, n, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return 0;
+}
+
+static long mq_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    static char big[QUEUE_MSGSIZE]; /* mq_receive wants room for mq_msgsize */
+    ssize_t r;
+    while ((r = mq_receive((mqd_t) ep->fb, cap >= QUEUE_MSGSIZE ? b : big, QUEUE_MSGSIZE, NULL)) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (cap < QUEUE_MSGSIZE) {
+        if ((size_t) r > cap)
+            return -EMSGSIZE;
+        memcpy(b, big, (size_t) r);
+    }
+    return r;
+}
+
+struct sysv_msg {
+    long mtype;
+    char text[QUEUE_MSGSIZE];
+};
+
+static int sysv_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    static struct sysv_msg m;
+    m.mtype = 1;
+    memcpy(m.text, b, n);
+    while (msgsnd(ep->fa, &m, n, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return 0;
+}
+
+static long sysv_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    static struct sysv_msg m;
+    ssize_t r;
+    while ((r = msgrcv(ep->fb, &m, sizeof m.text, 0, 0)) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if ((size_t) r > cap)
+        return -EMSGSIZE;
+    memcpy(b, m.text, (size_t) r);
+    return r;
+}
+
+static void queue_close(struct bench_ep *ep)
+{
+    (void) ep; /* the parent removes the queues in fini */
+}
+
+static const struct bench_ep_ops mq_ops = { mq_ep_send, mq_ep_recv, queue_close };
+static const struct bench_ep_ops sysv_ops = { sysv_ep_send, sysv_ep_recv, queue_close };
+
+struct queue_link {
+    int sysv;
+    int req, rep;               /* mqd_t or msqid */
+    char name[2][64];
+};
+
+static int queue_prepare(struct bench_cand *c, void **state)
+{
+    struct queue_link *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    *state = l;
+    l->req = l->rep = -1;
+    l->sysv = strcmp(c->url, "sysvmq") == 0;
+    for (int k = 0; k < 2; k++) {
+        int q;
+        if (l->sysv) {
+            q = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+        } else {
+            struct mq_attr a = { .mq_maxmsg = 10, .mq_msgsize = QUEUE_MSGSIZE };
+            snprintf(l->name[k], sizeof l->name[k], "/ipcx-b-%d-raw%d", (int) getpid(), k);
+            q = (int) mq_open(l->name[k], O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+        }
+        if (q < 0)
+            return -errno;
+        *(k ? &l->rep : &l->req) = q;
+    }
+    return 0;
+}
+
+static int queue_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct queue_link *l = state;
+    (void) c;
+    (void) ctl;
+    ep->ops = l->sysv ? &sysv_ops : &mq_ops;
+    ep->fa = l->rep;
+    ep->fb = l->req;
+    return 0;
+}
+
+static int queue_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct queue_link *l = state;
+    (void) c;
+    (void) ctl;
+    ep->ops = l->sysv ? &sysv_ops : &mq_ops;
+    ep->fa = l->req;
+    ep->fb = l->rep;
+    return 0;
+}
+
+static void queue_fini(struct bench_cand *c, void *state)
+{
+    struct queue_link *l = state;
+    (void) c;
+    for (int k = 0; k < 2; k++) {
+        int q = k ? l->rep : l->req;
+        if (q < 0)
+            continue;
+        if (l->sysv) {
+            msgctl(q, IPC_RMID, NULL);
+        } else {
+            mq_close((mqd_t) q);
+            mq_unlink(l->name[k]);
+        }
+    }
+    free(l);
+}
+
 /* ---- the candidates ----------------------------------------------------- */
 
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, ipcx_fini, 0 }
 #define RAW_CAND(label, grp, what) \
     { label, "raw", grp, what, raw_prepare, raw_child, raw_parent, raw_fini, 0 }
+#define QUEUE_CAND(label, grp, what) \
+    { label, "raw", grp, what, queue_prepare, queue_child, queue_parent, queue_fini, QUEUE_MSGSIZE }
+#define IPCX_QCAND(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, ipcx_fini, QUEUE_MSGSIZE }
 
 static const struct bench_cand std_cands[] = {
     IPCX_CAND("ipcx pipe", "pipe", "pipe:"),
@@ -408,11 +554,19 @@ static const struct bench_cand std_cands[] = {
     IPCX_CAND("ipcx unix seqpacket", "seqpacket", "unix:/tmp/ipcx-b-%p-%n.sock?type=seqpacket"),
     IPCX_CAND("ipcx unix dgram", "dgram", "unix:/tmp/ipcx-b-%p-%n.sock?type=dgram"),
     IPCX_CAND("ipcx tcp", "tcp", "tcp://127.0.0.1:0"),
+    IPCX_QCAND("ipcx mq", "mq", "mq:/ipcx-b-%p-%n"),
+    IPCX_QCAND("ipcx sysvmq", "sysvmq", "sysvmq:%k"),
+    IPCX_CAND("ipcx shm spsc", "shm", "shm:/ipcx-b-%p-%n?mode=spsc"),
+    IPCX_CAND("ipcx shm spsc, spinning", "shm", "shm:/ipcx-b-%p-%n?mode=spsc&spin=1000000"),
+    IPCX_CAND("ipcx shm mpmc", "shm", "shm:/ipcx-b-%p-%n?mode=mpmc"),
+    IPCX_CAND("ipcx shm spsc (pair)", "shm", "shm:?mode=spsc"),
     RAW_CAND("raw pipe", "pipe", "pipe"),
     RAW_CAND("raw unix", "unix", "stream"),
     RAW_CAND("raw unix seqpacket", "seqpacket", "seqpacket"),
     RAW_CAND("raw unix dgram", "dgram", "dgram"),
     RAW_CAND("raw tcp", "tcp", "tcp"),
+    QUEUE_CAND("raw mq", "mq", "mq"),
+    QUEUE_CAND("raw sysvmq", "sysvmq", "sysvmq"),
 };
 
 /* ---- measuring ---------------------------------------------------------- */
