@@ -55,12 +55,12 @@ demo-schemes: build
 	./demos/twoproc.sh $(BUILD)/tools/ipcx
 
 # The standard benchmark set (under 5 minutes on 2 cores): the table on
-# stdout, JSON, CSV and an SVG chart in $(BUILD)/bench/.
+# stdout, JSON, CSV and an SVG chart in $(BUILD)/bench-results/.
 BENCH_COUNT ?= 10000
 bench: build
-	mkdir -p $(BUILD)/bench
-	$(BUILD)/tools/ipcx bench -n $(BENCH_COUNT) --json $(BUILD)/bench/bench.json \
-	  --csv $(BUILD)/bench/bench.csv --plot $(BUILD)/bench/bench.svg | tee $(BUILD)/bench/bench.md
+	mkdir -p $(BUILD)/bench-results
+	$(BUILD)/tools/ipcx bench -n $(BENCH_COUNT) --json $(BUILD)/bench-results/bench.json \
+	  --csv $(BUILD)/bench-results/bench.csv --plot $(BUILD)/bench-results/bench.svg | tee $(BUILD)/bench-results/bench.md
 
 $(FUZZ)/CMakeCache.txt:
 	CC=clang $(CMAKE) -S . -B $(FUZZ) -DIPCX_FUZZ=ON -DBUILD_TESTING=OFF

@@ -1068,7 +1068,7 @@ static int write_plot(const char *path, const struct result *rs, int n, struct l
                "set title 'ipcx bench: round trip of %zu B messages (p50 and p99, log scale)'\n"
                "set logscale y\nset ylabel 'ns'\nset style data histogram\n"
                "set style histogram cluster gap 1\nset style fill solid 0.8 border -1\n"
-               "set xtics rotate by -35\nset key top left\nset grid ytics\n"
+               "set xtics rotate by -35\nset bmargin 9\nset rmargin 8\nset key top left\nset grid ytics\n"
                "plot '%s' using 2:xtic(1) title 'p50', '' using 3 title 'p99'\n",
             path, p->small, dat);
     int st = pclose(g);
