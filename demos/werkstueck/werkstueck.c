@@ -509,7 +509,7 @@ static int launch(const struct opts *o)
     struct links l;
     pid_t pid[NROLES] = { 0 };
     int pfd[NROLES], status[NROLES], done[NROLES] = { 0 }, alive = 0, rc = 0;
-    int stopping = 0;
+    int stopping = 0, escalated = 0;
     int64_t kill_at = 0;
     const char *dead = NULL;
 
@@ -570,6 +570,7 @@ static int launch(const struct opts *o)
         if (np < alive && (left < 0 || left > 100))
             left = 100; /* no pidfd for some child (an old kernel): look every 100 ms */
         if (kill_at && left <= 0) {
+            escalated = 1; /* what dies from here on, we killed */
             for (int r = 0; r < NROLES; r++)
                 if (!done[r])
                     kill(pid[r], SIGKILL);
@@ -588,14 +589,21 @@ static int launch(const struct opts *o)
             done[r] = 1;
             alive--;
             int ok = WIFEXITED(status[r]) && WEXITSTATUS(status[r]) == 0;
-            if (!ok && !dead) {
+            if (ok || escalated)
+                continue;
+            /*
+             * Name every process that died on its own, not only the first
+             * one reaped: when log is killed, conv's next send fails and
+             * conv may exit before log is even a zombie.
+             */
+            if (WIFSIGNALED(status[r]))
+                fprintf(stderr, "werkstueck: %s (pid %d) was killed by signal %d%s\n", role_names[r],
+                        (int) pid[r], WTERMSIG(status[r]), dead ? "" : "; stopping the others");
+            else
+                fprintf(stderr, "werkstueck: %s (pid %d) failed with status %d%s\n", role_names[r],
+                        (int) pid[r], WEXITSTATUS(status[r]), dead ? "" : "; stopping the others");
+            if (!dead) {
                 dead = role_names[r];
-                if (WIFSIGNALED(status[r]))
-                    fprintf(stderr, "werkstueck: %s (pid %d) was killed by signal %d; stopping the others\n",
-                            dead, (int) pid[r], WTERMSIG(status[r]));
-                else
-                    fprintf(stderr, "werkstueck: %s (pid %d) failed with status %d; stopping the others\n",
-                            dead, (int) pid[r], WEXITSTATUS(status[r]));
                 rc = EXIT_RUNTIME;
                 for (int k = 0; k < NROLES; k++)
                     if (!done[k])
