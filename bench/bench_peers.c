@@ -45,8 +45,8 @@ static long zmqb_ep_recv(struct bench_ep *ep, void *b, size_t cap)
 static void zmqb_ep_close(struct bench_ep *ep)
 {
     struct zmq_link *l = ep->a;
-    int zero = 0;
-    zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero);
+    int linger = 1000; /* deliver what is queued, but never block close for long */
+    zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(l->sock);
     zmq_ctx_term(l->ctx);
     if (strncmp(l->endpoint, "ipc://", 6) == 0)
@@ -55,13 +55,6 @@ static void zmqb_ep_close(struct bench_ep *ep)
 }
 
 static const struct bench_ep_ops zmq_ops = { zmqb_ep_send, zmqb_ep_recv, zmqb_ep_close };
-
-static int zmqb_prepare(struct bench_cand *c, void **state)
-{
-    (void) c;
-    *state = NULL;
-    return 0;
-}
 
 static int zmqb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind)
 {
@@ -98,11 +91,6 @@ static int zmqb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
     return zmqb_side(c, ctl, ep, 0);
 }
 
-static void zmqb_fini(struct bench_cand *c, void *s)
-{
-    (void) c;
-    (void) s;
-}
 #endif
 
 #ifdef IPCX_HAVE_NNG
@@ -139,13 +127,6 @@ static void nngb_ep_close(struct bench_ep *ep)
 }
 
 static const struct bench_ep_ops nng_ops = { nngb_ep_send, nngb_ep_recv, nngb_ep_close };
-
-static int nngb_prepare(struct bench_cand *c, void **state)
-{
-    (void) c;
-    *state = NULL;
-    return 0;
-}
 
 static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind)
 {
@@ -188,11 +169,6 @@ static int nngb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
     return nngb_side(c, ctl, ep, 0);
 }
 
-static void nngb_fini(struct bench_cand *c, void *s)
-{
-    (void) c;
-    (void) s;
-}
 #endif
 
 int bench_peer_cands(struct bench_cand *out, int max)
@@ -203,17 +179,17 @@ int bench_peer_cands(struct bench_cand *out, int max)
 #ifdef IPCX_HAVE_ZMQ
     if (n + 2 <= max) {
         out[n++] = (struct bench_cand) { "zeromq pair ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
-                                         zmqb_prepare, zmqb_child, zmqb_parent, zmqb_fini, 0 };
+                                         NULL, zmqb_child, zmqb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "zeromq pair tcp", "peer", "tcp", "tcp://127.0.0.1:*",
-                                         zmqb_prepare, zmqb_child, zmqb_parent, zmqb_fini, 0 };
+                                         NULL, zmqb_child, zmqb_parent, NULL, 0 };
     }
 #endif
 #ifdef IPCX_HAVE_NNG
     if (n + 2 <= max) {
         out[n++] = (struct bench_cand) { "nng pair0 ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
-                                         nngb_prepare, nngb_child, nngb_parent, nngb_fini, 0 };
+                                         NULL, nngb_child, nngb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "nng pair0 tcp", "peer", "tcp", "tcp://127.0.0.1:0",
-                                         nngb_prepare, nngb_child, nngb_parent, nngb_fini, 0 };
+                                         NULL, nngb_child, nngb_parent, NULL, 0 };
     }
 #endif
     return n;

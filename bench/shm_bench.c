@@ -13,6 +13,7 @@
  * mpmc 2x2 and bcast 1x3 message rates.
  */
 #include "ipcx.h"
+#include "bench_util.h"
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -31,33 +32,11 @@
 
 static long iters = 200000;
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s) < 0)
-        perror("sched_setaffinity");
-}
-
-static int cmp64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 struct lat { double p50, p99; };
 static struct lat stats(int64_t *v, long n)
 {
-    qsort(v, (size_t) n, sizeof *v, cmp64);
-    struct lat l = { (double) v[n / 2], (double) v[n * 99 / 100] };
+    bench_sort(v, (size_t) n);
+    struct lat l = { bench_pct(v, (size_t) n, 500), bench_pct(v, (size_t) n, 990) };
     return l;
 }
 
@@ -81,7 +60,7 @@ static struct lat bench_floor(int64_t *t)
     _Atomic uint64_t *w = shared(4096);
     pid_t pid = fork();
     if (pid == 0) {
-        pin(1);
+        (void) bench_pin(1);
         for (uint64_t i = 1; i <= (uint64_t) iters + 1000; i++) {
             while (atomic_load_explicit(&w[0], memory_order_acquire) != i)
                 ;
@@ -89,14 +68,14 @@ static struct lat bench_floor(int64_t *t)
         }
         _exit(0);
     }
-    pin(0);
+    (void) bench_pin(0);
     for (uint64_t i = 1; i <= (uint64_t) iters + 1000; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         atomic_store_explicit(&w[0], i, memory_order_release);
         while (atomic_load_explicit(&w[16], memory_order_acquire) != i)
             ;
         if (i > 1000)
-            t[i - 1001] = now_ns() - t0;
+            t[i - 1001] = bench_now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
     munmap((void *) w, 4096);
@@ -119,19 +98,19 @@ static struct lat bench_futex(int64_t *t, long n)
     _Atomic uint32_t *w = shared(4096);
     pid_t pid = fork();
     if (pid == 0) {
-        pin(1);
+        (void) bench_pin(1);
         for (uint32_t i = 0; i < (uint32_t) n; i++) {
             fwait(&w[0], i);
             fwake(&w[32]);
         }
         _exit(0);
     }
-    pin(0);
+    (void) bench_pin(0);
     for (uint32_t i = 0; i < (uint32_t) n; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         fwake(&w[0]);
         fwait(&w[32], i);
-        t[i] = now_ns() - t0;
+        t[i] = bench_now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
     return stats(t, n);
@@ -145,19 +124,19 @@ static struct lat bench_unix(int64_t *t, long n)
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     pid_t pid = fork();
     if (pid == 0) {
-        pin(1);
+        (void) bench_pin(1);
         for (long i = 0; i < n; i++) {
             if (read(sv[1], b, 64) != 64 || write(sv[1], b, 64) != 64)
                 _exit(1);
         }
         _exit(0);
     }
-    pin(0);
+    (void) bench_pin(0);
     for (long i = 0; i < n; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         if (write(sv[0], b, 64) != 64 || read(sv[0], b, 64) != 64)
             exit(1);
-        t[i] = now_ns() - t0;
+        t[i] = bench_now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
     close(sv[0]);
@@ -177,7 +156,7 @@ static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
         die("pair", r);
     pid_t pid = fork();
     if (pid == 0) {
-        pin(1);
+        (void) bench_pin(1);
         ipcx_close(a[1]);
         ipcx_close(b[0]);
         for (long i = 0; i < n + 1000; i++) {
@@ -188,17 +167,17 @@ static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
         }
         _exit(0);
     }
-    pin(0);
+    (void) bench_pin(0);
     ipcx_close(a[0]);
     ipcx_close(b[1]);
     for (long i = 0; i < n + 1000; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         if ((r = ipcx_send(a[1], m, 64, 0, -1)) < 0)
             die("send", r);
         if ((r = ipcx_recv(b[0], m, sizeof m, NULL, -1)) != 64)
             die("recv", r);
         if (i >= 1000)
-            t[i - 1000] = now_ns() - t0;
+            t[i - 1000] = bench_now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
     ipcx_close(a[1]);
@@ -225,7 +204,7 @@ static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, i
     int nk = 0;
     for (int k = 0; k < ntx; k++) {
         if ((kids[nk++] = fork()) == 0) {
-            pin(1);
+            (void) bench_pin(1);
             ipcx_close(e[0]);
             while (!atomic_load(go))
                 ;
@@ -249,7 +228,7 @@ static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, i
     long per = strstr(q, "bcast") ? n : n / nrx;
     for (int k = 1; k < nrx; k++) {
         if ((kids[nk++] = fork()) == 0) {
-            pin(0);
+            (void) bench_pin(0);
             ipcx_close(e[1]);
             for (long i = 0; i < per; i++)
                 if ((r = ipcx_recv(e[0], buf, len, NULL, -1)) < 0)
@@ -257,9 +236,9 @@ static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, i
             _exit(0);
         }
     }
-    pin(0);
+    (void) bench_pin(0);
     ipcx_close(e[1]);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     atomic_store(go, 1);
     for (long i = 0; i < per; i++) {
         if (zc) {
@@ -274,10 +253,10 @@ static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, i
         if (r < 0)
             die("recv", r);
     }
-    int64_t dt = now_ns() - t0;
+    int64_t dt = bench_now_ns() - t0;
     for (int k = 0; k < nk; k++)
         waitpid(kids[k], NULL, 0);
-    dt = now_ns() - t0; /* until every receiver is done */
+    dt = bench_now_ns() - t0; /* until every receiver is done */
     ipcx_close(e[0]);
     free(buf);
     munmap((void *) go, 4096);
@@ -289,13 +268,13 @@ static double bench_memcpy(size_t len, long n)
     char *a = malloc(len), *b = malloc(len);
     memset(a, 1, len);
     memset(b, 2, len);
-    pin(0);
-    int64_t t0 = now_ns();
+    (void) bench_pin(0);
+    int64_t t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         memcpy(i % 2 ? a : b, i % 2 ? b : a, len);
         __asm__ __volatile__("" ::: "memory");
     }
-    double s = (double) (now_ns() - t0) / 1e9;
+    double s = (double) (bench_now_ns() - t0) / 1e9;
     free(a);
     free(b);
     return (double) len * (double) n / s;

@@ -17,6 +17,7 @@
  * Figures never gate a test.
  */
 #include "ipcx/sync.h"
+#include "bench_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,27 +35,14 @@
 
 #define BATCH 200 /* operations per timed sample of the uncontended loop */
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 struct stat2 {
     double median, p99;
 };
 
 static struct stat2 stats(int64_t *v, size_t n, double div)
 {
-    qsort(v, n, sizeof *v, cmp64);
-    struct stat2 s = { (double) v[n / 2] / div, (double) v[(n * 99) / 100] / div };
+    bench_sort(v, n);
+    struct stat2 s = { bench_pct(v, n, 500) / div, bench_pct(v, n, 990) / div };
     return s;
 }
 
@@ -63,6 +51,9 @@ static void die(const char *what, int err)
     fprintf(stderr, "sync_bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
     exit(1);
 }
+
+/* A benchmark of calls that fail would measure nothing: every call is checked. */
+#define MUST(call) do { int must_r_ = (call); if (must_r_ < 0) die(#call, must_r_); } while (0)
 
 #define CHECK(call)                                                            \
     do {                                                                       \
@@ -171,20 +162,20 @@ static int sv_op(int num, int op)
     return semop(semid, &b, 1);
 }
 
-static void u_mutex(void) { ipcx_mutex_lock(&sh->m, -1); ipcx_mutex_unlock(&sh->m); }
-static void u_spin(void) { ipcx_spin_lock(&sh->spin, -1); ipcx_spin_unlock(&sh->spin); }
-static void u_rwr(void) { ipcx_rwlock_rdlock(&sh->rw, -1); ipcx_rwlock_unlock(&sh->rw); }
-static void u_rww(void) { ipcx_rwlock_wrlock(&sh->rw, -1); ipcx_rwlock_unlock(&sh->rw); }
-static void u_pet(void) { ipcx_peterson_lock(&sh->pet, 0); ipcx_peterson_unlock(&sh->pet, 0); }
-static void u_bak(void) { ipcx_bakery_lock(&sh->bak, 0); ipcx_bakery_unlock(&sh->bak, 0); }
-static void u_tas(void) { ipcx_tas_lock(&sh->tas); ipcx_tas_unlock(&sh->tas); }
-static void u_ttas(void) { ipcx_ttas_lock(&sh->tas); ipcx_tas_unlock(&sh->tas); }
+static void u_mutex(void) { MUST(ipcx_mutex_lock(&sh->m, -1)); MUST(ipcx_mutex_unlock(&sh->m)); }
+static void u_spin(void) { MUST(ipcx_spin_lock(&sh->spin, -1)); MUST(ipcx_spin_unlock(&sh->spin)); }
+static void u_rwr(void) { MUST(ipcx_rwlock_rdlock(&sh->rw, -1)); MUST(ipcx_rwlock_unlock(&sh->rw)); }
+static void u_rww(void) { MUST(ipcx_rwlock_wrlock(&sh->rw, -1)); MUST(ipcx_rwlock_unlock(&sh->rw)); }
+static void u_pet(void) { MUST(ipcx_peterson_lock(&sh->pet, 0)); MUST(ipcx_peterson_unlock(&sh->pet, 0)); }
+static void u_bak(void) { MUST(ipcx_bakery_lock(&sh->bak, 0)); MUST(ipcx_bakery_unlock(&sh->bak, 0)); }
+static void u_tas(void) { MUST(ipcx_tas_lock(&sh->tas)); MUST(ipcx_tas_unlock(&sh->tas)); }
+static void u_ttas(void) { MUST(ipcx_ttas_lock(&sh->tas)); MUST(ipcx_tas_unlock(&sh->tas)); }
 static void u_pm(void) { pthread_mutex_lock(&sh->pm); pthread_mutex_unlock(&sh->pm); }
 static void u_pmr(void) { pthread_mutex_lock(&sh->pmr); pthread_mutex_unlock(&sh->pmr); }
-static void u_sem(void) { ipcx_semaphore_post(&sh->s[0]); ipcx_semaphore_wait(&sh->s[0], -1); }
-static void u_fsem(void) { ipcx_sem_post(fsem[0]); ipcx_sem_wait(fsem[0], -1); }
-static void u_psem(void) { ipcx_sem_post(psem[0]); ipcx_sem_wait(psem[0], -1); }
-static void u_vsem(void) { ipcx_sem_post(vsem); ipcx_sem_wait(vsem, -1); }
+static void u_sem(void) { MUST(ipcx_semaphore_post(&sh->s[0])); MUST(ipcx_semaphore_wait(&sh->s[0], -1)); }
+static void u_fsem(void) { MUST(ipcx_sem_post(fsem[0])); MUST(ipcx_sem_wait(fsem[0], -1)); }
+static void u_psem(void) { MUST(ipcx_sem_post(psem[0])); MUST(ipcx_sem_wait(psem[0], -1)); }
+static void u_vsem(void) { MUST(ipcx_sem_post(vsem)); MUST(ipcx_sem_wait(vsem, -1)); }
 static void u_ps(void) { sem_post(&sh->ps[0]); sem_wait(&sh->ps[0]); }
 static void u_sv(void) { sv_op(0, 1); sv_op(0, -1); }
 
@@ -218,10 +209,10 @@ static void uncontended(int rounds)
         for (int w = 0; w < BATCH * 10; w++) /* warm up */
             uops[i].run();
         for (int s = 0; s < samples; s++) {
-            int64_t t0 = now_ns();
+            int64_t t0 = bench_now_ns();
             for (int b = 0; b < BATCH; b++)
                 uops[i].run();
-            v[s] = now_ns() - t0;
+            v[s] = bench_now_ns() - t0;
         }
         st[i] = stats(v, (size_t) samples, BATCH);
         if (uops[i].baseline)
@@ -247,14 +238,14 @@ struct pp {
     void (*take)(int me); /* wait to be woken */
 };
 
-static void g_sem(int to) { ipcx_semaphore_post(&sh->s[to]); }
-static void t_sem(int me) { ipcx_semaphore_wait(&sh->s[me], -1); }
-static void g_fsem(int to) { ipcx_sem_post(fsem[to]); }
-static void t_fsem(int me) { ipcx_sem_wait(fsem[me], -1); }
-static void g_psem(int to) { ipcx_sem_post(psem[to]); }
-static void t_psem(int me) { ipcx_sem_wait(psem[me], -1); }
-static void g_vsem(int to) { struct ipcx_semop o = { (unsigned short) to, 1, 0 }; ipcx_sem_op(vsem, &o, 1, -1); }
-static void t_vsem(int me) { struct ipcx_semop o = { (unsigned short) me, -1, 0 }; ipcx_sem_op(vsem, &o, 1, -1); }
+static void g_sem(int to) { MUST(ipcx_semaphore_post(&sh->s[to])); }
+static void t_sem(int me) { MUST(ipcx_semaphore_wait(&sh->s[me], -1)); }
+static void g_fsem(int to) { MUST(ipcx_sem_post(fsem[to])); }
+static void t_fsem(int me) { MUST(ipcx_sem_wait(fsem[me], -1)); }
+static void g_psem(int to) { MUST(ipcx_sem_post(psem[to])); }
+static void t_psem(int me) { MUST(ipcx_sem_wait(psem[me], -1)); }
+static void g_vsem(int to) { struct ipcx_semop o = { (unsigned short) to, 1, 0 }; MUST(ipcx_sem_op(vsem, &o, 1, -1)); }
+static void t_vsem(int me) { struct ipcx_semop o = { (unsigned short) me, -1, 0 }; MUST(ipcx_sem_op(vsem, &o, 1, -1)); }
 static void g_ps(int to) { sem_post(&sh->ps[to]); }
 static void t_ps(int me) { while (sem_wait(&sh->ps[me]) != 0) ; }
 static void g_sv(int to) { sv_op(to, 1); }
@@ -301,14 +292,6 @@ static const struct pp pps[] = {
     { "ipcx_cond + ipcx_mutex",     K_COND, 0, g_cond,  t_cond },
 };
 
-static int pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    return sched_setaffinity(0, sizeof set, &set);
-}
-
 static struct stat2 pingpong(const struct pp *p, int rounds, int pinned)
 {
     int64_t *v = calloc((size_t) rounds, sizeof *v);
@@ -319,7 +302,7 @@ static struct stat2 pingpong(const struct pp *p, int rounds, int pinned)
         die("fork", errno);
     if (pid == 0) {
         if (pinned)
-            (void) pin(1);
+            (void) bench_pin(1);
         for (int i = 0; i < rounds + 100; i++) {
             p->take(1);
             p->give(0);
@@ -331,10 +314,10 @@ static struct stat2 pingpong(const struct pp *p, int rounds, int pinned)
         p->take(0);
     }
     for (int i = 0; i < rounds; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         p->give(1);
         p->take(0);
-        v[i] = now_ns() - t0;
+        v[i] = bench_now_ns() - t0;
     }
     int st;
     waitpid(pid, &st, 0);
@@ -347,7 +330,7 @@ static void handoff(int rounds)
 {
     size_t n = sizeof pps / sizeof pps[0];
     struct stat2 st[16], base[3] = { { 1, 1 }, { 1, 1 }, { 1, 1 } };
-    int pinned = sysconf(_SC_NPROCESSORS_ONLN) >= 2 && pin(0) == 0;
+    int pinned = bench_pin(0) == 0;
 
     for (size_t i = 0; i < n; i++) {
         st[i] = pingpong(&pps[i], rounds, pinned);

@@ -22,17 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_CHECK(c)                                                          \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "shm_attach: %s failed (%s:%d)\n", #c, __FILE__, \
-                    __LINE__);                                               \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+#include "fuzz.h"
 
 static int fz_ok(int r)
 {

@@ -29,21 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define FZ_MAXMSG 65536
 #define FZ_MAXIN  (60 * 1024)
 #define FZ_SMALL  100
-
-#define FZ_CHECK(c)                                                          \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s [%s]\n", __FILE__,     \
-                    __LINE__, #c, ipcx_errdetail());                         \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 static uint8_t fz_buf[FZ_MAXMSG + 1];
 

@@ -31,17 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FZ_CHECK(c)                                                          \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s [%s]\n", __FILE__,     \
-                    __LINE__, #c, ipcx_errdetail());                         \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+#include "fuzz.h"
 
 static char fz_dir[64];
 

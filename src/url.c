@@ -170,20 +170,28 @@ int ipcx__url_parse(const char *s, struct ipcx_url *u)
     return url_decode(u->path, sizeof u->path, rest, body, "path");
 }
 
+/* The index of word in a space-separated list of words, or -1. */
+static int url_word_index(const char *words, const char *word)
+{
+    size_t len = strlen(word);
+    int idx = 0;
+    for (const char *p = words; *p; idx++) {
+        const char *sp = strchr(p, ' ');
+        size_t wl = sp ? (size_t) (sp - p) : strlen(p);
+        if (wl == len && memcmp(p, word, len) == 0)
+            return idx;
+        if (!sp)
+            break;
+        p = sp + 1;
+    }
+    return -1;
+}
+
 int ipcx__url_check_keys(const struct ipcx_url *u, const char *allowed)
 {
     for (size_t k = 0; k < u->nkeys; k++) {
-        const char *key = u->q[k].key, *p = allowed;
-        size_t kl = strlen(key);
-        int found = 0;
-        while (p && *p) {
-            const char *sp = strchr(p, ' ');
-            size_t wl = sp ? (size_t) (sp - p) : strlen(p);
-            if (wl == kl && memcmp(p, key, kl) == 0)
-                found = 1;
-            p = sp ? sp + 1 : NULL;
-        }
-        if (!found)
+        const char *key = u->q[k].key;
+        if (url_word_index(allowed, key) < 0)
             return ipcx__fail(-EINVAL, "unknown query key '%s' for %s: (known: %s)",
                               key, u->scheme, allowed);
     }
@@ -259,20 +267,12 @@ int ipcx__url_mode(const struct ipcx_url *u, const char *key, mode_t def,
 int ipcx__url_word(const struct ipcx_url *u, const char *key,
                    const char *words, int def)
 {
-    const char *v = ipcx__url_get(u, key), *p = words;
-    int idx = 0;
+    const char *v = ipcx__url_get(u, key);
+    int idx;
 
     if (!v)
         return def;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        size_t wl = sp ? (size_t) (sp - p) : strlen(p);
-        if (wl == strlen(v) && memcmp(p, v, wl) == 0)
-            return idx;
-        idx++;
-        if (!sp)
-            break;
-        p = sp + 1;
-    }
+    if ((idx = url_word_index(words, v)) >= 0)
+        return idx;
     return ipcx__fail(-EINVAL, "%s=%s: expected one of: %s", key, v, words);
 }

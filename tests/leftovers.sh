@@ -1,13 +1,14 @@
 #!/bin/sh
 # Fails if a test left an IPC object behind.  Every test names its objects
-# ipcx-t-<pid>-... (FIFOs and socket files in /tmp, /dev/shm, /dev/mqueue);
+# ipcx-t-<pid>-... and ipcx bench ipcx-b-<pid>-... (FIFOs and socket files in
+# /tmp, /dev/shm, /dev/mqueue);
 # an object whose <pid> is no longer running was left behind.  Those are
 # reported, then removed so the next run starts clean.  Objects of tests
 # still running (another build's suite on the same machine) are left alone.
 left=""
-for f in /tmp/ipcx-t-* /dev/shm/ipcx-t-* /dev/mqueue/ipcx-t-*; do
+for f in /tmp/ipcx-[tb]-* /dev/shm/ipcx-[tb]-* /dev/mqueue/ipcx-[tb]-*; do
     [ -e "$f" ] || [ -L "$f" ] || continue
-    pid=$(basename "$f" | sed -n 's/^ipcx-t-\([0-9][0-9]*\).*/\1/p')
+    pid=$(basename "$f" | sed -n 's/^ipcx-[tb]-\([0-9][0-9]*\).*/\1/p')
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
     left="$left $f"
 done

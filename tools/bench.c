@@ -12,6 +12,7 @@
 #include "ipcx.h"
 #include "cmd.h"
 #include "bench.h"
+#include "bench_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,23 +86,6 @@ static int msg_check(const uint8_t *p, long len, uint32_t seq)
         if (get32(p + i) != (seq ^ (uint32_t) i))
             return -1;
     return get32(p + 12) == msg_sum(p, (size_t) len) ? 0 : -1;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-        return;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    (void) sched_setaffinity(0, sizeof set, &set);
 }
 
 void bench_expand(char *out, size_t cap, const char *t, const char *tag)
@@ -254,13 +238,13 @@ static void ipcx_fini(struct bench_cand *c, void *state)
 /* ---- raw descriptors: pipes and socket pairs, no framing ---------------- */
 
 /* Fixed-size messages on a byte stream: both sides know the size. */
+/* Plain write(2): one system call per message on a pipe or a stream socket
+ * (the command ignores SIGPIPE, so a gone peer is EPIPE here too). */
 static int raw_send(struct bench_ep *ep, const void *b, size_t n)
 {
     size_t o = 0;
     while (o < n) {
-        ssize_t r = send(ep->fa, (const char *) b + o, n - o, MSG_NOSIGNAL);
-        if (r < 0 && errno == ENOTSOCK)
-            r = write(ep->fa, (const char *) b + o, n - o);
+        ssize_t r = write(ep->fa, (const char *) b + o, n - o);
         if (r < 0 && errno != EINTR)
             return -errno;
         o += r > 0 ? (size_t) r : 0;
@@ -591,21 +575,15 @@ struct params {
     int quiet;
 };
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return x < y ? -1 : x > y;
-}
-
 static struct lat percentiles(int64_t *v, long n)
 {
     struct lat l = { -1, -1, -1 };
     if (n <= 0)
         return l;
-    qsort(v, (size_t) n, sizeof *v, cmp_i64);
-    l.p50 = (double) v[n / 2];
-    l.p99 = (double) v[(long) ((double) n * 0.99)];
-    l.p999 = (double) v[(long) ((double) n * 0.999)];
+    bench_sort(v, (size_t) n);
+    l.p50 = bench_pct(v, (size_t) n, 500);
+    l.p99 = bench_pct(v, (size_t) n, 990);
+    l.p999 = bench_pct(v, (size_t) n, 999);
     return l;
 }
 
@@ -623,8 +601,13 @@ static int serve(struct bench_ep *ep, size_t cap)
         if (n < HDR_BYTES)
             return 2;
         uint32_t op = get32(buf), seq = get32(buf + 4);
-        if (op == OP_QUIT)
+        if (op == OP_QUIT) {
+            /* Answer it, so the parent knows the QUIT arrived before it
+             * closes (a peer library may drop what is unsent at close). */
+            if (ep->ops->send(ep, buf, (size_t) n) < 0)
+                return 3;
             break;
+        }
         if (op == OP_SIZE) {
             if (msg_check(buf, n, seq) < 0 || seq < HDR_BYTES || seq > cap)
                 return 2;
@@ -686,11 +669,11 @@ static int pingpong(struct bench_ep *ep, size_t size, long n, struct lat *out, l
     for (long i = -warm; i < n && rc == 0; i++) {
         uint32_t seq = (uint32_t) (i + warm);
         msg_make(m, size, OP_PING, seq);
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         if ((rc = ep->ops->send(ep, m, size)) < 0)
             break;
         long got = ep->ops->recv(ep, r, size);
-        int64_t t1 = now_ns();
+        int64_t t1 = bench_now_ns();
         if (got < 0) {
             rc = (int) got;
             break;
@@ -712,7 +695,7 @@ static int pingpong(struct bench_ep *ep, size_t size, long n, struct lat *out, l
 static double flood(struct bench_ep *ep, size_t size, long n, long *errors, int *rc)
 {
     uint8_t *m = malloc(size), tally[TALLY_BYTES];
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
 
     *rc = m ? 0 : -ENOMEM;
     for (long i = 0; i < n && *rc == 0; i++) {
@@ -727,7 +710,7 @@ static double flood(struct bench_ep *ep, size_t size, long n, long *errors, int 
             *errors += get32(tally + 4);
     }
     free(m);
-    return (double) (now_ns() - t0) / 1e9;
+    return (double) (bench_now_ns() - t0) / 1e9;
 }
 
 static void run_one(const struct bench_cand *c0, const struct params *p, struct result *res)
@@ -744,17 +727,17 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
     res->rtt[0].p50 = res->rtt[1].p50 = res->mps = res->gbps = -1;
     if (c.maxsize && cap > c.maxsize)
         cap = c.maxsize;
-    if (pipe(ctl) < 0 || (r = c.prepare(&c, &state)) < 0) {
+    if (pipe(ctl) < 0 || (c.prepare && (r = c.prepare(&c, &state)) < 0)) {
         res->failed = 1;
         snprintf(res->why, sizeof res->why, "setup: %s (%s)", ipcx_strerror(r), ipcx_errdetail());
-        if (state)
+        if (state && c.fini)
             c.fini(&c, state);
         return;
     }
     pid = fork();
     if (pid == 0) {
         close(ctl[0]);
-        pin(1);
+        (void) bench_pin(1);
         r = c.child(&c, state, ctl[1], &ep);
         if (r < 0) {
             fprintf(stderr, "ipcx bench: %s: child setup: %s (%s)\n", c.name, ipcx_strerror(r),
@@ -767,7 +750,7 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
         _exit(r);
     }
     close(ctl[1]);
-    pin(0);
+    (void) bench_pin(0);
     r = pid < 0 ? -errno : c.parent(&c, state, ctl[0], &ep);
     close(ctl[0]);
     if (r == 0) {
@@ -794,6 +777,10 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
             uint8_t *q = calloc(1, cur);
             msg_make(q, cur, OP_QUIT, 0);
             r = q ? ep.ops->send(&ep, q, cur) : -ENOMEM;
+            if (r == 0) {
+                long got = ep.ops->recv(&ep, q, cur);
+                r = got < 0 ? (int) got : get32(q) == OP_QUIT ? 0 : -EBADMSG;
+            }
             free(q);
         }
     }
@@ -805,14 +792,20 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
     if (ep.ops)
         ep.ops->close(&ep);
     if (pid > 0) {
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
+        /* A bench never hangs: an echo process that does not end is killed. */
+        pid_t w;
+        for (int t = 0; (w = waitpid(pid, &status, WNOHANG)) == 0 || (w < 0 && errno == EINTR); t++) {
+            if (t == 100)
+                kill(pid, SIGKILL);
+            usleep(100 * 1000);
+        }
         if (!res->failed && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
             res->failed = 1;
             snprintf(res->why, sizeof res->why, "the echo process failed (status %d)", status);
         }
     }
-    c.fini(&c, state);
+    if (c.fini)
+        c.fini(&c, state);
 }
 
 /*
@@ -865,7 +858,7 @@ static struct lat floor_pingpong(long n)
     atomic_store(line, 0);
     pid = fork();
     if (pid == 0) {
-        pin(1);
+        (void) bench_pin(1);
         for (uint64_t v = 1; v < (uint64_t) (n + warm) * 2; v += 2) {
             while (atomic_load_explicit(line, memory_order_acquire) != v)
                 ;
@@ -873,15 +866,15 @@ static struct lat floor_pingpong(long n)
         }
         _exit(0);
     }
-    pin(0);
+    (void) bench_pin(0);
     for (long i = -warm; i < n; i++) {
         uint64_t v = (uint64_t) (i + warm) * 2 + 1;
-        int64_t t0 = now_ns();
+        int64_t t0 = bench_now_ns();
         atomic_store_explicit(line, v, memory_order_release);
         while (atomic_load_explicit(line, memory_order_acquire) != v + 1)
             ;
         if (i >= 0)
-            t[i] = now_ns() - t0;
+            t[i] = bench_now_ns() - t0;
     }
     waitpid(pid, NULL, 0);
     l = percentiles(t, n);
@@ -898,12 +891,12 @@ static double floor_memcpy(size_t size, long n)
         return -1;
     memset(a, 1, size);
     memset(b, 2, size);
-    int64_t t0 = now_ns();
+    int64_t t0 = bench_now_ns();
     for (long i = 0; i < n; i++) {
         memcpy(b, a, size);
         __asm__ __volatile__("" : : "r"(b) : "memory");
     }
-    double s = (double) (now_ns() - t0) / 1e9;
+    double s = (double) (bench_now_ns() - t0) / 1e9;
     free(a);
     free(b);
     return (double) n * (double) size / s / 1e9;

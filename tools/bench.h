@@ -28,8 +28,9 @@ struct bench_ep {
 
 /*
  * A candidate builds the link in three steps around fork: prepare (in the
- * parent, before fork), then child() in the child and parent() in the
- * parent.  ctl is a pipe on which the child may tell the parent an address
+ * parent, before fork; NULL when there is nothing to prepare), then child()
+ * in the child and parent() in the parent; fini (NULL: nothing) frees state.
+ * ctl is a pipe on which the child may tell the parent an address
  * (write in the child, read in the parent).  Each returns 0 or -errno.
  */
 struct bench_cand {

@@ -433,7 +433,11 @@ static int make_links(const struct via *v, struct links *l)
     return 0;
 }
 
-/* Close the launcher's ends; a receiving end it created removes its object. */
+/*
+ * Close the launcher's ends.  It created every named object (IPCX_EXCL) as
+ * a receiver, so closing removes it; the children only send, and a child's
+ * close of an inherited copy removes nothing.
+ */
 static void drop_links(struct links *l)
 {
     if (l->rings) {
@@ -448,8 +452,6 @@ static void drop_links(struct links *l)
         ipcx_close(l->rx[k]);
         ipcx_close(l->tx[k]);
         l->rx[k] = l->tx[k] = NULL;
-        if (!l->paired && l->url[k][0])
-            (void) ipcx_unlink(l->url[k]); /* in case a child took it over */
     }
 }
 
@@ -670,7 +672,7 @@ static void help(void)
            "  --via MECH      the mechanism of every link: ");
     for (size_t i = 0; i < sizeof vias / sizeof vias[0]; i++)
         printf("%s%s", vias[i].name, i + 1 < sizeof vias / sizeof vias[0] ? "|" : "\n");
-    printf("                  (default: the fastest this build has)\n"
+    printf("                  (default: shm, the fastest, when this build has it)\n"
            "  --count N       stop after N values (default: run until stopped)\n"
            "  --interval MS   one value every MS ms (default 800; 0: flat out, and report\n"
            "                  prints the throughput at the end)\n"

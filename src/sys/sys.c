@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 int ipcx__errno(void)
 {
@@ -171,9 +170,4 @@ int ipcx__close(int fd)
         return 0;
     /* Linux frees the descriptor even when close reports EINTR: never retry. */
     return close(fd) < 0 && errno != EINTR ? -errno : 0;
-}
-
-uint32_t ipcx__tid(void)
-{
-    return (uint32_t) syscall(SYS_gettid);
 }

@@ -51,8 +51,6 @@ ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 int ipcx__set_nonblock(int fd);
 int ipcx__close(int fd);
 
-/* Thread id, used to tell the writers of one pipe apart. */
-uint32_t ipcx__tid(void);
 
 /* errno as a negative value: for the few wrappers written elsewhere in sys/. */
 int ipcx__errno(void);

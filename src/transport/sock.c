@@ -13,6 +13,14 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+/* A socket buffer for records of maxmsg bytes: room for two, so a sender
+ * need not wait for every one (clamped: the kernel doubles what it is given). */
+static int sock_record_room(size_t maxmsg)
+{
+    size_t want = 2 * (maxmsg + IPCX_FRAME_HDR) + 4096;
+    return want > INT_MAX / 2 ? INT_MAX / 2 : (int) want;
+}
+
 int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
 {
     struct ipcx__schan *s = ch->impl;
@@ -29,7 +37,7 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
         return r;
     }
     if (type == SOCK_DGRAM) {
-        int sz = (int) (2 * (ch->maxmsg + IPCX_FRAME_HDR) + 4096);
+        int sz = sock_record_room(ch->maxmsg);
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
         return ipcx__rx_add(&s->rx, fd);
     }
@@ -41,9 +49,7 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
 
 int ipcx__sock_record_buf(int fd, size_t maxmsg)
 {
-    /* Room for two records, so a sender need not wait for every one. */
-    size_t want = 2 * (maxmsg + IPCX_FRAME_HDR) + 4096;
-    int sz = want > INT_MAX / 2 ? INT_MAX / 2 : (int) want, got = 0;
+    int sz = sock_record_room(maxmsg), got = 0;
     socklen_t len = sizeof got;
 
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)

@@ -13,6 +13,7 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/syncsys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ struct ipcx__src {
     int      have;
     int      from_ra;      /* it lives in ra, not in buf */
     const uint8_t *msg;
-    size_t   len, consume;
+    size_t   len;
     unsigned prio;
 };
 
@@ -100,10 +101,20 @@ static void src_resync(struct ipcx__src *s, size_t maxmsg)
     s->beg = p;
 }
 
+/* After -EBADMSG on a shared pipe: skip the bad header, if it is still there. */
+static void src_skip_bad(struct ipcx__src *s, size_t maxmsg)
+{
+    struct ipcx__frame f;
+    if (s->end - s->beg >= IPCX_FRAME_HDR &&
+        ipcx__frame_decode(s->buf + s->beg, s->end - s->beg, maxmsg, &f) == -EBADMSG)
+        src_resync(s, maxmsg);
+}
+
 /*
  * Find the next whole message in what was read.  1: s->have is set; 0: more
- * bytes are needed; -EBADMSG: a malformed frame (on a pipe it has been
- * skipped); -ENOMEM.
+ * bytes are needed; -EBADMSG: a malformed frame, left where it is (the
+ * receive decides: skip it on a pipe, drop a connection); -ENOMEM.
+ * It never loses an error, so the doorbell check may call it freely.
  */
 static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
 {
@@ -111,11 +122,8 @@ static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
         struct ipcx__frame f;
         const uint8_t *p = s->buf + s->beg;
         int r = ipcx__frame_decode(p, s->end - s->beg, rx->maxmsg, &f);
-        if (r < 0) {
-            if (rx->mode & IPCX_RX_PIPE)
-                src_resync(s, rx->maxmsg);
+        if (r < 0)
             return ipcx__fail(-EBADMSG, "a peer sent a malformed frame header");
-        }
         if (s->end - s->beg < IPCX_FRAME_HDR + (size_t) f.len)
             return src_room(s, IPCX_FRAME_HDR + (size_t) f.len);
         if (f.flags == IPCX_FRAME_WHOLE) {
@@ -124,7 +132,6 @@ static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
             s->msg = p + IPCX_FRAME_HDR;
             s->len = f.len;
             s->prio = f.prio;
-            s->consume = IPCX_FRAME_HDR + (size_t) f.len;
             return 1;
         }
         s->beg += IPCX_FRAME_HDR + (size_t) f.len;
@@ -134,7 +141,6 @@ static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
         if (r == 1) {
             s->have = 1;
             s->from_ra = 1;
-            s->consume = 0;
         }
     }
     return s->have;
@@ -147,7 +153,7 @@ static void src_consume(struct ipcx__src *s)
     if (s->from_ra)
         ipcx__reasm_consume(&s->ra);
     else
-        s->beg += s->consume;
+        s->beg += IPCX_FRAME_HDR + s->len; /* the whole frame in buf */
     s->have = 0;
     if (s->beg == s->end)
         s->beg = s->end = 0;
@@ -341,15 +347,21 @@ static int rx_filled(struct ipcx__rx *rx, size_t i, int r)
     return r; /* 0, or -EBADMSG on a datagram socket (the record is gone), or a hard error */
 }
 
-/* Read what is there without waiting.  >0 progress, 0 none, <0 error. */
-static int rx_pump(struct ipcx__rx *rx)
+/*
+ * Read what is ready, waiting at most timeout_ms for something to be
+ * (0: not at all).  >0 progress, 0 none, <0 error (-EINTR from the wait).
+ * The events of the wait are the ones handled: one epoll_wait per wake-up.
+ */
+static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
 {
     struct epoll_event ev[64];
     int progress = 0, n;
 
-    if (rx->lfd < 0 && rx->n == 1)
+    if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1)
         return rx_filled(rx, 0, src_fill(rx, rx->v[0]));
-    n = epoll_wait(rx->epfd, ev, 64, 0);
+    n = epoll_wait(rx->epfd, ev, 64, timeout_ms);
+    if (n < 0)
+        return ipcx__errno();
     for (int k = 0; k < n; k++) {
         void *tag = ev[k].data.ptr;
         if (tag == &rx->lfd) {
@@ -380,9 +392,7 @@ static void rx_ring(struct ipcx__rx *rx)
     if (rx->bell < 0)
         return;
     for (size_t i = 0; i < rx->n && !pending; i++) {
-        int r = src_parse(rx, rx->v[i]);
-        if (r < 0 && (rx->mode & IPCX_RX_PIPE))
-            rx->error = r; /* the bad bytes were skipped: report them on the next receive */
+        int r = src_parse(rx, rx->v[i]); /* an error stays for the next receive to report */
         pending = r != 0 || (rx->v[i]->eof && (rx->mode & IPCX_RX_PIPE) == 0);
     }
     if (pending && !rx->bell_on)
@@ -399,11 +409,6 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
 
-    if (rx->error) {
-        int r = rx->error;
-        rx->error = 0;
-        return ipcx__fail(r, "a peer sent a malformed frame header");
-    }
     for (;;) {
         size_t k;
         for (k = 0; k < rx->n; k++) {
@@ -416,6 +421,8 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
                 rx_drop(rx, i); /* a sender that sent garbage is dropped, the others go on */
                 return r;
             }
+            if (r == -EBADMSG && (rx->mode & IPCX_RX_PIPE))
+                src_skip_bad(s, rx->maxmsg); /* every writer's chunks pass here: go on after it */
             if (r < 0)
                 return r;
             if (s->eof && rx->lfd >= 0) {
@@ -424,7 +431,7 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
                 continue;
             }
         }
-        int p = rx_pump(rx);
+        int p = rx_pump(rx, 0);
         if (p < 0)
             return p;
         if (p > 0)
@@ -436,14 +443,11 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
         int left = ipcx__remaining(&d);
         if (left == 0)
             return ipcx__expired(&d);
-        struct epoll_event ev;
-        if (epoll_wait(rx->epfd, &ev, 1, left) < 0) {
-            int e = ipcx__errno();
-            if (e != -EINTR)
-                return e;
-            if (ipcx__intr_returns())
-                return -EINTR;
-        }
+        p = rx_pump(rx, left);
+        if (p == -EINTR && ipcx__intr_returns())
+            return -EINTR;
+        if (p < 0 && p != -EINTR)
+            return p;
     }
 }
 
@@ -611,9 +615,10 @@ static void iov_advance(struct iovec **iov, int *cnt, size_t n)
 
 /*
  * Write one encoded unit (a frame, a record, or one atomic pipe chunk).
- * Returns 1 written, or an error with nothing written (started == 0) ...
- * once a byte of the message is out, running out of time keeps the rest
- * (rest/nrest: the chunks after this unit, encoded) and reports success.
+ * Returns 1 written, or an error with nothing of the message written.  Once
+ * a byte of the message is out (started), running out of time or a signal
+ * keeps the unwritten rest of this unit in tx->pend and returns 0: the
+ * message is accepted, and the next call or close writes the rest.
  */
 static int tx_unit(struct ipcx__tx *tx, struct iovec *iov, int cnt,
                    const struct ipcx__deadline *d, int started)
@@ -639,44 +644,53 @@ static int tx_unit(struct ipcx__tx *tx, struct iovec *iov, int cnt,
     }
 }
 
+/* The header of the chunk of msg that starts at off, and its length. */
+static size_t chunk_next(struct ipcx__frame *f, size_t off, size_t len)
+{
+    const size_t room = PIPE_BUF - IPCX_FRAME_HDR;
+    f->len = (uint32_t) (len - off < room ? len - off : room);
+    f->flags = (off == 0 ? IPCX_FRAME_FIRST : 0) | (off + f->len == len ? IPCX_FRAME_LAST : 0);
+    return f->len;
+}
+
+/* Out of time mid-message: append the chunks from off on, encoded, to what tx_unit kept. */
+static int tx_keep_chunks(struct ipcx__tx *tx, struct ipcx__frame *f, const uint8_t *msg,
+                          size_t off, size_t len)
+{
+    const size_t room = PIPE_BUF - IPCX_FRAME_HDR;
+    size_t rest = len - off, nchunks = (rest + room - 1) / room;
+    uint8_t *p = realloc(tx->pend, tx->npend + rest + nchunks * IPCX_FRAME_HDR);
+
+    if (!p) {
+        tx_drop_pend(tx);
+        return -ENOMEM;
+    }
+    tx->pend = p;
+    for (size_t n; off < len; off += n) {
+        n = chunk_next(f, off, len);
+        ipcx__frame_encode(p + tx->npend, f);
+        memcpy(p + tx->npend + IPCX_FRAME_HDR, msg + off, n);
+        tx->npend += IPCX_FRAME_HDR + n;
+    }
+    return 0;
+}
+
+/* A message longer than one atomic pipe write: chunks of PIPE_BUF bytes at most. */
 static int tx_chunks(struct ipcx__tx *tx, const uint8_t *msg, size_t len,
                      unsigned prio, const struct ipcx__deadline *d)
 {
-    const size_t room = PIPE_BUF - IPCX_FRAME_HDR;
-    struct ipcx__frame f = { 0, prio, ipcx__tid(), (uint32_t) len, 0 };
-    size_t off = 0;
+    struct ipcx__frame f = { 0, prio, ipcx__self_tid(), (uint32_t) len, 0 };
 
-    while (off < len) {
+    for (size_t off = 0, n; off < len; off += n) {
         uint8_t hdr[IPCX_FRAME_HDR];
-        f.len = (uint32_t) (len - off < room ? len - off : room);
-        f.flags = (off == 0 ? IPCX_FRAME_FIRST : 0) | (off + f.len == len ? IPCX_FRAME_LAST : 0);
+        n = chunk_next(&f, off, len);
         ipcx__frame_encode(hdr, &f);
-        struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) (msg + off), f.len } };
+        struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) (msg + off), n } };
         int r = tx_unit(tx, iov, 2, d, off > 0);
         if (r < 0)
             return r;
-        off += f.len;
-        if (r == 0 || off == len) {
-            if (r == 0 && off < len) {
-                /* Out of time mid-message: encode the remaining chunks after what tx_unit kept. */
-                size_t rest = len - off, nchunks = (rest + room - 1) / room;
-                uint8_t *p = realloc(tx->pend, tx->npend + rest + nchunks * IPCX_FRAME_HDR);
-                if (!p) {
-                    tx_drop_pend(tx);
-                    return -ENOMEM;
-                }
-                tx->pend = p;
-                while (off < len) {
-                    f.len = (uint32_t) (len - off < room ? len - off : room);
-                    f.flags = off + f.len == len ? IPCX_FRAME_LAST : 0;
-                    ipcx__frame_encode(p + tx->npend, &f);
-                    memcpy(p + tx->npend + IPCX_FRAME_HDR, msg + off, f.len);
-                    tx->npend += IPCX_FRAME_HDR + f.len;
-                    off += f.len;
-                }
-            }
-            return 0;
-        }
+        if (r == 0) /* this chunk (or its rest) was kept: keep the ones after it too */
+            return off + n < len ? tx_keep_chunks(tx, &f, msg, off + n, len) : 0;
     }
     return 0;
 }

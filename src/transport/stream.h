@@ -33,7 +33,6 @@ struct ipcx__rx {
     size_t   n, cap;
     size_t   rr;            /* where the next round-robin scan starts */
     long     cur;           /* source of the message handed out by peek, or -1 */
-    int      error;         /* a bad frame the doorbell check met (and skipped), for the next receive */
 };
 
 /* How the sending side writes. */

@@ -20,15 +20,15 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # expect_eq NAME GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got [$2], want [$3]"; }
 
-# Wait until the receiver started in the background has its address ready.
-wait_for() { i=0; while [ $i -lt 100 ] && ! [ -s "$1" ] && ! [ -e "$2" ]; do sleep 0.05; i=$((i + 1)); done; }
+# Wait until the receiver started in the background has written its address to file $1.
+wait_for() { i=0; while [ $i -lt 100 ] && ! [ -s "$1" ]; do sleep 0.05; i=$((i + 1)); done; }
 
 # roundtrip NAME URL: recv -n 3 in the background, send 3 messages (one with spaces, one empty).
 roundtrip() {
     name=$1 url=$2
     "$IPCX" recv -n 3 -t 10000 --print-addr "$url" >"$OUT/$name.out" 2>"$OUT/$name.err" &
     rp=$!; pids="$pids $rp"
-    wait_for "$OUT/$name.err" /nonexistent
+    wait_for "$OUT/$name.err"
     addr=$(head -n 1 "$OUT/$name.err")
     "$IPCX" send "$addr" "one" "two words" "" || fail "$name: send exited $?"
     wait $rp; rc=$?

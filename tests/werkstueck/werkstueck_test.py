@@ -121,6 +121,15 @@ def wait_children(p, timeout=10):
     fail(f"the launcher did not start its four children: {children_of(p.pid)}")
 
 
+def check_gone(kids, why=""):
+    """Once the launcher has exited, none of its children may still exist,
+    not even as a zombie: the launcher reaps every one (after the launcher
+    is gone they would belong to init, so look them up by pid)."""
+    for name, pid in kids.items():
+        if os.path.exists(f"/proc/{pid}"):
+            fail(f"{name} (pid {pid}) still exists{why}")
+
+
 def wait_lines(path, n, timeout=10):
     end = time.time() + timeout
     while time.time() < end:
@@ -181,7 +190,7 @@ def test_sigint():
     skip_if_missing()
     log = f"{TMP}/w.log"
     p = start("--interval", "20", "--seed", "7", "--log", log)
-    wait_children(p)
+    kids = wait_children(p)
     wait_lines(log, 5)
     os.killpg(p.pid, signal.SIGINT)  # Ctrl-C: the whole process group
     out, err = p.communicate(timeout=30)
@@ -191,8 +200,7 @@ def test_sigint():
     check_report(out, vals)
     if objects_of(p.pid):
         fail(f"left behind: {objects_of(p.pid)}")
-    if children_of(p.pid):
-        fail(f"children left: {children_of(p.pid)}")
+    check_gone(kids)
     # SIGTERM to the launcher alone stops everyone the same way.
     p = start("--interval", "20", "--seed", "8", "--log", f"{TMP}/w2.log")
     kids = wait_children(p)
@@ -202,9 +210,7 @@ def test_sigint():
     if p.returncode != 0:
         fail(f"exit {p.returncode} after SIGTERM to the launcher: {err}")
     check_report(out, check_log(f"{TMP}/w2.log", 8))
-    for name, pid in kids.items():
-        if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
-            fail(f"{name} (pid {pid}) still runs")
+    check_gone(kids)
     if objects_of(p.pid):
         fail(f"left behind: {objects_of(p.pid)}")
 
@@ -225,9 +231,7 @@ def test_sigkill():
             fail(f"exit {p.returncode} after SIGKILL of {victim}, want 1")
         if victim not in err:
             fail(f"the message does not name {victim}: {err!r}")
-        for name, pid in kids.items():
-            if os.path.exists(f"/proc/{pid}"):
-                fail(f"{name} (pid {pid}) was not reaped after {victim} died")
+        check_gone(kids, f" after {victim} died")
         if objects_of(p.pid):
             fail(f"left behind after {victim} died: {objects_of(p.pid)}")
 
@@ -259,12 +263,20 @@ def test_badopts():
              (["--frobnicate"], 2), (["extra"], 2),
              (["--log", "/nonexistent-dir/w.log", "--count", "1"], 1)]
     for args, want in cases:
-        r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=30)
+        p = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate(timeout=30)
+        r = subprocess.CompletedProcess(args, p.returncode, "", err)
         if r.returncode != want:
             fail(f"{args}: exit {r.returncode}, want {want}")
-        first = r.stderr.strip().splitlines()[0] if r.stderr.strip() else ""
-        if not first.startswith("werkstueck: "):
-            fail(f"{args}: no one-line error: {r.stderr!r}")
+        if objects_of(p.pid):
+            fail(f"{args}: left behind: {objects_of(p.pid)}")
+        lines = r.stderr.strip().splitlines()
+        if not lines or not lines[0].startswith("werkstueck: "):
+            fail(f"{args}: no error line: {r.stderr!r}")
+        if want == 1 and len(lines) != 1:
+            fail(f"{args}: not one line: {r.stderr!r}")
+        if want == 2 and (len(lines) != 2 or "--help" not in lines[1]):
+            fail(f"{args}: a usage error is one line and the --help hint: {r.stderr!r}")
     r = subprocess.run([BIN, "--help"], capture_output=True, text=True)
     if r.returncode != 0 or "Usage: werkstueck" not in r.stdout:
         fail("--help")
