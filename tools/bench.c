@@ -1219,6 +1219,15 @@ int cmd_bench(int argc, char **argv)
             rc = EXIT_RUNTIME;
         }
     }
+    if (!norefs) {
+        /* The floor of a VM jumps now and then: measure it again at the end
+         * and keep the lower, so a jump during the first turn does not make
+         * every ratio look better than it is. */
+        progress(&p, "cache-line ping-pong, again", "floor");
+        struct lat again = floor_pingpong(p.rtts * 10);
+        if (again.p50 > 0 && (fl.p50 <= 0 || again.p50 < fl.p50))
+            fl = again;
+    }
     if (!p.quiet)
         fprintf(stderr, "\r\033[K");
     print_table(stdout, rs, nres, &p, fl, mcpy);
