@@ -287,6 +287,15 @@ int main(int argc, char **argv)
     int64_t *t = malloc(sizeof *t * (size_t) iters);
     long nf = iters / 4 > 20000 ? 20000 : iters / 4;
 
+    if (argc > 2 && strcmp(argv[2], "rt") == 0) {
+        /* Only the awake round trip against the floor, five times: for tuning. */
+        for (int k = 0; k < 5; k++) {
+            struct lat f = bench_floor(t), s = bench_ring_rt(t, iters, "&spin=100000");
+            printf("floor p50 %5.0f  spsc p50 %5.0f p99 %7.0f  %.2fx\n", f.p50, s.p50, s.p99,
+                   s.p50 / f.p50);
+        }
+        return 0;
+    }
     printf("shm_bench: %ld round trips per latency row, CPUs 0 and 1, ns\n\n", iters);
     struct lat fl = bench_floor(t);
     struct lat rs = bench_ring_rt(t, iters, "&spin=100000");

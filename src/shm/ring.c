@@ -37,6 +37,8 @@ _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2,
 #define RING_CHECK_MS  20      /* a non-blocking caller looks at peers this seldom */
 #define RING_SPIN_MIN  16u
 #define RING_SPIN_DEF  1024u
+#define RING_SPIN_QUICK 64u    /* tries before the spin looks at the clock */
+#define RING_TRY_NS    40      /* a guess at one try, until a spin measured it */
 
 /* ---- header ------------------------------------------------------------ */
 
@@ -329,6 +331,7 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
         r->bellw[i] = -1;
     r->spin_max = spin_max < 0 ? RING_SPIN_DEF : (unsigned) spin_max;
     r->spin = r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
+    r->try_ns = RING_TRY_NS;
     if (limit) {
         _Atomic uint32_t *n = tx ? &h->ntx : &h->nrx;
         /* relaxed: a hint; two racing opens may both pass, as with any "one receiver" rule. */
@@ -501,34 +504,17 @@ void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w)
     }
 }
 
-int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
-                    ipcx__ring_try try, void *arg, int timeout_ms)
+/*
+ * Sleep on w until try succeeds, fails for good or the deadline passes.
+ * The spin before it has found nothing.
+ */
+static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring_try try,
+                      void *arg, int timeout_ms)
 {
-    int rc = try(r, arg);
-    if (rc != -EAGAIN)
-        return rc;
-    if (timeout_ms == 0) {
-        /* A poller never sleeps, so it looks at the peers now and then instead. */
-        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS && ipcx__ring_check_peers(r))
-            rc = try(r, arg);
-        return rc;
-    }
-    /* Bounded adaptive spin: worth it when the peer is running on another CPU. */
-    for (unsigned i = 0; i < r->spin; i++) {
-        ipcx__cpu_relax();
-        rc = try(r, arg);
-        if (rc != -EAGAIN) {
-            r->spin = r->spin * 2 > r->spin_max ? r->spin_max : r->spin * 2;
-            return rc;
-        }
-    }
-    r->spin = r->spin / 2 < RING_SPIN_MIN ? (r->spin_max < RING_SPIN_MIN ? r->spin_max
-                                                                          : RING_SPIN_MIN)
-                                          : r->spin / 2;
-
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     int64_t slept_since = ipcx__now_ms();
     unsigned nap = 1;
+    int rc;
     /* About to sleep: if nobody looked at the peers lately, look now (we may wait for the dead). */
     if (slept_since - r->checked_ms >= RING_SLICE_MS && ipcx__ring_check_peers(r) &&
         (rc = try(r, arg)) != -EAGAIN)
@@ -567,6 +553,74 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
             nap = nap * 2 > RING_SLICE_MS ? RING_SLICE_MS : nap * 2;
         }
     }
+}
+
+/*
+ * The spin found nothing and a sleep followed, waited_ns in all.  Had the
+ * longest spin allowed (spin_max tries of ns_per_try each) covered that
+ * wait, spinning would have been cheaper than the sleep and the wake-up:
+ * spin long enough for such a wait next time.  A longer wait (an idle
+ * peer) halves the budget, down to RING_SPIN_MIN tries.
+ */
+static void ring_spin_learn(struct ipcx__ring *r, int64_t waited_ns, int64_t ns_per_try)
+{
+    if (ns_per_try < 1)
+        ns_per_try = 1;
+    int64_t want = 2 * waited_ns / ns_per_try + 1;
+    if (want <= (int64_t) r->spin_max)
+        r->spin = want > (int64_t) r->spin ? (unsigned) want : r->spin;
+    else
+        r->spin = r->spin / 2 < RING_SPIN_MIN ? RING_SPIN_MIN : r->spin / 2;
+    if (r->spin > r->spin_max)
+        r->spin = r->spin_max;
+}
+
+int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
+                    ipcx__ring_try try, void *arg, int timeout_ms)
+{
+    /* A caller that will spin looks cheaply from the first try on. */
+    r->spinning = timeout_ms != 0 && r->spin > 0;
+    int rc = try(r, arg);
+    if (rc != -EAGAIN) {
+        r->spinning = 0;
+        return rc;
+    }
+    if (timeout_ms == 0) {
+        /* A poller never sleeps, so it looks at the peers now and then instead. */
+        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS && ipcx__ring_check_peers(r))
+            rc = try(r, arg);
+        return rc;
+    }
+    /*
+     * Bounded adaptive spin: worth it when the peer runs on another CPU.
+     * While spinning, a try may watch only the cheap signs of a message
+     * (r->spinning; see bytes_try_peek); the sleep path looks at everything.
+     * The clock is read only after RING_SPIN_QUICK tries: most waits of a
+     * busy pair end before, and a clock read costs as much as a try.
+     */
+    unsigned i = 0, quick = r->spin < RING_SPIN_QUICK ? r->spin : RING_SPIN_QUICK;
+    int64_t t0 = 0;
+    for (; i < r->spin; i++) {
+        if (i == quick)
+            t0 = ipcx__now_ns();
+        ipcx__cpu_relax();
+        rc = try(r, arg);
+        if (rc != -EAGAIN) {
+            r->spinning = 0;
+            r->spin = r->spin * 2 > r->spin_max ? r->spin_max : r->spin * 2;
+            return rc;
+        }
+    }
+    r->spinning = 0;
+    if (!r->spin)
+        return ring_sleep(r, w, try, arg, timeout_ms);
+    int64_t t1 = ipcx__now_ns();
+    if (i > quick)
+        r->try_ns = (t1 - t0) / (i - quick);
+    rc = ring_sleep(r, w, try, arg, timeout_ms);
+    if (rc == 0)
+        ring_spin_learn(r, ipcx__now_ns() - t1 + (int64_t) i * r->try_ns, r->try_ns);
+    return rc;
 }
 
 /* ---- doorbells ------------------------------------------------------------ */
@@ -634,7 +688,7 @@ static int ring_has_data(struct ipcx__ring *r)
                atomic_load_explicit(&h->orphans, memory_order_relaxed) ||
                ipcx__ring_peer_gone(r);
     }
-    return atomic_load_explicit(&h->head, memory_order_acquire) != r->cursor ||
+    return atomic_load_explicit(&h->head, memory_order_acquire) > r->cursor ||
            ipcx__ring_peer_gone(r);
 }
 

@@ -23,7 +23,7 @@
 #include <sys/types.h>
 
 #define IPCX_SHM_MAGIC   UINT64_C(0x31676e6972786370) /* "pcxring1" */
-#define IPCX_SHM_VERSION 1u
+#define IPCX_SHM_VERSION 2u
 /* Hot words are this far apart: a cache line and its prefetch buddy. */
 #define IPCX_SHM_LINE    128
 #define IPCX_SHM_PARTS   64u   /* participants (open handles) per segment */
@@ -81,8 +81,12 @@ struct ipcx__shm_hdr {
     alignas(IPCX_SHM_LINE) _Atomic uint64_t head;
     _Atomic uint64_t seq;     /* byte ring: sequence number of the next message */
     _Atomic uint64_t pubver;  /* bcast: odd while head and seq change together (seqlock) */
-    _Atomic uint32_t txlock;  /* byte ring: participant index + 1 of the sender between
-                                 loan and commit, 0 when free */
+    /*
+     * Sender line: byte ring: participant index + 1 of the sender between
+     * loan and commit, 0 when free.  Apart from head, which receivers poll:
+     * a CAS on a line the receiver holds would wait for the line every message.
+     */
+    alignas(IPCX_SHM_LINE) _Atomic uint32_t txlock;
     /* Consumer line: spsc receiver between peek and release (index + 1), 0 free. */
     alignas(IPCX_SHM_LINE) _Atomic uint32_t rxlock;
     /* Consumer line: byte ring tail (spsc), slot dequeue position, bcast drop tail. */
@@ -98,11 +102,18 @@ struct ipcx__shm_hdr {
     alignas(IPCX_SHM_LINE) struct ipcx__shm_part part[IPCX_SHM_PARTS];
 };
 
-/* Byte ring record header; records start 16-byte aligned. */
+/*
+ * Byte ring record header; records start 16-byte aligned.  tag is the
+ * message number XOR the segment's random id, stored last with release: a
+ * receiver that finds the tag it expects at its cursor takes the record
+ * without reading head (one cache line less per message).  Stale bytes
+ * cannot pass for it by accident: an old record has an older number, and
+ * payload bytes would have to hold the id.
+ */
 struct ipcx__shm_rec {
     uint32_t len;   /* payload bytes, or IPCX_REC_PAD: skip to the start of the ring */
     uint32_t prio;
-    uint64_t seq;   /* message number: checks order, counts bcast losses */
+    uint64_t tag;   /* seq ^ fx.id; seq checks order and counts bcast losses */
 };
 #define IPCX_REC_PAD 0xffffffffu
 #define IPCX_REC_HDR 16u
@@ -157,6 +168,8 @@ struct ipcx__ring {
 
     /* waiting */
     unsigned spin, spin_max;       /* adaptive busy-wait budget, tries */
+    int      spinning;             /* 1 while ipcx__ring_wait busy-waits: tries may look less */
+    int64_t  try_ns;               /* one try of the spin takes about this long */
     int64_t  checked_ms;           /* last look at the peers */
 
     /* doorbells (ipcx_fd) */

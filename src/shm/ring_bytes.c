@@ -30,12 +30,41 @@ static int bytes_drop(const struct ipcx__ring *r)
     return (r->fx.flags & IPCX_SHM_F_DROP) != 0;
 }
 
-/* Read a record header once into private memory: later checks use only the copy. */
-static struct ipcx__shm_rec bytes_rec(const struct ipcx__ring *r, uint64_t at)
+/* A record header as read: private memory, later checks use only the copy. */
+struct bytes_rec {
+    uint32_t len, prio;
+    uint64_t seq;
+};
+
+static _Atomic uint64_t *bytes_tagp(const struct ipcx__ring *r, uint64_t at)
 {
-    struct ipcx__shm_rec rec;
-    memcpy(&rec, r->data + (at & r->mask), sizeof rec);
+    return (_Atomic uint64_t *) (void *) (r->data + (at & r->mask) +
+                                          offsetof(struct ipcx__shm_rec, tag));
+}
+
+static uint64_t bytes_tag(const struct ipcx__ring *r, uint64_t seq)
+{
+    return seq ^ r->fx.id;
+}
+
+/* Read the record header at at: the tag first (acquire), then what it covers. */
+static struct bytes_rec bytes_rec(const struct ipcx__ring *r, uint64_t at)
+{
+    struct bytes_rec rec;
+    /* acquire: pairs with the sender's release of the tag; len and prio are complete. */
+    rec.seq = atomic_load_explicit(bytes_tagp(r, at), memory_order_acquire) ^ r->fx.id;
+    memcpy(&rec, r->data + (at & r->mask), 2 * sizeof (uint32_t));
     return rec;
+}
+
+/* Publish a record header: len and prio, then the tag with release. */
+static void bytes_put(struct ipcx__ring *r, uint64_t at, uint32_t len, uint32_t prio,
+                      uint64_t tag)
+{
+    uint32_t lp[2] = { len, prio };
+    memcpy(r->data + (at & r->mask), lp, sizeof lp);
+    /* release: the payload, len and prio are visible before the tag that vouches for them. */
+    atomic_store_explicit(bytes_tagp(r, at), tag, memory_order_release);
 }
 
 void ipcx__bytes_join(struct ipcx__ring *r)
@@ -128,7 +157,7 @@ static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
         return ipcx__fail(-EPROTO, "shm: ring tail out of range");
 
     while (r->head + need - tail > cap) {
-        struct ipcx__shm_rec rec = bytes_rec(r, tail);
+        struct bytes_rec rec = bytes_rec(r, tail);
         uint64_t pos = tail & r->mask, step;
         if (rec.len == IPCX_REC_PAD)
             step = cap - pos;
@@ -249,11 +278,8 @@ int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_m
         ipcx__bytes_unlock(r);
         return rc;
     }
-    uint64_t pos = r->head & r->mask;
-    if (a.pad) {
-        struct ipcx__shm_rec pad = { IPCX_REC_PAD, 0, 0 };
-        memcpy(r->data + pos, &pad, sizeof pad);
-    }
+    if (a.pad) /* a tag nobody expects: the padding counts from commit on */
+        bytes_put(r, r->head, IPCX_REC_PAD, 0, ~bytes_tag(r, r->seq));
     r->pad = a.pad;
     r->at = r->head + a.pad;
     *buf = r->data + (r->at & r->mask) + IPCX_REC_HDR;
@@ -263,13 +289,15 @@ int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_m
 int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
 {
     struct ipcx__shm_hdr *h = r->h;
-    struct ipcx__shm_rec rec = { (uint32_t) len, prio, r->seq };
     int rc = ipcx__ring_peer_gone(r);
     if (rc) {
         ipcx__bytes_unlock(r);
         return ipcx__fail(rc, "every receiver is gone");
     }
-    memcpy(r->data + (r->at & r->mask), &rec, sizeof rec);
+    /* The padding carries the number of the record after it: a receiver skips to the wrap. */
+    if (r->pad)
+        bytes_put(r, r->at - r->pad, IPCX_REC_PAD, 0, bytes_tag(r, r->seq));
+    bytes_put(r, r->at, (uint32_t) len, prio, bytes_tag(r, r->seq));
     r->head = r->at + rec_size(len);
     r->seq++;
     if (r->fx.mode == IPCX_SHM_BCAST) {
@@ -298,6 +326,7 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
 static int bytes_bad(struct ipcx__ring *r, const char *what)
 {
     r->cursor = r->avail;
+    r->seq_known = 0;
     if (r->fx.mode == IPCX_SHM_SPSC)
         /* release: as in a normal release. */
         atomic_store_explicit(&r->h->tail, r->cursor, memory_order_release);
@@ -320,7 +349,7 @@ static int bytes_lapped(struct ipcx__ring *r)
             return 0;
         if (tail & (IPCX_REC_HDR - 1))
             return 0; /* forged: the head check below reports it */
-        struct ipcx__shm_rec rec = bytes_rec(r, tail);
+        struct bytes_rec rec = bytes_rec(r, tail);
         /* acquire fence, then tail again: was the header we read overwritten meanwhile? */
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&h->tail, memory_order_relaxed) != tail)
@@ -346,6 +375,21 @@ static int bytes_lapped(struct ipcx__ring *r)
     return 0;
 }
 
+/* The record at the cursor is good: it is the one peeked. */
+static int bytes_take(struct ipcx__ring *r, const struct bytes_rec *rec, uint64_t rs)
+{
+    r->seq = rec->seq + 1;
+    r->seq_known = 1;
+    r->peek_ptr = r->data + (r->cursor & r->mask) + IPCX_REC_HDR;
+    r->peek_len = rec->len;
+    r->peek_prio = rec->prio;
+    r->at = r->cursor;
+    r->next = r->cursor + rs;
+    if (r->avail < r->next)
+        r->avail = r->next; /* taken on its tag: head is at least here */
+    return 0;
+}
+
 static int bytes_try_peek(struct ipcx__ring *r, void *arg)
 {
     struct ipcx__shm_hdr *h = r->h;
@@ -361,6 +405,7 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
             uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
             if (tail != r->cursor) {
                 r->cursor = r->avail = tail;
+                r->seq_known = 0; /* the number of the record there is learnt from it */
                 r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
             }
         }
@@ -375,16 +420,49 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
             r->lost = 0;
             return ipcx__fail(-ENOBUFS, "messages were lost to overflow=drop (see ipcx_lost)");
         }
+        uint64_t pos = r->cursor & r->mask;
+        if (r->seq_known) {
+            /*
+             * Fast path: the record we expect is tagged at the cursor; head
+             * need not be read.  Anything odd goes the long way below, which
+             * checks against head and reports.
+             */
+            struct bytes_rec rec = bytes_rec(r, r->cursor);
+            if (rec.seq == r->seq) {
+                if (rec.len == IPCX_REC_PAD) {
+                    r->cursor += cap - pos;
+                    if (r->avail < r->cursor)
+                        r->avail = r->cursor;
+                    continue;
+                }
+                uint64_t rs = rec_size(rec.len);
+                if (rec.len <= r->fx.maxmsg && rs <= cap - pos)
+                    return bytes_take(r, &rec, rs);
+            }
+            /*
+             * While spinning, only the tag is watched: head is on the
+             * sender's line, and reading it would pull that line over on
+             * every message.  The spin is bounded; before sleeping, the try
+             * takes the long way (head, corruption, a number not known).
+             */
+            else if (r->spinning)
+                return -EAGAIN;
+        }
         if (r->cursor == r->avail) {
             /* acquire: pairs with the producer's release of head: the records are complete. */
-            r->avail = atomic_load_explicit(&h->head, memory_order_acquire);
-            if (r->cursor == r->avail) {
+            uint64_t head = atomic_load_explicit(&h->head, memory_order_acquire);
+            /*
+             * Nothing past the cursor.  head may even lag behind it by the
+             * records taken on their tags: the sender stores it after them.
+             */
+            if (head <= r->cursor && r->cursor - head <= cap) {
                 int gone = ipcx__ring_peer_gone(r);
                 /* The last messages may have come just before the sender left: look again. */
-                if (gone && atomic_load_explicit(&h->head, memory_order_acquire) == r->cursor)
+                if (gone && atomic_load_explicit(&h->head, memory_order_acquire) <= r->cursor)
                     return ipcx__fail(-EPIPE, "every sender is gone and the ring is empty");
                 return -EAGAIN;
             }
+            r->avail = head;
         }
         if (r->avail < r->cursor || r->avail - r->cursor > cap ||
             (r->avail & (IPCX_REC_HDR - 1))) {
@@ -392,8 +470,8 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
                 continue; /* lapped while we looked: bytes_lapped handles it */
             return bytes_bad(r, "ring head out of range");
         }
-        uint64_t pos = r->cursor & r->mask, left = r->avail - r->cursor;
-        struct ipcx__shm_rec rec = bytes_rec(r, r->cursor);
+        uint64_t left = r->avail - r->cursor;
+        struct bytes_rec rec = bytes_rec(r, r->cursor);
         if (rec.len == IPCX_REC_PAD) {
             if (cap - pos > left)
                 return bytes_bad(r, "padding record runs past the head");
@@ -411,14 +489,7 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
             if (atomic_load_explicit(&h->tail, memory_order_relaxed) > r->cursor)
                 continue;
         }
-        r->seq = rec.seq + 1;
-        r->seq_known = 1;
-        r->peek_ptr = r->data + pos + IPCX_REC_HDR;
-        r->peek_len = rec.len;
-        r->peek_prio = rec.prio;
-        r->at = r->cursor;
-        r->next = r->cursor + rs;
-        return 0;
+        return bytes_take(r, &rec, rs);
     }
     return -EAGAIN; /* only padding so far; come back */
 }

@@ -43,13 +43,6 @@ uint32_t ipcx__self_tid(void)
     return self_tid;
 }
 
-int64_t ipcx__now_ns(void)
-{
-    struct timespec ts;
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- POSIX named semaphores --------------------------------------- */
 
 int ipcx__psem_open(const char *name, int oflag, mode_t mode, unsigned value,

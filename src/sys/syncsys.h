@@ -20,9 +20,6 @@
  * fork child, whose only thread has a new id). */
 uint32_t ipcx__self_tid(void);
 
-/* Monotonic clock in nanoseconds (vDSO: no system call). */
-int64_t ipcx__now_ns(void);
-
 /* POSIX named semaphores.  timeout_ms: -1 sem_wait, 0 sem_trywait, >0 at
  * most that long on CLOCK_MONOTONIC. */
 int ipcx__psem_open(const char *name, int oflag, mode_t mode, unsigned value,

@@ -17,11 +17,16 @@ int ipcx__errno(void)
     return errno > 0 ? -errno : -EIO;
 }
 
-int64_t ipcx__now_ms(void)
+int64_t ipcx__now_ns(void)
 {
     struct timespec ts;
     (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ipcx__now_ms(void)
+{
+    return ipcx__now_ns() / 1000000;
 }
 
 struct ipcx__deadline ipcx__deadline(int timeout_ms)

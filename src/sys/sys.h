@@ -12,7 +12,8 @@
 #include <sys/uio.h>
 #include <sys/socket.h>
 
-/* Monotonic clock in milliseconds. */
+/* The monotonic clock, in nanoseconds and in milliseconds. */
+int64_t ipcx__now_ns(void);
 int64_t ipcx__now_ms(void);
 
 /*
