@@ -236,7 +236,18 @@ static void ring_fork_child(void)
     pid_t pid = getpid();
     uint64_t start = 0;
     (void) ipcx__proc_start(pid, &start);
+    /*
+     * The child's copies skip the wakers' fence as the parent's did, so it
+     * registers too; whether the kernel kept the parent's registration in
+     * the child does not matter then.  With no ring open it registers at
+     * its first join.
+     */
+    int was = ipcx__mb_ok();
+    atomic_store_explicit(&ipcx__mb_registered, 0, memory_order_relaxed);
+    int unfenced = was && ring_list && ipcx__mb_register() == 0;
     for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+        if (!unfenced)
+            atomic_store_explicit(&r->h->fenced, 1, memory_order_seq_cst);
         r->loaned = r->peeked = r->locked = 0; /* the parent's loan or peek stays the parent's */
         r->bellfd = -1;            /* the doorbell FIFO is the parent's participant's */
         for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
@@ -324,6 +335,19 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
     int r2;
 
     (void) pthread_once(&ring_fork_once, ring_fork_init);
+    if (!ipcx__mb_ok() && ipcx__mb_register() < 0 &&
+        !atomic_load_explicit(&h->fenced, memory_order_relaxed)) {
+        /*
+         * Without membarrier(2) here, the others must fence when they
+         * wake.  A waker that looked at fenced just before this store
+         * skips its fence once more: the global barrier after it ends
+         * that window (and if even that is refused, a sleep is cut into
+         * slices of at most RING_SLICE_MS, so a lost wake-up costs time,
+         * never a hang).
+         */
+        atomic_store_explicit(&h->fenced, 1, memory_order_seq_cst);
+        (void) ipcx__mb_slow();
+    }
     r->tx = tx;
     r->me = -1;
     r->bellfd = -1;
@@ -485,18 +509,45 @@ int ipcx__ring_peer_gone(const struct ipcx__ring *r)
 
 /* ---- waiting and waking -------------------------------------------------- */
 
+/*
+ * Store-load ordering between a waker and a sleeper (Dekker): the waker
+ * stores its publication (a tag, head, tail or slot word) and then reads
+ * waiters; the sleeper stores to waiters (or arms a doorbell) and then
+ * re-checks the ring.  Either it sees the message or the waker sees it.
+ * Both sides need a full barrier between their store and their load.
+ * The waker runs for every message, the sleeper only before a sleep, so
+ * the cost is moved to the sleeper: when every participant's process is
+ * registered with membarrier(2), the waker needs only a compiler barrier
+ * and the sleeper calls ipcx__mb_all(), which puts a full barrier into
+ * every running participant (the asymmetric fence of liburcu and folly).
+ * If some participant cannot use membarrier (fenced), both sides fence,
+ * like liburing's io_uring_smp_mb() before IORING_SQ_NEED_WAKEUP.
+ */
+static int ring_fenced(const struct ipcx__ring *r)
+{
+    return !ipcx__mb_ok() || atomic_load_explicit(&r->h->fenced, memory_order_relaxed);
+}
+
+/* The waker's half: after the publication, before reading waiters or bells. */
+static void ring_waker_barrier(const struct ipcx__ring *r)
+{
+    if (ring_fenced(r))
+        atomic_thread_fence(memory_order_seq_cst);
+    else
+        atomic_signal_fence(memory_order_seq_cst); /* the compiler must not move it */
+}
+
+void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load_explicit(&r->h->fenced, memory_order_relaxed) && ipcx__mb_all() < 0)
+        /* Cannot happen once registered; if it does, wakers must fence from now on. */
+        atomic_store_explicit(&r->h->fenced, 1, memory_order_seq_cst);
+}
+
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w)
 {
-    (void) r;
-    /*
-     * seq_cst fence: our publication (head or slot word, stored before
-     * this) must be globally visible before we read waiters.  It pairs with
-     * the fence a sleeper puts between announcing itself in waiters and
-     * re-checking the ring (store-load on both sides, Dekker): either it
-     * sees our message, or we see it waiting.  Same as liburing's
-     * io_uring_smp_mb() before reading IORING_SQ_NEED_WAKEUP.
-     */
-    atomic_thread_fence(memory_order_seq_cst);
+    ring_waker_barrier(r);
     if (atomic_load_explicit(&w->waiters, memory_order_relaxed)) {
         /* release: a sleeper that sees the new seq also sees the message. */
         atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
@@ -523,8 +574,8 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
         /* acquire: if the seq we read is already bumped, we see what was published before. */
         uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
         atomic_fetch_add_explicit(&w->waiters, 1, memory_order_relaxed);
-        /* seq_cst fence: pairs with the one in ipcx__ring_wake (see there). */
-        atomic_thread_fence(memory_order_seq_cst);
+        /* Pairs with the waker's barrier in ipcx__ring_wake (see there). */
+        ipcx__ring_sleeper_barrier(r);
         rc = try(r, arg);
         if (rc != -EAGAIN) {
             atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
@@ -655,7 +706,7 @@ static void ring_bell_ring(struct ipcx__ring *r, unsigned i)
 void ipcx__ring_notify_data(struct ipcx__ring *r)
 {
     struct ipcx__shm_hdr *h = r->h;
-    ipcx__ring_wake(r, &h->data); /* its seq_cst fence also orders the loads below */
+    ipcx__ring_wake(r, &h->data); /* its barrier also orders the loads below */
     if (!atomic_load_explicit(&h->bells, memory_order_relaxed))
         return; /* the common case: nobody asked for a descriptor, no cost */
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
@@ -698,8 +749,9 @@ static void ring_bell_rearm(struct ipcx__ring *r)
     char buf[64];
     while (read(r->bellfd, buf, sizeof buf) > 0)
         ;
-    /* seq_cst: arm, then look again (store-load, against notify_data's exchange). */
+    /* Arm, then look again: store-load against notify_data, as a sleeper. */
     atomic_store_explicit(&r->h->part[r->me].bell, 1, memory_order_seq_cst);
+    ipcx__ring_sleeper_barrier(r);
     if (ring_has_data(r) &&
         atomic_exchange_explicit(&r->h->part[r->me].bell, 0, memory_order_seq_cst)) {
         char c = 1;

@@ -99,6 +99,8 @@ struct ipcx__shm_hdr {
     _Atomic uint32_t users;            /* registered participants (unlink=last) */
     _Atomic uint32_t bells;            /* receivers with a doorbell */
     _Atomic uint32_t orphans;          /* slots: messages of dead receivers to redeliver */
+    _Atomic uint32_t fenced;           /* 1: a participant cannot use membarrier(2), so
+                                          wakers fence (docs/shm.md, wake-ups) */
     alignas(IPCX_SHM_LINE) struct ipcx__shm_part part[IPCX_SHM_PARTS];
 };
 
@@ -229,6 +231,8 @@ typedef int (*ipcx__ring_try)(struct ipcx__ring *r, void *arg);
 int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
                      ipcx__ring_try try, void *arg, int timeout_ms);
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
+/* A sleeper's half of the store-load barrier (see ring.c): after announcing, before looking. */
+void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
 /* After a message was published: wake sleeping receivers and ring doorbells. */
 void ipcx__ring_notify_data(struct ipcx__ring *r);
 /* -EPIPE when the other side has come and gone entirely, else 0. */

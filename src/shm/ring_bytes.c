@@ -64,7 +64,7 @@ static void bytes_put(struct ipcx__ring *r, uint64_t at, uint32_t len, uint32_t 
     uint32_t lp[2] = { len, prio };
     memcpy(r->data + (at & r->mask), lp, sizeof lp);
     /* release: the payload, len and prio are visible before the tag that vouches for them. */
-    atomic_store_explicit(bytes_tagp(r, at), tag, memory_order_release);
+    (void) atomic_exchange_explicit(bytes_tagp(r, at), tag, memory_order_seq_cst);
 }
 
 void ipcx__bytes_join(struct ipcx__ring *r)
@@ -108,7 +108,8 @@ void ipcx__bytes_joined(struct ipcx__ring *r)
         if (v1 == v2 && !(v1 & 1))
             break;
     }
-    atomic_thread_fence(memory_order_seq_cst);
+    /* Our cursor (stored in ring_claim) against the producer's head: a sleeper's barrier. */
+    ipcx__ring_sleeper_barrier(r);
     r->cursor = r->avail = head;
     r->broken = (head & (IPCX_REC_HDR - 1)) != 0;
     r->seq = seq;
@@ -201,7 +202,7 @@ static int bytes_lock(struct ipcx__ring *r, _Atomic uint32_t *lk)
     return 1;
 }
 
-/* Drop the lock; the caller wakes waiters (a seq_cst fence, then the waiters word). */
+/* Drop the lock; the caller wakes waiters (a barrier, then the waiters word). */
 static void bytes_unlock_nowake(struct ipcx__ring *r)
 {
     if (!r->locked)
@@ -315,7 +316,7 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
         atomic_store_explicit(&h->head, r->head, memory_order_release);
     }
     bytes_unlock_nowake(r);
-    /* One seq_cst fence (in notify_data) serves both wake checks below. */
+    /* One waker's barrier (in notify_data) serves both wake checks below. */
     ipcx__ring_notify_data(r);
     if (atomic_load_explicit(&h->space.waiters, memory_order_relaxed))
         ipcx__ring_wake(r, &h->space); /* senders waiting for txlock */
@@ -427,6 +428,17 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
              * need not be read.  Anything odd goes the long way below, which
              * checks against head and reports.
              */
+            /*
+             * A spinning receiver touches the line after the header first:
+             * a small message continues there.  In the look that finds the
+             * tag both misses are then under way together, and x86 keeps
+             * loads in order (a later tag seen means the earlier line is
+             * fresh), so taking the record does not wait for a second
+             * line.  Only a warm-up: the value is not used.
+             */
+            uint64_t next = (pos | 63) + 1;
+            if (r->spinning && next < cap)
+                (void) *(volatile const uint8_t *) (r->data + next);
             struct bytes_rec rec = bytes_rec(r, r->cursor);
             if (rec.seq == r->seq) {
                 if (rec.len == IPCX_REC_PAD) {

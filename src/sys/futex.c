@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 
 int ipcx__futex_wait(_Atomic uint32_t *word, uint32_t expect, int timeout_ms)
@@ -31,6 +32,30 @@ int ipcx__futex_wait(_Atomic uint32_t *word, uint32_t expect, int timeout_ms)
     if (r < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     return 0;
+}
+
+_Atomic int ipcx__mb_registered;
+
+static int mb(int cmd)
+{
+    return syscall(SYS_membarrier, cmd, 0, 0) < 0 ? -errno : 0;
+}
+
+int ipcx__mb_register(void)
+{
+    int rc = mb(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+    atomic_store_explicit(&ipcx__mb_registered, rc == 0, memory_order_relaxed);
+    return rc;
+}
+
+int ipcx__mb_all(void)
+{
+    return mb(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
+
+int ipcx__mb_slow(void)
+{
+    return mb(MEMBARRIER_CMD_GLOBAL);
 }
 
 int ipcx__futex_wake(_Atomic uint32_t *word, int n)
