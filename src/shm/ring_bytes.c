@@ -220,12 +220,54 @@ void ipcx__bytes_unlock(struct ipcx__ring *r)
     ipcx__ring_wake(r, r->tx ? &r->h->space : &r->h->data);
 }
 
+/*
+ * A sender that died inside commit may have published tags but not the
+ * head and number that cover them: receivers took those records already.
+ * Walk the tags from head on and move head and seq past every published
+ * record, so the next sender does not write over them with numbers the
+ * receivers have seen.  The caller holds txlock.  Bounded by one ring.
+ */
+static void bytes_repair_head(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    uint64_t seq = atomic_load_explicit(&h->seq, memory_order_relaxed), cap = r->fx.data_size;
+    uint64_t start = head;
+
+    if (head & (IPCX_REC_HDR - 1))
+        return; /* forged: the receivers' checks report it */
+    while (head - start < cap) {
+        struct bytes_rec rec = bytes_rec(r, head);
+        uint64_t pos = head & r->mask;
+        if (rec.seq != seq)
+            break;
+        if (rec.len == IPCX_REC_PAD)
+            head += cap - pos;
+        else if (rec.len <= r->fx.maxmsg && rec_size(rec.len) <= cap - pos)
+            head += rec_size(rec.len), seq++;
+        else
+            break;
+    }
+    if (head == start)
+        return;
+    atomic_store_explicit(&h->seq, seq, memory_order_relaxed);
+    /* release: as a commit's. */
+    atomic_store_explicit(&h->head, head, memory_order_release);
+}
+
 void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx)
 {
     uint32_t held = idx + 1;
-    /* A dead sender's loan was never published and a dead receiver's peek never freed: drop the locks. */
-    (void) atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, 0,
-                                                   memory_order_acq_rel, memory_order_relaxed);
+    /*
+     * A dead sender's loan was never published and a dead receiver's peek
+     * never freed: drop the locks.  The sender's lock passes through our
+     * hands first, to put head right if it died halfway through a commit.
+     */
+    if (atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, IPCX_SHM_PARTS + 1,
+                                                memory_order_acq_rel, memory_order_relaxed)) {
+        bytes_repair_head(r);
+        atomic_store_explicit(&r->h->txlock, 0, memory_order_release);
+    }
     held = idx + 1;
     (void) atomic_compare_exchange_strong_explicit(&r->h->rxlock, &held, 0,
                                                    memory_order_acq_rel, memory_order_relaxed);
