@@ -5,6 +5,11 @@
  * trips, and rates.  Never run by the tests.
  *
  *   shm_bench [iterations]        (default 200000 round trips per row)
+ *   shm_bench iterations rt       only the awake round trip vs the floor
+ *
+ * The two latency ratios (awake spsc vs the floor, sleeping spsc vs a raw
+ * futex ping-pong) come from ten alternating blocks of the two rows: the
+ * median of the per-block ratios, with their range (see alternate()).
  *
  * Rows: cache-line ping-pong (the hardware floor), spsc round trip with
  * both sides spinning, Unix stream socket round trip, raw futex ping-pong
@@ -61,8 +66,9 @@ static void die(const char *what, long r)
 }
 
 /* ---- floor: two cache lines bounced between the CPUs ---------------- */
-static struct lat bench_floor(int64_t *t, long n)
+static struct lat bench_floor(int64_t *t, long n, const char *q)
 {
+    (void) q;
     _Atomic uint64_t *w = shared(4096);
     pid_t pid = fork();
     if (pid == 0) {
@@ -99,8 +105,9 @@ static void fwake(_Atomic uint32_t *w)
     atomic_fetch_add(w, 1);
     syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
-static struct lat bench_futex(int64_t *t, long n)
+static struct lat bench_futex(int64_t *t, long n, const char *q)
 {
+    (void) q;
     _Atomic uint32_t *w = shared(4096);
     pid_t pid = fork();
     if (pid == 0) {
@@ -286,6 +293,47 @@ static double bench_memcpy(size_t len, long n)
     return (double) len * (double) n / s;
 }
 
+/*
+ * Two rows measured in alternating blocks: the floor of a VM jumps (other
+ * guests, vCPU placement), so each block of row b is read against the
+ * block of row a just before it, and the figure is the median of those
+ * ratios.  The p50/p99 are over all blocks of a row.
+ */
+typedef struct lat (*bench_fn)(int64_t *t, long n, const char *q);
+struct alt {
+    struct lat a, b;
+    double med, lo, hi; /* of the block ratios b.p50 / a.p50 */
+};
+enum { BLOCKS = 10 };
+
+static struct alt alternate(bench_fn fa, const char *qa, bench_fn fb, const char *qb, long n,
+                            int verbose)
+{
+    double ratio[BLOCKS];
+    long per = n / BLOCKS;
+    int64_t *t = malloc(sizeof *t * (size_t) per);
+    int64_t *ta = malloc(sizeof *ta * (size_t) per * BLOCKS);
+    int64_t *tb = malloc(sizeof *tb * (size_t) per * BLOCKS);
+    if (!t || !ta || !tb)
+        exit(1);
+    for (int k = 0; k < BLOCKS; k++) {
+        struct lat a = fa(t, per, qa);
+        memcpy(ta + k * per, t, sizeof *t * (size_t) per);
+        struct lat b = fb(t, per, qb);
+        memcpy(tb + k * per, t, sizeof *t * (size_t) per);
+        ratio[k] = b.p50 / a.p50;
+        if (verbose)
+            printf("block %d: p50 %7.0f  vs %7.0f  %.2fx\n", k, a.p50, b.p50, ratio[k]);
+    }
+    qsort(ratio, BLOCKS, sizeof ratio[0], cmp_double);
+    struct alt r = { stats(ta, per * BLOCKS), stats(tb, per * BLOCKS),
+                     (ratio[BLOCKS / 2 - 1] + ratio[BLOCKS / 2]) / 2, ratio[0], ratio[BLOCKS - 1] };
+    free(t);
+    free(ta);
+    free(tb);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -293,47 +341,26 @@ int main(int argc, char **argv)
     int64_t *t = malloc(sizeof *t * (size_t) iters);
     long nf = iters / 4 > 20000 ? 20000 : iters / 4;
 
-    /*
-     * The awake round trip against the floor, in RT_BLOCKS alternating
-     * blocks: the floor of a VM jumps (other guests, vCPU placement), so
-     * each ring block is read against the floor block just before it, and
-     * the median of those ratios is the figure.
-     */
-    enum { RT_BLOCKS = 10 };
-    double ratio[RT_BLOCKS];
-    int64_t *tf = malloc(sizeof *tf * (size_t) iters), *tr = malloc(sizeof *tr * (size_t) iters);
-    long per = iters / RT_BLOCKS;
-    for (int k = 0; k < RT_BLOCKS; k++) {
-        struct lat f = bench_floor(t, per);
-        memcpy(tf + k * per, t, sizeof *t * (size_t) per);
-        struct lat s = bench_ring_rt(t, per, "&spin=100000");
-        memcpy(tr + k * per, t, sizeof *t * (size_t) per);
-        ratio[k] = s.p50 / f.p50;
-        if (argc > 2 && strcmp(argv[2], "rt") == 0)
-            printf("block %d: floor p50 %5.0f  spsc p50 %5.0f  %.2fx\n", k, f.p50, s.p50, ratio[k]);
-    }
-    qsort(ratio, RT_BLOCKS, sizeof ratio[0], cmp_double);
-    double rmed = (ratio[RT_BLOCKS / 2 - 1] + ratio[RT_BLOCKS / 2]) / 2;
-    struct lat fl = stats(tf, per * RT_BLOCKS), rs = stats(tr, per * RT_BLOCKS);
-    free(tf);
-    free(tr);
-    if (argc > 2 && strcmp(argv[2], "rt") == 0) {
-        printf("median of the block ratios %.2fx (%.2f-%.2f)\n", rmed, ratio[0], ratio[RT_BLOCKS - 1]);
+    int only_rt = argc > 2 && strcmp(argv[2], "rt") == 0;
+    struct alt aw = alternate(bench_floor, NULL, bench_ring_rt, "&spin=100000", iters, only_rt);
+    if (only_rt) {
+        printf("median of the block ratios %.2fx (%.2f-%.2f)\n", aw.med, aw.lo, aw.hi);
         return 0;
     }
+    struct lat fl = aw.a, rs = aw.b;
     printf("shm_bench: %ld round trips per latency row, CPUs 0 and 1, ns\n\n", iters);
     struct lat ux = bench_unix(t, iters);
     printf("%-44s p50 %7.0f  p99 %7.0f\n", "floor: cache-line ping-pong", fl.p50, fl.p99);
-    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx floor (median of %d block ratios: "
-           "%.2f-%.2f)\n", "spsc 64 B round trip, both awake", rs.p50, rs.p99, rmed, RT_BLOCKS,
-           ratio[0], ratio[RT_BLOCKS - 1]);
+    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx floor (median of %d block ratios, "
+           "%.2f-%.2f)\n", "spsc 64 B round trip, both awake", rs.p50, rs.p99, aw.med, BLOCKS,
+           aw.lo, aw.hi);
     printf("%-44s p50 %7.0f  p99 %7.0f   %.1fx spsc\n", "unix stream socket 64 B round trip", ux.p50,
            ux.p99, ux.p50 / rs.p50);
-    struct lat fx = bench_futex(t, nf);
-    struct lat rf = bench_ring_rt(t, nf, "&spin=0");
-    printf("%-44s p50 %7.0f  p99 %7.0f\n", "raw futex ping-pong", fx.p50, fx.p99);
-    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx futex\n", "spsc 64 B round trip, sleeping (spin=0)",
-           rf.p50, rf.p99, rf.p50 / fx.p50);
+    struct alt sl = alternate(bench_futex, NULL, bench_ring_rt, "&spin=0", nf, 0);
+    printf("%-44s p50 %7.0f  p99 %7.0f\n", "raw futex ping-pong", sl.a.p50, sl.a.p99);
+    printf("%-44s p50 %7.0f  p99 %7.0f   %.2fx futex (median of %d block ratios, %.2f-%.2f)\n",
+           "spsc 64 B round trip, sleeping (spin=0)", sl.b.p50, sl.b.p99, sl.med, BLOCKS, sl.lo,
+           sl.hi);
 
     long nm = iters * 20;
     double ow = bench_oneway("?mode=spsc&maxmsg=64&size=64k&spin=100000", 64, nm, 0, 1, 1);
