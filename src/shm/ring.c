@@ -92,7 +92,19 @@ size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
         data = n * ss;
     } else {
         uint64_t min = 2 * rec_size(o->maxmsg);
-        data = o->size ? o->size : UINT64_C(1) << 20;
+        /*
+         * Default: 32 messages of maxmsg (so 4 MiB for the default
+         * maxmsg of 64 KiB), between 1 and 8 MiB.  A ring
+         * well over a core's L2 lets the receiver's copy of a line age out
+         * to the shared L3 before the sender comes round again; a ring
+         * that still sits in the receiver's L2 costs the sender a probe of
+         * the other core per line (64 KiB messages: 0.25x memcpy through
+         * 1 MiB, 0.7x through 4 MiB; docs/PERF.md).
+         */
+        uint64_t def = 32 * rec_size(o->maxmsg);
+        def = def < (UINT64_C(1) << 20) ? UINT64_C(1) << 20
+            : def > (UINT64_C(8) << 20) ? UINT64_C(8) << 20 : def;
+        data = o->size ? o->size : def;
         if (data < min && !o->size)
             data = min;
         if (data < min)

@@ -221,6 +221,9 @@ int  ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len,
 int  ipcx__ring_release(struct ipcx__ring *r);
 int  ipcx__ring_fd(struct ipcx__ring *r);
 
+/* Copy a message into or out of a ring: memcpy, or a vector loop for large ones (copy.c). */
+void ipcx__ring_copy(void *dst, const void *src, size_t n);
+
 /* Look for dead peers and recover what they held.  Returns how many were reaped. */
 int  ipcx__ring_check_peers(struct ipcx__ring *r);
 

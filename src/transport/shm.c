@@ -329,7 +329,7 @@ static int shm_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned 
     if (rc < 0)
         return rc;
     if (len)
-        memcpy(buf, msg, len);
+        ipcx__ring_copy(buf, msg, len);
     return ipcx__ring_commit(&s->ring, buf, len, prio);
 }
 
@@ -346,7 +346,7 @@ static long shm_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio
     if (len > cap)
         return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu", len, cap);
     if (len)
-        memcpy(buf, m, len);
+        ipcx__ring_copy(buf, m, len);
     rc = ipcx__ring_release(&s->ring);
     if (rc == -ESTALE)
         return ipcx__fail(-ENOBUFS, "the message was overwritten while it was copied "
