@@ -17,41 +17,32 @@
 #define IPCX_COPY_VEC_MIN 8192u
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
 
-__attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void *src,
-                                                          size_t n)
+/* 64 bytes, any alignment: the compiler makes one or two vector moves of it. */
+typedef char copy_vec __attribute__((vector_size(64), aligned(1), may_alias));
+
+/* The loop, compiled once per target below. */
+static inline __attribute__((always_inline)) void copy_loop(char *d, const char *s, size_t n)
 {
-    char *d = dst;
-    const char *s = src;
     for (; n >= 256; n -= 256, d += 256, s += 256) {
-        __m512i a = _mm512_loadu_si512((const void *) s);
-        __m512i b = _mm512_loadu_si512((const void *) (s + 64));
-        __m512i c = _mm512_loadu_si512((const void *) (s + 128));
-        __m512i e = _mm512_loadu_si512((const void *) (s + 192));
-        _mm512_storeu_si512((void *) d, a);
-        _mm512_storeu_si512((void *) (d + 64), b);
-        _mm512_storeu_si512((void *) (d + 128), c);
-        _mm512_storeu_si512((void *) (d + 192), e);
+        copy_vec a = *(const copy_vec *) s, b = *(const copy_vec *) (s + 64);
+        copy_vec c = *(const copy_vec *) (s + 128), e = *(const copy_vec *) (s + 192);
+        *(copy_vec *) d = a;
+        *(copy_vec *) (d + 64) = b;
+        *(copy_vec *) (d + 128) = c;
+        *(copy_vec *) (d + 192) = e;
     }
     memcpy(d, s, n);
 }
 
+__attribute__((target("avx512f"))) static void copy_avx512(void *dst, const void *src, size_t n)
+{
+    copy_loop(dst, src, n);
+}
+
 __attribute__((target("avx2"))) static void copy_avx2(void *dst, const void *src, size_t n)
 {
-    char *d = dst;
-    const char *s = src;
-    for (; n >= 128; n -= 128, d += 128, s += 128) {
-        __m256i a = _mm256_loadu_si256((const __m256i *) s);
-        __m256i b = _mm256_loadu_si256((const __m256i *) (s + 32));
-        __m256i c = _mm256_loadu_si256((const __m256i *) (s + 64));
-        __m256i e = _mm256_loadu_si256((const __m256i *) (s + 96));
-        _mm256_storeu_si256((__m256i *) d, a);
-        _mm256_storeu_si256((__m256i *) (d + 32), b);
-        _mm256_storeu_si256((__m256i *) (d + 64), c);
-        _mm256_storeu_si256((__m256i *) (d + 96), e);
-    }
-    memcpy(d, s, n);
+    copy_loop(dst, src, n);
 }
 
 typedef void (*copy_fn)(void *, const void *, size_t);
