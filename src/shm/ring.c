@@ -58,10 +58,6 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-static uint64_t rec_size(uint64_t len)
-{
-    return align_up(IPCX_REC_HDR + len, IPCX_REC_HDR);
-}
 
 static uint64_t ring_data_off(void)
 {
@@ -91,7 +87,7 @@ size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
         *slot_size = (uint32_t) ss;
         data = n * ss;
     } else {
-        uint64_t min = 2 * rec_size(o->maxmsg);
+        uint64_t min = 2 * ipcx__rec_max(o->maxmsg);
         /*
          * Default: 32 messages of maxmsg (so 4 MiB for the default
          * maxmsg of 64 KiB), between 1 and 8 MiB.  A ring
@@ -101,7 +97,7 @@ size_t ipcx__ring_seg_size(const struct ipcx__ring_opts *o, uint32_t *nslots,
          * the other core per line (64 KiB messages: 0.25x memcpy through
          * 1 MiB, 0.7x through 4 MiB; docs/PERF.md).
          */
-        uint64_t def = 32 * rec_size(o->maxmsg);
+        uint64_t def = 32 * ipcx__rec_max(o->maxmsg);
         def = def < (UINT64_C(1) << 20) ? UINT64_C(1) << 20
             : def > (UINT64_C(8) << 20) ? UINT64_C(8) << 20 : def;
         data = o->size ? o->size : def;
@@ -200,7 +196,7 @@ int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size)
         r->mask = fx.nslots - 1;
     } else {
         if (fx.nslots || fx.slot_size || fx.data_size < RING_PAGE ||
-            (fx.data_size & (fx.data_size - 1)) || fx.data_size < 2 * rec_size(fx.maxmsg))
+            (fx.data_size & (fx.data_size - 1)) || fx.data_size < 2 * ipcx__rec_max(fx.maxmsg))
             return ipcx__fail(-EPROTO, "byte ring capacity inconsistent");
         r->mask = fx.data_size - 1;
     }

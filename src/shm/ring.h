@@ -119,6 +119,34 @@ struct ipcx__shm_rec {
 };
 #define IPCX_REC_PAD 0xffffffffu
 #define IPCX_REC_HDR 16u
+/*
+ * A payload of IPCX_REC_ALIGN bytes or more starts on the next 64-byte
+ * boundary after its header (16 to 64 bytes after the record's start), so
+ * that vector copies and zero-copy users meet whole cache lines; shorter
+ * ones follow the header.  Both sides derive it from the record's index
+ * and length.
+ */
+#define IPCX_REC_ALIGN 1024u
+
+/* Offset of the payload in a record at index at (16-byte aligned). */
+static inline uint64_t ipcx__rec_off(uint64_t at, uint64_t len)
+{
+    if (len < IPCX_REC_ALIGN)
+        return IPCX_REC_HDR;
+    return ((at + IPCX_REC_HDR + 63) & ~(uint64_t) 63) - at;
+}
+
+/* Bytes a record at index at takes: header, payload, padding to 16. */
+static inline uint64_t ipcx__rec_span(uint64_t at, uint64_t len)
+{
+    return (ipcx__rec_off(at, len) + len + IPCX_REC_HDR - 1) & ~(uint64_t) (IPCX_REC_HDR - 1);
+}
+
+/* The most a record of len bytes can take (at a 64-byte boundary). */
+static inline uint64_t ipcx__rec_max(uint64_t len)
+{
+    return ipcx__rec_span(0, len);
+}
 
 /* Slot header: 64 bytes, then the payload. */
 struct ipcx__shm_slot {

@@ -20,10 +20,6 @@
 #include <errno.h>
 #include <string.h>
 
-static uint64_t rec_size(uint64_t len)
-{
-    return (IPCX_REC_HDR + len + IPCX_REC_HDR - 1) & ~(uint64_t) (IPCX_REC_HDR - 1);
-}
 
 static int bytes_drop(const struct ipcx__ring *r)
 {
@@ -162,8 +158,8 @@ static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
         uint64_t pos = tail & r->mask, step;
         if (rec.len == IPCX_REC_PAD)
             step = cap - pos;
-        else if (rec.len <= r->fx.maxmsg && rec_size(rec.len) <= cap - pos)
-            step = rec_size(rec.len);
+        else if (rec.len <= r->fx.maxmsg && ipcx__rec_span(tail, rec.len) <= cap - pos)
+            step = ipcx__rec_span(tail, rec.len);
         else
             return ipcx__fail(-EPROTO, "shm: record at %llu was overwritten by someone else",
                               (unsigned long long) tail);
@@ -185,7 +181,7 @@ static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
 }
 
 struct bytes_loan_arg {
-    uint64_t need, pad;
+    uint64_t len, need, pad;
 };
 
 /* Take a byte ring lock (txlock or rxlock) for this call; -EAGAIN if another holds it. */
@@ -243,8 +239,8 @@ static void bytes_repair_head(struct ipcx__ring *r)
             break;
         if (rec.len == IPCX_REC_PAD)
             head += cap - pos;
-        else if (rec.len <= r->fx.maxmsg && rec_size(rec.len) <= cap - pos)
-            head += rec_size(rec.len), seq++;
+        else if (rec.len <= r->fx.maxmsg && ipcx__rec_span(head, rec.len) <= cap - pos)
+            head += ipcx__rec_span(head, rec.len), seq++;
         else
             break;
     }
@@ -302,7 +298,12 @@ static int bytes_try_loan(struct ipcx__ring *r, void *arg)
     if (r->broken)
         return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
     uint64_t pos = r->head & r->mask, cap = r->fx.data_size;
-    a->pad = cap - pos < a->need ? cap - pos : 0; /* does not fit before the wrap: pad */
+    a->need = ipcx__rec_span(r->head, a->len);
+    a->pad = 0;
+    if (cap - pos < a->need) { /* does not fit before the wrap: pad, and start the ring again */
+        a->pad = cap - pos;
+        a->need = ipcx__rec_span(r->head + a->pad, a->len);
+    }
     if (r->head + a->pad + a->need <= r->limit)
         return 0;
     if (bytes_drop(r))
@@ -315,7 +316,7 @@ static int bytes_try_loan(struct ipcx__ring *r, void *arg)
 
 int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
 {
-    struct bytes_loan_arg a = { rec_size(len), 0 };
+    struct bytes_loan_arg a = { len, 0, 0 };
     int rc = ipcx__ring_wait(r, &r->h->space, bytes_try_loan, &a, timeout_ms);
     if (rc < 0) {
         ipcx__bytes_unlock(r);
@@ -325,7 +326,7 @@ int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_m
         bytes_put(r, r->head, IPCX_REC_PAD, 0, ~bytes_tag(r, r->seq));
     r->pad = a.pad;
     r->at = r->head + a.pad;
-    *buf = r->data + (r->at & r->mask) + IPCX_REC_HDR;
+    *buf = r->data + (r->at & r->mask) + ipcx__rec_off(r->at, len);
     return 0;
 }
 
@@ -340,8 +341,11 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
     /* The padding carries the number of the record after it: a receiver skips to the wrap. */
     if (r->pad)
         bytes_put(r, r->at - r->pad, IPCX_REC_PAD, 0, bytes_tag(r, r->seq));
+    uint64_t off = ipcx__rec_off(r->at, len), loan_off = ipcx__rec_off(r->at, r->loan_len);
+    if (off != loan_off) /* shorter than loaned, and below IPCX_REC_ALIGN: under 1 KiB to move */
+        memmove(r->data + (r->at & r->mask) + off, r->data + (r->at & r->mask) + loan_off, len);
     bytes_put(r, r->at, (uint32_t) len, prio, bytes_tag(r, r->seq));
-    r->head = r->at + rec_size(len);
+    r->head = r->at + ipcx__rec_span(r->at, len);
     r->seq++;
     if (r->fx.mode == IPCX_SHM_BCAST) {
         /* Seqlock writer for (head, seq), read by joining receivers: odd while changing. */
@@ -423,7 +427,7 @@ static int bytes_take(struct ipcx__ring *r, const struct bytes_rec *rec, uint64_
 {
     r->seq = rec->seq + 1;
     r->seq_known = 1;
-    r->peek_ptr = r->data + (r->cursor & r->mask) + IPCX_REC_HDR;
+    r->peek_ptr = r->data + (r->cursor & r->mask) + ipcx__rec_off(r->cursor, rec->len);
     r->peek_len = rec->len;
     r->peek_prio = rec->prio;
     r->at = r->cursor;
@@ -489,7 +493,7 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
                         r->avail = r->cursor;
                     continue;
                 }
-                uint64_t rs = rec_size(rec.len);
+                uint64_t rs = ipcx__rec_span(r->cursor, rec.len);
                 if (rec.len <= r->fx.maxmsg && rs <= cap - pos)
                     return bytes_take(r, &rec, rs);
             }
@@ -532,7 +536,7 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
             r->cursor += cap - pos;
             continue;
         }
-        uint64_t rs = rec_size(rec.len);
+        uint64_t rs = ipcx__rec_span(r->cursor, rec.len);
         if (rec.len > r->fx.maxmsg || rs > cap - pos || rs > left) {
             if (bytes_drop(r) && atomic_load_explicit(&h->tail, memory_order_acquire) > r->cursor)
                 continue; /* overwritten while we read it */
