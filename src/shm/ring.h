@@ -271,6 +271,12 @@ int  ipcx__ring_peer_gone(const struct ipcx__ring *r);
 
 int  ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
 int  ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio);
+/*
+ * A whole send in one piece when nothing stands in the way (no wrap, room
+ * as last seen, the lock free, nobody else sent since): 0 sent, 1 not
+ * tried (the caller loans, copies and commits instead).
+ */
+int  ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio);
 int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
 int  ipcx__bytes_release(struct ipcx__ring *r);
 void ipcx__bytes_join(struct ipcx__ring *r);

@@ -330,20 +330,16 @@ int ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_m
     return 0;
 }
 
-int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
+/*
+ * Publish the record at r->at (after the padding of r->pad bytes, if any):
+ * its tag, then the number and head, unlock, wake.  The payload is in place.
+ */
+static void bytes_publish(struct ipcx__ring *r, size_t len, unsigned prio)
 {
     struct ipcx__shm_hdr *h = r->h;
-    int rc = ipcx__ring_peer_gone(r);
-    if (rc) {
-        ipcx__bytes_unlock(r);
-        return ipcx__fail(rc, "every receiver is gone");
-    }
     /* The padding carries the number of the record after it: a receiver skips to the wrap. */
     if (r->pad)
         bytes_put(r, r->at - r->pad, IPCX_REC_PAD, 0, bytes_tag(r, r->seq));
-    uint64_t off = ipcx__rec_off(r->at, len), loan_off = ipcx__rec_off(r->at, r->loan_len);
-    if (off != loan_off) /* shorter than loaned, and below IPCX_REC_ALIGN: under 1 KiB to move */
-        memmove(r->data + (r->at & r->mask) + off, r->data + (r->at & r->mask) + loan_off, len);
     bytes_put(r, r->at, (uint32_t) len, prio, bytes_tag(r, r->seq));
     r->head = r->at + ipcx__rec_span(r->at, len);
     r->seq++;
@@ -366,6 +362,45 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
     ipcx__ring_notify_data(r);
     if (atomic_load_explicit(&h->space.waiters, memory_order_relaxed))
         ipcx__ring_wake(r, &h->space); /* senders waiting for txlock */
+}
+
+int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
+{
+    int rc = ipcx__ring_peer_gone(r);
+    if (rc) {
+        ipcx__bytes_unlock(r);
+        return ipcx__fail(rc, "every receiver is gone");
+    }
+    uint64_t off = ipcx__rec_off(r->at, len), loan_off = ipcx__rec_off(r->at, r->loan_len);
+    if (off != loan_off) /* shorter than loaned, and below IPCX_REC_ALIGN: under 1 KiB to move */
+        memmove(r->data + (r->at & r->mask) + off, r->data + (r->at & r->mask) + loan_off, len);
+    bytes_publish(r, len, prio);
+    return 0;
+}
+
+int ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t pos = r->head & r->mask, span = ipcx__rec_span(r->head, len);
+    uint32_t free_ = 0;
+
+    if (r->loaned || r->locked || r->broken || bytes_drop(r) || span > r->fx.data_size - pos ||
+        r->head + span > r->limit || ipcx__ring_peer_gone(r))
+        return 1; /* a wrap, a full ring as last seen, a gone receiver: the long way */
+    /* acquire: as bytes_lock. */
+    if (!atomic_compare_exchange_strong_explicit(&h->txlock, &free_, (uint32_t) r->me + 1,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return 1;
+    r->locked = 1;
+    if (atomic_load_explicit(&h->head, memory_order_relaxed) != r->head) {
+        bytes_unlock_nowake(r); /* another sender moved on: the long way reloads */
+        return 1;
+    }
+    r->pad = 0;
+    r->at = r->head;
+    if (len)
+        ipcx__ring_copy(r->data + pos + ipcx__rec_off(r->at, len), msg, len);
+    bytes_publish(r, len, prio);
     return 0;
 }
 
