@@ -277,6 +277,11 @@ int  ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio);
  * tried (the caller loans, copies and commits instead).
  */
 int  ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio);
+/*
+ * A whole spsc receive in one piece when the next message is there and
+ * fits: 0 received (*got bytes), 1 not tried (the caller peeks instead).
+ */
+int  ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got);
 int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
 int  ipcx__bytes_release(struct ipcx__ring *r);
 void ipcx__bytes_join(struct ipcx__ring *r);

@@ -587,6 +587,43 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
     return -EAGAIN; /* only padding so far; come back */
 }
 
+int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    if (r->fx.mode != IPCX_SHM_SPSC || !r->seq_known || r->peeked || r->broken ||
+        r->bellfd >= 0 || bytes_drop(r))
+        return 1;
+    if (!r->locked) {
+        uint32_t free_ = 0;
+        /* acquire: as bytes_lock. */
+        if (!atomic_compare_exchange_strong_explicit(&h->rxlock, &free_, (uint32_t) r->me + 1,
+                                                     memory_order_acquire,
+                                                     memory_order_relaxed))
+            return 1;
+        r->locked = 1;
+        if (atomic_load_explicit(&h->tail, memory_order_relaxed) != r->cursor) {
+            bytes_unlock_nowake(r); /* another receiver took some: the long way reloads */
+            return 1;
+        }
+    }
+    /* Not there yet, padding, or too big for buf: the long way, which keeps our lock. */
+    uint64_t pos = r->cursor & r->mask;
+    struct bytes_rec rec = bytes_rec(r, r->cursor);
+    if (rec.seq != r->seq || rec.len == IPCX_REC_PAD || rec.len > cap || rec.len > r->fx.maxmsg)
+        return 1;
+    uint64_t rs = ipcx__rec_span(r->cursor, rec.len);
+    if (rs > r->fx.data_size - pos)
+        return 1;
+    (void) bytes_take(r, &rec, rs);
+    if (rec.len)
+        ipcx__ring_copy(buf, r->peek_ptr, rec.len);
+    if (prio)
+        *prio = rec.prio;
+    *got = (long) rec.len;
+    (void) ipcx__bytes_release(r); /* 0: only overflow=drop can report a stale copy */
+    return 0;
+}
+
 int ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms)
 {
     int rc = ipcx__ring_wait(r, &r->h->data, bytes_try_peek, NULL, timeout_ms);
