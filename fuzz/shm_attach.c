@@ -11,7 +11,8 @@
  *                participants, records, slots (the ring's own checks).
  * Then one receiver attaches and receives (timeout 0) until it gets
  * -EAGAIN or a bounded number of calls, and one sender sends a few
- * messages.  Every result must be a documented one (a length, -EAGAIN,
+ * messages; in the byte rings every other call takes the one-piece path
+ * (ipcx__bytes_recv, ipcx__bytes_send) that ipcx_recv and ipcx_send use.  Every result must be a documented one (a length, -EAGAIN,
  * -EPIPE, -EPROTO, -EBADMSG, -ENOBUFS, -EMSGSIZE, -EBUSY, -EMFILE), and
  * nothing may crash, read out of bounds, or loop: the calls are bounded.
  */
@@ -71,6 +72,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const void *m;
                 size_t len;
                 unsigned prio;
+                if (!ipcx__ring_slotted(&rx) && (i & 1)) {
+                    /* The one-piece receive of the byte rings, into a buffer of 64. */
+                    uint8_t out[64];
+                    long got = -1;
+                    if (ipcx__bytes_recv(&rx, out, sizeof out, &prio, &got) == 0) {
+                        FZ_CHECK(got >= 0 && got <= (long) sizeof out);
+                        continue;
+                    }
+                }
                 r = ipcx__ring_peek(&rx, &m, &len, &prio, 0);
                 FZ_CHECK(fz_ok(r));
                 if (r == -EAGAIN || r == -EPIPE)
@@ -92,6 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r == 0) {
             for (int i = 0; i < 8; i++) {
                 void *buf;
+                static const uint8_t msg[40];
+                if (!ipcx__ring_slotted(&tx) && (i & 1) && ipcx__bytes_send(&tx, msg, 40, 0) == 0)
+                    continue; /* the one-piece send of the byte rings */
                 r = ipcx__ring_loan(&tx, 40, &buf, 0);
                 FZ_CHECK(fz_ok(r));
                 if (r < 0)
