@@ -246,9 +246,15 @@ static void ring_fork_child(void)
             continue;
         struct ipcx__shm_part *p = &r->h->part[r->me];
         uint64_t mine = (uint64_t) (uint32_t) pid | (r->mine & ~UINT64_C(0xffffffff));
-        /* start first (relaxed, judged with the owner), then the owner: now the child's. */
-        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        /*
+         * Never a moment with the parent's pid and the child's start time
+         * (a checker would judge the parent dead): start 0 (judged by the
+         * pid alone), then the owner, then the child's start, with release
+         * (a checker that sees it sees the owner; see ipcx__ring_check_peers).
+         */
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed);
         atomic_store_explicit(&p->owner, mine, memory_order_release);
+        atomic_store_explicit(&p->start, start, memory_order_release);
         r->mine = mine;
         r->pid = pid;
         r->start = start;
@@ -282,8 +288,12 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
                                                      memory_order_acq_rel,
                                                      memory_order_relaxed))
             continue;
-        /* relaxed: a checker seeing start 0 judges by the pid alone. */
-        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        /*
+         * A free entry's start is 0 (cleared before its owner was): a
+         * checker seeing start 0 judges by the pid alone.  release: one
+         * that sees our start sees our owner word.
+         */
+        atomic_store_explicit(&p->start, start, memory_order_release);
         atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
         if (!tx && r->fx.mode == IPCX_SHM_BCAST)
             atomic_store_explicit(&p->cursor, r->cursor, memory_order_seq_cst);
@@ -400,6 +410,7 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         last = atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst) == 1;
         /* release: everything this participant did happens before its entry is reused. */
         uint64_t mine = r->mine;
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed); /* a free entry's (ring_claim) */
         (void) atomic_compare_exchange_strong_explicit(&p->owner, &mine, 0,
                                                        memory_order_release,
                                                        memory_order_relaxed);
@@ -430,14 +441,23 @@ int ipcx__ring_check_peers(struct ipcx__ring *r)
     r->checked_ms = ipcx__now_ms();
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
         struct ipcx__shm_part *p = &h->part[i];
-        /* acquire: pairs with the release that freed or claimed the entry. */
+        /*
+         * Start, owner, start again: the pair is judged only if start did
+         * not change around the owner (an entry claimed, or taken over by
+         * a forked child, is not mistaken for its old owner with the new
+         * start time).  acquire on start: pairs with the release of a
+         * claim or fork, so its owner word is seen; on owner: pairs with
+         * the release that freed or claimed the entry.
+         */
+        uint64_t start = atomic_load_explicit(&p->start, memory_order_acquire);
         uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
         if (!o || (int) i == r->me || (o & IPCX_PART_REAPING))
             continue;
         uint64_t role = o & (IPCX_PART_TX | IPCX_PART_RX);
         if (role != IPCX_PART_TX && role != IPCX_PART_RX)
             continue; /* garbage: not ours to judge */
-        uint64_t start = atomic_load_explicit(&p->start, memory_order_relaxed);
+        if (atomic_load_explicit(&p->start, memory_order_relaxed) != start)
+            continue; /* changing hands: judged next time */
         if (ipcx__proc_alive(IPCX_PART_PID(o), start))
             continue;
         /* One survivor reaps: the CAS elects it. */
@@ -460,6 +480,7 @@ int ipcx__ring_check_peers(struct ipcx__ring *r)
                                   memory_order_seq_cst);
         atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst);
         /* release: the recovery above happens before the entry can be claimed again. */
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed); /* a free entry's (ring_claim) */
         atomic_store_explicit(&p->owner, 0, memory_order_release);
         reaped++;
     }
