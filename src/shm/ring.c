@@ -659,7 +659,12 @@ static void ring_bell_ring(struct ipcx__ring *r, unsigned i)
     if (r->bellw[i] < 0) {
         char path[128];
         ring_bell_path(r, i, path, sizeof path);
-        r->bellw[i] = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+        /*
+         * Read and write (Linux allows O_RDWR on a FIFO): with a reader of
+         * our own, a write after the receiver died fails neither with EPIPE
+         * nor raises SIGPIPE in this process.  We never read from it.
+         */
+        r->bellw[i] = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
         r->bellowner[i] = o;
         if (r->bellw[i] < 0)
             return;

@@ -4,15 +4,18 @@
  * the doorbell descriptor, bad headers, dead peers killed at random
  * moments, a hostile third process, mpmc exactly-once, bcast fan-out and
  * drop counting.  One binary; argv[1] names the case, so CTest runs each
- * case as its own test.  Names carry the pid and are removed on failure.
+ * case as its own test.  Names carry the pid and are removed on failure,
+ * and children the cases fork are killed.
  */
 #include "t.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -23,9 +26,24 @@ static const char *modes[] = { "spsc", "mpsc", "mpmc", "bcast" };
 static char names[8][256];
 static int nnames;
 static int sysv_key;
+/* Children of the descriptor and doorbell cases: killed on failure unless reaped already. */
+static struct kid {
+    pid_t pid;
+    unsigned long long start; /* names its doorbells, with the pid */
+    int reaped;
+} forked[64];
+static int nkids;
+
+static void bells_remove(pid_t pid, unsigned long long start);
+static unsigned long long proc_start(pid_t pid);
 
 static void cleanup(void)
 {
+    for (int i = 0; i < nkids; i++)
+        if (!forked[i].reaped) {
+            kill(forked[i].pid, SIGKILL);
+            (void) waitpid(forked[i].pid, NULL, 0);
+        }
     for (int i = 0; i < nnames; i++)
         (void) ipcx_unlink(names[i]);
     if (sysv_key) {
@@ -33,6 +51,11 @@ static void cleanup(void)
         if (id >= 0)
             (void) shmctl(id, IPC_RMID, NULL);
     }
+    /* Doorbell FIFOs of ours and of our children (a failed case may leave them). */
+    bells_remove(getpid(), proc_start(getpid()));
+    for (int i = 0; i < nkids; i++)
+        bells_remove(forked[i].pid, forked[i].start);
+    nkids = 0;
 }
 
 /* A URL for this test: shm:/ipcx-t-PID-TAG?QUERY; remembered for cleanup. */
@@ -256,6 +279,8 @@ static int t_fork(void)
 
 /* ---- ipcx_fd: the doorbell in poll ------------------------------------ */
 
+static void fd_rx_killed(void);
+
 static int t_fd(void)
 {
     for (int m = 0; m < 4; m++) {
@@ -286,6 +311,7 @@ static int t_fd(void)
         ipcx_close(e[0]);
         ipcx_close(e[1]);
     }
+    fd_rx_killed();
     return 0;
 }
 
@@ -681,6 +707,178 @@ static int t_hostile(void)
     ipcx_close(tx);
     ipcx_close(rx);
     return 0;
+}
+
+/* ---- the sending end's descriptor; the doorbells of killed processes ------ */
+
+#define BOUND_MS 10000 /* a wake-up that takes longer fails the case: no hang (no timing claim) */
+#define TX_LEN   48    /* one 64-byte record, or one 128-byte slot: a freed one fits the next */
+
+/* Field 22 of /proc/PID/stat, as the ring names doorbells by it; 0 if unknown. */
+static unsigned long long proc_start(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the end of field 2, the command */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* A doorbell FIFO of process (pid, start), not skip, into out: 1 if there is one. */
+static int bell_but(pid_t pid, unsigned long long start, const char *skip, char *out, size_t cap)
+{
+    DIR *d = opendir("/dev/shm");
+    struct dirent *e;
+    int found = 0;
+    if (!d)
+        return 0;
+    while (!found && (e = readdir(d))) {
+        char id[17];
+        unsigned idx;
+        int p, end = 0;
+        unsigned long long st;
+        if (sscanf(e->d_name, "ipcx-bell-%16[0-9a-f]-%u-%d-%llu%n", id, &idx, &p, &st, &end) == 4 &&
+            !e->d_name[end] && p == (int) pid && (start == 0 || st == start)) {
+            snprintf(out, cap, "/dev/shm/%s", e->d_name);
+            found = !skip || strcmp(out, skip) != 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static int bell_of(pid_t pid, unsigned long long start, char *out, size_t cap)
+{
+    return bell_but(pid, start, NULL, out, cap);
+}
+
+static void bells_remove(pid_t pid, unsigned long long start)
+{
+    char path[300];
+    for (int i = 0; i < 64 && bell_of(pid, start, path, sizeof path); i++)
+        (void) unlink(path);
+}
+
+/* fork, remembering the child (killed on failure); a child's failure cleans up nothing. */
+static pid_t kid_fork(void)
+{
+    T_OK(nkids < (int) (sizeof forked / sizeof forked[0]));
+    pid_t pid = fork();
+    T_OK(pid >= 0);
+    if (pid == 0) {
+        t_cleanup = NULL;
+        nkids = 0;
+        return 0;
+    }
+    forked[nkids].pid = pid;
+    forked[nkids].start = proc_start(pid);
+    forked[nkids].reaped = 0;
+    nkids++;
+    return pid;
+}
+
+/* Wait for a child: its exit status, or 128 + the signal that killed it. */
+static int kid_wait(pid_t pid)
+{
+    int st;
+    T_OK(waitpid(pid, &st, 0) == pid);
+    for (int i = 0; i < nkids; i++)
+        if (forked[i].pid == pid)
+            forked[i].reaped = 1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void kid_kill(pid_t pid)
+{
+    T_OK(kill(pid, SIGKILL) == 0);
+    T_EQ(kid_wait(pid), 128 + SIGKILL);
+}
+
+/* One byte from fd within timeout_ms (0..255), or -1. */
+static int hear(int fd, int timeout_ms)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    int n;
+    unsigned char c;
+    do
+        n = poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n == 1 && read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static void say(int fd, int c)
+{
+    unsigned char b = (unsigned char) c;
+    if (write(fd, &b, 1) != 1)
+        T_FAIL("cannot write to the control pipe");
+}
+
+static int send_seq(ipcx_chan *tx, uint32_t seq, int timeout_ms)
+{
+    uint8_t buf[TX_LEN];
+    fill(buf, seq, TX_LEN, 0);
+    return ipcx_send(tx, buf, TX_LEN, 0, timeout_ms);
+}
+
+/*
+ * A receiver killed while its doorbell is armed, after a sender (in
+ * another process, with the default SIGPIPE action) has rung it once: the
+ * sender's next message rings it again, and must not raise SIGPIPE.
+ */
+static void fd_rx_killed(void)
+{
+    int ctl[2], ack[2];
+    ipcx_chan *e[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    T_SUCCESS(ipcx_pair("shm:?mode=spsc&maxmsg=48", e));
+    pid_t rx = kid_fork();
+    if (rx == 0) {
+        uint8_t buf[64];
+        ipcx_close(e[1]);
+        int fd = ipcx_fd(e[0]);
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (fd < 0)
+            _exit(9);
+        (void) !write(ack[1], "r", 1);
+        long r;
+        /* Readable means a receive may succeed: a ring for nothing (a peer left) is fine. */
+        while ((r = ipcx_recv(e[0], buf, sizeof buf, NULL, 0)) == -EAGAIN)
+            if (poll(&p, 1, BOUND_MS) != 1)
+                _exit(10);
+        if (r != TX_LEN || ipcx_recv(e[0], buf, sizeof buf, NULL, 0) != -EAGAIN)
+            _exit(11);
+        (void) !write(ack[1], "a", 1); /* found the ring empty again: armed */
+        for (;;)
+            pause();
+    }
+    pid_t tx = kid_fork();
+    if (tx == 0) {
+        ipcx_close(e[0]);
+        signal(SIGPIPE, SIG_DFL);
+        for (int i = 0; i < 2; i++)
+            if (hear(ctl[0], 60000) != 'g' || send_seq(e[1], (uint32_t) i, 0) < 0)
+                _exit(9);
+        ipcx_close(e[1]);
+        _exit(0);
+    }
+    ipcx_close(e[0]);
+    ipcx_close(e[1]);
+    T_EQ(hear(ack[0], BOUND_MS), 'r');
+    say(ctl[1], 'g'); /* rings the receiver: the sender keeps its FIFO open */
+    T_EQ(hear(ack[0], BOUND_MS), 'a');
+    kid_kill(rx);
+    say(ctl[1], 'g'); /* rings the dead receiver's FIFO */
+    T_EQ(kid_wait(tx), 0);
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
 }
 
 int main(int argc, char **argv)
