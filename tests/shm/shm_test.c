@@ -3,9 +3,11 @@
  * beyond the conformance suite: every mode and segment kind, zero copy,
  * the doorbell descriptor, bad headers, dead peers killed at random
  * moments, a hostile third process, mpmc exactly-once, bcast fan-out and
- * drop counting.  One binary; argv[1] names the case, so CTest runs each
- * case as its own test.  Names carry the pid and are removed on failure,
- * and children the cases fork are killed.
+ * drop counting, the sending end's descriptor (writable while a send may
+ * succeed) and the doorbell FIFOs of killed processes.  One binary; argv[1]
+ * names the case, so CTest runs each case as its own test.  Names carry
+ * the pid and are removed on failure, and children the cases fork are
+ * killed.
  */
 #include "t.h"
 
@@ -768,6 +770,12 @@ static void bells_remove(pid_t pid, unsigned long long start)
         (void) unlink(path);
 }
 
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
 /* fork, remembering the child (killed on failure); a child's failure cleans up nothing. */
 static pid_t kid_fork(void)
 {
@@ -822,11 +830,252 @@ static void say(int fd, int c)
         T_FAIL("cannot write to the control pipe");
 }
 
+/* Is fd writable right now (poll, timeout 0)? */
+static int writable(int fd)
+{
+    struct pollfd p = { fd, POLLOUT, 0 };
+    int n = poll(&p, 1, 0);
+    T_OK(n >= 0);
+    return n == 1 && (p.revents & POLLOUT);
+}
+
+/* An epoll set that waits for fd to turn writable. */
+static int epoll_out(int fd)
+{
+    struct epoll_event ev = { .events = EPOLLOUT, .data.fd = fd };
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    T_OK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    return ep;
+}
+
+/* epoll_wait for EPOLLOUT, at most timeout_ms: 1 woken, 0 not. */
+static int wait_out(int ep, int timeout_ms)
+{
+    struct epoll_event ev;
+    int n;
+    do
+        n = epoll_wait(ep, &ev, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    T_OK(n >= 0);
+    return n == 1 && (ev.events & EPOLLOUT);
+}
+
 static int send_seq(ipcx_chan *tx, uint32_t seq, int timeout_ms)
 {
     uint8_t buf[TX_LEN];
     fill(buf, seq, TX_LEN, 0);
     return ipcx_send(tx, buf, TX_LEN, 0, timeout_ms);
+}
+
+/* Send (timeout 0) until the ring is full; returns how many went in. */
+static uint32_t fill_up(ipcx_chan *tx, uint32_t *seq)
+{
+    uint32_t n = 0;
+    int r;
+    while ((r = send_seq(tx, *seq, 0)) == 0)
+        ++*seq, ++n;
+    T_ERR(r, -EAGAIN);
+    T_OK(n > 0 && n < 1000);
+    return n;
+}
+
+/*
+ * A receiver in its own process, which waits on its own descriptor (the
+ * receiving end's doorbell) only: each byte on ctl is a number of messages
+ * to take, in order (0: close and exit); each batch is answered on ack.
+ * Exits 0, or with the number of what went wrong.
+ */
+static void rx_child(ipcx_chan *rx, int ctl, int ack)
+{
+    uint8_t buf[64];
+    uint32_t next = 0;
+    struct msg mm;
+    int fd = ipcx_fd(rx);
+    if (fd < 0)
+        _exit(10);
+    (void) !write(ack, "r", 1);
+    for (;;) {
+        int n = hear(ctl, 60000);
+        if (n < 0)
+            _exit(11);
+        if (n == 0) {
+            ipcx_close(rx);
+            _exit(0);
+        }
+        for (int i = 0; i < n; i++) {
+            long r;
+            while ((r = ipcx_recv(rx, buf, sizeof buf, NULL, 0)) == -EAGAIN) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                if (poll(&p, 1, BOUND_MS) != 1)
+                    _exit(13); /* the doorbell never rang */
+            }
+            if (r != TX_LEN || !check(buf, r, &mm) || mm.seq != next++)
+                _exit(12);
+        }
+        (void) !write(ack, "a", 1);
+    }
+}
+
+/*
+ * A sender in an epoll loop on a full ring is woken when a receiver in
+ * another process frees room: kind 0 an anonymous pair, 1 POSIX, 2 System V.
+ */
+static void fd_tx_one(int m, int kind)
+{
+    char u[160];
+    ipcx_chan *tx, *rx = NULL, *e[2];
+    int ctl[2], ack[2];
+
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    if (kind == 0) {
+        snprintf(u, sizeof u, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        T_SUCCESS(ipcx_pair(u, e));
+        rx = e[0];
+        tx = e[1];
+    } else if (kind == 1) {
+        char tag[32], q[96];
+        snprintf(tag, sizeof tag, "fdtx-%s", modes[m]);
+        snprintf(q, sizeof q, "mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        snprintf(u, sizeof u, "%s", url(tag, q));
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    } else {
+        sysv_key = 0x1d000000 | (getpid() & 0xffff) << 4 | m;
+        snprintf(u, sizeof u, "sysvshm:%d?mode=%s&maxmsg=%d&size=4096", sysv_key, modes[m],
+                 TX_LEN);
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    }
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        close(ctl[1]);
+        close(ack[0]);
+        ipcx_close(tx); /* this process only receives */
+        if (kind != 0 && ipcx_open(&rx, u, IPCX_RECV) < 0)
+            _exit(9);
+        rx_child(rx, ctl[0], ack[1]);
+    }
+    close(ctl[0]);
+    close(ack[1]);
+    if (kind == 0)
+        ipcx_close(rx);
+    T_EQ(hear(ack[0], BOUND_MS), 'r'); /* registered: a bcast receiver gets all from here */
+
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    T_EQ(ipcx_fd(tx), fd);
+    T_EQ(writable(fd), 1); /* an empty ring: a send may succeed */
+    int ep = epoll_out(fd);
+    uint32_t seq = 0, full = fill_up(tx, &seq);
+    T_EQ(writable(fd), 0); /* full: not writable */
+    T_EQ(wait_out(ep, 0), 0);
+    T_ERR(send_seq(tx, seq, 0), -EAGAIN);
+    T_EQ(writable(fd), 0);
+
+    /* The receiver frees one message in its own process: the epoll wakes. */
+    say(ctl[1], 1);
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("%s kind %d: no EPOLLOUT after the receiver freed room", modes[m], kind);
+    T_EQ(hear(ack[0], BOUND_MS), 'a');
+    T_SUCCESS(send_seq(tx, seq, 0)); /* the room it freed */
+    seq++;
+    T_ERR(send_seq(tx, seq, 0), -EAGAIN);
+    T_EQ(writable(fd), 0);
+
+    /*
+     * An event loop: the receiver takes all that was sent and four
+     * ring-fulls more, and we send with timeout 0 only, waiting in
+     * epoll_wait whenever the ring is full.
+     */
+    uint32_t total = seq + 4 * full, left = total - 1, batches = 0;
+    while (left) {
+        uint32_t b = left > 255 ? 255 : left;
+        say(ctl[1], (int) b);
+        left -= b;
+        batches++;
+    }
+    while (seq < total) {
+        int r = send_seq(tx, seq, 0);
+        if (r == 0) {
+            seq++;
+            continue;
+        }
+        T_ERR(r, -EAGAIN);
+        if (!wait_out(ep, BOUND_MS))
+            T_FAIL("%s kind %d: no EPOLLOUT with %u of %u sent", modes[m], kind, seq, total);
+    }
+    for (uint32_t i = 0; i < batches; i++)
+        T_EQ(hear(ack[0], BOUND_MS), 'a');
+    say(ctl[1], 0);
+    T_EQ(kid_wait(pid), 0);
+
+    char path[300];
+    T_OK(bell_of(getpid(), proc_start(getpid()), path, sizeof path));
+    ipcx_close(tx);
+    T_OK(!exists(path)); /* closing removes the sender's doorbell */
+    if (kind == 2) {
+        T_OK(shmget(sysv_key, 0, 0) < 0); /* the creating sender left last */
+        sysv_key = 0;
+    }
+    close(ep);
+    close(ctl[1]);
+    close(ack[0]);
+}
+
+/*
+ * Byte rings: a sender that finds txlock held by another sender (a loan
+ * in another process) is not writable until that one commits.
+ */
+static void fd_tx_lock(int m)
+{
+    char tag[32], q[96];
+    ipcx_chan *tx;
+    int ctl[2], ack[2];
+
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    snprintf(tag, sizeof tag, "fdlock-%s", modes[m]);
+    snprintf(q, sizeof q, "mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+    const char *u = url(tag, q);
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        ipcx_chan *t2;
+        void *l;
+        ipcx_close(tx);
+        if (ipcx_open(&t2, u, IPCX_SEND) < 0 || ipcx_loan(t2, TX_LEN, &l) < 0)
+            _exit(9);
+        fill(l, 0, TX_LEN, 1);
+        (void) !write(ack[1], "l", 1); /* holding txlock */
+        if (hear(ctl[0], 60000) < 0 || ipcx_commit(t2, l, TX_LEN, 0) < 0)
+            _exit(10);
+        ipcx_close(t2);
+        _exit(0);
+    }
+    T_EQ(hear(ack[0], BOUND_MS), 'l');
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    int ep = epoll_out(fd);
+    T_EQ(writable(fd), 1);
+    T_ERR(send_seq(tx, 1, 0), -EAGAIN); /* room, but the other sender has the ring */
+    T_EQ(writable(fd), 0);
+    say(ctl[1], 1);
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("%s: no EPOLLOUT after the other sender committed", modes[m]);
+    T_SUCCESS(send_seq(tx, 1, 0));
+    T_EQ(kid_wait(pid), 0);
+    T_EQ(writable(fd), 1);
+    ipcx_close(tx);
+    close(ep);
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    ipcx_unlink(u);
+}
+
+static int t_fd_tx(void)
+{
+    for (int kind = 0; kind < 3; kind++)
+        for (int m = 0; m < 4; m++)
+            fd_tx_one(m, kind);
+    fd_tx_lock(0);
+    fd_tx_lock(3);
+    return 0;
 }
 
 /*
@@ -881,6 +1130,126 @@ static void fd_rx_killed(void)
     close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
 }
 
+/* A receiver child that registers, says so, and waits to be killed or told to close. */
+static pid_t rx_idle(const char *u, ipcx_chan *copy_tx, ipcx_chan *rx, int ctl, int ack,
+                     int with_fd)
+{
+    pid_t pid = kid_fork();
+    if (pid)
+        return pid;
+    if (copy_tx)
+        ipcx_close(copy_tx);
+    if (!rx && ipcx_open(&rx, u, IPCX_RECV) < 0)
+        _exit(9);
+    if (with_fd && ipcx_fd(rx) < 0)
+        _exit(10);
+    (void) !write(ack, "r", 1);
+    if (hear(ctl, 60000) < 0)
+        _exit(11);
+    ipcx_close(rx); /* the last receiver leaves: the sender gets -EPIPE */
+    _exit(0);
+}
+
+/*
+ * The receivers go: the sender's descriptor turns writable and the next
+ * send returns -EPIPE, whether a survivor reaps the killed receivers, the
+ * sender's own send finds them dead, or the last one closes.
+ */
+static int t_fd_tx_gone(void)
+{
+    int ctl[2], ack[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+
+    /* A survivor (another sender, in its own process) finds the killed receivers. */
+    const char *u = url("gone", "mode=mpmc&maxmsg=48&size=4096");
+    ipcx_chan *tx;
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    pid_t r1 = rx_idle(u, tx, NULL, ctl[0], ack[1], 1);
+    pid_t r2 = rx_idle(u, tx, NULL, ctl[0], ack[1], 0);
+    pid_t s2 = kid_fork();
+    if (s2 == 0) {
+        ipcx_chan *t2;
+        int r = 0;
+        ipcx_close(tx);
+        if (ipcx_open(&t2, u, IPCX_SEND) < 0)
+            _exit(9);
+        (void) !write(ack[1], "r", 1);
+        if (hear(ctl[0], 60000) != 'g')
+            _exit(10);
+        for (int i = 0; i < 200 && (r = send_seq(t2, 0, 100)) != -EPIPE; i++)
+            if (r != 0 && r != -ETIMEDOUT)
+                _exit(11);
+        _exit(r == -EPIPE ? 0 : 12);
+    }
+    for (int i = 0; i < 3; i++)
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    int ep = epoll_out(fd);
+    uint32_t seq = 0;
+    fill_up(tx, &seq);
+    T_EQ(writable(fd), 0);
+    kid_kill(r1);
+    kid_kill(r2);
+    T_EQ(writable(fd), 0); /* nobody has looked yet */
+    say(ctl[1], 'g');
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("no EPOLLOUT after a survivor found every receiver dead");
+    T_ERR(send_seq(tx, seq, 0), -EPIPE);
+    T_EQ(writable(fd), 1);
+    T_EQ(kid_wait(s2), 0);
+    ipcx_close(tx);
+    close(ep);
+
+    for (int m = 0; m < 4; m++) {
+        char q[96];
+        ipcx_chan *e[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+
+        /* The sender's own look: its sends find the receiver dead. */
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        fd = ipcx_fd(e[1]);
+        T_SUCCESS(fd);
+        seq = 0;
+        fill_up(e[1], &seq);
+        T_EQ(writable(fd), 0);
+        kid_kill(pid);
+        T_EQ(writable(fd), 0);
+        int r = 0;
+        for (int i = 0; i < 400 && (r = send_seq(e[1], seq, 50)) != -EPIPE; i++)
+            T_OK(r == -ETIMEDOUT);
+        T_ERR(r, -EPIPE);
+        T_EQ(writable(fd), 1);
+        T_ERR(send_seq(e[1], seq, 0), -EPIPE);
+        T_EQ(writable(fd), 1);
+        ipcx_close(e[1]);
+
+        /* The last receiver closes: the sender waiting in epoll is woken. */
+        T_SUCCESS(ipcx_pair(q, e));
+        pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 0);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        fd = ipcx_fd(e[1]);
+        T_SUCCESS(fd);
+        ep = epoll_out(fd);
+        seq = 0;
+        fill_up(e[1], &seq);
+        T_EQ(writable(fd), 0);
+        say(ctl[1], 'c');
+        if (!wait_out(ep, BOUND_MS))
+            T_FAIL("%s: no EPOLLOUT after the last receiver closed", modes[m]);
+        T_ERR(send_seq(e[1], seq, 0), -EPIPE);
+        T_EQ(kid_wait(pid), 0);
+        ipcx_close(e[1]);
+        close(ep);
+    }
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -895,7 +1264,9 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "redeliver") ? t_kill_redeliver()
           : !strcmp(argv[1], "mpmc") ? t_mpmc()
           : !strcmp(argv[1], "bcast") ? t_bcast()
-          : !strcmp(argv[1], "hostile") ? t_hostile() : 1;
+          : !strcmp(argv[1], "hostile") ? t_hostile()
+          : !strcmp(argv[1], "fd_tx") ? t_fd_tx()
+          : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone() : 1;
     cleanup();
     return r;
 }
