@@ -1,12 +1,18 @@
 /*
- * bell.c - doorbell FIFO names (see bell.h).  The name carries the owner's
- * pid and start time, so that its owner can be judged from the name alone.
+ * bell.c - doorbell FIFO names and the sweep of dead owners' FIFOs (see
+ * bell.h).  The name carries the owner's pid and start time so that the
+ * sweep decides from the name alone: it never opens a segment.
  */
 #include "bell.h"
+#include "../err.h"
+#include "../sys/futex.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #define BELL_PARTS 64u /* IPCX_SHM_PARTS: an index beyond it is no name of ours */
 
@@ -58,4 +64,45 @@ int ipcx__bell_parse(const char *name, uint64_t *id, unsigned *idx, pid_t *pid,
         return -EINVAL;
     *start = v;
     return 0;
+}
+
+int ipcx__bell_sweep(const uint64_t *id, int dry,
+                     void (*seen)(void *arg, const char *path, pid_t pid, int err),
+                     void *arg)
+{
+    DIR *d = opendir(IPCX_BELL_DIR);
+    struct dirent *e;
+    int found = 0;
+    uid_t me = geteuid();
+
+    if (!d)
+        return ipcx__fail(-errno, "cannot read " IPCX_BELL_DIR);
+    while ((e = readdir(d))) {
+        uint64_t bid, start;
+        unsigned idx;
+        pid_t pid;
+        char path[300];
+        struct stat st;
+
+        if (ipcx__bell_parse(e->d_name, &bid, &idx, &pid, &start) < 0 || (id && bid != *id))
+            continue;
+        /* start 0 (unknown when it was made): the pid alone decides. */
+        if (ipcx__proc_alive(pid, start))
+            continue;
+        if (snprintf(path, sizeof path, IPCX_BELL_DIR "/%s", e->d_name) >= (int) sizeof path)
+            continue;
+        if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode) || (st.st_uid != me && me != 0))
+            continue;
+        int err = 0;
+        if (!dry && unlink(path) < 0)
+            err = -errno;
+        if (err == -ENOENT)
+            continue; /* removed by someone else meanwhile */
+        if (err == 0)
+            found++;
+        if (seen)
+            seen(arg, path, pid, err);
+    }
+    (void) closedir(d);
+    return found;
 }

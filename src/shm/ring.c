@@ -394,6 +394,11 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         return 0;
     if (r->me >= 0 && r->pid == getpid()) {
         struct ipcx__shm_part *p = &h->part[r->me];
+        /*
+         * The dead go first: the reaper removes their doorbells, and "last"
+         * then means that nobody is left, not that nobody alive is.
+         */
+        (void) ipcx__ring_check_peers(r);
         if (r->loaned && ipcx__ring_slotted(r))
             (void) ipcx__slots_abandon(r);
         if (r->peeked && ipcx__ring_slotted(r))
@@ -434,6 +439,9 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         if (r->bellw[i] >= 0)
             (void) ipcx__close(r->bellw[i]), r->bellw[i] = -1;
     r->me = -1;
+    /* The last one out removes what dead participants' doorbells left (see bell.h). */
+    if (last)
+        ipcx__ring_bells_sweep(r);
     return last;
 }
 
@@ -909,6 +917,13 @@ static void ring_bell_reaped(struct ipcx__ring *r, unsigned i, uint64_t o, uint6
         (void) ipcx__close(r->bellw[i]);
         r->bellw[i] = -1;
     }
+}
+
+void ipcx__ring_bells_sweep(const struct ipcx__ring *r)
+{
+    /* relaxed: a hint; a FIFO made after we looked has a live owner, which the sweep spares. */
+    if (r->h && atomic_load_explicit(&r->h->fifos, memory_order_relaxed))
+        (void) ipcx__bell_sweep(&r->fx.id, 0, NULL, NULL);
 }
 
 /* Has a receiver something to take? Used only to re-check after arming a doorbell. */

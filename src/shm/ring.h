@@ -258,6 +258,8 @@ void ipcx__ring_notify_data(struct ipcx__ring *r);
  * the fence in a sender's arming).
  */
 void ipcx__ring_bells_tx(struct ipcx__ring *r, int fits);
+/* The last one out, or whoever removes the segment: remove dead owners' doorbell FIFOs. */
+void ipcx__ring_bells_sweep(const struct ipcx__ring *r);
 /* -EPIPE when the other side has come and gone entirely, else 0. */
 int  ipcx__ring_peer_gone(const struct ipcx__ring *r);
 

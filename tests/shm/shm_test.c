@@ -35,6 +35,7 @@ static struct kid {
     int reaped;
 } forked[64];
 static int nkids;
+static char planted[400]; /* a FIFO the bell_close case makes itself */
 
 static void bells_remove(pid_t pid, unsigned long long start);
 static unsigned long long proc_start(pid_t pid);
@@ -54,6 +55,8 @@ static void cleanup(void)
             (void) shmctl(id, IPC_RMID, NULL);
     }
     /* Doorbell FIFOs of ours and of our children (a failed case may leave them). */
+    if (planted[0])
+        (void) unlink(planted);
     bells_remove(getpid(), proc_start(getpid()));
     for (int i = 0; i < nkids; i++)
         bells_remove(forked[i].pid, forked[i].start);
@@ -735,8 +738,8 @@ static unsigned long long proc_start(pid_t pid)
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/* A doorbell FIFO of process (pid, start), not skip, into out: 1 if there is one. */
-static int bell_but(pid_t pid, unsigned long long start, const char *skip, char *out, size_t cap)
+/* The doorbell FIFO of process (pid, start) into out: 1 if there is one (start 0: any). */
+static int bell_of(pid_t pid, unsigned long long start, char *out, size_t cap)
 {
     DIR *d = opendir("/dev/shm");
     struct dirent *e;
@@ -751,16 +754,11 @@ static int bell_but(pid_t pid, unsigned long long start, const char *skip, char 
         if (sscanf(e->d_name, "ipcx-bell-%16[0-9a-f]-%u-%d-%llu%n", id, &idx, &p, &st, &end) == 4 &&
             !e->d_name[end] && p == (int) pid && (start == 0 || st == start)) {
             snprintf(out, cap, "/dev/shm/%s", e->d_name);
-            found = !skip || strcmp(out, skip) != 0;
+            found = 1;
         }
     }
     closedir(d);
     return found;
-}
-
-static int bell_of(pid_t pid, unsigned long long start, char *out, size_t cap)
-{
-    return bell_but(pid, start, NULL, out, cap);
 }
 
 static void bells_remove(pid_t pid, unsigned long long start)
@@ -792,6 +790,14 @@ static pid_t kid_fork(void)
     forked[nkids].reaped = 0;
     nkids++;
     return pid;
+}
+
+static unsigned long long kid_start(pid_t pid)
+{
+    for (int i = 0; i < nkids; i++)
+        if (forked[i].pid == pid)
+            return forked[i].start;
+    return 0;
 }
 
 /* Wait for a child: its exit status, or 128 + the signal that killed it. */
@@ -1250,6 +1256,80 @@ static int t_fd_tx_gone(void)
     return 0;
 }
 
+/* A sender (which makes u) and a receiver, each in its own process, both with a descriptor. */
+static void pair_of_kids(const char *u, const int ack[2], pid_t *s, pid_t *r)
+{
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = kid_fork();
+        if (pid == 0) {
+            ipcx_chan *c;
+            if (ipcx_open(&c, u, k ? IPCX_RECV : IPCX_SEND | IPCX_CREATE | IPCX_EXCL) < 0 ||
+                ipcx_fd(c) < 0)
+                _exit(9);
+            (void) !write(ack[1], "r", 1);
+            for (;;)
+                pause();
+        }
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        *(k ? r : s) = pid;
+    }
+}
+
+/*
+ * The last survivor's close removes the doorbells of the killed: the one
+ * its reaping finds, and any other FIFO of this segment with a dead owner.
+ * So does ipcx_unlink of a segment whose participants were all killed,
+ * sparing a live participant's.
+ */
+static int t_bell_close(void)
+{
+    int ctl[2], ack[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    for (int m = 0; m < 4; m++) {
+        char q[96], rb[300];
+        ipcx_chan *e[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        T_OK(bell_of(pid, kid_start(pid), rb, sizeof rb));
+        kid_kill(pid);
+        /* A FIFO of this segment whose owner is dead and whose entry is long gone. */
+        const char *id = strstr(rb, "ipcx-bell-") + 10;
+        snprintf(planted, sizeof planted, "/dev/shm/ipcx-bell-%.16s-63-%d-1", id, (int) pid);
+        T_OK(mkfifo(planted, 0600) == 0);
+        ipcx_close(e[1]); /* no send, no look at the peers before: the close does it */
+        T_OK(!exists(rb));
+        T_OK(!exists(planted));
+        planted[0] = 0;
+    }
+
+    /* ipcx_unlink: whoever removes the segment removes the dead owners' doorbells. */
+    const char *u = url("unl", "mode=spsc&maxmsg=48&size=4096");
+    pid_t s, r;
+    char sb[300], rb[300], mine[300];
+    pair_of_kids(u, ack, &s, &r);
+    T_OK(bell_of(s, kid_start(s), sb, sizeof sb));
+    T_OK(bell_of(r, kid_start(r), rb, sizeof rb));
+    ipcx_chan *t2; /* a live participant of the same segment: its doorbell stays */
+    T_SUCCESS(ipcx_open(&t2, u, IPCX_SEND));
+    T_SUCCESS(ipcx_fd(t2));
+    T_OK(bell_of(getpid(), proc_start(getpid()), mine, sizeof mine));
+    kid_kill(s);
+    kid_kill(r);
+    T_SUCCESS(ipcx_unlink(u));
+    T_OK(!exists(sb));
+    T_OK(!exists(rb));
+    T_OK(exists(mine));
+    ipcx_close(t2);
+    T_OK(!exists(mine));
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    return 0;
+}
+
+
+
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -1266,7 +1346,8 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "bcast") ? t_bcast()
           : !strcmp(argv[1], "hostile") ? t_hostile()
           : !strcmp(argv[1], "fd_tx") ? t_fd_tx()
-          : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone() : 1;
+          : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone()
+          : !strcmp(argv[1], "bell_close") ? t_bell_close() : 1;
     cleanup();
     return r;
 }
