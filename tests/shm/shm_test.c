@@ -5,9 +5,9 @@
  * moments, a hostile third process, mpmc exactly-once, bcast fan-out and
  * drop counting, the sending end's descriptor (writable while a send may
  * succeed) and the doorbell FIFOs of killed processes.  One binary; argv[1]
- * names the case, so CTest runs each case as its own test.  Names carry
- * the pid and are removed on failure, and children the cases fork are
- * killed.
+ * names the case, so CTest runs each case as its own test (argv[2]: the
+ * ipcx command, for the gc case).  Names carry the pid and are removed on
+ * failure, and children the cases fork are killed.
  */
 #include "t.h"
 
@@ -1256,6 +1256,31 @@ static int t_fd_tx_gone(void)
     return 0;
 }
 
+/* Run "ipcx gc [arg]"; its output into out.  Returns its exit status. */
+static int run_gc(const char *ipcx, const char *arg, char *out, size_t cap)
+{
+    int p[2];
+    T_OK(pipe(p) == 0);
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        close(p[0]);
+        execl(ipcx, ipcx, "gc", arg, (char *) NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t k;
+    char tmp[4096];
+    while ((k = read(p[0], tmp, sizeof tmp)) > 0)
+        for (ssize_t i = 0; i < k && n < cap - 1; i++)
+            out[n++] = tmp[i];
+    out[n] = 0;
+    close(p[0]);
+    return kid_wait(pid);
+}
+
 /* A sender (which makes u) and a receiver, each in its own process, both with a descriptor. */
 static void pair_of_kids(const char *u, const int ack[2], pid_t *s, pid_t *r)
 {
@@ -1273,6 +1298,51 @@ static void pair_of_kids(const char *u, const int ack[2], pid_t *s, pid_t *r)
         T_EQ(hear(ack[0], BOUND_MS), 'r');
         *(k ? r : s) = pid;
     }
+}
+
+/*
+ * Doorbells of killed processes with no survivor: `ipcx gc` removes them,
+ * from their names alone, and leaves live ones alone.
+ */
+static int t_bell_gc(const char *ipcx)
+{
+    if (!ipcx)
+        T_FAIL("usage: shm_test bell_gc PATH/TO/ipcx");
+    /* Nothing in the registry: gc must find the doorbells from their names alone. */
+    setenv("IPCX_REGISTRY", "off", 1);
+    static char out[65536];
+    int ack[2];
+    T_OK(pipe(ack) == 0);
+
+    /* A live doorbell of ours, which gc must leave alone. */
+    ipcx_chan *e[2];
+    T_SUCCESS(ipcx_pair("shm:?mode=spsc&maxmsg=48", e));
+    T_SUCCESS(ipcx_fd(e[0]));
+    char live[300];
+    T_OK(bell_of(getpid(), proc_start(getpid()), live, sizeof live));
+
+    const char *u = url("gc", "mode=spsc&maxmsg=48&size=4096");
+    pid_t s, r;
+    pair_of_kids(u, ack, &s, &r);
+    char sb[300], rb[300];
+    T_OK(bell_of(s, kid_start(s), sb, sizeof sb));
+    T_OK(bell_of(r, kid_start(r), rb, sizeof rb));
+    kid_kill(s); /* no survivor: nobody reaps them */
+    kid_kill(r);
+    T_EQ(run_gc(ipcx, "--dry-run", out, sizeof out), 0);
+    /* Still there (another test's gc may run meanwhile): then the dry run named it. */
+    if (exists(sb) && !strstr(out, sb))
+        T_FAIL("gc --dry-run does not name %s: %s", sb, out);
+    T_EQ(run_gc(ipcx, NULL, out, sizeof out), 0);
+    T_OK(!exists(sb));
+    T_OK(!exists(rb));
+    T_OK(exists(live));
+    T_SUCCESS(ipcx_unlink(u));
+    ipcx_close(e[0]);
+    ipcx_close(e[1]);
+    T_OK(!exists(live));
+    close(ack[0]), close(ack[1]);
+    return 0;
 }
 
 /*
@@ -1328,8 +1398,6 @@ static int t_bell_close(void)
     return 0;
 }
 
-
-
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -1347,6 +1415,7 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "hostile") ? t_hostile()
           : !strcmp(argv[1], "fd_tx") ? t_fd_tx()
           : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone()
+          : !strcmp(argv[1], "bell_gc") ? t_bell_gc(argc > 2 ? argv[2] : NULL)
           : !strcmp(argv[1], "bell_close") ? t_bell_close() : 1;
     cleanup();
     return r;
