@@ -41,7 +41,7 @@ typedef struct ipcx_chan ipcx_chan;
 #define IPCX_NONBLOCK 0x10 /* every send and receive behaves as timeout 0 */
 
 /* Capabilities of a transport, see ipcx_caps(). */
-#define IPCX_CAP_FD       0x001 /* ipcx_fd() gives a pollable descriptor */
+#define IPCX_CAP_FD       0x001 /* ipcx_fd() gives a pollable descriptor, on either end */
 #define IPCX_CAP_PRIO     0x002 /* receives order by priority */
 #define IPCX_CAP_ZEROCOPY 0x004 /* loan/commit without a copy */
 #define IPCX_CAP_REMOTE   0x008 /* can cross machines */
@@ -92,9 +92,11 @@ IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
 
 /*
  * A descriptor for poll/epoll: readable when a receive may succeed (on a
- * receiving end), writable when a send may (on a sending end).  The channel
- * keeps it; do not read from or close it.  -ENOTSUP if the transport has
- * none.
+ * receiving end), writable when a send may (on a sending end): not
+ * writable while a send would have to wait (a full pipe, socket, queue or
+ * shm ring).  "May": a send or receive with timeout 0 can still return
+ * -EAGAIN; poll again then.  The channel keeps it; do not read from, write
+ * to or close it.  -ENOTSUP if the transport has none (no IPCX_CAP_FD).
  */
 IPCX_API int ipcx_fd(ipcx_chan *ch);
 

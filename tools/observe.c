@@ -18,6 +18,7 @@
 #include "ipcx.h"
 #include "cmd.h"
 #include "../src/reg.h"
+#include "../src/shm/bell.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -1003,13 +1004,33 @@ static const char gc_help[] =
     "the ipcx registry, pid and start time, so a reused pid does not count),\n"
     "every process with a descriptor or a mapping of it, and the last\n"
     "sender/receiver the kernel recorded.  Also removes registry entries of\n"
-    "dead processes and leftover doorbells of removed sysvmq queues.  Says\n"
-    "what it removed.  Objects ipcx did not create are never touched.\n"
+    "dead processes, leftover doorbells of removed sysvmq queues, and the\n"
+    "doorbell FIFOs of shm rings whose owner is dead\n"
+    "(/dev/shm/ipcx-bell-SEGMENT-INDEX-PID-START: pid and start time name\n"
+    "the owner).  Says what it removed.  Objects ipcx did not create are\n"
+    "never touched.\n"
     "\n"
     "  -n, --dry-run  only say what would be removed\n"
     "  -h, --help     show this help\n"
     "\n"
     "Exit status: 0 done, 1 something could not be removed, 2 bad usage.\n";
+
+struct gc_bells {
+    const char *verb;
+    int done, failed;
+};
+
+static void gc_bell_seen(void *arg, const char *path, pid_t pid, int err)
+{
+    struct gc_bells *g = arg;
+    if (err < 0) {
+        fprintf(stderr, "ipcx: %s: %s\n", path, ipcx_strerror(err));
+        g->failed = 1;
+        return;
+    }
+    printf("%s %s (a shm ring's doorbell; its owner pid %d is dead)\n", g->verb, path, (int) pid);
+    g->done++;
+}
 
 int cmd_gc(int argc, char **argv)
 {
@@ -1077,6 +1098,15 @@ int cmd_gc(int argc, char **argv)
         printf("%s %s (the doorbell of %s, which is gone)\n", verb, b->url, qurl);
         removed++;
     }
+
+    /* Doorbell FIFOs of shm rings whose owner died: the name says who (src/shm/bell.h). */
+    struct gc_bells gb = { verb, 0, 0 };
+    int nb = ipcx__bell_sweep(NULL, dry, gc_bell_seen, &gb);
+    if (nb < 0 && nb != -ENOENT)
+        rc = cmd_fail(IPCX_BELL_DIR, nb);
+    removed += gb.done;
+    if (gb.failed)
+        rc = EXIT_RUNTIME;
 
     /* Registry entries: of dead processes, and of every object removed above. */
     int stale = 0;

@@ -11,6 +11,7 @@
  * "needs wakeup" word) and musl's __wait.c (bounded spin, then futex).
  */
 #include "ring.h"
+#include "bell.h"
 #include "../err.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
@@ -257,17 +258,34 @@ static void ring_fork_child(void)
         if (!unfenced)
             atomic_store_explicit(&r->h->fenced, 1, memory_order_seq_cst);
         r->loaned = r->peeked = r->locked = 0; /* the parent's loan or peek stays the parent's */
-        r->bellfd = -1;            /* the doorbell FIFO is the parent's participant's */
-        for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
-            r->bellw[i] = -1, r->bellowner[i] = 0;
+        /*
+         * The doorbell FIFO is the parent's participant's: our copies of its
+         * descriptors and of the others' are closed (they would leak, and
+         * ring or watch the parent's doorbell); ipcx_fd() here makes the
+         * child's own.
+         */
+        if (r->bellfd >= 0)
+            (void) ipcx__close(r->bellfd);
+        r->bellfd = -1;
+        for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+            if (r->bellw[i] >= 0)
+                (void) ipcx__close(r->bellw[i]);
+            r->bellw[i] = -1, r->bellowner[i] = 0, r->bellstart[i] = 0;
+        }
         r->me = r->fork_me; /* -1 if there was no room: the copy is unusable (-EPIPE) */
         if (r->me < 0)
             continue;
         struct ipcx__shm_part *p = &r->h->part[r->me];
         uint64_t mine = (uint64_t) (uint32_t) pid | (r->mine & ~UINT64_C(0xffffffff));
-        /* start first (relaxed, judged with the owner), then the owner: now the child's. */
-        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        /*
+         * Never a moment with the parent's pid and the child's start time
+         * (a checker would judge the parent dead): start 0 (judged by the
+         * pid alone), then the owner, then the child's start, with release
+         * (a checker that sees it sees the owner; see ipcx__ring_check_peers).
+         */
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed);
         atomic_store_explicit(&p->owner, mine, memory_order_release);
+        atomic_store_explicit(&p->start, start, memory_order_release);
         r->mine = mine;
         r->pid = pid;
         r->start = start;
@@ -282,10 +300,9 @@ static void ring_fork_init(void)
 
 /* ---- participants -------------------------------------------------------- */
 
-static void ring_bell_path(const struct ipcx__ring *r, unsigned idx, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "/dev/shm/ipcx-bell-%016llx-%u", (unsigned long long) r->fx.id, idx);
-}
+/* Doorbells (see there): a participant being reaped; a count that never wraps below 0. */
+static void ring_bell_reaped(struct ipcx__ring *r, unsigned i, uint64_t o, uint64_t start);
+static void ring_count_down(_Atomic uint32_t *n);
 
 /* Claim a free participant entry for (mine, start) and count it.  Index, or -1. */
 static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t start)
@@ -301,9 +318,15 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
                                                      memory_order_acq_rel,
                                                      memory_order_relaxed))
             continue;
-        /* relaxed: a checker seeing start 0 judges by the pid alone. */
-        atomic_store_explicit(&p->start, start, memory_order_relaxed);
+        /*
+         * A free entry's start is 0 (cleared before its owner was): a
+         * checker seeing start 0 judges by the pid alone.  release: one
+         * that sees our start sees our owner word.
+         */
+        atomic_store_explicit(&p->start, start, memory_order_release);
         atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
+        atomic_store_explicit(&p->want, 0, memory_order_relaxed);
+        atomic_store_explicit(&p->fifo, 0, memory_order_relaxed);
         if (!tx && r->fx.mode == IPCX_SHM_BCAST)
             atomic_store_explicit(&p->cursor, r->cursor, memory_order_seq_cst);
         /* seq_cst: the counts are read by peers deciding -EPIPE (ring_peer_gone). */
@@ -414,6 +437,11 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         return 0;
     if (r->me >= 0 && r->pid == getpid()) {
         struct ipcx__shm_part *p = &h->part[r->me];
+        /*
+         * The dead go first: the reaper removes their doorbells, and "last"
+         * then means that nobody is left, not that nobody alive is.
+         */
+        (void) ipcx__ring_check_peers(r);
         if (r->loaned && ipcx__ring_slotted(r))
             (void) ipcx__slots_abandon(r);
         if (r->peeked && ipcx__ring_slotted(r))
@@ -422,8 +450,10 @@ int ipcx__ring_leave(struct ipcx__ring *r)
             ipcx__bytes_unlock(r); /* an unfinished loan or peek is given up */
         r->loaned = r->peeked = 0;
         if (r->bellfd >= 0) {
-            atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
-            atomic_fetch_sub_explicit(&h->bells, 1, memory_order_relaxed);
+            if (atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel) && r->tx)
+                ring_count_down(&h->sbells);
+            if (atomic_exchange_explicit(&p->fifo, 0, memory_order_acq_rel) && !r->tx)
+                ring_count_down(&h->bells);
             (void) ipcx__close(r->bellfd);
             (void) unlink(r->bellpath);
             r->bellfd = -1;
@@ -432,6 +462,7 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         last = atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst) == 1;
         /* release: everything this participant did happens before its entry is reused. */
         uint64_t mine = r->mine;
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed); /* a free entry's (ring_claim) */
         (void) atomic_compare_exchange_strong_explicit(&p->owner, &mine, 0,
                                                        memory_order_release,
                                                        memory_order_relaxed);
@@ -449,8 +480,11 @@ int ipcx__ring_leave(struct ipcx__ring *r)
     }
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
         if (r->bellw[i] >= 0)
-            (void) ipcx__close(r->bellw[i]);
+            (void) ipcx__close(r->bellw[i]), r->bellw[i] = -1;
     r->me = -1;
+    /* The last one out removes what dead participants' doorbells left (see bell.h). */
+    if (last)
+        ipcx__ring_bells_sweep(r);
     return last;
 }
 
@@ -462,14 +496,23 @@ int ipcx__ring_check_peers(struct ipcx__ring *r)
     r->checked_ms = ipcx__now_ms();
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
         struct ipcx__shm_part *p = &h->part[i];
-        /* acquire: pairs with the release that freed or claimed the entry. */
+        /*
+         * Start, owner, start again: the pair is judged only if start did
+         * not change around the owner (an entry claimed, or taken over by
+         * a forked child, is not mistaken for its old owner with the new
+         * start time).  acquire on start: pairs with the release of a
+         * claim or fork, so its owner word is seen; on owner: pairs with
+         * the release that freed or claimed the entry.
+         */
+        uint64_t start = atomic_load_explicit(&p->start, memory_order_acquire);
         uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
         if (!o || (int) i == r->me || (o & IPCX_PART_REAPING))
             continue;
         uint64_t role = o & (IPCX_PART_TX | IPCX_PART_RX);
         if (role != IPCX_PART_TX && role != IPCX_PART_RX)
             continue; /* garbage: not ours to judge */
-        uint64_t start = atomic_load_explicit(&p->start, memory_order_relaxed);
+        if (atomic_load_explicit(&p->start, memory_order_relaxed) != start)
+            continue; /* changing hands: judged next time */
         if (ipcx__proc_alive(IPCX_PART_PID(o), start))
             continue;
         /* One survivor reaps: the CAS elects it. */
@@ -481,17 +524,12 @@ int ipcx__ring_check_peers(struct ipcx__ring *r)
             ipcx__slots_reap(r, i);
         else
             ipcx__bytes_reap(r, i);
-        if (atomic_exchange_explicit(&p->bell, 0, memory_order_relaxed) ||
-            atomic_load_explicit(&h->bells, memory_order_relaxed)) {
-            char path[128];
-            ring_bell_path(r, i, path, sizeof path);
-            if (unlink(path) == 0)
-                atomic_fetch_sub_explicit(&h->bells, 1, memory_order_relaxed);
-        }
+        ring_bell_reaped(r, i, o, start);
         atomic_fetch_sub_explicit(role == IPCX_PART_TX ? &h->ntx : &h->nrx, 1,
                                   memory_order_seq_cst);
         atomic_fetch_sub_explicit(&h->users, 1, memory_order_seq_cst);
         /* release: the recovery above happens before the entry can be claimed again. */
+        atomic_store_explicit(&p->start, 0, memory_order_relaxed); /* a free entry's (ring_claim) */
         atomic_store_explicit(&p->owner, 0, memory_order_release);
         reaped++;
     }
@@ -684,31 +722,118 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
 
 /* ---- doorbells ------------------------------------------------------------ */
 
-static void ring_bell_ring(struct ipcx__ring *r, unsigned i)
-{
-    struct ipcx__shm_part *p = &r->h->part[i];
-    uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
-    char c = 1;
+/*
+ * ipcx_fd() makes a doorbell: a FIFO (named by bell.h) that its
+ * participant holds open at both ends.  A receiver hands out the read end,
+ * readable while a byte is in it: when a receive may succeed.  A sender
+ * hands out the write end of a one-page pipe, which one byte fills: it is
+ * writable while the pipe is empty, i.e. while the sender's bell is not
+ * armed, when a send may succeed.
+ *
+ * Receiver: finds the ring empty -> drains its FIFO, arms (bell = 1), looks
+ * again; a producer that publishes takes the 1 and writes a byte.
+ * Sender: finds the ring full -> writes its byte, arms, looks again (tries
+ * the send once more); whoever frees room (a release, a bcast cursor that
+ * moves, txlock given up, a peer that leaves or is reaped) takes the 1 and
+ * reads the byte back.  On both sides the arming store and the publishing
+ * or freeing store are each followed by a barrier before the other side's
+ * word is read (Dekker; the armer takes the sleeper's half, the changer the
+ * waker's, see ipcx__ring_wake): either the second look finds the change,
+ * or the changer finds the bell armed.  Whoever takes the 1 (an exchange)
+ * rings, so each arming is rung once.
+ */
 
-    if (r->bellw[i] >= 0 && r->bellowner[i] != o) {
+static uint64_t ring_role(uint64_t o)
+{
+    return o & (IPCX_PART_TX | IPCX_PART_RX);
+}
+
+/* n - 1, but never below 0: a forged or lost count must not wrap to "all armed". */
+static void ring_count_down(_Atomic uint32_t *n)
+{
+    uint32_t v = atomic_load_explicit(n, memory_order_relaxed);
+    /* relaxed: a count too high costs a look, never a missed bell (see ring_tx_arm). */
+    for (int tries = 0; v && tries < 64; tries++)
+        if (atomic_compare_exchange_weak_explicit(n, &v, v - 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return;
+}
+
+/*
+ * Our descriptor of the FIFO of entry i (not ours) for its owner o, opened
+ * once and kept while the entry has the same owner and start time; -1 if
+ * it cannot be opened.  A sender's: the read end.  A receiver's: read and
+ * write (Linux allows O_RDWR on a FIFO), so that a reader is always there
+ * and a write after its owner died fails neither with EPIPE nor raises
+ * SIGPIPE in this process; we never read from it.
+ */
+static int ring_bell_fd(struct ipcx__ring *r, unsigned i, uint64_t o)
+{
+    uint64_t start = atomic_load_explicit(&r->h->part[i].start, memory_order_relaxed);
+    struct stat st;
+    char path[128];
+
+    if (r->bellw[i] >= 0 && (r->bellowner[i] != o || r->bellstart[i] != start)) {
         (void) ipcx__close(r->bellw[i]); /* the entry changed hands: another FIFO */
         r->bellw[i] = -1;
     }
-    if (r->bellw[i] < 0) {
-        char path[128];
-        ring_bell_path(r, i, path, sizeof path);
-        r->bellw[i] = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-        r->bellowner[i] = o;
-        if (r->bellw[i] < 0)
-            return;
+    if (r->bellw[i] >= 0)
+        return r->bellw[i];
+    if (ipcx__bell_path(path, sizeof path, r->fx.id, i, IPCX_PART_PID(o), start) < 0)
+        return -1;
+    int fd = open(path, (ring_role(o) == IPCX_PART_TX ? O_RDONLY : O_RDWR) | O_NONBLOCK |
+                        O_NOFOLLOW | O_CLOEXEC);
+    /* The name comes from the segment: use nothing but a FIFO. */
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+        (void) ipcx__close(fd);
+        fd = -1;
     }
-    if (write(r->bellw[i], &c, 1) < 0) {
-        /* Full (it is readable then anyway) or gone: forget the descriptor if gone. */
-        if (errno != EAGAIN) {
-            (void) ipcx__close(r->bellw[i]);
-            r->bellw[i] = -1;
-        }
+    r->bellw[i] = fd;
+    r->bellowner[i] = o;
+    r->bellstart[i] = start;
+    return fd;
+}
+
+/* Ring entry i as role: write a receiver's byte, read a sender's back. */
+static void ring_bell_poke(struct ipcx__ring *r, unsigned i, uint64_t role, uint64_t o)
+{
+    char buf[64] = { 1 };
+    ssize_t n;
+
+    if ((int) i == r->me) {
+        /* Our own: a receiver rings itself through its write end, a sender drains its read end. */
+        if (r->tx && r->bellfd >= 0)
+            while (read(r->bellfd, buf, sizeof buf) > 0)
+                ;
+        else if (!r->tx && r->bellw[i] >= 0)
+            (void) !write(r->bellw[i], buf, 1);
+        return;
     }
+    int fd = ring_bell_fd(r, i, o);
+    if (fd < 0)
+        return;
+    if (role == IPCX_PART_TX)
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            ;
+    else
+        n = write(fd, buf, 1);
+    /* Empty, full (then it is readable anyway) or no writer left: fine.  Else forget it. */
+    if (n < 0 && errno != EAGAIN) {
+        (void) ipcx__close(r->bellw[i]);
+        r->bellw[i] = -1;
+    }
+}
+
+/* We took entry i's bell (exchanged its 1 for 0): ring it. */
+static void ring_bell_fire(struct ipcx__ring *r, unsigned i)
+{
+    /* acquire (after the acq_rel exchange): the owner and start of whoever armed it. */
+    uint64_t o = atomic_load_explicit(&r->h->part[i].owner, memory_order_acquire);
+    uint64_t role = (int) i == r->me ? (r->tx ? IPCX_PART_TX : IPCX_PART_RX) : ring_role(o);
+    if (role == IPCX_PART_TX)
+        ring_count_down(&r->h->sbells); /* an armed sender is counted; a receiver is not */
+    if (role == IPCX_PART_TX || role == IPCX_PART_RX)
+        ring_bell_poke(r, i, role, o);
 }
 
 void ipcx__ring_notify_data(struct ipcx__ring *r)
@@ -717,22 +842,159 @@ void ipcx__ring_notify_data(struct ipcx__ring *r)
     ipcx__ring_wake(r, &h->data); /* its barrier also orders the loads below */
     if (!atomic_load_explicit(&h->bells, memory_order_relaxed))
         return; /* the common case: nobody asked for a descriptor, no cost */
-    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &h->part[i];
+        if (!atomic_load_explicit(&p->bell, memory_order_relaxed))
+            continue;
+        /* A sender's bell waits for room, not for messages. */
+        if (ring_role(atomic_load_explicit(&p->owner, memory_order_relaxed)) != IPCX_PART_RX)
+            continue;
         /* Disarm and ring once: the receiver re-arms when it finds the ring empty. */
-        if (atomic_load_explicit(&h->part[i].bell, memory_order_relaxed) &&
-            atomic_exchange_explicit(&h->part[i].bell, 0, memory_order_relaxed))
-            ring_bell_ring(r, i);
+        if (atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel))
+            ring_bell_fire(r, i);
+    }
 }
 
+/*
+ * Byte rings that wait for room (spsc, bcast overflow=block): the head and
+ * the oldest byte a receiver still needs, as a sender's try judges them
+ * (ring_bytes.c, bytes_oldest).  0 where room is no question: slot rings
+ * (a freed slot fits any message) and overflow=drop (it makes room).
+ */
+static int ring_tx_room(struct ipcx__ring *r, uint64_t *head, uint64_t *oldest)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t cap = r->fx.data_size;
+
+    if (ipcx__ring_slotted(r) || (r->fx.flags & IPCX_SHM_F_DROP))
+        return 0;
+    *head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    if (r->fx.mode == IPCX_SHM_SPSC) {
+        *oldest = atomic_load_explicit(&h->tail, memory_order_acquire);
+        return 1;
+    }
+    *oldest = *head;
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &h->part[i];
+        if (ring_role(atomic_load_explicit(&p->owner, memory_order_relaxed)) != IPCX_PART_RX)
+            continue;
+        uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
+        if (c > *head || *head - c > cap || (c & (IPCX_REC_HDR - 1)))
+            continue; /* stale or forged: it holds nobody back (as in bytes_oldest) */
+        if (c < *oldest)
+            *oldest = c;
+    }
+    return 1;
+}
+
+/* Would a record of want bytes fit, padded to the wrap as bytes_try_loan pads?  Errs to yes. */
+static int ring_tx_fits(const struct ipcx__ring *r, uint64_t head, uint64_t oldest,
+                        uint64_t want)
+{
+    uint64_t cap = r->fx.data_size, pos = head & r->mask;
+    if (oldest > head || head - oldest > cap || want == 0 || want > cap)
+        return 1; /* nothing sensible to judge by: let it look */
+    uint64_t pad = cap - pos < want ? cap - pos : 0;
+    return head + pad + want <= oldest + cap;
+}
+
+void ipcx__ring_bells_tx(struct ipcx__ring *r, int fits)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    uint64_t head = 0, oldest = 0;
+    int sized = 0;
+
+    /* relaxed, after the caller's waker barrier (see ring.h and ring_tx_arm). */
+    if (!atomic_load_explicit(&h->sbells, memory_order_relaxed))
+        return; /* the common case: no sender waits with a descriptor, no cost */
+    if (fits)
+        sized = ring_tx_room(r, &head, &oldest);
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &h->part[i];
+        /* Never our own: a sender that frees txlock is about to arm or has room. */
+        if ((int) i == r->me || !atomic_load_explicit(&p->bell, memory_order_relaxed))
+            continue;
+        if (ring_role(atomic_load_explicit(&p->owner, memory_order_relaxed)) != IPCX_PART_TX)
+            continue; /* a receiver's bell is rung by messages */
+        /*
+         * txlock given up: a sender that was denied it may go on if its
+         * message fits; one waiting for room must not be woken for nothing
+         * (two full senders would wake each other forever).
+         */
+        if (sized && !ring_tx_fits(r, head, oldest,
+                                   atomic_load_explicit(&p->want, memory_order_relaxed)))
+            continue;
+        if (atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel))
+            ring_bell_fire(r, i);
+    }
+}
+
+/*
+ * Membership changed (a leave, a reap): every armed receiver is rung (it
+ * may see the end of the senders), and every sender's descriptor turns
+ * writable (a receiver that held room back, or txlock, is gone, or the
+ * last one: a send returns -EPIPE).  A sender's FIFO is drained whether
+ * its bell is armed or not: a peer that took the 1 and died before it read
+ * the byte must not leave the descriptor unwritable for good.  At worst
+ * the sender looks once for nothing and arms again.
+ */
 static void ring_bells_all(struct ipcx__ring *r)
 {
     struct ipcx__shm_hdr *h = r->h;
-    if (!atomic_load_explicit(&h->bells, memory_order_relaxed))
+    /*
+     * seq_cst fence: the membership change (an owner word cleared with
+     * release, a count) before our loads of the bells, against a sender's
+     * arming and second look (ring_tx_arm).  Rare: leaves and reaps only.
+     */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load_explicit(&h->bells, memory_order_relaxed) &&
+        !atomic_load_explicit(&h->fifos, memory_order_relaxed))
         return;
-    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
-        if ((int) i != r->me && atomic_load_explicit(&h->part[i].bell, memory_order_relaxed) &&
-            atomic_exchange_explicit(&h->part[i].bell, 0, memory_order_relaxed))
-            ring_bell_ring(r, i);
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &h->part[i];
+        uint64_t o = atomic_load_explicit(&p->owner, memory_order_acquire);
+        int mine = (int) i == r->me;
+        uint64_t role = mine ? (r->tx ? IPCX_PART_TX : IPCX_PART_RX) : ring_role(o);
+        if (role == IPCX_PART_RX) {
+            if (!mine && atomic_load_explicit(&p->bell, memory_order_relaxed) &&
+                atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel))
+                ring_bell_fire(r, i);
+        } else if (role == IPCX_PART_TX &&
+                   (mine ? r->bellfd >= 0 : atomic_load_explicit(&p->fifo, memory_order_relaxed) != 0)) {
+            if (atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel))
+                ring_count_down(&h->sbells);
+            ring_bell_poke(r, i, IPCX_PART_TX, o);
+        }
+    }
+}
+
+/* A reaped participant (o, start: the dead owner): take its bell, remove its FIFO. */
+static void ring_bell_reaped(struct ipcx__ring *r, unsigned i, uint64_t o, uint64_t start)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    struct ipcx__shm_part *p = &h->part[i];
+    uint64_t role = ring_role(o);
+    char path[128];
+
+    if (atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel) && role == IPCX_PART_TX)
+        ring_count_down(&h->sbells);
+    if (!atomic_exchange_explicit(&p->fifo, 0, memory_order_acq_rel))
+        return; /* it never made a doorbell */
+    if (ipcx__bell_path(path, sizeof path, r->fx.id, i, IPCX_PART_PID(o), start) == 0)
+        (void) unlink(path);
+    if (role == IPCX_PART_RX)
+        ring_count_down(&h->bells);
+    if (r->bellw[i] >= 0 && (int) i != r->me) {
+        (void) ipcx__close(r->bellw[i]);
+        r->bellw[i] = -1;
+    }
+}
+
+void ipcx__ring_bells_sweep(const struct ipcx__ring *r)
+{
+    /* relaxed: a hint; a FIFO made after we looked has a live owner, which the sweep spares. */
+    if (r->h && atomic_load_explicit(&r->h->fifos, memory_order_relaxed))
+        (void) ipcx__bell_sweep(&r->fx.id, 0, NULL, NULL);
 }
 
 /* Has a receiver something to take? Used only to re-check after arming a doorbell. */
@@ -767,34 +1029,148 @@ static void ring_bell_rearm(struct ipcx__ring *r)
     }
 }
 
-int ipcx__ring_fd(struct ipcx__ring *r)
+/* Take our own armed bell back and read our byte: the descriptor is writable again. */
+static void ring_tx_disarm(struct ipcx__ring *r, int drain)
 {
-    if (r->me < 0)
-        return -EPIPE;
-    if (r->tx)
-        return ipcx__fail(-ENOTSUP, "shm: a sending end has no descriptor; "
-                                    "a full ring blocks or returns -EAGAIN");
-    if (r->bellfd >= 0)
-        return r->bellfd;
-    ring_bell_path(r, (unsigned) r->me, r->bellpath, sizeof r->bellpath);
-    if (mkfifo(r->bellpath, 0600) < 0 && (errno != EEXIST ||
-                                          ipcx__fs_reusable(r->bellpath, S_IFIFO) < 0))
-        return ipcx__fail(-errno ? -errno : -EEXIST, "cannot make the doorbell %s", r->bellpath);
-    int fd = open(r->bellpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-    /* Our own write end keeps a writer present (no POLLHUP) and lets us ring ourselves. */
-    int wfd = fd < 0 ? -1 : open(r->bellpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    struct ipcx__shm_part *p = &r->h->part[r->me];
+    char buf[64];
+    if (atomic_load_explicit(&p->bell, memory_order_relaxed) &&
+        atomic_exchange_explicit(&p->bell, 0, memory_order_acq_rel)) {
+        ring_count_down(&r->h->sbells);
+        drain = 1;
+    }
+    /* Else whoever took the 1 reads the byte; drain: read it now anyway. */
+    if (drain)
+        while (read(r->bellfd, buf, sizeof buf) > 0)
+            ;
+}
+
+/* A send found no room: arm our doorbell (the descriptor turns unwritable). */
+static void ring_tx_arm(struct ipcx__ring *r, size_t len)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    struct ipcx__shm_part *p = &h->part[r->me];
+    char c = 1;
+
+    /* What the send needs: a txlock holder rings us only if it fits (ipcx__ring_bells_tx). */
+    atomic_store_explicit(&p->want, (uint32_t) ipcx__rec_max(len), memory_order_relaxed);
+    /*
+     * Count, then the byte, then the flag.  Counted before armed: a
+     * counted bell that is not armed costs a freer a look, an armed one not
+     * counted would be missed.  The byte before the flag: whoever takes the
+     * 1 finds the byte to read (EAGAIN here: it is full already).
+     */
+    atomic_fetch_add_explicit(&h->sbells, 1, memory_order_seq_cst);
+    (void) !write(r->bellw[r->me], &c, 1);
+    if (atomic_exchange_explicit(&p->bell, 1, memory_order_seq_cst))
+        ring_count_down(&h->sbells); /* armed already and not rung since: counted once */
+    /*
+     * Arm, then look again (store-load), as a sleeper: it pairs with the
+     * waker's barrier between a freeing store and the freer's loads of
+     * sbells and bell (ipcx__ring_wake, before ipcx__ring_bells_tx): either
+     * our second try sees the room, or the freer sees us armed.
+     */
+    ipcx__ring_sleeper_barrier(r);
+}
+
+/*
+ * A sender with a descriptor after a loan attempt that returned rc: arm
+ * when the ring is full, and look once more; disarm when a send would not
+ * block.  Returns what the caller returns (0: the loan is made).
+ */
+static int ring_tx_bell(struct ipcx__ring *r, size_t len, void **buf, int rc)
+{
+    if (rc == 0) {
+        /* One relaxed load per send: room came without a ring (a race, txlock). */
+        if (atomic_load_explicit(&r->h->part[r->me].bell, memory_order_relaxed))
+            ring_tx_disarm(r, 0);
+        return 0;
+    }
+    if (rc != -EAGAIN && rc != -ETIMEDOUT && rc != -EINTR) {
+        ring_tx_disarm(r, 1); /* -EPIPE, -EPROTO: a send does not block now */
+        return rc;
+    }
+    ring_tx_arm(r, len);
+    int again = ipcx__ring_slotted(r) ? ipcx__slots_loan(r, len, buf, 0)
+                                      : ipcx__bytes_loan(r, len, buf, 0);
+    if (again == -EAGAIN)
+        return rc; /* armed: whoever frees room rings */
+    ring_tx_disarm(r, again < 0);
+    return again;
+}
+
+/* Make our FIFO and open both ends: bellfd (read) and bellw[me] (write). */
+static int ring_bell_make(struct ipcx__ring *r)
+{
+    struct ipcx__shm_part *p = &r->h->part[r->me];
+    int fd = -1, wfd = -1, rc;
+
+    rc = ipcx__bell_path(r->bellpath, sizeof r->bellpath, r->fx.id, (unsigned) r->me, r->pid,
+                         r->start);
+    if (rc < 0)
+        return ipcx__fail(rc, "the doorbell's name is too long");
+    /* Flags first: a reaper and the last one out look for FIFOs where they say so. */
+    atomic_store_explicit(&r->h->fifos, 1, memory_order_seq_cst);
+    atomic_store_explicit(&p->fifo, 1, memory_order_seq_cst);
+    if (mkfifo(r->bellpath, 0600) < 0) {
+        rc = -errno;
+        /* Ours from before (same segment, entry, pid and start time) is taken over. */
+        if (rc != -EEXIST || (rc = ipcx__fs_reusable(r->bellpath, S_IFIFO)) < 0) {
+            rc = ipcx__fail(rc, "cannot make the doorbell %s", r->bellpath);
+            goto fail;
+        }
+    }
+    fd = open(r->bellpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    /* Both ends held: no POLLHUP or POLLERR, and we can ring (or drain) ourselves. */
+    if (fd >= 0)
+        wfd = open(r->bellpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || wfd < 0) {
-        int e = ipcx__fail(-errno, "cannot open the doorbell %s", r->bellpath);
-        (void) ipcx__close(fd);
-        (void) unlink(r->bellpath);
-        return e;
+        rc = ipcx__fail(-errno, "cannot open the doorbell %s", r->bellpath);
+        goto fail_unlink;
+    }
+    if (r->tx) {
+        /* One page: one byte makes it full, and only an empty pipe is writable. */
+        long page = sysconf(_SC_PAGESIZE);
+        int sz = fcntl(wfd, F_SETPIPE_SZ, (int) (page > 0 ? page : RING_PAGE));
+        if (sz < 0) {
+            rc = ipcx__fail(-errno, "cannot make the doorbell %s one page", r->bellpath);
+            goto fail_unlink;
+        }
+        if (page > 0 && sz > page) {
+            rc = ipcx__fail(-ENOTSUP, "the doorbell %s is %d bytes, not one page: one byte "
+                                      "would not make it unwritable", r->bellpath, sz);
+            goto fail_unlink;
+        }
     }
     r->bellfd = fd;
     r->bellw[r->me] = wfd;
     r->bellowner[r->me] = r->mine;
+    r->bellstart[r->me] = r->start;
+    return 0;
+fail_unlink:
+    (void) ipcx__close(fd);
+    (void) ipcx__close(wfd);
+    (void) unlink(r->bellpath);
+fail:
+    atomic_store_explicit(&p->fifo, 0, memory_order_relaxed);
+    return rc;
+}
+
+int ipcx__ring_fd(struct ipcx__ring *r)
+{
+    if (r->me < 0)
+        return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
+    if (r->bellfd >= 0)
+        return r->tx ? r->bellw[r->me] : r->bellfd;
+    int rc = ring_bell_make(r);
+    if (rc < 0)
+        return rc;
+    /* A sender's starts empty, writable: a send may succeed; the first that finds no room arms it. */
+    if (r->tx)
+        return r->bellw[r->me];
     atomic_fetch_add_explicit(&r->h->bells, 1, memory_order_seq_cst);
     ring_bell_rearm(r);
-    return fd;
+    return r->bellfd;
 }
 
 /* ---- the message API ------------------------------------------------------ */
@@ -810,6 +1186,8 @@ int ipcx__ring_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms
                           (unsigned long long) r->fx.maxmsg);
     int rc = ipcx__ring_slotted(r) ? ipcx__slots_loan(r, len, buf, timeout_ms)
                                    : ipcx__bytes_loan(r, len, buf, timeout_ms);
+    if (r->tx && r->bellfd >= 0)
+        rc = ring_tx_bell(r, len, buf, rc); /* a descriptor: armed while the ring is full */
     if (rc == 0) {
         r->loaned = 1;
         r->loan_len = len;

@@ -23,7 +23,8 @@
 #include <sys/types.h>
 
 #define IPCX_SHM_MAGIC   UINT64_C(0x31676e6972786370) /* "pcxring1" */
-#define IPCX_SHM_VERSION 2u
+/* 3: senders ring doorbells too (a receiver that frees room must drain them) */
+#define IPCX_SHM_VERSION 3u
 /* Hot words are this far apart: a cache line and its prefetch buddy. */
 #define IPCX_SHM_LINE    128
 #define IPCX_SHM_PARTS   64u   /* participants (open handles) per segment */
@@ -70,9 +71,16 @@ struct ipcx__shm_part {
     _Atomic uint64_t owner;   /* 0: free */
     _Atomic uint64_t start;   /* start time of the pid; 0 while registering */
     _Atomic uint64_t cursor;  /* bcast receiver: the next byte it reads */
-    _Atomic uint32_t bell;    /* 1: the receiver's doorbell is armed, ring it */
+    /*
+     * 1: the doorbell is armed, ring it.  A receiver's (the ring was empty
+     * for it) is rung by writing a byte to its FIFO, a sender's (the ring
+     * was full for it) by reading its byte back: whoever takes the 1 rings.
+     */
+    _Atomic uint32_t bell;
+    _Atomic uint32_t want;    /* sender: record bytes its last failed send needed (byte rings) */
+    _Atomic uint32_t fifo;    /* 1: this participant may have a doorbell FIFO */
     uint32_t pad0;
-    uint64_t pad[4];
+    uint64_t pad[3];
 };
 
 struct ipcx__shm_hdr {
@@ -94,13 +102,17 @@ struct ipcx__shm_hdr {
     alignas(IPCX_SHM_LINE) struct ipcx__shm_wake data;  /* receivers wait for messages */
     alignas(IPCX_SHM_LINE) struct ipcx__shm_wake space; /* senders wait for room */
     /* Membership: changes on open, close and reaping only. */
-    alignas(IPCX_SHM_LINE) _Atomic uint32_t ntx, nrx; /* registered senders, receivers */
+    alignas(IPCX_SHM_LINE) _Atomic uint32_t ntx; /* registered senders */
+    _Atomic uint32_t nrx;              /* registered receivers (an alignas on "ntx, nrx"
+                                          would align both: a line each) */
     _Atomic uint32_t txseen, rxseen;   /* 1 once any sender / receiver registered */
     _Atomic uint32_t users;            /* registered participants (unlink=last) */
     _Atomic uint32_t bells;            /* receivers with a doorbell */
     _Atomic uint32_t orphans;          /* slots: messages of dead receivers to redeliver */
     _Atomic uint32_t fenced;           /* 1: a participant cannot use membarrier(2), so
                                           wakers fence (docs/shm.md, wake-ups) */
+    _Atomic uint32_t sbells;           /* senders whose doorbell is armed (full for them) */
+    _Atomic uint32_t fifos;            /* 1 once anybody made a doorbell FIFO here */
     alignas(IPCX_SHM_LINE) struct ipcx__shm_part part[IPCX_SHM_PARTS];
 };
 
@@ -203,10 +215,17 @@ struct ipcx__ring {
     int64_t  checked_ms;           /* last look at the peers */
 
     /* doorbells (ipcx_fd) */
-    int      bellfd;               /* receiver: read end of its FIFO, or -1 */
+    int      bellfd;               /* the read end of our own FIFO, or -1 (no descriptor yet) */
     char     bellpath[128];
-    int      bellw[IPCX_SHM_PARTS];/* sender: write ends of the receivers' FIFOs, -1 */
+    /*
+     * The other participants' FIFOs as we ring them: a receiver's write
+     * end, a sender's read end, opened for the owner word and start time
+     * in bellowner and bellstart; -1 if not open.  bellw[me] is the write
+     * end of our own FIFO: a sender hands it out, a receiver rings itself.
+     */
+    int      bellw[IPCX_SHM_PARTS];
     uint64_t bellowner[IPCX_SHM_PARTS];
+    uint64_t bellstart[IPCX_SHM_PARTS];
 
     struct ipcx__ring *prev_open, *next_open; /* every open handle, for fork */
 };
@@ -266,6 +285,18 @@ void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
 void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
 /* After a message was published: wake sleeping receivers and ring doorbells. */
 void ipcx__ring_notify_data(struct ipcx__ring *r);
+/*
+ * Room was freed (fits = 0: a receiver released, every armed sender is
+ * rung) or txlock was given up (fits = 1: only senders whose last failed
+ * send would fit now).  Rings the doorbells of armed senders other than r.
+ * One relaxed load when no sender is armed.  Call it after the waker's
+ * barrier that follows the freeing store: right after ipcx__ring_wake or
+ * ipcx__ring_notify_data, whose barrier it relies on (the Dekker pair with
+ * the sleeper's barrier in a sender's arming).
+ */
+void ipcx__ring_bells_tx(struct ipcx__ring *r, int fits);
+/* The last one out, or whoever removes the segment: remove dead owners' doorbell FIFOs. */
+void ipcx__ring_bells_sweep(const struct ipcx__ring *r);
 /* -EPIPE when the other side has come and gone entirely, else 0. */
 int  ipcx__ring_peer_gone(const struct ipcx__ring *r);
 

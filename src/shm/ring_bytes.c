@@ -214,6 +214,8 @@ void ipcx__bytes_unlock(struct ipcx__ring *r)
         return;
     bytes_unlock_nowake(r);
     ipcx__ring_wake(r, r->tx ? &r->h->space : &r->h->data);
+    if (r->tx)
+        ipcx__ring_bells_tx(r, 1); /* senders with a descriptor that were denied txlock */
 }
 
 /*
@@ -362,6 +364,7 @@ static void bytes_publish(struct ipcx__ring *r, size_t len, unsigned prio)
     ipcx__ring_notify_data(r);
     if (atomic_load_explicit(&h->space.waiters, memory_order_relaxed))
         ipcx__ring_wake(r, &h->space); /* senders waiting for txlock */
+    ipcx__ring_bells_tx(r, 1); /* and senders with a descriptor that were denied it */
 }
 
 int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
@@ -414,6 +417,8 @@ static int bytes_bad(struct ipcx__ring *r, const char *what)
         atomic_store_explicit(&r->h->tail, r->cursor, memory_order_release);
     else
         atomic_store_explicit(&r->h->part[r->me].cursor, r->cursor, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst); /* the room before the look at sender bells */
+    ipcx__ring_bells_tx(r, 0);
     return ipcx__fail(-EBADMSG, "shm: %s; the rest of the ring was skipped", what);
 }
 
@@ -649,8 +654,10 @@ int ipcx__bytes_release(struct ipcx__ring *r)
     else
         atomic_store_explicit(&h->part[r->me].cursor, r->cursor, memory_order_release);
     bytes_unlock_nowake(r);
-    if (!bytes_drop(r))
-        ipcx__ring_wake(r, &h->space); /* its fence also covers the check below */
+    if (!bytes_drop(r)) {
+        ipcx__ring_wake(r, &h->space); /* its barrier also covers the checks below */
+        ipcx__ring_bells_tx(r, 0);     /* senders that wait with a descriptor */
+    }
     if (r->fx.mode == IPCX_SHM_SPSC && atomic_load_explicit(&h->data.waiters, memory_order_relaxed))
         ipcx__ring_wake(r, &h->data); /* receivers waiting for rxlock */
     if (stale) {

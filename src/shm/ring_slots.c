@@ -246,6 +246,7 @@ int ipcx__slots_release(struct ipcx__ring *r)
             memory_order_acq_rel, memory_order_relaxed))
         return ipcx__fail(-EPROTO, "shm: our slot was changed by someone else");
     ipcx__ring_wake(r, &r->h->space);
+    ipcx__ring_bells_tx(r, 0); /* after the barrier in ipcx__ring_wake */
     return 0;
 }
 

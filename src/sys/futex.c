@@ -89,8 +89,8 @@ static int proc_stat(pid_t pid, char *state, uint64_t *start)
     if (!p || p[1] != ' ' || !p[2])
         return -EIO;
     *state = p[2];
-    /* Fields 3..22 follow; the start time is the 20th after ')'. */
-    for (int field = 3; field < 22; field++) {
+    /* Fields 3..22 follow, each after a space; the start time is the 20th after ')'. */
+    for (int field = 3; field <= 22; field++) {
         p = strchr(p + 1, ' ');
         if (!p)
             return -EIO;

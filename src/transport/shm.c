@@ -20,6 +20,7 @@
  */
 #include "transport.h"
 #include "../err.h"
+#include "../shm/bell.h"
 #include "../shm/ring.h"
 #include "../shm/seg.h"
 #include "../sys/sys.h"
@@ -283,9 +284,12 @@ static void shm_close(struct ipcx_chan *ch)
     int created = s->created && s->creator == getpid();
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
                  (s->unlink == SHM_UNLINK_LAST && last);
-    if (remove && s->seg.kind != IPCX_SEG_ANON)
+    if (remove && s->seg.kind != IPCX_SEG_ANON) {
         (void) ipcx__seg_remove_own(&s->seg);
-    else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
+        /* Whoever removes it removes dead owners' doorbells (the last one out did already). */
+        if (s->joined && !last)
+            ipcx__ring_bells_sweep(&s->ring);
+    } else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
         (void) ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
     ipcx__seg_detach(&s->seg);
     free(s);
@@ -418,9 +422,27 @@ static long long shm_lost(const struct ipcx_chan *ch)
 static int shm_unlink_kind(const struct ipcx_url *u, enum ipcx__seg_kind kind)
 {
     struct ipcx__seg seg;
+    struct ipcx__ring probe;
+    int bells = 0;
     ipcx__seg_init(&seg, kind);
     int rc = shm_name(u, &seg);
-    return rc < 0 ? rc : ipcx__seg_remove(kind, seg.name, seg.key);
+    if (rc < 0)
+        return rc;
+    /*
+     * The segment's id names its doorbells: read it before the name goes,
+     * then remove the doorbells of dead owners too.  Best effort: a
+     * segment we cannot map (or not a ring) is removed all the same.
+     */
+    memset(&probe, 0, sizeof probe);
+    if (ipcx__seg_attach(&seg, sizeof(struct ipcx__shm_hdr), (size_t) 1 << 41) == 0 &&
+        ipcx__ring_check(&probe, seg.base, seg.size) == 0)
+        bells = atomic_load_explicit(&probe.h->fifos, memory_order_relaxed) != 0;
+    ipcx__seg_detach(&seg);
+    ipcx__clear_detail(); /* what the look found wrong is not what unlink reports */
+    rc = ipcx__seg_remove(kind, seg.name, seg.key);
+    if (rc == 0 && bells)
+        (void) ipcx__bell_sweep(&probe.fx.id, 0, NULL, NULL);
+    return rc;
 }
 
 static int shm_unlink(const struct ipcx_url *u)

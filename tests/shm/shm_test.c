@@ -3,16 +3,21 @@
  * beyond the conformance suite: every mode and segment kind, zero copy,
  * the doorbell descriptor, bad headers, dead peers killed at random
  * moments, a hostile third process, mpmc exactly-once, bcast fan-out and
- * drop counting.  One binary; argv[1] names the case, so CTest runs each
- * case as its own test.  Names carry the pid and are removed on failure.
+ * drop counting, the sending end's descriptor (writable while a send may
+ * succeed) and the doorbell FIFOs of killed processes.  One binary; argv[1]
+ * names the case, so CTest runs each case as its own test (argv[2]: the
+ * ipcx command, for the gc case).  Names carry the pid and are removed on
+ * failure, and children the cases fork are killed.
  */
 #include "t.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -23,9 +28,25 @@ static const char *modes[] = { "spsc", "mpsc", "mpmc", "bcast" };
 static char names[8][256];
 static int nnames;
 static int sysv_key;
+/* Children of the descriptor and doorbell cases: killed on failure unless reaped already. */
+static struct kid {
+    pid_t pid;
+    unsigned long long start; /* names its doorbells, with the pid */
+    int reaped;
+} forked[64];
+static int nkids;
+static char planted[400]; /* a FIFO the bell_close case makes itself */
+
+static void bells_remove(pid_t pid, unsigned long long start);
+static unsigned long long proc_start(pid_t pid);
 
 static void cleanup(void)
 {
+    for (int i = 0; i < nkids; i++)
+        if (!forked[i].reaped) {
+            kill(forked[i].pid, SIGKILL);
+            (void) waitpid(forked[i].pid, NULL, 0);
+        }
     for (int i = 0; i < nnames; i++)
         (void) ipcx_unlink(names[i]);
     if (sysv_key) {
@@ -33,6 +54,13 @@ static void cleanup(void)
         if (id >= 0)
             (void) shmctl(id, IPC_RMID, NULL);
     }
+    /* Doorbell FIFOs of ours and of our children (a failed case may leave them). */
+    if (planted[0])
+        (void) unlink(planted);
+    bells_remove(getpid(), proc_start(getpid()));
+    for (int i = 0; i < nkids; i++)
+        bells_remove(forked[i].pid, forked[i].start);
+    nkids = 0;
 }
 
 /* A URL for this test: shm:/ipcx-t-PID-TAG?QUERY; remembered for cleanup. */
@@ -256,6 +284,8 @@ static int t_fork(void)
 
 /* ---- ipcx_fd: the doorbell in poll ------------------------------------ */
 
+static void fd_rx_killed(void);
+
 static int t_fd(void)
 {
     for (int m = 0; m < 4; m++) {
@@ -286,6 +316,7 @@ static int t_fd(void)
         ipcx_close(e[0]);
         ipcx_close(e[1]);
     }
+    fd_rx_killed();
     return 0;
 }
 
@@ -724,6 +755,690 @@ static int t_align(void)
     return 0;
 }
 
+/* ---- the sending end's descriptor; the doorbells of killed processes ------ */
+
+#define BOUND_MS 10000 /* a wake-up that takes longer fails the case: no hang (no timing claim) */
+#define TX_LEN   48    /* one 64-byte record, or one 128-byte slot: a freed one fits the next */
+
+/* Field 22 of /proc/PID/stat, as the ring names doorbells by it; 0 if unknown. */
+static unsigned long long proc_start(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the end of field 2, the command */
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* The doorbell FIFO of process (pid, start) into out: 1 if there is one (start 0: any). */
+static int bell_of(pid_t pid, unsigned long long start, char *out, size_t cap)
+{
+    DIR *d = opendir("/dev/shm");
+    struct dirent *e;
+    int found = 0;
+    if (!d)
+        return 0;
+    while (!found && (e = readdir(d))) {
+        char id[17];
+        unsigned idx;
+        int p, end = 0;
+        unsigned long long st;
+        if (sscanf(e->d_name, "ipcx-bell-%16[0-9a-f]-%u-%d-%llu%n", id, &idx, &p, &st, &end) == 4 &&
+            !e->d_name[end] && p == (int) pid && (start == 0 || st == start)) {
+            snprintf(out, cap, "/dev/shm/%s", e->d_name);
+            found = 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+static void bells_remove(pid_t pid, unsigned long long start)
+{
+    char path[300];
+    for (int i = 0; i < 64 && bell_of(pid, start, path, sizeof path); i++)
+        (void) unlink(path);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* fork, remembering the child (killed on failure); a child's failure cleans up nothing. */
+static pid_t kid_fork(void)
+{
+    T_OK(nkids < (int) (sizeof forked / sizeof forked[0]));
+    pid_t pid = fork();
+    T_OK(pid >= 0);
+    if (pid == 0) {
+        t_cleanup = NULL;
+        nkids = 0;
+        return 0;
+    }
+    forked[nkids].pid = pid;
+    forked[nkids].start = proc_start(pid);
+    forked[nkids].reaped = 0;
+    nkids++;
+    return pid;
+}
+
+static unsigned long long kid_start(pid_t pid)
+{
+    for (int i = 0; i < nkids; i++)
+        if (forked[i].pid == pid)
+            return forked[i].start;
+    return 0;
+}
+
+/* Wait for a child: its exit status, or 128 + the signal that killed it. */
+static int kid_wait(pid_t pid)
+{
+    int st;
+    T_OK(waitpid(pid, &st, 0) == pid);
+    for (int i = 0; i < nkids; i++)
+        if (forked[i].pid == pid)
+            forked[i].reaped = 1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void kid_kill(pid_t pid)
+{
+    T_OK(kill(pid, SIGKILL) == 0);
+    T_EQ(kid_wait(pid), 128 + SIGKILL);
+}
+
+/* One byte from fd within timeout_ms (0..255), or -1. */
+static int hear(int fd, int timeout_ms)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    int n;
+    unsigned char c;
+    do
+        n = poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n == 1 && read(fd, &c, 1) == 1 ? c : -1;
+}
+
+static void say(int fd, int c)
+{
+    unsigned char b = (unsigned char) c;
+    if (write(fd, &b, 1) != 1)
+        T_FAIL("cannot write to the control pipe");
+}
+
+/* Is fd writable right now (poll, timeout 0)? */
+static int writable(int fd)
+{
+    struct pollfd p = { fd, POLLOUT, 0 };
+    int n = poll(&p, 1, 0);
+    T_OK(n >= 0);
+    return n == 1 && (p.revents & POLLOUT);
+}
+
+/* An epoll set that waits for fd to turn writable. */
+static int epoll_out(int fd)
+{
+    struct epoll_event ev = { .events = EPOLLOUT, .data.fd = fd };
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    T_OK(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0);
+    return ep;
+}
+
+/* epoll_wait for EPOLLOUT, at most timeout_ms: 1 woken, 0 not. */
+static int wait_out(int ep, int timeout_ms)
+{
+    struct epoll_event ev;
+    int n;
+    do
+        n = epoll_wait(ep, &ev, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    T_OK(n >= 0);
+    return n == 1 && (ev.events & EPOLLOUT);
+}
+
+static int send_seq(ipcx_chan *tx, uint32_t seq, int timeout_ms)
+{
+    uint8_t buf[TX_LEN];
+    fill(buf, seq, TX_LEN, 0);
+    return ipcx_send(tx, buf, TX_LEN, 0, timeout_ms);
+}
+
+/* Send (timeout 0) until the ring is full; returns how many went in. */
+static uint32_t fill_up(ipcx_chan *tx, uint32_t *seq)
+{
+    uint32_t n = 0;
+    int r;
+    while ((r = send_seq(tx, *seq, 0)) == 0)
+        ++*seq, ++n;
+    T_ERR(r, -EAGAIN);
+    T_OK(n > 0 && n < 1000);
+    return n;
+}
+
+/*
+ * A receiver in its own process, which waits on its own descriptor (the
+ * receiving end's doorbell) only: each byte on ctl is a number of messages
+ * to take, in order (0: close and exit); each batch is answered on ack.
+ * Exits 0, or with the number of what went wrong.
+ */
+static void rx_child(ipcx_chan *rx, int ctl, int ack)
+{
+    uint8_t buf[64];
+    uint32_t next = 0;
+    struct msg mm;
+    int fd = ipcx_fd(rx);
+    if (fd < 0)
+        _exit(10);
+    (void) !write(ack, "r", 1);
+    for (;;) {
+        int n = hear(ctl, 60000);
+        if (n < 0)
+            _exit(11);
+        if (n == 0) {
+            ipcx_close(rx);
+            _exit(0);
+        }
+        for (int i = 0; i < n; i++) {
+            long r;
+            while ((r = ipcx_recv(rx, buf, sizeof buf, NULL, 0)) == -EAGAIN) {
+                struct pollfd p = { fd, POLLIN, 0 };
+                if (poll(&p, 1, BOUND_MS) != 1)
+                    _exit(13); /* the doorbell never rang */
+            }
+            if (r != TX_LEN || !check(buf, r, &mm) || mm.seq != next++)
+                _exit(12);
+        }
+        (void) !write(ack, "a", 1);
+    }
+}
+
+/*
+ * A sender in an epoll loop on a full ring is woken when a receiver in
+ * another process frees room: kind 0 an anonymous pair, 1 POSIX, 2 System V.
+ */
+static void fd_tx_one(int m, int kind)
+{
+    char u[160];
+    ipcx_chan *tx, *rx = NULL, *e[2];
+    int ctl[2], ack[2];
+
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    if (kind == 0) {
+        snprintf(u, sizeof u, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        T_SUCCESS(ipcx_pair(u, e));
+        rx = e[0];
+        tx = e[1];
+    } else if (kind == 1) {
+        char tag[32], q[96];
+        snprintf(tag, sizeof tag, "fdtx-%s", modes[m]);
+        snprintf(q, sizeof q, "mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        snprintf(u, sizeof u, "%s", url(tag, q));
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    } else {
+        sysv_key = 0x1d000000 | (getpid() & 0xffff) << 4 | m;
+        snprintf(u, sizeof u, "sysvshm:%d?mode=%s&maxmsg=%d&size=4096", sysv_key, modes[m],
+                 TX_LEN);
+        T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    }
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        close(ctl[1]);
+        close(ack[0]);
+        ipcx_close(tx); /* this process only receives */
+        if (kind != 0 && ipcx_open(&rx, u, IPCX_RECV) < 0)
+            _exit(9);
+        rx_child(rx, ctl[0], ack[1]);
+    }
+    close(ctl[0]);
+    close(ack[1]);
+    if (kind == 0)
+        ipcx_close(rx);
+    T_EQ(hear(ack[0], BOUND_MS), 'r'); /* registered: a bcast receiver gets all from here */
+
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    T_EQ(ipcx_fd(tx), fd);
+    T_EQ(writable(fd), 1); /* an empty ring: a send may succeed */
+    int ep = epoll_out(fd);
+    uint32_t seq = 0, full = fill_up(tx, &seq);
+    T_EQ(writable(fd), 0); /* full: not writable */
+    T_EQ(wait_out(ep, 0), 0);
+    T_ERR(send_seq(tx, seq, 0), -EAGAIN);
+    T_EQ(writable(fd), 0);
+
+    /* The receiver frees one message in its own process: the epoll wakes. */
+    say(ctl[1], 1);
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("%s kind %d: no EPOLLOUT after the receiver freed room", modes[m], kind);
+    T_EQ(hear(ack[0], BOUND_MS), 'a');
+    T_SUCCESS(send_seq(tx, seq, 0)); /* the room it freed */
+    seq++;
+    T_ERR(send_seq(tx, seq, 0), -EAGAIN);
+    T_EQ(writable(fd), 0);
+
+    /*
+     * An event loop: the receiver takes all that was sent and four
+     * ring-fulls more, and we send with timeout 0 only, waiting in
+     * epoll_wait whenever the ring is full.
+     */
+    uint32_t total = seq + 4 * full, left = total - 1, batches = 0;
+    while (left) {
+        uint32_t b = left > 255 ? 255 : left;
+        say(ctl[1], (int) b);
+        left -= b;
+        batches++;
+    }
+    while (seq < total) {
+        int r = send_seq(tx, seq, 0);
+        if (r == 0) {
+            seq++;
+            continue;
+        }
+        T_ERR(r, -EAGAIN);
+        if (!wait_out(ep, BOUND_MS))
+            T_FAIL("%s kind %d: no EPOLLOUT with %u of %u sent", modes[m], kind, seq, total);
+    }
+    for (uint32_t i = 0; i < batches; i++)
+        T_EQ(hear(ack[0], BOUND_MS), 'a');
+    say(ctl[1], 0);
+    T_EQ(kid_wait(pid), 0);
+
+    char path[300];
+    T_OK(bell_of(getpid(), proc_start(getpid()), path, sizeof path));
+    ipcx_close(tx);
+    T_OK(!exists(path)); /* closing removes the sender's doorbell */
+    if (kind == 2) {
+        T_OK(shmget(sysv_key, 0, 0) < 0); /* the creating sender left last */
+        sysv_key = 0;
+    }
+    close(ep);
+    close(ctl[1]);
+    close(ack[0]);
+}
+
+/*
+ * Byte rings: a sender that finds txlock held by another sender (a loan
+ * in another process) is not writable until that one commits.
+ */
+static void fd_tx_lock(int m)
+{
+    char tag[32], q[96];
+    ipcx_chan *tx;
+    int ctl[2], ack[2];
+
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    snprintf(tag, sizeof tag, "fdlock-%s", modes[m]);
+    snprintf(q, sizeof q, "mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+    const char *u = url(tag, q);
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        ipcx_chan *t2;
+        void *l;
+        ipcx_close(tx);
+        if (ipcx_open(&t2, u, IPCX_SEND) < 0 || ipcx_loan(t2, TX_LEN, &l) < 0)
+            _exit(9);
+        fill(l, 0, TX_LEN, 1);
+        (void) !write(ack[1], "l", 1); /* holding txlock */
+        if (hear(ctl[0], 60000) < 0 || ipcx_commit(t2, l, TX_LEN, 0) < 0)
+            _exit(10);
+        ipcx_close(t2);
+        _exit(0);
+    }
+    T_EQ(hear(ack[0], BOUND_MS), 'l');
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    int ep = epoll_out(fd);
+    T_EQ(writable(fd), 1);
+    T_ERR(send_seq(tx, 1, 0), -EAGAIN); /* room, but the other sender has the ring */
+    T_EQ(writable(fd), 0);
+    say(ctl[1], 1);
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("%s: no EPOLLOUT after the other sender committed", modes[m]);
+    T_SUCCESS(send_seq(tx, 1, 0));
+    T_EQ(kid_wait(pid), 0);
+    T_EQ(writable(fd), 1);
+    ipcx_close(tx);
+    close(ep);
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    ipcx_unlink(u);
+}
+
+static int t_fd_tx(void)
+{
+    for (int kind = 0; kind < 3; kind++)
+        for (int m = 0; m < 4; m++)
+            fd_tx_one(m, kind);
+    fd_tx_lock(0);
+    fd_tx_lock(3);
+    return 0;
+}
+
+/*
+ * A receiver killed while its doorbell is armed, after a sender (in
+ * another process, with the default SIGPIPE action) has rung it once: the
+ * sender's next message rings it again, and must not raise SIGPIPE.
+ */
+static void fd_rx_killed(void)
+{
+    int ctl[2], ack[2];
+    ipcx_chan *e[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    T_SUCCESS(ipcx_pair("shm:?mode=spsc&maxmsg=48", e));
+    pid_t rx = kid_fork();
+    if (rx == 0) {
+        uint8_t buf[64];
+        ipcx_close(e[1]);
+        int fd = ipcx_fd(e[0]);
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (fd < 0)
+            _exit(9);
+        (void) !write(ack[1], "r", 1);
+        long r;
+        /* Readable means a receive may succeed: a ring for nothing (a peer left) is fine. */
+        while ((r = ipcx_recv(e[0], buf, sizeof buf, NULL, 0)) == -EAGAIN)
+            if (poll(&p, 1, BOUND_MS) != 1)
+                _exit(10);
+        if (r != TX_LEN || ipcx_recv(e[0], buf, sizeof buf, NULL, 0) != -EAGAIN)
+            _exit(11);
+        (void) !write(ack[1], "a", 1); /* found the ring empty again: armed */
+        for (;;)
+            pause();
+    }
+    pid_t tx = kid_fork();
+    if (tx == 0) {
+        ipcx_close(e[0]);
+        signal(SIGPIPE, SIG_DFL);
+        for (int i = 0; i < 2; i++)
+            if (hear(ctl[0], 60000) != 'g' || send_seq(e[1], (uint32_t) i, 0) < 0)
+                _exit(9);
+        ipcx_close(e[1]);
+        _exit(0);
+    }
+    ipcx_close(e[0]);
+    ipcx_close(e[1]);
+    T_EQ(hear(ack[0], BOUND_MS), 'r');
+    say(ctl[1], 'g'); /* rings the receiver: the sender keeps its FIFO open */
+    T_EQ(hear(ack[0], BOUND_MS), 'a');
+    kid_kill(rx);
+    say(ctl[1], 'g'); /* rings the dead receiver's FIFO */
+    T_EQ(kid_wait(tx), 0);
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+}
+
+/* A receiver child that registers, says so, and waits to be killed or told to close. */
+static pid_t rx_idle(const char *u, ipcx_chan *copy_tx, ipcx_chan *rx, int ctl, int ack,
+                     int with_fd)
+{
+    pid_t pid = kid_fork();
+    if (pid)
+        return pid;
+    if (copy_tx)
+        ipcx_close(copy_tx);
+    if (!rx && ipcx_open(&rx, u, IPCX_RECV) < 0)
+        _exit(9);
+    if (with_fd && ipcx_fd(rx) < 0)
+        _exit(10);
+    (void) !write(ack, "r", 1);
+    if (hear(ctl, 60000) < 0)
+        _exit(11);
+    ipcx_close(rx); /* the last receiver leaves: the sender gets -EPIPE */
+    _exit(0);
+}
+
+/*
+ * The receivers go: the sender's descriptor turns writable and the next
+ * send returns -EPIPE, whether a survivor reaps the killed receivers, the
+ * sender's own send finds them dead, or the last one closes.
+ */
+static int t_fd_tx_gone(void)
+{
+    int ctl[2], ack[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+
+    /* A survivor (another sender, in its own process) finds the killed receivers. */
+    const char *u = url("gone", "mode=mpmc&maxmsg=48&size=4096");
+    ipcx_chan *tx;
+    T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND | IPCX_CREATE | IPCX_EXCL));
+    pid_t r1 = rx_idle(u, tx, NULL, ctl[0], ack[1], 1);
+    pid_t r2 = rx_idle(u, tx, NULL, ctl[0], ack[1], 0);
+    pid_t s2 = kid_fork();
+    if (s2 == 0) {
+        ipcx_chan *t2;
+        int r = 0;
+        ipcx_close(tx);
+        if (ipcx_open(&t2, u, IPCX_SEND) < 0)
+            _exit(9);
+        (void) !write(ack[1], "r", 1);
+        if (hear(ctl[0], 60000) != 'g')
+            _exit(10);
+        for (int i = 0; i < 200 && (r = send_seq(t2, 0, 100)) != -EPIPE; i++)
+            if (r != 0 && r != -ETIMEDOUT)
+                _exit(11);
+        _exit(r == -EPIPE ? 0 : 12);
+    }
+    for (int i = 0; i < 3; i++)
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+    int fd = ipcx_fd(tx);
+    T_SUCCESS(fd);
+    int ep = epoll_out(fd);
+    uint32_t seq = 0;
+    fill_up(tx, &seq);
+    T_EQ(writable(fd), 0);
+    kid_kill(r1);
+    kid_kill(r2);
+    T_EQ(writable(fd), 0); /* nobody has looked yet */
+    say(ctl[1], 'g');
+    if (!wait_out(ep, BOUND_MS))
+        T_FAIL("no EPOLLOUT after a survivor found every receiver dead");
+    T_ERR(send_seq(tx, seq, 0), -EPIPE);
+    T_EQ(writable(fd), 1);
+    T_EQ(kid_wait(s2), 0);
+    ipcx_close(tx);
+    close(ep);
+
+    for (int m = 0; m < 4; m++) {
+        char q[96];
+        ipcx_chan *e[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+
+        /* The sender's own look: its sends find the receiver dead. */
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        fd = ipcx_fd(e[1]);
+        T_SUCCESS(fd);
+        seq = 0;
+        fill_up(e[1], &seq);
+        T_EQ(writable(fd), 0);
+        kid_kill(pid);
+        T_EQ(writable(fd), 0);
+        int r = 0;
+        for (int i = 0; i < 400 && (r = send_seq(e[1], seq, 50)) != -EPIPE; i++)
+            T_OK(r == -ETIMEDOUT);
+        T_ERR(r, -EPIPE);
+        T_EQ(writable(fd), 1);
+        T_ERR(send_seq(e[1], seq, 0), -EPIPE);
+        T_EQ(writable(fd), 1);
+        ipcx_close(e[1]);
+
+        /* The last receiver closes: the sender waiting in epoll is woken. */
+        T_SUCCESS(ipcx_pair(q, e));
+        pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 0);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        fd = ipcx_fd(e[1]);
+        T_SUCCESS(fd);
+        ep = epoll_out(fd);
+        seq = 0;
+        fill_up(e[1], &seq);
+        T_EQ(writable(fd), 0);
+        say(ctl[1], 'c');
+        if (!wait_out(ep, BOUND_MS))
+            T_FAIL("%s: no EPOLLOUT after the last receiver closed", modes[m]);
+        T_ERR(send_seq(e[1], seq, 0), -EPIPE);
+        T_EQ(kid_wait(pid), 0);
+        ipcx_close(e[1]);
+        close(ep);
+    }
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    return 0;
+}
+
+/* Run "ipcx gc [arg]"; its output into out.  Returns its exit status. */
+static int run_gc(const char *ipcx, const char *arg, char *out, size_t cap)
+{
+    int p[2];
+    T_OK(pipe(p) == 0);
+    pid_t pid = kid_fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(p[1], 2);
+        close(p[0]);
+        execl(ipcx, ipcx, "gc", arg, (char *) NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t n = 0;
+    ssize_t k;
+    char tmp[4096];
+    while ((k = read(p[0], tmp, sizeof tmp)) > 0)
+        for (ssize_t i = 0; i < k && n < cap - 1; i++)
+            out[n++] = tmp[i];
+    out[n] = 0;
+    close(p[0]);
+    return kid_wait(pid);
+}
+
+/* A sender (which makes u) and a receiver, each in its own process, both with a descriptor. */
+static void pair_of_kids(const char *u, const int ack[2], pid_t *s, pid_t *r)
+{
+    for (int k = 0; k < 2; k++) {
+        pid_t pid = kid_fork();
+        if (pid == 0) {
+            ipcx_chan *c;
+            if (ipcx_open(&c, u, k ? IPCX_RECV : IPCX_SEND | IPCX_CREATE | IPCX_EXCL) < 0 ||
+                ipcx_fd(c) < 0)
+                _exit(9);
+            (void) !write(ack[1], "r", 1);
+            for (;;)
+                pause();
+        }
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        *(k ? r : s) = pid;
+    }
+}
+
+/*
+ * Doorbells of killed processes with no survivor: `ipcx gc` removes them,
+ * from their names alone, and leaves live ones alone.
+ */
+static int t_bell_gc(const char *ipcx)
+{
+    if (!ipcx)
+        T_FAIL("usage: shm_test bell_gc PATH/TO/ipcx");
+    /* Nothing in the registry: gc must find the doorbells from their names alone. */
+    setenv("IPCX_REGISTRY", "off", 1);
+    static char out[65536];
+    int ack[2];
+    T_OK(pipe(ack) == 0);
+
+    /* A live doorbell of ours, which gc must leave alone. */
+    ipcx_chan *e[2];
+    T_SUCCESS(ipcx_pair("shm:?mode=spsc&maxmsg=48", e));
+    T_SUCCESS(ipcx_fd(e[0]));
+    char live[300];
+    T_OK(bell_of(getpid(), proc_start(getpid()), live, sizeof live));
+
+    const char *u = url("gc", "mode=spsc&maxmsg=48&size=4096");
+    pid_t s, r;
+    pair_of_kids(u, ack, &s, &r);
+    char sb[300], rb[300];
+    T_OK(bell_of(s, kid_start(s), sb, sizeof sb));
+    T_OK(bell_of(r, kid_start(r), rb, sizeof rb));
+    kid_kill(s); /* no survivor: nobody reaps them */
+    kid_kill(r);
+    T_EQ(run_gc(ipcx, "--dry-run", out, sizeof out), 0);
+    /* Still there (another test's gc may run meanwhile): then the dry run named it. */
+    if (exists(sb) && !strstr(out, sb))
+        T_FAIL("gc --dry-run does not name %s: %s", sb, out);
+    T_EQ(run_gc(ipcx, NULL, out, sizeof out), 0);
+    T_OK(!exists(sb));
+    T_OK(!exists(rb));
+    T_OK(exists(live));
+    T_SUCCESS(ipcx_unlink(u));
+    ipcx_close(e[0]);
+    ipcx_close(e[1]);
+    T_OK(!exists(live));
+    close(ack[0]), close(ack[1]);
+    return 0;
+}
+
+/*
+ * The last survivor's close removes the doorbells of the killed: the one
+ * its reaping finds, and any other FIFO of this segment with a dead owner.
+ * So does ipcx_unlink of a segment whose participants were all killed,
+ * sparing a live participant's.
+ */
+static int t_bell_close(void)
+{
+    int ctl[2], ack[2];
+    T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
+    for (int m = 0; m < 4; m++) {
+        char q[96], rb[300];
+        ipcx_chan *e[2];
+        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+        T_SUCCESS(ipcx_pair(q, e));
+        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
+        ipcx_close(e[0]);
+        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        T_OK(bell_of(pid, kid_start(pid), rb, sizeof rb));
+        kid_kill(pid);
+        /* A FIFO of this segment whose owner is dead and whose entry is long gone. */
+        const char *id = strstr(rb, "ipcx-bell-") + 10;
+        snprintf(planted, sizeof planted, "/dev/shm/ipcx-bell-%.16s-63-%d-1", id, (int) pid);
+        T_OK(mkfifo(planted, 0600) == 0);
+        ipcx_close(e[1]); /* no send, no look at the peers before: the close does it */
+        T_OK(!exists(rb));
+        T_OK(!exists(planted));
+        planted[0] = 0;
+    }
+
+    /* ipcx_unlink: whoever removes the segment removes the dead owners' doorbells. */
+    const char *u = url("unl", "mode=spsc&maxmsg=48&size=4096");
+    pid_t s, r;
+    char sb[300], rb[300], mine[300];
+    pair_of_kids(u, ack, &s, &r);
+    T_OK(bell_of(s, kid_start(s), sb, sizeof sb));
+    T_OK(bell_of(r, kid_start(r), rb, sizeof rb));
+    ipcx_chan *t2; /* a live participant of the same segment: its doorbell stays */
+    T_SUCCESS(ipcx_open(&t2, u, IPCX_SEND));
+    T_SUCCESS(ipcx_fd(t2));
+    T_OK(bell_of(getpid(), proc_start(getpid()), mine, sizeof mine));
+    kid_kill(s);
+    kid_kill(r);
+    T_SUCCESS(ipcx_unlink(u));
+    T_OK(!exists(sb));
+    T_OK(!exists(rb));
+    T_OK(exists(mine));
+    ipcx_close(t2);
+    T_OK(!exists(mine));
+    close(ctl[0]), close(ctl[1]), close(ack[0]), close(ack[1]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -739,7 +1454,11 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "mpmc") ? t_mpmc()
           : !strcmp(argv[1], "bcast") ? t_bcast()
           : !strcmp(argv[1], "hostile") ? t_hostile()
-          : !strcmp(argv[1], "align") ? t_align() : 1;
+          : !strcmp(argv[1], "align") ? t_align()
+          : !strcmp(argv[1], "fd_tx") ? t_fd_tx()
+          : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone()
+          : !strcmp(argv[1], "bell_gc") ? t_bell_gc(argc > 2 ? argv[2] : NULL)
+          : !strcmp(argv[1], "bell_close") ? t_bell_close() : 1;
     cleanup();
     return r;
 }

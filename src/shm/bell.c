@@ -1,0 +1,108 @@
+/*
+ * bell.c - doorbell FIFO names and the sweep of dead owners' FIFOs (see
+ * bell.h).  The name carries the owner's pid and start time so that the
+ * sweep decides from the name alone: it never opens a segment.
+ */
+#include "bell.h"
+#include "../err.h"
+#include "../sys/futex.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#define BELL_PARTS 64u /* IPCX_SHM_PARTS: an index beyond it is no name of ours */
+
+int ipcx__bell_path(char *buf, size_t cap, uint64_t id, unsigned idx, pid_t pid,
+                    uint64_t start)
+{
+    int n = snprintf(buf, cap, IPCX_BELL_DIR "/" IPCX_BELL_PREFIX "%016llx-%u-%d-%llu",
+                     (unsigned long long) id, idx, (int) pid, (unsigned long long) start);
+    return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Decimal digits at *p (at most max, no sign): the value, p moved past them; -1 if none. */
+static int bell_num(const char **p, unsigned long long *v, int max)
+{
+    int n = 0;
+    *v = 0;
+    while (**p >= '0' && **p <= '9' && n < max) {
+        *v = *v * 10 + (unsigned) (**p - '0');
+        (*p)++, n++;
+    }
+    return n ? 0 : -1;
+}
+
+int ipcx__bell_parse(const char *name, uint64_t *id, unsigned *idx, pid_t *pid,
+                     uint64_t *start)
+{
+    size_t plen = strlen(IPCX_BELL_PREFIX);
+    const char *p = name;
+    unsigned long long v;
+    uint64_t h = 0;
+
+    if (strncmp(p, IPCX_BELL_PREFIX, plen) != 0)
+        return -EINVAL;
+    p += plen;
+    for (int i = 0; i < 16; i++, p++) {
+        int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+        if (d < 0)
+            return -EINVAL;
+        h = h << 4 | (uint64_t) d;
+    }
+    *id = h;
+    if (*p++ != '-' || bell_num(&p, &v, 2) < 0 || v >= BELL_PARTS)
+        return -EINVAL;
+    *idx = (unsigned) v;
+    if (*p++ != '-' || bell_num(&p, &v, 10) < 0 || v == 0 || v > 0x7fffffff)
+        return -EINVAL;
+    *pid = (pid_t) v;
+    if (*p++ != '-' || bell_num(&p, &v, 20) < 0 || *p)
+        return -EINVAL;
+    *start = v;
+    return 0;
+}
+
+int ipcx__bell_sweep(const uint64_t *id, int dry,
+                     void (*seen)(void *arg, const char *path, pid_t pid, int err),
+                     void *arg)
+{
+    DIR *d = opendir(IPCX_BELL_DIR);
+    struct dirent *e;
+    int found = 0;
+    uid_t me = geteuid();
+
+    if (!d)
+        return ipcx__fail(-errno, "cannot read " IPCX_BELL_DIR);
+    while ((e = readdir(d))) {
+        uint64_t bid, start;
+        unsigned idx;
+        pid_t pid;
+        char path[300];
+        struct stat st;
+
+        if (ipcx__bell_parse(e->d_name, &bid, &idx, &pid, &start) < 0 || (id && bid != *id))
+            continue;
+        /* start 0 (unknown when it was made): the pid alone decides. */
+        if (ipcx__proc_alive(pid, start))
+            continue;
+        if (snprintf(path, sizeof path, IPCX_BELL_DIR "/%s", e->d_name) >= (int) sizeof path)
+            continue;
+        if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode) || (st.st_uid != me && me != 0))
+            continue;
+        int err = 0;
+        if (!dry && unlink(path) < 0)
+            err = -errno;
+        if (err == -ENOENT)
+            continue; /* removed by someone else meanwhile */
+        if (err == 0)
+            found++;
+        if (seen)
+            seen(arg, path, pid, err);
+    }
+    (void) closedir(d);
+    return found;
+}
