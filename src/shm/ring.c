@@ -594,7 +594,8 @@ void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r)
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w)
 {
     ring_waker_barrier(r);
-    if (atomic_load_explicit(&w->waiters, memory_order_relaxed)) {
+    /* seq_cst: see the light barrier in ring_sleep (a plain load on x86). */
+    if (atomic_load_explicit(&w->waiters, memory_order_seq_cst)) {
         /* release: a sleeper that sees the new seq also sees the message. */
         atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
         (void) ipcx__futex_wake(&w->seq, INT32_MAX);
@@ -620,9 +621,25 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
         /* acquire: if the seq we read is already bumped, we see what was published before. */
         uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
         atomic_fetch_add_explicit(&w->waiters, 1, memory_order_relaxed);
-        /* Pairs with the waker's barrier in ipcx__ring_wake (see there). */
-        ipcx__ring_sleeper_barrier(r);
+        /*
+         * Pairs with the waker's barrier in ipcx__ring_wake (see there).
+         * A byte-ring receiver that knows the next number looks at the
+         * tag, which the sender stores with a seq_cst exchange before its
+         * seq_cst load of waiters: with a seq_cst fence here that pair is
+         * ordered on its own (C11's fence rule), and no membarrier(2) is
+         * needed.  If the try had to look at head after all (the number
+         * became unknown), it is repeated after the full barrier.
+         */
+        int light = w == &r->h->data && !ipcx__ring_slotted(r) && r->seq_known;
+        if (light)
+            atomic_thread_fence(memory_order_seq_cst);
+        else
+            ipcx__ring_sleeper_barrier(r);
         rc = try(r, arg);
+        if (rc == -EAGAIN && light && !r->seq_known) {
+            ipcx__ring_sleeper_barrier(r);
+            rc = try(r, arg);
+        }
         if (rc != -EAGAIN) {
             atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
             return rc;
