@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     /* The one-piece receive of the byte rings, into a buffer of 64. */
                     uint8_t out[64];
                     long got = -1;
-                    if (ipcx__bytes_recv(&rx, out, sizeof out, &prio, &got) == 0) {
+                    if (ipcx__bytes_recv(&rx, out, sizeof out, &prio, &got, 2) == 0) {
                         FZ_CHECK(got >= 0 && got <= (long) sizeof out);
                         continue;
                     }

@@ -309,10 +309,17 @@ int  ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio);
  */
 int  ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio);
 /*
- * A whole spsc receive in one piece when the next message is there and
- * fits: 0 received (*got bytes), 1 not tried (the caller peeks instead).
+ * A whole spsc receive in one piece when the next message is there, or
+ * comes within tries looks, and fits: 0 received (*got bytes), 1 not
+ * tried (the caller peeks instead, which waits as long as asked).
  */
-int  ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got);
+int  ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got,
+                      unsigned tries);
+/* How many looks ipcx__bytes_recv may take for a receive with this timeout. */
+static inline unsigned ipcx__ring_quick(const struct ipcx__ring *r, int timeout_ms)
+{
+    return timeout_ms == 0 ? 0 : r->spin < 64 ? r->spin : 64;
+}
 int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
 int  ipcx__bytes_release(struct ipcx__ring *r);
 void ipcx__bytes_join(struct ipcx__ring *r);

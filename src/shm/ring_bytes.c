@@ -16,6 +16,7 @@
  */
 #include "ring.h"
 #include "../err.h"
+#include "../sys/futex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -592,7 +593,8 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
     return -EAGAIN; /* only padding so far; come back */
 }
 
-int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got)
+int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got,
+                     unsigned tries)
 {
     struct ipcx__shm_hdr *h = r->h;
     if (r->fx.mode != IPCX_SHM_SPSC || !r->seq_known || r->peeked || r->broken ||
@@ -611,10 +613,24 @@ int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio
             return 1;
         }
     }
-    /* Not there yet, padding, or too big for buf: the long way, which keeps our lock. */
-    uint64_t pos = r->cursor & r->mask;
-    struct bytes_rec rec = bytes_rec(r, r->cursor);
-    if (rec.seq != r->seq || rec.len == IPCX_REC_PAD || rec.len > cap || rec.len > r->fx.maxmsg)
+    /*
+     * Up to tries looks at the tag (a message about to come is taken here,
+     * without the layers of the long way).  Not there by then, padding, or
+     * too big for buf: the long way, which keeps our lock.
+     */
+    uint64_t pos = r->cursor & r->mask, next = (pos | 63) + 1;
+    struct bytes_rec rec;
+    for (unsigned i = 0;; i++) {
+        if (i && next < r->fx.data_size)
+            (void) *(volatile const uint8_t *) (r->data + next); /* as in bytes_try_peek */
+        rec = bytes_rec(r, r->cursor);
+        if (rec.seq == r->seq)
+            break;
+        if (i >= tries)
+            return 1;
+        ipcx__cpu_relax();
+    }
+    if (rec.len == IPCX_REC_PAD || rec.len > cap || rec.len > r->fx.maxmsg)
         return 1;
     uint64_t rs = ipcx__rec_span(r->cursor, rec.len);
     if (rs > r->fx.data_size - pos)

@@ -349,7 +349,8 @@ static long shm_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio
     unsigned p;
     long got;
     if (!ipcx__ring_slotted(&s->ring) && s->ring.me >= 0 &&
-        ipcx__bytes_recv(&s->ring, buf, cap, prio, &got) == 0)
+        ipcx__bytes_recv(&s->ring, buf, cap, prio, &got,
+                         ipcx__ring_quick(&s->ring, timeout_ms)) == 0)
         return got;
     int rc = ipcx__ring_peek(&s->ring, &m, &len, &p, timeout_ms);
     if (rc < 0)
