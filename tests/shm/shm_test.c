@@ -1198,6 +1198,22 @@ static pid_t rx_idle(const char *u, ipcx_chan *copy_tx, ipcx_chan *rx, int ctl, 
 }
 
 /*
+ * An anonymous pair of mode m (one record of TX_LEN in 4 KiB) whose
+ * receiving end lives in an idle child (with a doorbell if with_fd); the parent keeps
+ * e[1].  Returns the child, registered.
+ */
+static pid_t pair_rx_idle(int m, ipcx_chan *e[2], int ctl[2], int ack[2], int with_fd)
+{
+    char q[96];
+    snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
+    T_SUCCESS(ipcx_pair(q, e));
+    pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], with_fd);
+    ipcx_close(e[0]);
+    T_EQ(hear(ack[0], BOUND_MS), 'r');
+    return pid;
+}
+
+/*
  * The receivers go: the sender's descriptor turns writable and the next
  * send returns -EPIPE, whether a survivor reaps the killed receivers, the
  * sender's own send finds them dead, or the last one closes.
@@ -1249,15 +1265,9 @@ static int t_fd_tx_gone(void)
     close(ep);
 
     for (int m = 0; m < 4; m++) {
-        char q[96];
         ipcx_chan *e[2];
-        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
-
         /* The sender's own look: its sends find the receiver dead. */
-        T_SUCCESS(ipcx_pair(q, e));
-        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
-        ipcx_close(e[0]);
-        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        pid_t pid = pair_rx_idle(m, e, ctl, ack, 1);
         fd = ipcx_fd(e[1]);
         T_SUCCESS(fd);
         seq = 0;
@@ -1275,10 +1285,7 @@ static int t_fd_tx_gone(void)
         ipcx_close(e[1]);
 
         /* The last receiver closes: the sender waiting in epoll is woken. */
-        T_SUCCESS(ipcx_pair(q, e));
-        pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 0);
-        ipcx_close(e[0]);
-        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        pid = pair_rx_idle(m, e, ctl, ack, 0);
         fd = ipcx_fd(e[1]);
         T_SUCCESS(fd);
         ep = epoll_out(fd);
@@ -1397,13 +1404,9 @@ static int t_bell_close(void)
     int ctl[2], ack[2];
     T_OK(pipe(ctl) == 0 && pipe(ack) == 0);
     for (int m = 0; m < 4; m++) {
-        char q[96], rb[300];
+        char rb[300];
         ipcx_chan *e[2];
-        snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=%d&size=4096", modes[m], TX_LEN);
-        T_SUCCESS(ipcx_pair(q, e));
-        pid_t pid = rx_idle(NULL, e[1], e[0], ctl[0], ack[1], 1);
-        ipcx_close(e[0]);
-        T_EQ(hear(ack[0], BOUND_MS), 'r');
+        pid_t pid = pair_rx_idle(m, e, ctl, ack, 1);
         T_OK(bell_of(pid, kid_start(pid), rb, sizeof rb));
         kid_kill(pid);
         /* A FIFO of this segment whose owner is dead and whose entry is long gone. */
