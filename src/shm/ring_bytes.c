@@ -95,6 +95,13 @@ void ipcx__bytes_joined(struct ipcx__ring *r)
 {
     struct ipcx__shm_hdr *h = r->h;
     uint64_t v1, v2, head, seq;
+    /*
+     * Our cursor (stored in ring_claim) before the producer's head, a
+     * sleeper's barrier: a producer that reserves room after this sees
+     * our cursor; one that reserved before wrote at or after the head we
+     * read next.
+     */
+    ipcx__ring_sleeper_barrier(r);
     for (int tries = 0; tries < 1000000; tries++) {
         /* Seqlock reader: acquire on the version, data, acquire fence, version again. */
         v1 = atomic_load_explicit(&h->pubver, memory_order_acquire);
@@ -105,8 +112,6 @@ void ipcx__bytes_joined(struct ipcx__ring *r)
         if (v1 == v2 && !(v1 & 1))
             break;
     }
-    /* Our cursor (stored in ring_claim) against the producer's head: a sleeper's barrier. */
-    ipcx__ring_sleeper_barrier(r);
     r->cursor = r->avail = head;
     r->broken = (head & (IPCX_REC_HDR - 1)) != 0;
     r->seq = seq;
@@ -231,10 +236,22 @@ static void bytes_repair_head(struct ipcx__ring *r)
     struct ipcx__shm_hdr *h = r->h;
     uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
     uint64_t seq = atomic_load_explicit(&h->seq, memory_order_relaxed), cap = r->fx.data_size;
-    uint64_t start = head;
+    uint64_t start = head, v = atomic_load_explicit(&h->pubver, memory_order_relaxed);
 
+    /* bcast: died inside the (head, seq) seqlock: leave the version even again. */
+    if (v & 1)
+        atomic_store_explicit(&h->pubver, v + 1, memory_order_release);
     if (head & (IPCX_REC_HDR - 1))
         return; /* forged: the receivers' checks report it */
+    /*
+     * Died between storing seq and head: seq is one ahead of the record at
+     * head.  In a ring at rest head's position never carries the number
+     * before seq: that record (and the padding before it, if any) lies
+     * behind head, as the ring holds two of the largest records.
+     */
+    if (bytes_rec(r, head).seq + 1 == seq)
+        seq--;
+    uint64_t seq0 = seq;
     while (head - start < cap) {
         struct bytes_rec rec = bytes_rec(r, head);
         uint64_t pos = head & r->mask;
@@ -247,7 +264,7 @@ static void bytes_repair_head(struct ipcx__ring *r)
         else
             break;
     }
-    if (head == start)
+    if (head == start && seq == seq0)
         return;
     atomic_store_explicit(&h->seq, seq, memory_order_relaxed);
     /* release: as a commit's. */
@@ -262,7 +279,11 @@ void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx)
      * never freed: drop the locks.  The sender's lock passes through our
      * hands first, to put head right if it died halfway through a commit.
      */
-    if (atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, IPCX_SHM_PARTS + 1,
+    /*
+     * Taken in our own name: should we die in the repair, whoever reaps us
+     * takes it over and repairs again (the repair can be repeated).
+     */
+    if (atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, (uint32_t) r->me + 1,
                                                 memory_order_acq_rel, memory_order_relaxed)) {
         bytes_repair_head(r);
         atomic_store_explicit(&r->h->txlock, 0, memory_order_release);
