@@ -254,9 +254,12 @@ static void ring_fork_child(void)
     int was = ipcx__mb_ok();
     atomic_store_explicit(&ipcx__mb_registered, 0, memory_order_relaxed);
     int unfenced = was && ring_list && ipcx__mb_register() == 0;
-    for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+    for (struct ipcx__ring *r = ring_list; r; r = r->next_open)
         if (!unfenced)
             atomic_store_explicit(&r->h->fenced, 1, memory_order_seq_cst);
+    if (ring_list && !unfenced)
+        (void) ipcx__mb_slow(); /* as in ipcx__ring_join: no waker left unfenced by a stale look */
+    for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
         r->loaned = r->peeked = r->locked = 0; /* the parent's loan or peek stays the parent's */
         /*
          * The doorbell FIFO is the parent's participant's: our copies of its
@@ -612,7 +615,7 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     int64_t slept_since = ipcx__now_ms();
     unsigned nap = 1;
-    int rc;
+    int rc, full = 0;
     /* About to sleep: if nobody looked at the peers lately, look now (we may wait for the dead). */
     if (slept_since - r->checked_ms >= RING_SLICE_MS && ipcx__ring_check_peers(r) &&
         (rc = try(r, arg)) != -EAGAIN)
@@ -627,19 +630,27 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
          * tag, which the sender stores with a seq_cst exchange before its
          * seq_cst load of waiters: with a seq_cst fence here that pair is
          * ordered on its own (C11's fence rule), and no membarrier(2) is
-         * needed.  If the try had to look at head after all (the number
-         * became unknown), it is repeated after the full barrier.
+         * needed.  That holds only if the try found nothing because the
+         * tag at the cursor was not the expected one: if it failed for
+         * another reason (rxlock held by a forked copy, the number became
+         * unknown), it is repeated after the full barrier.  After a slice
+         * that timed out the try looks at everything (head, corruption: a
+         * scribbled tag must not keep a receiver waiting for good).
          */
-        int light = w == &r->h->data && !ipcx__ring_slotted(r) && r->seq_known;
-        if (light)
+        int light = !full && w == &r->h->data && !ipcx__ring_slotted(r) && r->seq_known;
+        if (light) {
             atomic_thread_fence(memory_order_seq_cst);
-        else
-            ipcx__ring_sleeper_barrier(r);
-        rc = try(r, arg);
-        if (rc == -EAGAIN && light && !r->seq_known) {
+            /* Tag only, as a spinning try: the try says if that is why it found nothing. */
+            r->spinning = 1;
+            r->tag_miss = 0;
+            rc = try(r, arg);
+            r->spinning = 0;
+        }
+        if (!light || (rc == -EAGAIN && !r->tag_miss)) {
             ipcx__ring_sleeper_barrier(r);
             rc = try(r, arg);
         }
+        full = 0;
         if (rc != -EAGAIN) {
             atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
             return rc;
@@ -663,6 +674,7 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
         if (fr == -EINTR && ipcx__intr_returns())
             return -EINTR;
         if (fr == -ETIMEDOUT) {
+            full = 1;
             (void) ipcx__ring_check_peers(r);
             nap = nap * 2 > RING_SLICE_MS ? RING_SLICE_MS : nap * 2;
         }

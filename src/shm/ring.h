@@ -211,6 +211,7 @@ struct ipcx__ring {
     /* waiting */
     unsigned spin, spin_max;       /* adaptive busy-wait budget, tries */
     int      spinning;             /* 1 while ipcx__ring_wait busy-waits: tries may look less */
+    int      tag_miss;             /* the last such try found nothing for want of the tag alone */
     int64_t  try_ns;               /* one try of the spin takes about this long */
     int64_t  checked_ms;           /* last look at the peers */
 

@@ -418,7 +418,12 @@ int ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned
         return 1;
     r->locked = 1;
     if (atomic_load_explicit(&h->head, memory_order_relaxed) != r->head) {
-        bytes_unlock_nowake(r); /* another sender moved on: the long way reloads */
+        /*
+         * Another sender moved on: the long way reloads.  No wake here: a
+         * sender denied the lock meanwhile is woken when our long way
+         * takes and gives it up again.
+         */
+        bytes_unlock_nowake(r);
         return 1;
     }
     r->pad = 0;
@@ -565,8 +570,10 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
              * every message.  The spin is bounded; before sleeping, the try
              * takes the long way (head, corruption, a number not known).
              */
-            else if (r->spinning)
+            else if (r->spinning) {
+                r->tag_miss = 1;
                 return -EAGAIN;
+            }
         }
         if (r->cursor == r->avail) {
             /* acquire: pairs with the producer's release of head: the records are complete. */
@@ -630,7 +637,8 @@ int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio
             return 1;
         r->locked = 1;
         if (atomic_load_explicit(&h->tail, memory_order_relaxed) != r->cursor) {
-            bytes_unlock_nowake(r); /* another receiver took some: the long way reloads */
+            /* Another receiver took some: the long way reloads (and wakes when it unlocks). */
+            bytes_unlock_nowake(r);
             return 1;
         }
     }

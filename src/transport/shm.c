@@ -329,7 +329,8 @@ static int shm_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned 
 {
     struct shm_chan *s = ch->impl;
     void *buf;
-    if (!ipcx__ring_slotted(&s->ring) && s->ring.me >= 0 &&
+    /* One piece, unless a descriptor was asked for: its arming lives in the loan. */
+    if (!ipcx__ring_slotted(&s->ring) && s->ring.me >= 0 && s->ring.bellfd < 0 &&
         ipcx__bytes_send(&s->ring, msg, len, prio) == 0)
         return 0;
     int rc = ipcx__ring_loan(&s->ring, len, &buf, timeout_ms);
