@@ -1442,6 +1442,36 @@ static int t_bell_close(void)
     return 0;
 }
 
+/*
+ * A sender whose large message found no room is armed (its descriptor not
+ * writable); a small message that fits then goes through, and the
+ * descriptor must say so (writable again), in both byte rings.
+ */
+static int t_fd_tx_small(void)
+{
+    static char big[1900], small[24];
+    const char *ms[] = { "spsc", "bcast" };
+    for (int m = 0; m < 2; m++) {
+        ipcx_chan *e[2];
+        char u[96];
+        snprintf(u, sizeof u, "shm:?mode=%s&maxmsg=1900&size=4096", ms[m]);
+        T_SUCCESS(ipcx_pair(u, e));
+        int fd = ipcx_fd(e[1]);
+        T_SUCCESS(fd);
+        T_EQ(writable(fd), 1);
+        int r = 0, n = 0;
+        while (n < 10 && (r = ipcx_send(e[1], big, sizeof big, 0, 0)) == 0)
+            n++;
+        T_ERR(r, -EAGAIN); /* two fit, the third would need the ring's start */
+        T_EQ(writable(fd), 0);
+        T_SUCCESS(ipcx_send(e[1], small, sizeof small, 0, 0));
+        T_EQ(writable(fd), 1); /* the send went through: a send may succeed */
+        ipcx_close(e[0]);
+        ipcx_close(e[1]);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -1458,6 +1488,7 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "bcast") ? t_bcast()
           : !strcmp(argv[1], "hostile") ? t_hostile()
           : !strcmp(argv[1], "align") ? t_align()
+          : !strcmp(argv[1], "fd_tx_small") ? t_fd_tx_small()
           : !strcmp(argv[1], "fd_tx") ? t_fd_tx()
           : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone()
           : !strcmp(argv[1], "bell_gc") ? t_bell_gc(argc > 2 ? argv[2] : NULL)
