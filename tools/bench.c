@@ -775,7 +775,8 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
         }
         if (r == 0) {
             uint8_t *q = calloc(1, cur);
-            msg_make(q, cur, OP_QUIT, 0);
+            if (q)
+                msg_make(q, cur, OP_QUIT, 0);
             r = q ? ep.ops->send(&ep, q, cur) : -ENOMEM;
             if (r == 0) {
                 long got = ep.ops->recv(&ep, q, cur);
@@ -787,7 +788,8 @@ static void run_one(const struct bench_cand *c0, const struct params *p, struct 
     if (r < 0) {
         res->failed = 1;
         snprintf(res->why, sizeof res->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
-        kill(pid, SIGKILL);
+        if (pid > 0) /* never kill(-1): a failed fork leaves pid -1 */
+            kill(pid, SIGKILL);
     }
     if (ep.ops)
         ep.ops->close(&ep);
@@ -857,6 +859,11 @@ static struct lat floor_pingpong(long n)
         return l;
     atomic_store(line, 0);
     pid = fork();
+    if (pid < 0) {
+        free(t);
+        munmap((void *) line, 4096);
+        return l; /* no partner: no floor (the parent would wait for it for ever) */
+    }
     if (pid == 0) {
         (void) bench_pin(1);
         for (uint64_t v = 1; v < (uint64_t) (n + warm) * 2; v += 2) {

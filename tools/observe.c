@@ -133,6 +133,21 @@ static struct obj *obj_find(struct objs *o, const char *url)
     return NULL;
 }
 
+/*
+ * The object a registry entry names: by its URL, or a unix: object, which
+ * is listed with its type ("unix:/path?type=..."): the URL then "?" or its end.
+ */
+static struct obj *obj_find_reg(struct objs *o, const char *url)
+{
+    struct obj *b = obj_find(o, url);
+    size_t n = strlen(url);
+    for (size_t j = 0; j < o->n && !b; j++)
+        if (o->v[j].kind == K_UNIX && strncmp(o->v[j].url, url, n) == 0 &&
+            (o->v[j].url[n] == '?' || !o->v[j].url[n]))
+            b = &o->v[j];
+    return b;
+}
+
 /* Start time of pid in seconds since the epoch, -1 if it is gone (or a zombie). */
 static long long pid_epoch(pid_t pid, long long *ticks)
 {
@@ -615,14 +630,7 @@ static void recs_apply(struct objs *o, const struct recs *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
         const struct rec *r = &rs->v[i];
-        struct obj *b = obj_find(o, r->r.obj);
-        if (!b) {
-            /* unix: objects are listed with their type in the URL. */
-            for (size_t j = 0; j < o->n && !b; j++)
-                if (o->v[j].kind == K_UNIX && strncmp(o->v[j].url, r->r.obj, strlen(r->r.obj)) == 0 &&
-                    (o->v[j].url[strlen(r->r.obj)] == '?' || !o->v[j].url[strlen(r->r.obj)]))
-                    b = &o->v[j];
-        }
+        struct obj *b = obj_find_reg(o, r->r.obj);
         if (!b || !rec_trusted(r, b))
             continue;
         unsigned role = (r->r.recv ? R_RECV : R_SEND) | (r->r.created ? R_CREATOR : 0);
@@ -976,10 +984,8 @@ int cmd_stat(int argc, char **argv)
             b = &o.v[0];
         }
     }
-    for (size_t j = 0; j < o.n && !b; j++)
-        if (o.v[j].kind == K_UNIX && strncmp(o.v[j].url, canon, strlen(canon)) == 0 &&
-            o.v[j].url[strlen(canon)] == '?')
-            b = &o.v[j];
+    if (!b)
+        b = obj_find_reg(&o, canon);
     int rc = 0;
     if (!b) {
         fprintf(stderr, "ipcx: %s: no such object%s\n", url,
@@ -1063,8 +1069,7 @@ int cmd_gc(int argc, char **argv)
         const char *url = b->url;
         pid_t creator = 0;
         for (size_t k = 0; k < rs.n; k++)
-            if (strcmp(rs.v[k].r.obj, b->url) == 0 ||
-                (b->kind == K_UNIX && strncmp(b->url, rs.v[k].r.obj, strlen(rs.v[k].r.obj)) == 0)) {
+            if (obj_find_reg(&o, rs.v[k].r.obj) == b) {
                 if (rs.v[k].r.created) {
                     url = rs.v[k].r.url;
                     creator = rs.v[k].r.pid;
@@ -1112,11 +1117,7 @@ int cmd_gc(int argc, char **argv)
     int stale = 0;
     for (size_t k = 0; k < rs.n; k++) {
         struct rec *r = &rs.v[k];
-        struct obj *b = obj_find(&o, r->r.obj);
-        if (!b)
-            for (size_t j = 0; j < o.n && !b; j++)
-                if (o.v[j].kind == K_UNIX && strncmp(o.v[j].url, r->r.obj, strlen(r->r.obj)) == 0)
-                    b = &o.v[j];
+        struct obj *b = obj_find_reg(&o, r->r.obj);
         int drop = (b && b->ipcx == 2) || (!r->alive && (!b || !r->r.created));
         if (!drop)
             continue;
