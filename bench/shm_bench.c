@@ -268,14 +268,19 @@ static double bench_oneway(const char *q, size_t len, long n, int zc, int ntx, i
         if (r < 0)
             die("recv", r);
     }
-    int64_t dt = bench_now_ns() - t0;
-    for (int k = 0; k < nk; k++)
-        waitpid(kids[k], NULL, 0);
-    dt = bench_now_ns() - t0; /* until every receiver is done */
+    for (int k = 0; k < nk; k++) {
+        int st = 0;
+        if (waitpid(kids[k], &st, 0) != kids[k] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "shm_bench: a sender or receiver of %s failed\n", q);
+            exit(1);
+        }
+    }
+    int64_t dt = bench_now_ns() - t0; /* until every receiver is done */
     ipcx_close(e[0]);
     free(buf);
     munmap((void *) go, 4096);
-    return (double) (strstr(q, "bcast") ? n : n) / ((double) dt / 1e9);
+    /* n messages: in all for spsc and mpmc, to each receiver for bcast. */
+    return (double) n / ((double) dt / 1e9);
 }
 
 static double bench_memcpy(size_t len, long n)

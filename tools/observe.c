@@ -373,12 +373,13 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
         b->id = (long) v[1];
         b->mode = (unsigned) v[2] & 0777;
         b->has_owner = 1;
+        const char *scheme = k == K_SYSVMSG ? "sysvmq" : k == K_SYSVSHM ? "sysvshm" : "sysvsem";
+        if (key)
+            snprintf(b->url, sizeof b->url, "%s:0x%08x", scheme, key);
+        else
+            snprintf(b->url, sizeof b->url, "%s:?id=%ld", scheme, b->id);
         if (k == K_SYSVMSG) {
             /* key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime */
-            if (key)
-                snprintf(b->url, sizeof b->url, "sysvmq:0x%08x", key);
-            else
-                snprintf(b->url, sizeof b->url, "sysvmq:?id=%ld", b->id);
             b->bytes = v[3];
             b->msgs = v[4];
             b->uid = (uid_t) v[7];
@@ -390,10 +391,6 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
                 b->qbytes = (long long) ds.msg_qbytes;
         } else if (k == K_SYSVSHM) {
             /* key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime */
-            if (key)
-                snprintf(b->url, sizeof b->url, "sysvshm:0x%08x", key);
-            else
-                snprintf(b->url, sizeof b->url, "sysvshm:?id=%ld", b->id);
             b->size = v[3];
             b->uid = (uid_t) v[7];
             b->gid = (gid_t) v[8];
@@ -403,10 +400,6 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
             snprintf(b->note, sizeof b->note, "%lld attached", v[6]);
         } else {
             /* key semid perms nsems uid gid cuid cgid otime ctime */
-            if (key)
-                snprintf(b->url, sizeof b->url, "sysvsem:0x%08x", key);
-            else
-                snprintf(b->url, sizeof b->url, "sysvsem:?id=%ld", b->id);
             b->size = v[3];
             b->uid = (uid_t) v[4];
             b->gid = (gid_t) v[5];
@@ -597,28 +590,20 @@ static void recs_objects(struct objs *o, const struct recs *rs)
         const char *obj = rs->v[i].r.obj;
         if (obj_find(o, obj))
             continue;
-        if (strncmp(obj, "fifo:", 5) == 0) {
+        int fifo = strncmp(obj, "fifo:", 5) == 0;
+        if (fifo || strncmp(obj, "unix:/", 6) == 0) {
+            /* A FIFO, or a socket file whose socket is gone (its receiver was killed). */
             struct stat st;
-            if (lstat(obj + 5, &st) < 0 || !S_ISFIFO(st.st_mode))
+            if (lstat(obj + 5, &st) < 0 || !(fifo ? S_ISFIFO(st.st_mode) : S_ISSOCK(st.st_mode)))
                 continue;
-            struct obj *b = obj_new(o, K_FIFO);
+            struct obj *b = obj_new(o, fifo ? K_FIFO : K_UNIX);
             if (!b)
                 return;
             snprintf(b->url, sizeof b->url, "%s", obj);
             snprintf(b->path, sizeof b->path, "%s", obj + 5);
             set_owner_from_stat(b, &st);
-        } else if (strncmp(obj, "unix:/", 6) == 0) {
-            /* A socket file whose socket is gone (its receiver was killed). */
-            struct stat st;
-            if (lstat(obj + 5, &st) < 0 || !S_ISSOCK(st.st_mode))
-                continue;
-            struct obj *b = obj_new(o, K_UNIX);
-            if (!b)
-                return;
-            snprintf(b->url, sizeof b->url, "%s", obj);
-            snprintf(b->path, sizeof b->path, "%s", obj + 5);
-            set_owner_from_stat(b, &st);
-            snprintf(b->note, sizeof b->note, "socket file with no socket bound");
+            if (!fifo)
+                snprintf(b->note, sizeof b->note, "socket file with no socket bound");
         } else if (strncmp(obj, "mq:/", 4) == 0 && !o->mq_mounted) {
             mq_probe(o, obj + 3);
         }

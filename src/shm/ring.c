@@ -893,7 +893,6 @@ void ipcx__ring_notify_data(struct ipcx__ring *r)
 static int ring_tx_room(struct ipcx__ring *r, uint64_t *head, uint64_t *oldest)
 {
     struct ipcx__shm_hdr *h = r->h;
-    uint64_t cap = r->fx.data_size;
 
     if (ipcx__ring_slotted(r) || (r->fx.flags & IPCX_SHM_F_DROP))
         return 0;
@@ -902,17 +901,7 @@ static int ring_tx_room(struct ipcx__ring *r, uint64_t *head, uint64_t *oldest)
         *oldest = atomic_load_explicit(&h->tail, memory_order_acquire);
         return 1;
     }
-    *oldest = *head;
-    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
-        struct ipcx__shm_part *p = &h->part[i];
-        if (ring_role(atomic_load_explicit(&p->owner, memory_order_relaxed)) != IPCX_PART_RX)
-            continue;
-        uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
-        if (c > *head || *head - c > cap || (c & (IPCX_REC_HDR - 1)))
-            continue; /* stale or forged: it holds nobody back (as in bytes_oldest) */
-        if (c < *oldest)
-            *oldest = c;
-    }
+    *oldest = ipcx__bytes_oldest_cursor(r, *head);
     return 1;
 }
 

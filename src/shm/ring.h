@@ -326,6 +326,8 @@ int  ipcx__bytes_release(struct ipcx__ring *r);
 void ipcx__bytes_join(struct ipcx__ring *r);
 void ipcx__bytes_joined(struct ipcx__ring *r);
 void ipcx__bytes_unlock(struct ipcx__ring *r);
+/* bcast: the lowest live receiver cursor in [head - capacity, head], or head. */
+uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head);
 /* Free the byte ring locks participant idx held when it died. */
 void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx);
 

@@ -133,22 +133,29 @@ static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
             return ipcx__fail(-EPROTO, "shm: ring tail %llu out of range (head %llu)",
                               (unsigned long long) min, (unsigned long long) r->head);
     } else {
-        for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
-            struct ipcx__shm_part *p = &h->part[i];
-            uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
-            if ((o & (IPCX_PART_TX | IPCX_PART_RX)) != IPCX_PART_RX)
-                continue;
-            /* acquire: as above, for each receiver. */
-            uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
-            /* A cursor outside the live window is stale or forged: it cannot hold us. */
-            if (c > r->head || r->head - c > cap || (c & (IPCX_REC_HDR - 1)))
-                continue;
-            if (c < min)
-                min = c;
-        }
+        min = ipcx__bytes_oldest_cursor(r, r->head);
     }
     *oldest = min;
     return 0;
+}
+
+uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
+{
+    uint64_t cap = r->fx.data_size, min = head;
+    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
+        struct ipcx__shm_part *p = &r->h->part[i];
+        uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
+        if ((o & (IPCX_PART_TX | IPCX_PART_RX)) != IPCX_PART_RX)
+            continue;
+        /* acquire: the receiver's reads of what it passed happen before we overwrite. */
+        uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
+        /* A cursor outside the live window is stale or forged: it cannot hold us. */
+        if (c > head || head - c > cap || (c & (IPCX_REC_HDR - 1)))
+            continue;
+        if (c < min)
+            min = c;
+    }
+    return min;
 }
 
 /* overflow=drop: move the shared tail over old records until need bytes are free. */
@@ -202,6 +209,40 @@ static int bytes_lock(struct ipcx__ring *r, _Atomic uint32_t *lk)
         return -EAGAIN;
     r->locked = 1;
     return 1;
+}
+
+/*
+ * spsc: take the receiver lock (if not held).  Just taken, another
+ * receiver (a forked copy) may have moved the tail: start there, with the
+ * number of the record there unknown.  As bytes_lock.
+ */
+static int bytes_rx_lock(struct ipcx__ring *r)
+{
+    int rc = bytes_lock(r, &r->h->rxlock);
+    if (rc == 1) {
+        uint64_t tail = atomic_load_explicit(&r->h->tail, memory_order_relaxed);
+        if (tail != r->cursor) {
+            r->cursor = r->avail = tail;
+            r->seq_known = 0; /* learnt from the record there */
+            r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
+        }
+    }
+    return rc;
+}
+
+/*
+ * A receiver waiting for the record at the cursor touches the line after
+ * the header: a small message continues there.  In the look that finds
+ * the tag both misses are then under way together, and x86 keeps loads in
+ * order (a later tag seen means the earlier line is fresh), so taking the
+ * record does not wait for a second line.  Only a warm-up: the value is
+ * not used.
+ */
+static void bytes_warm(const struct ipcx__ring *r)
+{
+    uint64_t next = ((r->cursor & r->mask) | 63) + 1;
+    if (next < r->fx.data_size)
+        (void) *(volatile const uint8_t *) (r->data + next);
 }
 
 /* Drop the lock; the caller wakes waiters (a barrier, then the waiters word). */
@@ -405,19 +446,14 @@ int ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio)
 
 int ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio)
 {
-    struct ipcx__shm_hdr *h = r->h;
     uint64_t pos = r->head & r->mask, span = ipcx__rec_span(r->head, len);
-    uint32_t free_ = 0;
 
     if (r->loaned || r->locked || r->broken || bytes_drop(r) || span > r->fx.data_size - pos ||
         r->head + span > r->limit || ipcx__ring_peer_gone(r))
         return 1; /* a wrap, a full ring as last seen, a gone receiver: the long way */
-    /* acquire: as bytes_lock. */
-    if (!atomic_compare_exchange_strong_explicit(&h->txlock, &free_, (uint32_t) r->me + 1,
-                                                 memory_order_acquire, memory_order_relaxed))
+    if (bytes_lock(r, &r->h->txlock) < 0)
         return 1;
-    r->locked = 1;
-    if (atomic_load_explicit(&h->head, memory_order_relaxed) != r->head) {
+    if (atomic_load_explicit(&r->h->head, memory_order_relaxed) != r->head) {
         /*
          * Another sender moved on: the long way reloads.  No wake here: a
          * sender denied the lock meanwhile is woken when our long way
@@ -511,18 +547,9 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
     (void) arg;
 
     if (r->fx.mode == IPCX_SHM_SPSC) {
-        int rc = bytes_lock(r, &h->rxlock);
+        int rc = bytes_rx_lock(r);
         if (rc < 0)
             return rc;
-        if (rc == 1) {
-            /* Just took the receiver lock: another receiver may have moved the tail. */
-            uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
-            if (tail != r->cursor) {
-                r->cursor = r->avail = tail;
-                r->seq_known = 0; /* the number of the record there is learnt from it */
-                r->broken = (r->cursor & (IPCX_REC_HDR - 1)) != 0;
-            }
-        }
     }
     if (r->broken)
         return ipcx__fail(-EPROTO, "shm: ring indices are corrupt");
@@ -541,17 +568,8 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
              * need not be read.  Anything odd goes the long way below, which
              * checks against head and reports.
              */
-            /*
-             * A spinning receiver touches the line after the header first:
-             * a small message continues there.  In the look that finds the
-             * tag both misses are then under way together, and x86 keeps
-             * loads in order (a later tag seen means the earlier line is
-             * fresh), so taking the record does not wait for a second
-             * line.  Only a warm-up: the value is not used.
-             */
-            uint64_t next = (pos | 63) + 1;
-            if (r->spinning && next < cap)
-                (void) *(volatile const uint8_t *) (r->data + next);
+            if (r->spinning)
+                bytes_warm(r);
             struct bytes_rec rec = bytes_rec(r, r->cursor);
             if (rec.seq == r->seq) {
                 if (rec.len == IPCX_REC_PAD) {
@@ -624,34 +642,22 @@ static int bytes_try_peek(struct ipcx__ring *r, void *arg)
 int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got,
                      unsigned tries)
 {
-    struct ipcx__shm_hdr *h = r->h;
     if (r->fx.mode != IPCX_SHM_SPSC || !r->seq_known || r->peeked || r->broken ||
         r->bellfd >= 0 || bytes_drop(r))
         return 1;
-    if (!r->locked) {
-        uint32_t free_ = 0;
-        /* acquire: as bytes_lock. */
-        if (!atomic_compare_exchange_strong_explicit(&h->rxlock, &free_, (uint32_t) r->me + 1,
-                                                     memory_order_acquire,
-                                                     memory_order_relaxed))
-            return 1;
-        r->locked = 1;
-        if (atomic_load_explicit(&h->tail, memory_order_relaxed) != r->cursor) {
-            /* Another receiver took some: the long way reloads (and wakes when it unlocks). */
-            bytes_unlock_nowake(r);
-            return 1;
-        }
-    }
     /*
      * Up to tries looks at the tag (a message about to come is taken here,
-     * without the layers of the long way).  Not there by then, padding, or
-     * too big for buf: the long way, which keeps our lock.
+     * without the layers of the long way).  Not there by then, padding, too
+     * big for buf, or the lock brought an unknown number: the long way,
+     * which keeps our lock.
      */
-    uint64_t pos = r->cursor & r->mask, next = (pos | 63) + 1;
+    if (bytes_rx_lock(r) < 0 || !r->seq_known || r->broken)
+        return 1;
+    uint64_t pos = r->cursor & r->mask;
     struct bytes_rec rec;
     for (unsigned i = 0;; i++) {
-        if (i && next < r->fx.data_size)
-            (void) *(volatile const uint8_t *) (r->data + next); /* as in bytes_try_peek */
+        if (i)
+            bytes_warm(r);
         rec = bytes_rec(r, r->cursor);
         if (rec.seq == r->seq)
             break;

@@ -14,6 +14,7 @@
  */
 #include "sync.h"
 #include "err.h"
+#include "sys/kipc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static int sysv_key(const struct ipcx_url *u, key_t *key)
             return ipcx__fail(-EINVAL, "sysvsem:/path needs ?proj=1..255 (ftok)");
         if (ipcx__url_size(u, "proj", 0, 1, 255, &proj) < 0)
             return -EINVAL;
-        int r = ipcx__sysv_ftok(p, (int) proj, key);
+        int r = ipcx__ftok(p, (int) proj, key);
         return r < 0 ? ipcx__fail(r, "ftok(%s, %zu)", p, proj) : 0;
     }
     if (ipcx__url_get(u, "proj"))
@@ -51,7 +52,7 @@ static int sysv_wait_init(int id)
     struct ipcx__deadline d = ipcx__deadline(SYSV_INIT_MS);
     for (;;) {
         struct semid_ds ds;
-        int r = ipcx__sysv_stat(id, &ds);
+        int r = ipcx__semctl_stat(id, &ds);
         if (r < 0)
             return r;
         if (ds.sem_otime != 0)
@@ -65,17 +66,17 @@ static int sysv_wait_init(int id)
 
 static int sysv_create(key_t key, size_t n, mode_t mode, unsigned value)
 {
-    int id = ipcx__sysv_semget(key, (int) n, IPC_CREAT | IPC_EXCL | (int) (mode & 0777));
+    int id = ipcx__semget(key, (int) n, IPC_CREAT | IPC_EXCL | (int) (mode & 0777));
     if (id < 0)
         return id;
     unsigned short *vals = calloc(n, sizeof *vals);
     if (!vals) {
-        (void) ipcx__sysv_semctl(id, 0, IPC_RMID);
+        (void) ipcx__semctl_int(id, 0, IPC_RMID, 0);
         return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
         vals[i] = (unsigned short) value;
-    int r = ipcx__sysv_setall(id, vals);
+    int r = ipcx__semctl_setall(id, vals);
     free(vals);
     if (r == 0) {
         /* No net change, but sem_otime is set: openers may go now. */
@@ -83,10 +84,10 @@ static int sysv_create(key_t key, size_t n, mode_t mode, unsigned value)
             { 0, value < SYSV_VMX ? 1 : -1, IPC_NOWAIT },
             { 0, value < SYSV_VMX ? -1 : 1, IPC_NOWAIT },
         };
-        r = ipcx__sysv_semop(id, mark, 2, -1);
+        r = ipcx__semtimedop(id, mark, 2, NULL);
     }
     if (r < 0) {
-        (void) ipcx__sysv_semctl(id, 0, IPC_RMID);
+        (void) ipcx__semctl_int(id, 0, IPC_RMID, 0);
         return r;
     }
     return id;
@@ -117,7 +118,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
             return ipcx__fail(id, "semget(0x%x, %zu)", (unsigned) key, n);
     }
     if (id < 0) {
-        id = ipcx__sysv_semget(key, 0, 0);
+        id = ipcx__semget(key, 0, 0);
         if (id < 0)
             return ipcx__fail(id, "no semaphore set with key 0x%x", (unsigned) key);
     }
@@ -147,7 +148,9 @@ static int sysv_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops
         int ms = ipcx__remaining(&d);
         if (ms == 0 && !d.zero)
             return ipcx__expired(&d);
-        int r = ipcx__sysv_semop(s->semid, sb, nops, d.zero ? -1 : ms);
+        /* No limit when waiting for ever, or never waiting (IPC_NOWAIT). */
+        struct timespec rel = ipcx__ts_rel(ms < 0 ? 0 : ms);
+        int r = ipcx__semtimedop(s->semid, sb, nops, d.zero || ms < 0 ? NULL : &rel);
         if (r == 0)
             return 0;
         if (r == -EAGAIN) {
@@ -171,7 +174,7 @@ static int sysv_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops
 
 static int sysv_getval(struct ipcx_sem *s, unsigned num)
 {
-    int r = ipcx__sysv_semctl(s->semid, (int) num, GETVAL);
+    int r = ipcx__semctl_int(s->semid, (int) num, GETVAL, 0);
     return r == -EINVAL ? ipcx__fail(-EIDRM, "the semaphore set is gone") : r;
 }
 
@@ -185,10 +188,10 @@ static int sysv_unlink(const struct ipcx_url *u)
     key_t key;
     if (sysv_key(u, &key) < 0)
         return -EINVAL;
-    int id = ipcx__sysv_semget(key, 0, 0);
+    int id = ipcx__semget(key, 0, 0);
     if (id < 0)
         return id;
-    return ipcx__sysv_semctl(id, 0, IPC_RMID);
+    return ipcx__semctl_int(id, 0, IPC_RMID, 0);
 }
 
 const struct ipcx__semkind ipcx__semkind_sysv = {

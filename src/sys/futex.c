@@ -23,8 +23,7 @@ int ipcx__futex_wait(_Atomic uint32_t *word, uint32_t expect, int timeout_ms)
 {
     struct timespec ts, *tp = NULL;
     if (timeout_ms >= 0) {
-        ts.tv_sec = timeout_ms / 1000;
-        ts.tv_nsec = (long) (timeout_ms % 1000) * 1000000L;
+        ts = ipcx__ts_rel(timeout_ms);
         tp = &ts;
     }
     /* FUTEX_WAIT, not FUTEX_WAIT_PRIVATE: the word is in shared memory. */

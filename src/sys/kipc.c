@@ -111,7 +111,7 @@ int ipcx__semctl_setall(int id, unsigned short *vals)
 
 int ipcx__sleep_ms(int ms)
 {
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    struct timespec ts = ipcx__ts_rel(ms);
     return nanosleep(&ts, NULL) < 0 ? -errno : 0;
 }
 

@@ -95,53 +95,6 @@ int ipcx__psem_unlink(const char *name)
     return sem_unlink(name) < 0 ? -errno : 0;
 }
 
-/* ---- System V semaphore sets -------------------------------------- */
-
-int ipcx__sysv_ftok(const char *path, int proj, key_t *out)
-{
-    key_t k = ftok(path, proj);
-    if (k == (key_t) -1)
-        return -errno;
-    *out = k;
-    return 0;
-}
-
-int ipcx__sysv_semget(key_t key, int nsems, int flags)
-{
-    int r = semget(key, nsems, flags);
-    return r < 0 ? -errno : r;
-}
-
-int ipcx__sysv_semop(int id, struct sembuf *ops, size_t nops, int timeout_ms)
-{
-    struct timespec ts;
-    int r;
-    if (timeout_ms < 0) {
-        r = semop(id, ops, nops);
-    } else {
-        ts.tv_sec = timeout_ms / 1000;
-        ts.tv_nsec = (long) (timeout_ms % 1000) * 1000000L;
-        r = semtimedop(id, ops, nops, &ts);
-    }
-    return r < 0 ? -errno : 0;
-}
-
-int ipcx__sysv_semctl(int id, int num, int cmd)
-{
-    int r = semctl(id, num, cmd);
-    return r < 0 ? -errno : r;
-}
-
-int ipcx__sysv_setall(int id, unsigned short *vals)
-{
-    return semctl(id, 0, SETALL, vals) < 0 ? -errno : 0;
-}
-
-int ipcx__sysv_stat(int id, struct semid_ds *ds)
-{
-    return semctl(id, 0, IPC_STAT, ds) < 0 ? -errno : 0;
-}
-
 /* ---- shm files ---------------------------------------------------- */
 
 /* glibc's shm_open works in /dev/shm; the publish step needs the path. */

@@ -30,15 +30,7 @@ int ipcx__psem_getvalue(sem_t *s, int *value);
 int ipcx__psem_close(sem_t *s);
 int ipcx__psem_unlink(const char *name);
 
-/* System V semaphore sets. */
-int ipcx__sysv_ftok(const char *path, int proj, key_t *out);
-int ipcx__sysv_semget(key_t key, int nsems, int flags);
-/* timeout_ms: -1 no limit, >= 0 a relative limit (0 with IPC_NOWAIT in ops). */
-int ipcx__sysv_semop(int id, struct sembuf *ops, size_t nops, int timeout_ms);
-/* GETVAL, GETNCNT, GETZCNT, IPC_RMID: the commands without a buffer. */
-int ipcx__sysv_semctl(int id, int num, int cmd);
-int ipcx__sysv_setall(int id, unsigned short *vals);
-int ipcx__sysv_stat(int id, struct semid_ds *ds);
+/* System V semaphore sets: the wrappers of kipc.h (ipcx__ftok, ipcx__semget ...). */
 
 /*
  * A POSIX shm file created under no name (O_TMPFILE in /dev/shm), so that

@@ -17,6 +17,12 @@ int ipcx__errno(void)
     return errno > 0 ? -errno : -EIO;
 }
 
+struct timespec ipcx__ts_rel(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    return ts;
+}
+
 int64_t ipcx__now_ns(void)
 {
     struct timespec ts;

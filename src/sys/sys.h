@@ -8,9 +8,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
+
+/* A relative timeout of ms milliseconds (ms >= 0) as a timespec. */
+struct timespec ipcx__ts_rel(int ms);
 
 /* The monotonic clock, in nanoseconds and in milliseconds. */
 int64_t ipcx__now_ns(void);

@@ -457,9 +457,6 @@ static int sysvshm_unlink(const struct ipcx_url *u)
     return shm_unlink_kind(u, IPCX_SEG_SYSV);
 }
 
-#ifndef IPCX_CAP_KNAME
-#define IPCX_CAP_KNAME 0 /* the name is in a kernel namespace, not a file path */
-#endif
 #define SHM_CAPS (IPCX_CAP_FD | IPCX_CAP_ZEROCOPY | IPCX_CAP_LOCAL | IPCX_CAP_EOF | \
                   IPCX_CAP_RXGONE)
 #define SHM_OPS                                                                 \

@@ -196,7 +196,13 @@ static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
             ipcx__frame_decode(s->buf, (size_t) r, rx->maxmsg, &f) < 0 ||
             f.flags != IPCX_FRAME_WHOLE || (size_t) r != IPCX_FRAME_HDR + f.len)
             return ipcx__fail(-EBADMSG, "a peer sent a malformed or oversized record");
+        /* The record is one whole message, checked: src_parse need not decode it again. */
         s->end = (size_t) r;
+        s->have = 1;
+        s->from_ra = 0;
+        s->msg = s->buf + IPCX_FRAME_HDR;
+        s->len = f.len;
+        s->prio = f.prio;
         return 1;
     }
 

@@ -349,7 +349,7 @@ static int sv_wait(struct sv_chan *s, int which, int left, int *backoff, int *ra
     *rang = 0;
     if (s->sem >= 0) {
         struct sembuf op = { .sem_num = (unsigned short) which, .sem_op = -1, .sem_flg = 0 };
-        struct timespec rel = { ms / 1000, (long) (ms % 1000) * 1000000L };
+        struct timespec rel = ipcx__ts_rel(ms);
         int r = ipcx__semtimedop(s->sem, &op, 1, &rel);
         if (r == 0)
             *rang = 1;

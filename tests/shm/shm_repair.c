@@ -129,7 +129,10 @@ static int run(const char *c)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 1;
-    return run(argv[1]);
+    static const char *const cases[] = { "both", "head", "untaken", "reaper", "bcast" };
+    for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
+        if (!strcmp(argv[1], cases[i]))
+            return run(argv[1]);
+    fprintf(stderr, "shm_repair: no such case\n");
+    return 1;
 }

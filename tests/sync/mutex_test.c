@@ -215,10 +215,12 @@ int main(void)
     for (int i = 0; i < 3; i++)
         T_ERR(ipcx_sem_open(&nsem[i], urls[i], IPCX_CREATE | IPCX_EXCL, 1), 0);
 
-    /* Without a lock: updates may be lost (a race that need not fire). */
+    /*
+     * Without a lock: updates may be lost, which shows the count can catch
+     * a broken lock.  Printed, not asserted: the race need not fire.
+     */
     const struct lockdef none = { "no lock", 4, 50000, l_none, l_none };
     long got = run(&none);
-    T_OK(got <= 4L * 50000);
     printf("no lock: %ld of %ld updates lost\n", 4L * 50000 - got, 4L * 50000);
 
     for (size_t i = 0; i < sizeof locks / sizeof locks[0]; i++)
