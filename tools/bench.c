@@ -229,7 +229,8 @@ static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_
     return ipcx_open((ipcx_chan **) &ep->a, addr, IPCX_SEND);
 }
 
-static void ipcx_fini(struct bench_cand *c, void *state)
+/* Every candidate's state is one malloc'd block. */
+static void state_free(struct bench_cand *c, void *state)
 {
     (void) c;
     free(state);
@@ -380,12 +381,6 @@ static int raw_parent(struct bench_cand *c, void *state, int ctl, struct bench_e
     return 0;
 }
 
-static void raw_fini(struct bench_cand *c, void *state)
-{
-    (void) c;
-    free(state);
-}
-
 /* ---- raw kernel queues: mq_send/mq_receive, msgsnd/msgrcv ------------------- */
 
 #define QUEUE_MSGSIZE 8192 /* the kernel's default limit for both kinds */
@@ -523,13 +518,13 @@ static void queue_fini(struct bench_cand *c, void *state)
 /* ---- the candidates ----------------------------------------------------- */
 
 #define IPCX_CAND(label, grp, tmpl) \
-    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, ipcx_fini, 0 }
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, state_free, 0 }
 #define RAW_CAND(label, grp, what) \
-    { label, "raw", grp, what, raw_prepare, raw_child, raw_parent, raw_fini, 0 }
+    { label, "raw", grp, what, raw_prepare, raw_child, raw_parent, state_free, 0 }
 #define QUEUE_CAND(label, grp, what) \
     { label, "raw", grp, what, queue_prepare, queue_child, queue_parent, queue_fini, QUEUE_MSGSIZE }
 #define IPCX_QCAND(label, grp, tmpl) \
-    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, ipcx_fini, QUEUE_MSGSIZE }
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, state_free, QUEUE_MSGSIZE }
 
 static const struct bench_cand std_cands[] = {
     IPCX_CAND("ipcx pipe", "pipe", "pipe:"),
@@ -1133,7 +1128,7 @@ int cmd_bench(int argc, char **argv)
     static struct bench_cand cands[MAX_CANDS];
     static struct result rs[MAX_CANDS];
     static char urls[MAX_CANDS][512];
-    int c, norefs = 0, ncand = 0, nres = 0, rc = 0;
+    int c, norefs = 0, ncand = 0, rc = 0;
     long v;
 
     while ((c = getopt_long(argc, argv, "+s:n:qh", opts, NULL)) != -1) {
@@ -1218,7 +1213,7 @@ int cmd_bench(int argc, char **argv)
         fl = floor_pingpong(p.rtts * 10);
         mcpy = floor_memcpy(p.large, (long) ((1L << 31) / (long) p.large));
     }
-    for (int i = 0; i < ncand; i++, nres++) {
+    for (int i = 0; i < ncand; i++) {
         run_isolated(&cands[i], &p, &rs[i]);
         if (rs[i].failed || rs[i].errors) {
             fprintf(stderr, "\r\033[Kipcx bench: %s: %s\n", cands[i].name,
@@ -1237,12 +1232,12 @@ int cmd_bench(int argc, char **argv)
     }
     if (!p.quiet)
         fprintf(stderr, "\r\033[K");
-    print_table(stdout, rs, nres, &p, fl, mcpy);
-    if (json && (c = write_json(json, rs, nres, &p, fl, mcpy)) < 0)
+    print_table(stdout, rs, ncand, &p, fl, mcpy);
+    if (json && (c = write_json(json, rs, ncand, &p, fl, mcpy)) < 0)
         rc = cmd_fail(json, c);
-    if (csv && (c = write_csv(csv, rs, nres)) < 0)
+    if (csv && (c = write_csv(csv, rs, ncand)) < 0)
         rc = cmd_fail(csv, c);
-    if (plot && (c = write_plot(plot, rs, nres, fl, &p)) < 0)
+    if (plot && (c = write_plot(plot, rs, ncand, fl, &p)) < 0)
         rc = cmd_fail(plot, c);
     return rc;
 }

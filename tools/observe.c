@@ -448,12 +448,8 @@ static void scan_unix(struct objs *o)
         if (name[0] == '/') {
             struct stat sb;
             snprintf(b->path, sizeof b->path, "%s", name);
-            if (lstat(name, &sb) == 0) {
-                b->uid = sb.st_uid;
-                b->gid = sb.st_gid;
-                b->mode = sb.st_mode & 07777;
-                b->has_owner = 1;
-            }
+            if (lstat(name, &sb) == 0)
+                set_owner_from_stat(b, &sb); /* dev/ino too: scan_procs matches unix: by sockino */
         }
         snprintf(b->note, sizeof b->note, "%s", listening ? "listening" : "bound datagram");
     }

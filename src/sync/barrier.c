@@ -26,7 +26,7 @@ struct barrier {
     _Atomic uint32_t gen;      /* futex: rounds * GEN_STEP | GEN_BROKEN */
     _Atomic uint32_t sleepers; /* threads in (or entering) a futex wait on gen */
     uint32_t n;                /* parties per round */
-    uint32_t arrived;          /* parties in the current round */
+    uint32_t spare;            /* was a count of in_round's bits: derived now */
     uint32_t nmembers;         /* parties joined */
     uint64_t in_round;         /* bit i: member[i] waits in the current round */
     uint32_t member[IPCX_BARRIER_MAX];
@@ -127,12 +127,8 @@ IPCX_API int ipcx_barrier_wait(ipcx_barrier *p, int timeout_ms)
         ipcx__guard_unlock(&b->guard);
         return me;
     }
-    if (!(b->in_round & (1ull << me))) {
-        b->in_round |= 1ull << me;
-        b->arrived++;
-    }
-    if (b->arrived >= b->n) {
-        b->arrived = 0;
+    b->in_round |= 1ull << me;
+    if ((uint32_t) __builtin_popcountll(b->in_round) >= b->n) { /* parties in the round */
         b->in_round = 0;
         /* Release: what the parties wrote before arriving is visible to
          * every party that sees the new generation. */
@@ -162,7 +158,6 @@ IPCX_API int ipcx_barrier_wait(ipcx_barrier *p, int timeout_ms)
         if (give_up) {
             /* Withdraw from the round: it now waits for us again. */
             b->in_round &= ~(1ull << me);
-            b->arrived--;
             ipcx__guard_unlock(&b->guard);
             return w == -EINTR ? -EINTR : ipcx__expired(&d);
         }

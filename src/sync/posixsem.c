@@ -16,10 +16,9 @@ static int psem_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     mode_t mode;
     sem_t *ps;
     int oflag = 0;
-    if (ipcx__sem_name(u) < 0 || ipcx__url_mode(u, "mode", 0600, &mode) < 0)
-        return -EINVAL;
-    if (value > IPCX_SEM_VALUE_MAX)
-        return ipcx__fail(-EINVAL, "value %u is above IPCX_SEM_VALUE_MAX", value);
+    int r0 = ipcx__sem_open_args(u, value, &mode);
+    if (r0 < 0)
+        return r0;
     if (flags & IPCX_CREATE)
         oflag |= O_CREAT;
     if (flags & IPCX_EXCL)
@@ -56,8 +55,7 @@ static int psem_wait(sem_t *ps, int timeout_ms)
 
 static int psem_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms)
 {
-    if (nops != 1 || (ops[0].op != 1 && ops[0].op != -1) || ops[0].flags)
-        return ipcx__fail(-ENOTSUP, "posixsem: takes one operation of +1 or -1 without undo");
+    (void) nops; /* one, of +1 or -1: checked by ipcx_sem_op */
     if (ops[0].op > 0)
         return ipcx__psem_post(s->ptr);
     return psem_wait(s->ptr, timeout_ms);

@@ -246,10 +246,9 @@ fail:
 static int fsemk_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value)
 {
     mode_t mode;
-    if (ipcx__sem_name(u) < 0 || ipcx__url_mode(u, "mode", 0600, &mode) < 0)
-        return -EINVAL;
-    if (value > IPCX_SEM_VALUE_MAX)
-        return ipcx__fail(-EINVAL, "value %u is above IPCX_SEM_VALUE_MAX", value);
+    int r0 = ipcx__sem_open_args(u, value, &mode);
+    if (r0 < 0)
+        return r0;
     s->nsems = 1;
     if (!(flags & IPCX_CREATE))
         return semseg_open_existing(s, u->path);
@@ -275,8 +274,7 @@ static struct fsem *fsemk_sem(struct ipcx_sem *s)
 
 static int fsemk_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms)
 {
-    if (nops != 1 || (ops[0].op != 1 && ops[0].op != -1) || ops[0].flags)
-        return ipcx__fail(-ENOTSUP, "sem: takes one operation of +1 or -1 without undo");
+    (void) nops; /* one, of +1 or -1: checked by ipcx_sem_op */
     if (ops[0].op > 0)
         return fsem_post(fsemk_sem(s));
     struct ipcx__deadline d = ipcx__sync_deadline(timeout_ms);

@@ -48,6 +48,15 @@ int ipcx__sem_name(const struct ipcx_url *u)
     return 0;
 }
 
+int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode)
+{
+    if (ipcx__sem_name(u) < 0 || ipcx__url_mode(u, "mode", 0600, mode) < 0)
+        return -EINVAL;
+    if (value > IPCX_SEM_VALUE_MAX)
+        return ipcx__fail(-EINVAL, "value %u is above IPCX_SEM_VALUE_MAX", value);
+    return 0;
+}
+
 IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned value)
 {
     struct ipcx_url *u;
@@ -99,6 +108,9 @@ IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops,
         if (ops[i].flags & ~IPCX_SEM_UNDO)
             return ipcx__fail(-EINVAL, "unknown flags 0x%x", ops[i].flags);
     }
+    if (!s->kind->multi && (nops != 1 || (ops[0].op != 1 && ops[0].op != -1) || ops[0].flags))
+        return ipcx__fail(-ENOTSUP, "%s: takes one operation of +1 or -1 without undo",
+                          s->kind->scheme);
     return s->kind->op(s, ops, nops, timeout_ms);
 }
 

@@ -119,6 +119,8 @@ struct ipcx_sem {
 struct ipcx__semkind {
     const char *scheme;
     const char *keys; /* the query keys it accepts, space-separated */
+    int  multi;       /* 1: several operations at once, any amount, undo (sysvsem);
+                         0: one operation of +1 or -1 without undo (ipcx_sem_op checks) */
     int  (*open)(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value);
     /* ops are checked against s->nsems; the kind checks what else it supports */
     int  (*op)(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms);
@@ -133,6 +135,8 @@ extern const struct ipcx__semkind ipcx__semkind_sysv;
 
 /* A POSIX object name from a URL path: "/name", no other '/', not too long. */
 int ipcx__sem_name(const struct ipcx_url *u);
+/* A named single semaphore (sem:, posixsem:): its name, mode= (default 0600) and value. */
+int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode);
 
 /* A public object must hold the private layout and be aligned for it. */
 #define IPCX_SYNC_FITS(pub, priv)                                              \

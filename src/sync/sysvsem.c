@@ -197,6 +197,7 @@ static int sysv_unlink(const struct ipcx_url *u)
 const struct ipcx__semkind ipcx__semkind_sysv = {
     .scheme = "sysvsem",
     .keys   = "n proj mode undo",
+    .multi  = 1,
     .open   = sysv_open,
     .op     = sysv_op,
     .getval = sysv_getval,
