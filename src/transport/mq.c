@@ -47,7 +47,6 @@
 struct mq_chan {
     int      q;            /* the mqd_t (a descriptor on Linux), or -1 */
     int      created;      /* this end made the queue */
-    pid_t    owner;        /* the process that made it: a forked copy never removes it */
     size_t   msgsize;      /* the queue's mq_msgsize */
     char    *buf;          /* receiver: room for one message of msgsize bytes */
     long     held;         /* receiver: length of a message kept in buf after -EMSGSIZE, or -1 */
@@ -191,7 +190,6 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
             if (r >= 0) {
                 m->q = r;
                 m->created = 1;
-                m->owner = getpid();
                 break;
             }
             if (r != -EEXIST)
@@ -244,10 +242,8 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
         r = -ENOMEM;
         goto fail;
     }
-    if (adopted) {
+    if (adopted)
         m->created = 1;
-        m->owner = getpid();
-    }
     ch->created = m->created;
     return 0;
 fail:
@@ -418,7 +414,7 @@ static void mq_close_(struct ipcx_chan *ch)
     if (!m)
         return;
     if (m->q >= 0) {
-        if (m->created && (ch->flags & IPCX_RECV) && m->owner == getpid())
+        if (m->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch))
             mq_remove_own(m);
         (void) ipcx__close(m->q); /* mq_close is close(2) on Linux */
     }

@@ -54,7 +54,6 @@ struct shm_chan {
     struct ipcx__seg  seg;
     struct ipcx__ring ring;
     int      created, joined, unlink;
-    pid_t    creator;    /* the process that created it: a forked copy never removes it */
     void    *loan;
     char     addr[IPCX_URL_MAX + 16];
 };
@@ -180,7 +179,6 @@ static int shm_create(struct ipcx_chan *ch, struct shm_chan *s, const struct shm
     if (rc < 0)
         return rc;
     s->created = 1;
-    s->creator = getpid();
     ipcx__ring_format(s->seg.base, s->seg.size, &o);
     return 0;
 }
@@ -249,10 +247,8 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
      * a FIFO's would: it removes it on close.
      */
     if (!s->created && (ch->flags & (IPCX_CREATE | IPCX_RECV)) == (IPCX_CREATE | IPCX_RECV) &&
-        atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed) == 1) {
+        atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed) == 1)
         s->created = 1;
-        s->creator = getpid();
-    }
     snprintf(s->addr, sizeof s->addr, "%s:%s", kind == IPCX_SEG_SYSV ? "sysvshm" : "shm",
              u->path);
     return 0;
@@ -281,7 +277,7 @@ static void shm_close(struct ipcx_chan *ch)
      * the other transports), or a sender that created it and leaves last;
      * with unlink=last whoever leaves last; with unlink=never nobody.
      */
-    int created = s->created && s->creator == getpid();
+    int created = s->created && ipcx__chan_ours(ch);
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
                  (s->unlink == SHM_UNLINK_LAST && last);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {

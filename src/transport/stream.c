@@ -757,7 +757,6 @@ int ipcx__schan_own_path(struct ipcx__schan *s, const char *path)
     snprintf(s->path, sizeof s->path, "%s", path);
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    s->owner = getpid();
     return 0;
 }
 
@@ -801,7 +800,7 @@ void ipcx__schan_close(struct ipcx_chan *ch)
     /* Remove what we created, unless someone replaced it meanwhile, and
      * only in the process that created it, not in a child that inherited
      * the channel over fork and closes its copy. */
-    if (s->path[0] && s->owner == getpid() && lstat(s->path, &st) == 0 &&
+    if (s->path[0] && ipcx__chan_ours(ch) && lstat(s->path, &st) == 0 &&
         st.st_dev == s->dev && st.st_ino == s->ino)
         (void) unlink(s->path);
     free(s);

@@ -56,7 +56,6 @@ struct ipcx__schan {
     char     path[PATH_MAX];/* a filesystem object this end created, removed on close */
     dev_t    dev;
     ino_t    ino;
-    pid_t    owner;         /* the process that created it: a forked copy never removes it */
     char     addr[IPCX_URL_MAX + 64]; /* what ipcx_addr reports */
 };
 

@@ -74,7 +74,6 @@ struct sv_chan {
     key_t    key;          /* IPC_PRIVATE when opened by ?id= */
     int      sem;          /* the doorbell set, or -1 */
     int      created;      /* this end made the queue (and its doorbell) */
-    pid_t    owner;        /* the process that made it: a forked copy never removes it */
     long     type;         /* receiver: msgtyp */
     size_t   textcap;      /* room in buf for one message's bytes */
     struct sv_msg *buf;
@@ -268,7 +267,6 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
                 if (r >= 0) {
                     s->id = r;
                     s->created = 1;
-                    s->owner = getpid();
                     break;
                 }
                 if (r != -EEXIST)
@@ -324,10 +322,8 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         sv_bell_open(s, s->created, ch->mode);
     /* Take over the queue of a receiver that died without closing (see mq.c). */
     if (!s->created && recv && (ch->flags & IPCX_CREATE) && key != IPC_PRIVATE &&
-        ipcx__reg_adopt(s->name)) {
+        ipcx__reg_adopt(s->name))
         s->created = 1;
-        s->owner = getpid();
-    }
     ch->created = s->created;
     return 0;
 fail:
@@ -503,7 +499,7 @@ static void sv_close(struct ipcx_chan *ch)
     struct sv_chan *s = ch->impl;
     if (!s)
         return;
-    if (s->created && (ch->flags & IPCX_RECV) && s->owner == getpid()) {
+    if (s->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch)) {
         /* The queue first: a waiter woken by the doorbell's removal must find it gone. */
         (void) ipcx__msgctl(s->id, IPC_RMID, NULL);
         if (s->sem >= 0 && sv_bell_ours(s->sem))

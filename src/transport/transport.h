@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* The query keys every transport accepts. */
 #define IPCX_COMMON_KEYS "maxmsg"
@@ -26,7 +27,15 @@ struct ipcx_chan {
     int      created;  /* open sets 1 when this end made the named object, 0 when
                           it did not; chan.c presets -1 (unknown) and then guesses */
     struct ipcx__reg *reg; /* this process's entry in the user registry (reg.c), or NULL */
+    pid_t    pid;      /* the process that opened it: a forked copy never removes
+                          what this end made (ipcx__chan_ours) */
 };
+
+/* Is this the process that opened ch (not a child that inherited it over fork)? */
+static inline int ipcx__chan_ours(const struct ipcx_chan *ch)
+{
+    return ch->pid == getpid();
+}
 
 struct ipcx_transport {
     /* The URL scheme, without the colon: "fifo". */
