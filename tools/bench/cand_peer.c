@@ -43,6 +43,11 @@ static void *peer_open(const char *soname, char *why, size_t cap)
 /* A member of a library's table: a pointer of the type the header declares f with. */
 #define PEER_FN(f) __typeof__(f) *f;
 
+/* In a loader, with lib (the table), h, why and cap in scope: resolve f or fail. */
+#define PEER_SYM(f) \
+    if (!(lib->f = (__typeof__(f) *) peer_sym(h, #f, why, cap))) \
+        return -ENOENT;
+
 /* A symbol of the library, or NULL with the loader's reason in why. */
 static void *peer_sym(void *h, const char *name, char *why, size_t cap)
 {
@@ -64,12 +69,11 @@ static struct { ZMQ_FUNCS(PEER_FN) } zmq_lib;
 /* 0 when every function was found (the library stays open for good). */
 static int zmq_load(char *why, size_t cap)
 {
+    __typeof__(zmq_lib) *lib = &zmq_lib;
     void *h = peer_open(IPCX_ZMQ_SONAME, why, cap);
     if (!h)
         return -ENOENT;
-#define ZMQ_SYM(f) if (!(zmq_lib.f = (__typeof__(f) *) peer_sym(h, #f, why, cap))) return -ENOENT;
-    ZMQ_FUNCS(ZMQ_SYM)
-#undef ZMQ_SYM
+    ZMQ_FUNCS(PEER_SYM)
     return 0;
 }
 
@@ -156,14 +160,14 @@ static int zmqb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
     X(nng_dial) X(nng_send) X(nng_recv)
 static struct { NNG_FUNCS(PEER_FN) } nng_lib;
 
+/* As zmq_load. */
 static int nng_load(char *why, size_t cap)
 {
+    __typeof__(nng_lib) *lib = &nng_lib;
     void *h = peer_open(IPCX_NNG_SONAME, why, cap);
     if (!h)
         return -ENOENT;
-#define NNG_SYM(f) if (!(nng_lib.f = (__typeof__(f) *) peer_sym(h, #f, why, cap))) return -ENOENT;
-    NNG_FUNCS(NNG_SYM)
-#undef NNG_SYM
+    NNG_FUNCS(PEER_SYM)
     return 0;
 }
 
