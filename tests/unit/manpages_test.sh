@@ -7,7 +7,8 @@
 #     man/man3/NAME.3, and the page it is (or links to) names it in NAME.
 #  2. A link page is one line ".so manN/PAGE.N" (the form man-db resolves
 #     against the manual tree, installed or not), its target exists and is
-#     a page, not another link.
+#     a page, not another link.  A page with a table asks for tbl on its
+#     first line, and every ipcx page it refers to exists.
 #  3. Every page renders with groff -ww (all warnings) and with
 #     man --warnings, from man/ as man -l is run in the source tree
 #     ("cd man && man -l man3/ipcx_sem_post.3"; from the top of the tree,
@@ -72,8 +73,19 @@ for p in "${pages[@]}"; do
                 err "$p: .so target $t is itself a link"
             fi
             ;;
-        .TH\ *) ;;
-        *) err "$p: neither a page (.TH) nor a link (.so)" ;;
+        *)
+            grep -q '^\.TH ' "$p" || err "$p: neither a page (.TH) nor a link (.so)"
+            # man runs tbl only when the first line asks for it.
+            if grep -q '^\.TS' "$p" && ! head -n 1 "$p" | grep -q "^'\\\\\" .*t"; then
+                err "$p: has a table but no first line '\\\" t' (man would not run tbl)"
+            fi
+            # Cross references to ipcx pages name pages that exist.
+            for ref in $(grep -o '^\.BR ipcx[A-Za-z0-9_\\-]* ([1-9])' "$p" |
+                         sed -E 's/^\.BR ([^ ]*) \(([1-9])\)/\1.\2/; s/\\-/-/g'); do
+                sect=${ref##*.}
+                [ -f "man$sect/$ref" ] || err "$p: refers to ${ref%.*}($sect), which has no page"
+            done
+            ;;
     esac
 done
 
@@ -88,8 +100,24 @@ if ! command -v groff >/dev/null || ! command -v man >/dev/null; then
     exit 77
 fi
 export LC_ALL=C.UTF-8 MANWIDTH=80 MAN_KEEP_FORMATTING=
+# A minimal image may have groff without its macro files (dpkg path-exclude
+# /usr/share/groff/*): that is a machine without groff, not a bad page.
+if ! printf '.TH X 1\n.SH NAME\nx \\- y\n' | groff -man -Tutf8 -z >/dev/null 2>&1; then
+    echo "SKIP: groff cannot load the man macros (is /usr/share/groff installed?)"
+    exit 77
+fi
+# And man itself must work here (its seccomp sandbox fails in some containers).
+probe=$(mktemp /tmp/manpages_probe.XXXXXX.1) || exit 1
+printf '.TH X 1\n.SH NAME\nx \\- y\n' > "$probe"
+w=$(man --warnings -l "$probe" 2>&1 >/dev/null) && ok=$(man -l "$probe" 2>/dev/null)
+rc=$?
+rm -f "$probe"
+if [ "$rc" -ne 0 ] || [ -n "$w" ] || [ -z "${ok:-}" ]; then
+    echo "SKIP: man -l does not work on this machine: $w"
+    exit 77
+fi
 for p in "${pages[@]}"; do
-    w=$(groff -man -Tutf8 -ww -z "$p" 2>&1)
+    w=$(groff -s -t -man -Tutf8 -ww -z "$p" 2>&1)
     [ -z "$w" ] || err "$p: groff -ww: $w"
     w=$(man --warnings -M "$PWD" -l "$p" 2>&1 >/dev/null)
     [ -z "$w" ] || err "$p: man --warnings: $w"
@@ -110,7 +138,7 @@ protos=$(cd "$top/include" && awk '
 while IFS=$'\t' read -r hdr proto; do
     f=$(echo "$proto" | sed -E 's/^[^(]*[ *]([A-Za-z_0-9]+)\(.*/\1/')
     [ -f "man3/$f.3" ] || continue
-    syn=$(groff -man -Tascii -P-cbou -rLL=300n "man3/$f.3" 2>/dev/null |
+    syn=$(groff -s -t -man -Tascii -P-cbou -rLL=300n "man3/$f.3" 2>/dev/null |
           sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | tr -s ' \n' '  ')
     case $syn in
         *"$proto"*) ;;
