@@ -276,3 +276,54 @@ int ipcx__url_word(const struct ipcx_url *u, const char *key,
         return idx;
     return ipcx__fail(-EINVAL, "%s=%s: expected one of: %s", key, v, words);
 }
+
+/* [s, s+n) as a decimal number 0..max, without sign or spaces; -1 if not. */
+static int url_decimal(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+    uint64_t x = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        x = x * 10 + (uint64_t) (s[i] - '0');
+        if (x > max)
+            return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int ipcx__url_allow(const struct ipcx_url *u, const char *key, struct ipcx_allow *out)
+{
+    const char *v = ipcx__url_get(u, key), *p;
+    struct ipcx_allow a = { 0 };
+
+    if (v) {
+        if (!*v)
+            return ipcx__fail(-EINVAL, "%s= is empty: give uid:N or gid:N, comma-separated", key);
+        for (p = v;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t) (comma - p) : strlen(p);
+            int is_uid = len > 4 && memcmp(p, "uid:", 4) == 0;
+            int is_gid = len > 4 && memcmp(p, "gid:", 4) == 0;
+            uint64_t id;
+            /* (uid_t) -1 means "no change" to chown and setresuid: never an owner. */
+            if ((!is_uid && !is_gid) || url_decimal(p + 4, len - 4, UINT32_MAX - 1, &id) < 0)
+                return ipcx__fail(-EINVAL, "%s=%s: '%.*s' is not uid:N or gid:N (N decimal)",
+                                  key, v, (int) len, p);
+            if ((is_uid ? a.nuid : a.ngid) == IPCX_URL_ALLOW)
+                return ipcx__fail(-EINVAL, "%s=%s: more than %d %ss", key, v, IPCX_URL_ALLOW,
+                                  is_uid ? "uid" : "gid");
+            if (is_uid)
+                a.uid[a.nuid++] = (uid_t) id;
+            else
+                a.gid[a.ngid++] = (gid_t) id;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+    }
+    *out = a;
+    return 0;
+}

@@ -83,6 +83,10 @@ IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned 
         goto fail;
     s->kind = kind;
     s->semid = -1;
+    /* Every kind takes allow=: an existing semaphore another user made is
+     * refused unless allowed (owner.h). */
+    if ((r = ipcx__url_allow(u, "allow", &s->allow)) < 0)
+        goto fail;
     r = kind->open(s, u, flags, value);
     if (r < 0)
         goto fail;

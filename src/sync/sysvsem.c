@@ -15,8 +15,10 @@
 #include "sync.h"
 #include "err.h"
 #include "sys/kipc.h"
+#include "owner.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +123,16 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         id = ipcx__semget(key, 0, 0);
         if (id < 0)
             return ipcx__fail(id, "no semaphore set with key 0x%x", (unsigned) key);
+        /* Not ours: refuse a squatter's set (owner.h).  No O_EXCL by key, so
+         * look at the id we got: owner, creator and mode. */
+        struct semid_ds ds;
+        char what[32];
+        snprintf(what, sizeof what, "sysvsem:0x%08x", (unsigned) key);
+        if ((r = ipcx__semctl_stat(id, &ds)) < 0)
+            return ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", what);
+        struct ipcx__owner o = ipcx__owner_of_ipc(&ds.sem_perm);
+        if ((r = ipcx__owner_check(what, &o, mode, &s->allow)) < 0)
+            return r;
     }
     r = sysv_wait_init(id);
     if (r < 0)
@@ -196,7 +208,7 @@ static int sysv_unlink(const struct ipcx_url *u)
 
 const struct ipcx__semkind ipcx__semkind_sysv = {
     .scheme = "sysvsem",
-    .keys   = "n proj mode undo",
+    .keys   = "n proj mode undo allow",
     .multi  = 1,
     .open   = sysv_open,
     .op     = sysv_op,

@@ -5,9 +5,11 @@
  *   sysvshm:KEY  or  sysvshm:/path?proj=N                          System V
  *   ipcx_pair("shm:?mode=...")                       anonymous, for fork
  *
- * Other keys: perm=0600 (permissions of a new segment; "mode" names the
- * ring mode here), overflow=block|drop (bcast), unlink=creator|last|never,
- * spin=N (busy-wait tries before sleeping, 0 = sleep at once).
+ * Other keys: perm=0600 (permissions of a new segment, and the most an
+ * existing one may grant; "mode" names the ring mode here), allow= (owners
+ * to accept besides this user and root: owner.h), overflow=block|drop
+ * (bcast), unlink=creator|last|never, spin=N (busy-wait tries before
+ * sleeping, 0 = sleep at once).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
  * that finds it attaches and takes the mode and sizes from its header.
@@ -34,7 +36,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 
-#define SHM_KEYS "mode size overflow unlink spin perm"
+#define SHM_KEYS "mode size overflow unlink spin perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long an attacher waits for a creator to finish */
@@ -223,6 +225,9 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     s->unlink = c.unlink;
     if ((rc = shm_name(u, &s->seg)) < 0)
         return rc;
+    /* A segment this end does not create must pass owner.h's rule. */
+    s->seg.allow = &ch->allow;
+    s->seg.want_mode = ch->mode;
     rc = -ENOENT;
     if (ch->flags & IPCX_CREATE) {
         rc = shm_create(ch, s, &c);
@@ -298,8 +303,9 @@ static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipc
     struct shm_chan *a, *b;
     int rc;
 
-    if (u->path[0] || u->authority || ipcx__url_get(u, "unlink"))
-        return ipcx__fail(-EINVAL, "an anonymous shm pair takes no name and no unlink=");
+    if (u->path[0] || u->authority || ipcx__url_get(u, "unlink") || ipcx__url_get(u, "allow"))
+        return ipcx__fail(-EINVAL, "an anonymous shm pair takes no name, no unlink= and "
+                                   "no allow=");
     if ((rc = shm_cfg(u, &c)) < 0)
         return rc;
     if ((rc = shm_new(rx, IPCX_SEG_ANON)) < 0 || (rc = shm_new(tx, IPCX_SEG_ANON)) < 0)

@@ -2,7 +2,9 @@
  * sysvmq.c - the System V message queue: sysvmq:KEY (decimal or 0x hex),
  * sysvmq:/path?proj=N (the key from ftok(3), proj 1..255, default 1), and
  * sysvmq:?id=MSQID for a queue known only by its id (a private one).
- * Query keys: mode= for a queue this end creates, type= on a receiver
+ * Query keys: mode= for a queue this end creates (and the most an existing
+ * one may grant), allow= (owner.h: a queue another user made is refused
+ * unless allowed), type= on a receiver
  * (msgrcv's msgtyp), maxmsg= (bytes, at most the kernel's msgmax).
  *
  * Priorities.  msgrcv with a negative type -N takes the first message of
@@ -43,6 +45,7 @@
 #include "../sys/sys.h"
 #include "../sys/kipc.h"
 #include "../reg.h"
+#include "../owner.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -144,8 +147,13 @@ static int sv_bell_ours(int sem)
     return ipcx__semctl_int(sem, SV_SEM_TAG, GETVAL, 0) == SV_TAG;
 }
 
-/* Find (or, with the queue we just created, make) the doorbell of key. */
-static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
+/*
+ * Find (or, with the queue we just created, make) the doorbell of key.  A
+ * set that another user made (owner.h) is not used: the doorbell is only a
+ * hint, so the waits then poll the queue instead.
+ */
+static void sv_bell_open(struct sv_chan *s, int create, mode_t mode,
+                         const struct ipcx_allow *allow)
 {
     unsigned short init[SV_NSEMS] = { 0, 0, SV_TAG };
     int r;
@@ -170,6 +178,12 @@ static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
         if (r < 0)
             return;
         if (sv_bell_ours(r)) {
+            struct semid_ds bds;
+            if (ipcx__semctl_stat(r, &bds) < 0)
+                return;
+            struct ipcx__owner o = ipcx__owner_of_ipc(&bds.sem_perm);
+            if (!ipcx__owner_trusted(&o, allow))
+                return;
             s->sem = r;
             if (create) /* a leftover of an earlier queue of this key: a new queue is empty */
                 (void) ipcx__semctl_setall(r, init);
@@ -285,6 +299,20 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         r = ipcx__msgctl(s->id, IPC_STAT, &ds);
     }
 
+    /*
+     * A queue this end did not make: refuse a squatter's (owner.h).  There is
+     * no O_EXCL by key, so look at the id we got: its owner, its creator
+     * (who can give it to anyone with IPC_SET) and its mode.
+     */
+    if (!s->created) {
+        if (r < 0) {
+            r = ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", s->name);
+            goto fail;
+        }
+        struct ipcx__owner o = ipcx__owner_of_ipc(&ds.msg_perm);
+        if ((r = ipcx__owner_check(s->name, &o, ch->mode, &ch->allow)) < 0)
+            goto fail;
+    }
     /* The largest message: the kernel's msgmax, and no more than the queue holds. */
     size_t maxmsg = want_size ? ch->maxmsg : (size_t) msgmax;
     size_t textcap = (size_t) msgmax;
@@ -319,7 +347,7 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         goto fail;
     }
     if (key != IPC_PRIVATE)
-        sv_bell_open(s, s->created, ch->mode);
+        sv_bell_open(s, s->created, ch->mode, &ch->allow);
     /* Take over the queue of a receiver that died without closing (see mq.c). */
     if (!s->created && recv && (ch->flags & IPCX_CREATE) && key != IPC_PRIVATE &&
         ipcx__reg_adopt(s->name))
@@ -539,7 +567,7 @@ static int sv_unlink(const struct ipcx_url *u)
 const struct ipcx_transport ipcx__transport_sysvmq = {
     .scheme  = "sysvmq",
     .caps    = IPCX_CAP_PRIO | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED | IPCX_CAP_KNAME,
-    .keys    = "mode type proj id",
+    .keys    = "mode type proj id allow",
     .maxmsg_default = 8192,         /* not used: the kernel's msgmax is */
     .maxmsg_limit   = INT_MAX,      /* checked against msgmax in sv_open */
     .open    = sv_open,
