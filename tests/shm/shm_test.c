@@ -47,7 +47,8 @@ static void cleanup(void)
             kill(forked[i].pid, SIGKILL);
             (void) waitpid(forked[i].pid, NULL, 0);
         }
-    for (int i = 0; i < nnames; i++)
+    /* url() reuses the 8 buffers in turn: nnames may count past them. */
+    for (int i = 0; i < nnames && i < 8; i++)
         (void) ipcx_unlink(names[i]);
     if (sysv_key) {
         int id = shmget(sysv_key, 0, 0);
