@@ -16,6 +16,7 @@
 #include "err.h"
 #include "sys/kipc.h"
 #include "owner.h"
+#include "addr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,26 +27,14 @@
 #define SYSV_MAXSEMS  32000 /* SEMMSL: the kernel's default largest set */
 #define SYSV_INIT_MS  1000  /* how long an opener waits for the creator */
 
+/* KEY or /path?proj=P (required here) as addr.h parses them. */
 static int sysv_key(const struct ipcx_url *u, key_t *key)
 {
-    const char *p = u->path;
-    size_t proj;
-    if (p[0] == '/') {
-        if (!ipcx__url_get(u, "proj"))
-            return ipcx__fail(-EINVAL, "sysvsem:/path needs ?proj=1..255 (ftok)");
-        if (ipcx__url_size(u, "proj", 0, 1, 255, &proj) < 0)
-            return -EINVAL;
-        int r = ipcx__ftok(p, (int) proj, key);
-        return r < 0 ? ipcx__fail(r, "ftok(%s, %zu)", p, proj) : 0;
-    }
-    if (ipcx__url_get(u, "proj"))
-        return ipcx__fail(-EINVAL, "proj= goes with sysvsem:/path only");
-    char *end;
-    unsigned long long k = strtoull(p, &end, 0);
-    if (!*p || *end || p[0] == '-' || k == 0 || k > 0xffffffffull)
-        return ipcx__fail(-EINVAL, "sysvsem:KEY wants a key 1..0xffffffff, not '%s'", p);
-    *key = (key_t) (uint32_t) k;
-    return 0;
+    struct ipcx__sysv_addr a;
+    int r = ipcx__addr_sysv(u, 0, &a);
+    if (r == 0)
+        *key = a.key;
+    return r;
 }
 
 /* Wait until the creator has set the values (sem_otime != 0). */

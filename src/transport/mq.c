@@ -18,6 +18,7 @@
 #include "../sys/kipc.h"
 #include "../reg.h"
 #include "../owner.h"
+#include "../addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,20 +60,10 @@ struct mq_chan {
     char     name[NAME_MAX + 2];
 };
 
-/* "/name": one slash, then 1..NAME_MAX bytes without a slash (mq_overview(7)). */
+/* "/name": one slash, then 1..NAME_MAX bytes (mq_overview(7)). */
 static int mq_name(const struct ipcx_url *u)
 {
-    const char *p = u->path;
-    size_t n = strlen(p);
-    if (u->authority || p[0] != '/' || n < 2)
-        return ipcx__fail(-EINVAL, "mq: needs a name: mq:/name");
-    if (strchr(p + 1, '/'))
-        return ipcx__fail(-EINVAL, "mq:%s: a queue name has one slash, at the start", p);
-    if (n - 1 > NAME_MAX)
-        return ipcx__fail(-ENAMETOOLONG, "mq:%s: a queue name has at most %d bytes", p, NAME_MAX);
-    if (strcmp(p, "/.") == 0 || strcmp(p, "/..") == 0)
-        return ipcx__fail(-EINVAL, "mq:%s is not a queue name", p);
-    return 0;
+    return ipcx__addr_posix(u, NAME_MAX);
 }
 
 /*

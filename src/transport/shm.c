@@ -22,6 +22,7 @@
  */
 #include "transport.h"
 #include "../err.h"
+#include "../addr.h"
 #include "../shm/bell.h"
 #include "../shm/ring.h"
 #include "../shm/seg.h"
@@ -89,38 +90,23 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
     return 0;
 }
 
-/* Name the segment of u: POSIX "/name", or a System V key. */
+/* Name the segment of u: POSIX "/name", or a System V key (addr.h). */
 static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
 {
-    const char *p = u->path;
+    struct ipcx__sysv_addr a;
+    int r;
 
-    if (u->authority)
-        return ipcx__fail(-EINVAL, "%s: takes no //host", u->scheme);
     if (seg->kind == IPCX_SEG_POSIX) {
         if (ipcx__url_get(u, "proj"))
             return ipcx__fail(-EINVAL, "proj= is for sysvshm:");
-        if (p[0] != '/' || !p[1] || strchr(p + 1, '/') || strlen(p) >= sizeof seg->name)
-            return ipcx__fail(-EINVAL, "shm: needs a name like shm:/name (one '/', "
-                                       "at most %zu bytes)", sizeof seg->name - 1);
-        memcpy(seg->name, p, strlen(p) + 1); /* the length was checked above */
-        return 0;
-    }
-    if (p[0] == '/') {
-        size_t proj;
-        int r = ipcx__url_size(u, "proj", 1, 1, 255, &proj);
-        if (r < 0)
+        if ((r = ipcx__addr_posix(u, sizeof seg->name - 2)) < 0)
             return r;
-        seg->key = ftok(p, (int) proj);
-        if (seg->key == (key_t) -1)
-            return ipcx__fail(ipcx__errno(), "ftok %s", p);
+        memcpy(seg->name, u->path, strlen(u->path) + 1); /* the length was checked */
         return 0;
     }
-    char *end;
-    unsigned long k = strtoul(p, &end, 0);
-    if (!p[0] || *end || k == 0 || k > 0xffffffffu || ipcx__url_get(u, "proj"))
-        return ipcx__fail(-EINVAL, "sysvshm: needs a nonzero key (sysvshm:1234, "
-                                   "sysvshm:0x4d2) or a path (sysvshm:/path?proj=N)");
-    seg->key = (key_t) k;
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
+        return r;
+    seg->key = a.key;
     return 0;
 }
 

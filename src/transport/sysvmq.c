@@ -46,6 +46,7 @@
 #include "../sys/kipc.h"
 #include "../reg.h"
 #include "../owner.h"
+#include "../addr.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -80,58 +81,9 @@ struct sv_chan {
     long     type;         /* receiver: msgtyp */
     size_t   textcap;      /* room in buf for one message's bytes */
     struct sv_msg *buf;
-    char     name[48];     /* sysvmq:0xKEY or sysvmq:?id=N, for messages */
+    char     name[IPCX_SYSV_NAME]; /* sysvmq:0xKEY or sysvmq:?id=N, for messages (addr.h) */
     char     addr[80];     /* what ipcx_addr reports: the name and a maxmsg= asked for */
 };
-
-/* Parse KEY, /path?proj=N or ?id=N.  *id is -1 unless ?id= was given. */
-static int sv_parse(const struct ipcx_url *u, key_t *key, int *id)
-{
-    const char *v = ipcx__url_get(u, "id"), *proj = ipcx__url_get(u, "proj");
-    char *end;
-
-    *id = -1;
-    *key = IPC_PRIVATE;
-    if (u->authority)
-        return ipcx__fail(-EINVAL, "sysvmq: takes a key, not //host");
-    if (v) {
-        if (u->path[0] || proj)
-            return ipcx__fail(-EINVAL, "sysvmq: give a key, a path or ?id=, only one");
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 0 || n > INT_MAX)
-            return ipcx__fail(-EINVAL, "id=%s is not a queue id", v);
-        *id = (int) n;
-        return 0;
-    }
-    if (u->path[0] == '/') {
-        long p = 1;
-        if (proj) {
-            errno = 0;
-            p = strtol(proj, &end, 10);
-            if (errno || end == proj || *end || p < 1 || p > 255)
-                return ipcx__fail(-EINVAL, "proj=%s: ftok takes a project number 1..255", proj);
-        }
-        int r = ipcx__ftok(u->path, (int) p, key);
-        if (r < 0)
-            return ipcx__fail(r, "sysvmq:%s: ftok needs an existing file", u->path);
-        return 0;
-    }
-    if (proj)
-        return ipcx__fail(-EINVAL, "proj= goes with a path: sysvmq:/path?proj=N");
-    if (!u->path[0])
-        return ipcx__fail(-EINVAL, "sysvmq: needs a key: sysvmq:1234, sysvmq:0x4d2, "
-                          "sysvmq:/path?proj=N or sysvmq:?id=N");
-    errno = 0;
-    unsigned long long k = strtoull(u->path, &end, 0);
-    if (errno || end == u->path || *end || u->path[0] == '-' || k > 0xffffffffull)
-        return ipcx__fail(-EINVAL, "sysvmq:%s: a key is a number, decimal or 0x hex, up to 0xffffffff",
-                          u->path);
-    if (k == 0)
-        return ipcx__fail(-EINVAL, "sysvmq:0 is IPC_PRIVATE: name a private queue by ?id=");
-    *key = (key_t) (int) (unsigned) k;
-    return 0;
-}
 
 static int sv_gone(const struct sv_chan *s)
 {
@@ -228,27 +180,24 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 {
     const int recv = (ch->flags & IPCX_RECV) != 0;
     const int want_size = ipcx__url_get(u, "maxmsg") != NULL;
-    const char *tv = ipcx__url_get(u, "type");
     long msgmax = ipcx__proc_long("/proc/sys/kernel/msgmax", 8192);
-    long type = -SV_PRIO_BASE;
+    int64_t type;
+    struct ipcx__sysv_addr a;
     struct sv_chan *s;
     struct msqid_ds ds;
     key_t key;
     int id, r;
 
     /* Validate everything before creating anything. */
-    if ((r = sv_parse(u, &key, &id)) < 0)
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
         return r;
-    if (tv) {
-        char *end;
-        if (!recv)
-            return ipcx__fail(-EINVAL, "type= selects on a receiver; a sender's priority "
-                              "sets the mtype");
-        errno = 0;
-        type = strtol(tv, &end, 0);
-        if (errno || end == tv || *end)
-            return ipcx__fail(-EINVAL, "type=%s is not a number", tv);
-    }
+    key = a.key;
+    id = a.id;
+    if (ipcx__url_get(u, "type") && !recv)
+        return ipcx__fail(-EINVAL, "type= selects on a receiver; a sender's priority "
+                          "sets the mtype");
+    if ((r = ipcx__url_int(u, "type", -SV_PRIO_BASE, LONG_MIN, LONG_MAX, &type)) < 0)
+        return r;
     if (want_size && ch->maxmsg > (size_t) msgmax)
         return ipcx__fail(-EINVAL, "maxmsg=%zu is more than the kernel's largest System V "
                           "message (/proc/sys/kernel/msgmax=%ld)", ch->maxmsg, msgmax);
@@ -261,12 +210,9 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     s->id = -1;
     s->sem = -1;
     s->key = key;
-    s->type = type;
+    s->type = (long) type;
     ch->impl = s;
-    if (id >= 0)
-        snprintf(s->name, sizeof s->name, "sysvmq:?id=%d", id);
-    else
-        snprintf(s->name, sizeof s->name, "sysvmq:0x%08x", (unsigned) key);
+    memcpy(s->name, a.name, sizeof s->name);
 
     if (id >= 0) {
         r = ipcx__msgctl(id, IPC_STAT, &ds);
@@ -540,16 +486,14 @@ static void sv_close(struct ipcx_chan *ch)
 
 static int sv_unlink(const struct ipcx_url *u)
 {
-    char what[48];
-    key_t key;
-    int id, r;
+    struct ipcx__sysv_addr a;
+    int r;
 
-    if ((r = sv_parse(u, &key, &id)) < 0)
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
         return r;
-    if (id >= 0)
-        snprintf(what, sizeof what, "sysvmq:?id=%d", id);
-    else
-        snprintf(what, sizeof what, "sysvmq:0x%08x", (unsigned) key);
+    const char *what = a.name;
+    key_t key = a.key;
+    int id = a.id;
     if (id < 0)
         id = ipcx__msgget(key, 0);
     r = id < 0 ? id : ipcx__msgctl(id, IPC_RMID, NULL);
