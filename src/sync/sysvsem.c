@@ -19,7 +19,6 @@
 #include "addr.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,15 +26,8 @@
 #define SYSV_MAXSEMS  32000 /* SEMMSL: the kernel's default largest set */
 #define SYSV_INIT_MS  1000  /* how long an opener waits for the creator */
 
-/* KEY or /path?proj=P (required here) as addr.h parses them. */
-static int sysv_key(const struct ipcx_url *u, key_t *key)
-{
-    struct ipcx__sysv_addr a;
-    int r = ipcx__addr_sysv(u, 0, &a);
-    if (r == 0)
-        *key = a.key;
-    return r;
-}
+/* sysvsem: takes KEY or /path?proj=P, proj= required (addr.h). */
+#define SYSV_PROJ_REQUIRED 0
 
 /* Wait until the creator has set the values (sem_otime != 0). */
 static int sysv_wait_init(int id)
@@ -86,14 +78,16 @@ static int sysv_create(key_t key, size_t n, mode_t mode, unsigned value)
 
 static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value)
 {
+    struct ipcx__sysv_addr a;
     key_t key;
     size_t n;
     mode_t mode;
     int undo, id, r;
 
-    if (sysv_key(u, &key) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
+    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
         ipcx__url_mode(u, "mode", 0600, &mode) < 0)
         return -EINVAL;
+    key = a.key;
     undo = ipcx__url_word(u, "undo", "0 1", 0);
     if (undo < 0)
         return -EINVAL;
@@ -115,12 +109,10 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         /* Not ours: refuse a squatter's set (owner.h).  No O_EXCL by key, so
          * look at the id we got: owner, creator and mode. */
         struct semid_ds ds;
-        char what[32];
-        snprintf(what, sizeof what, "sysvsem:0x%08x", (unsigned) key);
         if ((r = ipcx__semctl_stat(id, &ds)) < 0)
-            return ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", what);
+            return ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", a.name);
         struct ipcx__owner o = ipcx__owner_of_ipc(&ds.sem_perm);
-        if ((r = ipcx__owner_check(what, &o, mode, &s->allow)) < 0)
+        if ((r = ipcx__owner_check(a.name, &o, mode, &s->allow)) < 0)
             return r;
     }
     r = sysv_wait_init(id);
@@ -186,10 +178,10 @@ static void sysv_close(struct ipcx_sem *s)
 
 static int sysv_unlink(const struct ipcx_url *u)
 {
-    key_t key;
-    if (sysv_key(u, &key) < 0)
+    struct ipcx__sysv_addr a;
+    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0)
         return -EINVAL;
-    int id = ipcx__semget(key, 0, 0);
+    int id = ipcx__semget(a.key, 0, 0);
     if (id < 0)
         return id;
     return ipcx__semctl_int(id, 0, IPC_RMID, 0);
