@@ -35,6 +35,9 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
     if ((r = ipcx__url_mode(u, ch->tp->perm_key ? ch->tp->perm_key : "mode", 0600,
                             &ch->mode)) < 0)
         return r;
+    /* Only the transports of named objects list "allow" in their keys. */
+    if ((r = ipcx__url_allow(u, "allow", &ch->allow)) < 0)
+        return r;
     ch->flags = flags;
     return 0;
 }

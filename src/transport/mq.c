@@ -4,7 +4,9 @@
  * priority), so there is no framing here: one ipcx message is one queue
  * message.  Query keys: maxmsg= is the largest message in BYTES (mq_msgsize),
  * as on every scheme; depth=N is the number of messages the queue holds
- * (mq_maxmsg); mode= the permissions of a queue this end creates.  Both
+ * (mq_maxmsg); mode= the permissions of a queue this end creates, and the
+ * most an existing queue may grant; allow= more owners to accept than this
+ * user and root (owner.h: a queue another user made is refused).  Both
  * sizes apply when the queue is created; an existing queue keeps its own.
  *
  * What it does not do: framing, end of stream (a queue outlives its users,
@@ -15,6 +17,8 @@
 #include "../sys/sys.h"
 #include "../sys/kipc.h"
 #include "../reg.h"
+#include "../owner.h"
+#include "../addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,20 +60,10 @@ struct mq_chan {
     char     name[NAME_MAX + 2];
 };
 
-/* "/name": one slash, then 1..NAME_MAX bytes without a slash (mq_overview(7)). */
+/* "/name": one slash, then 1..NAME_MAX bytes (mq_overview(7)). */
 static int mq_name(const struct ipcx_url *u)
 {
-    const char *p = u->path;
-    size_t n = strlen(p);
-    if (u->authority || p[0] != '/' || n < 2)
-        return ipcx__fail(-EINVAL, "mq: needs a name: mq:/name");
-    if (strchr(p + 1, '/'))
-        return ipcx__fail(-EINVAL, "mq:%s: a queue name has one slash, at the start", p);
-    if (n - 1 > NAME_MAX)
-        return ipcx__fail(-ENAMETOOLONG, "mq:%s: a queue name has at most %d bytes", p, NAME_MAX);
-    if (strcmp(p, "/.") == 0 || strcmp(p, "/..") == 0)
-        return ipcx__fail(-EINVAL, "mq:%s is not a queue name", p);
-    return 0;
+    return ipcx__addr_posix(u, NAME_MAX);
 }
 
 /*
@@ -205,6 +199,14 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
     }
     if (m->q < 0)
         return ipcx__fail(-EAGAIN, "mq:%s: created and removed by others while opening", name);
+    /* A queue this end did not make: refuse a squatter's (owner.h), by the
+     * descriptor we hold, so what is checked is what is used. */
+    if (!m->created) {
+        char what[NAME_MAX + 8];
+        snprintf(what, sizeof what, "mq:%s", m->name);
+        if ((r = ipcx__owner_check_fd(m->q, what, ch->mode, &ch->allow)) < 0)
+            goto fail;
+    }
 
     if ((r = ipcx__mq_getattr(m->q, &attr)) < 0) {
         r = ipcx__fail(r, "mq:%s: cannot read its attributes", name);
@@ -449,7 +451,7 @@ const struct ipcx_transport ipcx__transport_mq = {
     .scheme  = "mq",
     .caps    = IPCX_CAP_FD | IPCX_CAP_PRIO | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED |
                IPCX_CAP_KNAME,
-    .keys    = "mode depth",
+    .keys    = "mode depth allow",
     .maxmsg_default = 8192,              /* not used: msgsize_default of the kernel is */
     .maxmsg_limit   = MQ_HARD_MSGSIZEMAX,
     .open    = mq_open_,

@@ -22,7 +22,9 @@ struct ipcx_chan {
     const struct ipcx_transport *tp;
     int      flags;    /* IPCX_SEND or IPCX_RECV, and the others given to open */
     size_t   maxmsg;   /* the largest message, from ?maxmsg= or the default */
-    mode_t   mode;     /* permissions of an object this end creates */
+    mode_t   mode;     /* permissions of an object this end creates, and the
+                          most an existing one may grant (owner.h) */
+    struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
     void    *impl;     /* the transport's own state */
     int      created;  /* open sets 1 when this end made the named object, 0 when
                           it did not; chan.c presets -1 (unknown) and then guesses */
