@@ -346,7 +346,9 @@ static int reg_read_at(int dfd, uid_t uid, const char *name, struct ipcx__reg_re
     if (r == -ENOENT)
         return -ENOENT;
     if (r < 0 || !S_ISREG(st.st_mode)) {
-        why_set(why, "not a regular file");
+        why_set(why, "not a regular file but %s", r < 0 ? "unreadable" : S_ISLNK(st.st_mode) ?
+                "a symbolic link" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ?
+                "a directory" : "a special file");
         return -EBADMSG;
     }
     int fd = ipcx__openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
