@@ -561,11 +561,17 @@ static void recs_load(struct recs *rs)
 /*
  * Believe an entry about object b only if the registry's user owns b (the
  * kernel says so) and the entry's obj and url name the same object.  So a
- * user's entries can speak about that user's objects only.
+ * user's entries can speak about that user's objects only.  An abstract
+ * socket has no owner to compare and nothing gc could remove: its entries
+ * are shown (users, "ipcx"), which is all they can do.
  */
 static int rec_trusted(const struct rec *r, const struct obj *b)
 {
-    return r->r.consistent && b->has_owner && r->r.uid == b->uid;
+    if (!r->r.consistent)
+        return 0;
+    if (!b->has_owner)
+        return b->kind == K_UNIX && !b->path[0];
+    return r->r.uid == b->uid;
 }
 
 /* Objects only the registry knows: ipcx's FIFOs, queues while /dev/mqueue is unmounted. */
