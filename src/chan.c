@@ -69,7 +69,7 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
     ch->created = -1; /* unknown unless the transport says */
     r = ch->tp->open(ch, u);
     if (r < 0) {
-        ch->tp->close(ch);
+        (void) ch->tp->close(ch); /* the open's error is the one to report */
         goto fail;
     }
     /* Named objects: note this process as a user, for ipcx ls and gc (reg.h). */
@@ -110,8 +110,8 @@ IPCX_API int ipcx_pair(const char *url, ipcx_chan *ends[2])
     }
     r = rx->tp->pair(rx, tx, u);
     if (r < 0) {
-        rx->tp->close(rx);
-        rx->tp->close(tx);
+        (void) rx->tp->close(rx);
+        (void) rx->tp->close(tx);
         goto fail;
     }
     free(u);
@@ -174,10 +174,10 @@ IPCX_API int ipcx_close(ipcx_chan *ch)
 {
     if (!ch)
         return 0;
-    ch->tp->close(ch);
+    int r = ch->tp->close(ch);
     ipcx__reg_del(ch->reg);
     free(ch);
-    return 0;
+    return r;
 }
 
 IPCX_API int ipcx_unlink(const char *url)

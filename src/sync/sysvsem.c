@@ -98,7 +98,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     key_t key;
     size_t n;
     mode_t mode;
-    int undo, id, r;
+    int undo, id, r, created = 0;
 
     if (sysv_key(u, &key) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
         ipcx__url_mode(u, "mode", 0600, &mode) < 0)
@@ -112,6 +112,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     id = -ENOENT;
     if (flags & IPCX_CREATE) {
         id = sysv_create(key, n, mode, value);
+        created = id >= 0;
         if (id == -EEXIST && (flags & IPCX_EXCL))
             return ipcx__fail(-EEXIST, "a semaphore set with key 0x%x exists", (unsigned) key);
         if (id < 0 && id != -EEXIST)
@@ -122,7 +123,9 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         if (id < 0)
             return ipcx__fail(id, "no semaphore set with key 0x%x", (unsigned) key);
     }
-    r = sysv_wait_init(id);
+    /* The creator set the values itself; an opener waits for them.  (A
+     * creator that failed here would leave its new set behind.) */
+    r = created ? (int) n : sysv_wait_init(id);
     if (r < 0)
         return r;
     if (ipcx__url_get(u, "n") && (size_t) r < n)

@@ -2,6 +2,7 @@
  * proc.c - process identity from /proc/PID/stat (see proc.h).  No policy:
  * callers decide what a dead process means for them.
  */
+#include "fault.h"
 #include "proc.h"
 #include "sys.h"
 
@@ -47,7 +48,8 @@ int ipcx__proc_read(pid_t pid, struct ipcx__proc *out)
     if (pid <= 0)
         return -ESRCH;
     snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    IPCX_FAULT_POINT(open_stat);
+    int fd = IPCX_FAILS(open_stat) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? -ESRCH : -errno;
     ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);

@@ -396,31 +396,40 @@ static int mq_addr_(const struct ipcx_chan *ch, char *buf, size_t cap)
  * another one of the same name: mq_unlink works by name only, so look at
  * what the name is now first (a window remains between the two calls).
  */
-static void mq_remove_own(const struct mq_chan *m)
+static int mq_remove_own(const struct mq_chan *m)
 {
     struct stat st;
-    int q = ipcx__mq_open(m->name, O_RDONLY | O_NONBLOCK, 0, NULL);
+    int q, r;
+    while ((q = ipcx__mq_open(m->name, O_RDONLY | O_NONBLOCK, 0, NULL)) == -EINTR)
+        ;
+    if (q == -ENOENT)
+        return 0; /* removed by someone else already */
     if (q < 0)
-        return;
+        return ipcx__fail(q, "mq:%s: cannot check that the queue is still ours: left it", m->name);
     int same = fstat(q, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino;
     (void) ipcx__close(q);
-    if (same)
-        (void) ipcx__mq_unlink(m->name);
+    if (!same)
+        return 0; /* another queue of that name now: not ours to remove */
+    r = ipcx__mq_unlink(m->name);
+    return r == 0 || r == -ENOENT ? 0 : ipcx__fail(r, "mq:%s: cannot remove the queue", m->name);
 }
 
-static void mq_close_(struct ipcx_chan *ch)
+static int mq_close_(struct ipcx_chan *ch)
 {
     struct mq_chan *m = ch->impl;
+    int r = 0;
     if (!m)
-        return;
+        return 0;
     if (m->q >= 0) {
-        if (m->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch))
-            mq_remove_own(m);
+        /* Our descriptor first: one free for the check, even in a full table. */
         (void) ipcx__close(m->q); /* mq_close is close(2) on Linux */
+        if (m->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch))
+            r = mq_remove_own(m);
     }
     free(m->buf);
     free(m);
     ch->impl = NULL;
+    return r;
 }
 
 static int mq_unlink_(const struct ipcx_url *u)

@@ -264,12 +264,12 @@ static int sysvshm_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     return shm_open_kind(ch, u, IPCX_SEG_SYSV);
 }
 
-static void shm_close(struct ipcx_chan *ch)
+static int shm_close(struct ipcx_chan *ch)
 {
     struct shm_chan *s = ch->impl;
     if (!s)
-        return;
-    int tx = (ch->flags & IPCX_SEND) != 0, last = 0;
+        return 0;
+    int tx = (ch->flags & IPCX_SEND) != 0, last = 0, r = 0;
     if (s->joined)
         last = ipcx__ring_leave(&s->ring);
     /*
@@ -281,15 +281,16 @@ static void shm_close(struct ipcx_chan *ch)
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
                  (s->unlink == SHM_UNLINK_LAST && last);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {
-        (void) ipcx__seg_remove_own(&s->seg);
+        r = ipcx__seg_remove_own(&s->seg);
         /* Whoever removes it removes dead owners' doorbells (the last one out did already). */
         if (s->joined && !last)
             ipcx__ring_bells_sweep(&s->ring);
     } else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
-        (void) ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
+        r = ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
     ipcx__seg_detach(&s->seg);
     free(s);
     ch->impl = NULL;
+    return r < 0 ? ipcx__fail(r, "cannot remove the segment: left it") : 0;
 }
 
 static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipcx_url *u)

@@ -139,9 +139,15 @@ static int sv_gone(const struct sv_chan *s)
 static int sv_bell_ours(int sem)
 {
     struct semid_ds ds;
-    if (ipcx__semctl_stat(sem, &ds) < 0 || ds.sem_nsems != SV_NSEMS)
+    int r = ipcx__semctl_stat(sem, &ds);
+    if (r == -EINVAL || r == -EIDRM)
+        return 0; /* gone */
+    if (r < 0)
+        return r;
+    if (ds.sem_nsems != SV_NSEMS)
         return 0;
-    return ipcx__semctl_int(sem, SV_SEM_TAG, GETVAL, 0) == SV_TAG;
+    r = ipcx__semctl_int(sem, SV_SEM_TAG, GETVAL, 0);
+    return r < 0 && r != -EINVAL && r != -EIDRM ? r : r == SV_TAG;
 }
 
 /* Find (or, with the queue we just created, make) the doorbell of key. */
@@ -169,7 +175,7 @@ static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
         r = ipcx__semget(s->key, 0, 0);
         if (r < 0)
             return;
-        if (sv_bell_ours(r)) {
+        if (sv_bell_ours(r) > 0) {
             s->sem = r;
             if (create) /* a leftover of an earlier queue of this key: a new queue is empty */
                 (void) ipcx__semctl_setall(r, init);
@@ -182,13 +188,21 @@ static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
     }
 }
 
-/* Remove the doorbell of key, if there is one of ours.  1 if removed. */
-static int sv_bell_remove(key_t key)
+/*
+ * Remove the doorbell of key (the set sem if known, else the one the key
+ * names now), if it is one of ours.  1 if removed, 0 if there was none of
+ * ours, or -errno when it may be ours but could not be checked or removed.
+ */
+static int sv_bell_remove(key_t key, int sem)
 {
-    int sem = key == IPC_PRIVATE ? -1 : ipcx__semget(key, 0, 0);
-    if (sem < 0 || !sv_bell_ours(sem))
-        return 0;
-    return ipcx__semctl_int(sem, 0, IPC_RMID, 0) == 0;
+    if (sem < 0 && key == IPC_PRIVATE)
+        return 0; /* opened by ?id=: no doorbell */
+    if (sem < 0 && (sem = ipcx__semget(key, 0, 0)) < 0)
+        return sem == -ENOENT ? 0 : sem;
+    int r = sv_bell_ours(sem);
+    if (r > 0 && (r = ipcx__semctl_int(sem, 0, IPC_RMID, 0)) == 0)
+        r = 1;
+    return r == -EINVAL || r == -EIDRM ? 0 : r;
 }
 
 static int sv_get_error(int err, const char *what)
@@ -494,20 +508,28 @@ static int sv_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
     return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
 }
 
-static void sv_close(struct ipcx_chan *ch)
+static int sv_close(struct ipcx_chan *ch)
 {
     struct sv_chan *s = ch->impl;
+    int r = 0;
     if (!s)
-        return;
+        return 0;
     if (s->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch)) {
         /* The queue first: a waiter woken by the doorbell's removal must find it gone. */
-        (void) ipcx__msgctl(s->id, IPC_RMID, NULL);
-        if (s->sem >= 0 && sv_bell_ours(s->sem))
-            (void) ipcx__semctl_int(s->sem, 0, IPC_RMID, 0);
+        r = ipcx__msgctl(s->id, IPC_RMID, NULL);
+        if (r == -EINVAL || r == -EIDRM)
+            r = 0; /* removed by someone else already */
+        else if (r < 0)
+            r = ipcx__fail(r, "cannot remove the queue (id %d): left it", s->id);
+        /* By key when a failed wait made this end forget the set's id. */
+        int bell = sv_bell_remove(s->key, s->sem);
+        if (bell < 0 && r == 0)
+            r = ipcx__fail(bell, "cannot remove the doorbell of %s: left it", s->name);
     }
     free(s->buf);
     free(s);
     ch->impl = NULL;
+    return r;
 }
 
 static int sv_unlink(const struct ipcx_url *u)
@@ -528,9 +550,9 @@ static int sv_unlink(const struct ipcx_url *u)
     if (id >= 0 && (r == -EINVAL || r == -EIDRM))
         r = -ENOENT;
     /* The doorbell too, also when the queue was already gone (removed by ipcrm -q). */
-    int bell = sv_bell_remove(key);
+    int bell = sv_bell_remove(key, -1);
     if (r == -ENOENT)
-        return bell ? 0 : ipcx__fail(-ENOENT, "%s does not exist", what);
+        return bell > 0 ? 0 : ipcx__fail(bell < 0 ? bell : -ENOENT, "%s does not exist", what);
     if (r == -EPERM || r == -EACCES)
         return ipcx__fail(r, "%s: not the owner: cannot remove it", what);
     return r < 0 ? ipcx__fail(r, "%s: cannot remove it", what) : 0;

@@ -75,8 +75,13 @@ struct ipcx_transport {
     /* Write the channel's URL into buf (NUL-terminated); length or -ENOSPC. */
     int (*addr)(const struct ipcx_chan *ch, char *buf, size_t cap);
 
-    /* Free everything; remove what this end created.  Must accept half-opened state. */
-    void (*close)(struct ipcx_chan *ch);
+    /*
+     * Free everything; remove what this end created.  Must accept
+     * half-opened state.  Everything is freed whatever it returns: 0, or a
+     * negative errno when an object this end should have removed was left
+     * (it could not be removed, or not be proven to be ours).
+     */
+    int (*close)(struct ipcx_chan *ch);
 
     /* Remove the named object.  NULL: -ENOTSUP. */
     int (*unlink)(const struct ipcx_url *u);
