@@ -1,13 +1,12 @@
 /*
  * kipc.c - -errno wrappers for POSIX and System V message queues and System V
- * semaphores, /proc readers and process identity.  No policy and no EINTR
+ * semaphores, and /proc readers.  No policy and no EINTR
  * retries here: mq.c and sysvmq.c decide what an error means.
  */
 #include "fault.h"
 #include "kipc.h"
 #include "sys.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -173,41 +172,4 @@ int ipcx__has_cap(int cap)
     }
     (void) fclose(f);
     return has;
-}
-
-int64_t ipcx__pid_start(pid_t pid, char *state)
-{
-    char path[64], buf[1024];
-    if (pid <= 0)
-        return -ESRCH;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -ESRCH;
-    ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);
-    (void) ipcx__close(fd);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
-    /* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -ESRCH;
-    /* Field 3 (state) follows; the start time is field 22, 20 fields on. */
-    p++;
-    if (state)
-        *state = p[0] == ' ' ? p[1] : '?';
-    for (int field = 3; field < 22; field++) {
-        while (*p == ' ')
-            p++;
-        while (*p && *p != ' ')
-            p++;
-        if (!*p)
-            return -ESRCH;
-    }
-    while (*p == ' ')
-        p++;
-    if (!isdigit((unsigned char) *p))
-        return -ESRCH;
-    return (int64_t) strtoll(p, NULL, 10);
 }
