@@ -5,6 +5,7 @@
 #include "owner.h"
 #include "err.h"
 #include "sys/sys.h"
+#include "sys/dir.h"
 
 #include <errno.h>
 #include <unistd.h>
