@@ -165,14 +165,20 @@ int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size)
 
     if (size < sizeof *h)
         return ipcx__fail(-EPROTO, "segment of %zu bytes is too small for a ring", size);
+    /* A registered mapping that may shrink (seg.c); a fault below makes it dead. */
+    r->zone = ipcx__sigbus_find(base);
     /* acquire: pairs with the creator's release store of magic in ring_format. */
     magic = atomic_load_explicit((_Atomic uint64_t *) &h->fx.magic, memory_order_acquire);
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r); /* it shrank under us: the zeros we read mean nothing */
     if (magic == 0)
         return -EAGAIN;
     if (magic != IPCX_SHM_MAGIC)
         return ipcx__fail(-EPROTO, "not an ipcx ring (bad magic)");
     /* One copy; from here on only the copy is used, whatever the segment says later. */
     memcpy(&fx, &h->fx, sizeof fx);
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r); /* it shrank while we read: what we copied is zeros */
     if (fx.version != IPCX_SHM_VERSION)
         return ipcx__fail(-EPROTO, "ring version %u, this library speaks %u", fx.version,
                           IPCX_SHM_VERSION);
@@ -556,6 +562,22 @@ int ipcx__ring_peer_gone(const struct ipcx__ring *r)
            atomic_load_explicit(&h->ntx, memory_order_seq_cst) == 0 ? -EPIPE : 0;
 }
 
+/* ---- a segment that shrinks (docs/shm.md, Truncation) ------------------- */
+
+int ipcx__ring_gone(const struct ipcx__ring *r)
+{
+    if (!ipcx__ring_dead(r))
+        return 0;
+    return ipcx__fail(-EIO, "the shared memory segment shrank under this channel (truncated "
+                            "by another process): it is dead, close it");
+}
+
+/* The size check (a system call): before sleeping and after a sleep that timed out. */
+static int ring_shrunk(struct ipcx__ring *r)
+{
+    return r->zone && ipcx__sigbus_check(r->zone);
+}
+
 /* ---- waiting and waking -------------------------------------------------- */
 
 /*
@@ -616,7 +638,10 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
     int64_t slept_since = ipcx__now_ms();
     unsigned nap = 1;
     int rc, full = 0;
-    /* About to sleep: if nobody looked at the peers lately, look now (we may wait for the dead). */
+    /* About to sleep: has the segment shrunk?  (A syscall, but sleeping costs more.) */
+    if (ring_shrunk(r))
+        return ipcx__ring_gone(r);
+    /* If nobody looked at the peers lately, look now (we may wait for the dead). */
     if (slept_since - r->checked_ms >= RING_SLICE_MS && ipcx__ring_check_peers(r) &&
         (rc = try(r, arg)) != -EAGAIN)
         return rc;
@@ -651,9 +676,9 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
             rc = try(r, arg);
         }
         full = 0;
-        if (rc != -EAGAIN) {
+        if (rc != -EAGAIN || ipcx__ring_dead(r)) {
             atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
-            return rc;
+            return ipcx__ring_dead(r) ? ipcx__ring_gone(r) : rc;
         }
         int left = ipcx__remaining(&d);
         if (left == 0) {
@@ -675,6 +700,9 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
             return -EINTR;
         if (fr == -ETIMEDOUT) {
             full = 1;
+            /* Nothing woke us: the segment may have shrunk (a fault in the look below tells too). */
+            if (ring_shrunk(r))
+                return ipcx__ring_gone(r);
             (void) ipcx__ring_check_peers(r);
             nap = nap * 2 > RING_SLICE_MS ? RING_SLICE_MS : nap * 2;
         }
@@ -712,9 +740,13 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
         return rc;
     }
     if (timeout_ms == 0) {
-        /* A poller never sleeps, so it looks at the peers now and then instead. */
-        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS && ipcx__ring_check_peers(r))
-            rc = try(r, arg);
+        /* A poller never sleeps, so it looks at the peers (and the size) now and then instead. */
+        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS) {
+            if (ring_shrunk(r))
+                return ipcx__ring_gone(r);
+            if (ipcx__ring_check_peers(r))
+                rc = try(r, arg);
+        }
         return rc;
     }
     /*
@@ -1195,6 +1227,8 @@ int ipcx__ring_fd(struct ipcx__ring *r)
 
 int ipcx__ring_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
 {
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     if (r->me < 0)
         return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
     if (r->loaned)
@@ -1221,19 +1255,27 @@ int ipcx__ring_commit(struct ipcx__ring *r, void *buf, size_t len, unsigned prio
         return ipcx__fail(-EINVAL, "commit of %zu bytes, the loan was %zu", len, r->loan_len);
     (void) buf; /* the loan is the one outstanding; buf is checked by the callers that care */
     r->loaned = 0;
-    return ipcx__ring_slotted(r) ? ipcx__slots_commit(r, len, prio)
-                                 : ipcx__bytes_commit(r, len, prio);
+    /* Dead before (the copy into the loan faulted) or during the publication: not sent. */
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
+    int rc = ipcx__ring_slotted(r) ? ipcx__slots_commit(r, len, prio)
+                                   : ipcx__bytes_commit(r, len, prio);
+    return ipcx__ring_dead(r) ? ipcx__ring_gone(r) : rc;
 }
 
 int ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len, unsigned *prio,
                     int timeout_ms)
 {
     int rc = 0;
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     if (r->me < 0)
         return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
     if (!r->peeked) {
         rc = ipcx__ring_slotted(r) ? ipcx__slots_peek(r, timeout_ms)
                                    : ipcx__bytes_peek(r, timeout_ms);
+        if (ipcx__ring_dead(r))
+            return ipcx__ring_gone(r); /* what was found may be the replacement's zeros */
         if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR) {
             if (r->bellfd >= 0)
                 ring_bell_rearm(r);
@@ -1254,6 +1296,9 @@ int ipcx__ring_release(struct ipcx__ring *r)
     if (!r->peeked)
         return ipcx__fail(-EINVAL, "nothing was peeked");
     r->peeked = 0;
+    /* The copy out of the ring (or the caller's reading of a peek) may have read zeros. */
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     int rc = ipcx__ring_slotted(r) ? ipcx__slots_release(r) : ipcx__bytes_release(r);
     /* With a descriptor: once the ring is empty it must stop being readable. */
     if (r->bellfd >= 0 && !ring_has_data(r))
