@@ -13,6 +13,7 @@
 #include "ring.h"
 #include "bell.h"
 #include "../err.h"
+#include "../sys/children.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
 
@@ -226,23 +227,98 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
  * descriptors, and like a descriptor the copy counts: the child's copy is a
  * participant of its own.  Its entry is claimed before fork (in the
  * parent, still under the parent's pid), so there is no moment at which a
- * parent that closes the end it does not use leaves the end unregistered;
- * the child then writes its own pid and start time into it.  If fork
- * fails, the entry stays with the parent's pid and goes when the parent does.
+ * parent that closes the end it does not use leaves the end unregistered.
+ *
+ * Who the entry belongs to is then settled twice, whichever comes first:
+ * the parent's handler learns the child's pid (the one new pid among this
+ * thread's children, sys/children.h) and hands the entry to the child's
+ * pid and start time; the child's handler writes the same.  So a child
+ * killed before its handler ran (SIGKILL at the first instruction) is a
+ * participant with a dead pid, reaped like any other, not one that lives
+ * as long as its parent.  If the parent cannot tell the child (no such
+ * /proc file, more children than it can read) or fork failed, the entry
+ * stays with the parent's pid and goes when the parent does.
  */
+#define RING_FORK_KIDS 1024
+static pid_t ring_kids[RING_FORK_KIDS]; /* this thread's children before fork; under ring_list_lock */
+static int ring_nkids;                 /* how many, or < 0: not known, no handing over */
+
 static void ring_fork_prepare(void)
 {
     (void) pthread_mutex_lock(&ring_list_lock);
     pid_t pid = getpid();
+    int claimed = 0;
     for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
         r->fork_me = -1;
-        if (r->me >= 0 && r->pid == pid)
+        if (r->me >= 0 && r->pid == pid && !ipcx__ring_dead(r))
             r->fork_me = ring_claim(r, r->tx, r->mine, r->start);
+        claimed |= r->fork_me >= 0;
     }
+    /* Only a fork that claimed entries pays for the look at /proc. */
+    ring_nkids = claimed ? ipcx__children(ring_kids, RING_FORK_KIDS) : -1;
+}
+
+/* The pid of the child fork just made: the one not in ring_kids, or 0 if that is unclear. */
+static pid_t ring_fork_new_child(void)
+{
+    static pid_t after[RING_FORK_KIDS];
+    pid_t child = 0;
+    int n = ring_nkids < 0 ? -1 : ipcx__children(after, RING_FORK_KIDS);
+    for (int i = 0; i < n; i++) {
+        int known = 0;
+        for (int j = 0; j < ring_nkids && !known; j++)
+            known = after[i] == ring_kids[j];
+        if (known)
+            continue;
+        if (child)
+            return 0; /* two new ones: not ours to guess */
+        child = after[i];
+    }
+    return child;
+}
+
+/*
+ * Entry i, claimed for a child as (parent's owner word pm, start ps), now
+ * belongs to the child (cm, cs).  The child's handler may be doing the
+ * same at this moment or have done it long ago (and even closed the copy,
+ * so that the entry is free or somebody else's): every step is a CAS from
+ * the parent's values, and what is not ours any more is left alone.
+ * Start first (0: judged by the pid alone, and pm's pid is alive), then
+ * the owner, then the child's start: never the parent's pid with the
+ * child's start time or the reverse.
+ */
+static void ring_fork_hand(struct ipcx__shm_part *p, uint64_t pm, uint64_t ps, uint64_t cm,
+                           uint64_t cs)
+{
+    uint64_t v = ps, o = pm;
+    int zeroed = atomic_compare_exchange_strong_explicit(&p->start, &v, 0, memory_order_relaxed,
+                                                         memory_order_relaxed);
+    if (atomic_compare_exchange_strong_explicit(&p->owner, &o, cm, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+        /* release: a checker that sees the start sees the owner (ipcx__ring_check_peers). */
+        atomic_store_explicit(&p->start, cs, memory_order_release);
+        return;
+    }
+    v = 0;
+    if (zeroed) /* not ours any more: give back the start we took */
+        (void) atomic_compare_exchange_strong_explicit(&p->start, &v, ps, memory_order_relaxed,
+                                                       memory_order_relaxed);
 }
 
 static void ring_fork_parent(void)
 {
+    pid_t child = ring_fork_new_child();
+    if (child > 0) {
+        uint64_t cs = 0;
+        /* A child already dead and reaped has no start time: 0, judged by its (dead) pid. */
+        (void) ipcx__proc_start(child, &cs);
+        for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+            if (r->fork_me < 0)
+                continue;
+            uint64_t cm = (uint64_t) (uint32_t) child | (r->mine & ~UINT64_C(0xffffffff));
+            ring_fork_hand(&r->h->part[r->fork_me], r->mine, r->start, cm, cs);
+        }
+    }
     (void) pthread_mutex_unlock(&ring_list_lock);
 }
 
