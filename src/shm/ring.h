@@ -184,13 +184,15 @@ struct ipcx__ring {
     int      tx;                   /* 1: this handle sends, 0: receives */
     int      me;                   /* participant index, or -1 */
     uint64_t mine;                 /* the owner word we registered */
+    uint64_t start;                /* the start time of pid */
     pid_t    pid;                  /* the process that registered */
-    uint64_t start;                /* and its start time */
     int      fork_me;              /* the entry claimed for a child during fork */
     /*
      * The mapping's SIGBUS zone (src/sys/sigbus.h), NULL if the segment
      * cannot shrink (a sealed memfd) or is not a registered mapping.
      * Once it is dead the segment shrank under us: every call is -EIO.
+     * (pid and fork_me share a word so that the byte ring's hot fields
+     * below kept their offsets when zone came.)
      */
     struct ipcx__sigbus_zone *zone;
 
