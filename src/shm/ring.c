@@ -1219,6 +1219,8 @@ static int ring_tx_bell(struct ipcx__ring *r, size_t len, void **buf, int rc)
     ring_tx_arm(r, len);
     int again = ipcx__ring_slotted(r) ? ipcx__slots_loan(r, len, buf, 0)
                                       : ipcx__bytes_loan(r, len, buf, 0);
+    if (again == -EAGAIN && ring_shrunk(r))
+        again = ipcx__ring_gone(r); /* nobody would ring: the segment shrank */
     if (again == -EAGAIN)
         return rc; /* armed: whoever frees room rings */
     ring_tx_disarm(r, again < 0);
@@ -1353,8 +1355,12 @@ int ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len, unsigne
         if (ipcx__ring_dead(r))
             return ipcx__ring_gone(r); /* what was found may be the replacement's zeros */
         if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR) {
-            if (r->bellfd >= 0)
+            if (r->bellfd >= 0) {
+                /* About to poll the descriptor, maybe for ever: has the segment shrunk? */
+                if (ring_shrunk(r))
+                    return ipcx__ring_gone(r);
                 ring_bell_rearm(r);
+            }
         }
         if (rc < 0)
             return rc; /* -ENOBUFS once after a loss: the next call delivers */
