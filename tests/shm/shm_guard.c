@@ -50,6 +50,26 @@ static key_t keys[4];
 static int nkeys;
 static pid_t kids[8];
 static int nkids;
+static pid_t ever[16]; /* every child: a killed one leaves its doorbell FIFO behind */
+static int never;
+
+/* Remove /dev/shm/ipcx-bell-*-PID-* of pid (docs/shm.md names them). */
+static void bells_of(pid_t pid)
+{
+    char tail[32];
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    if (!d)
+        return;
+    snprintf(tail, sizeof tail, "-%d-", (int) pid);
+    while ((de = readdir(d)))
+        if (strncmp(de->d_name, "ipcx-bell-", 10) == 0 && strstr(de->d_name + 10, tail)) {
+            char path[300];
+            snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+            (void) unlink(path);
+        }
+    closedir(d);
+}
 
 static void cleanup(void)
 {
@@ -65,6 +85,8 @@ static void cleanup(void)
         if (id >= 0)
             (void) shmctl(id, IPC_RMID, NULL);
     }
+    for (int i = 0; i < never; i++)
+        bells_of(ever[i]);
 }
 
 static int64_t now_ms(void)
@@ -165,6 +187,7 @@ static pid_t kid(const char *u, enum role role, int ready)
     T_OK(pid >= 0);
     if (pid > 0) {
         kids[nkids++] = pid;
+        ever[never++] = pid;
         return pid;
     }
     alarm(30); /* a hang is a failure (SIGALRM), not a stuck test */
@@ -228,6 +251,16 @@ static void own_end(ipcx_chan *ch, int tx)
           -EIO);
 }
 
+/* A SIGBUS that reaches us (ipcx did not take it): fail, but leave nothing behind. */
+static void crash_cleanup(int sig)
+{
+    static const char msg[] = "FAIL: this process got SIGBUS from the ring\n";
+    (void) sig;
+    (void) !write(2, msg, sizeof msg - 1);
+    cleanup(); /* not async-signal-safe; a test on its way out */
+    _exit(1);
+}
+
 static int t_trunc(const char *mode, const char *how, const char *kind)
 {
     int sysv = strcmp(kind, "sysv") == 0, half = strcmp(how, "half") == 0;
@@ -241,6 +274,7 @@ static int t_trunc(const char *mode, const char *how, const char *kind)
         fprintf(stderr, "SKIP: only root can shrink a System V segment\n");
         return T_SKIP;
     }
+    signal(SIGBUS, crash_cleanup); /* before ipcx's, which chains to it for faults not its own */
     ring_url(full, sizeof full, sysv, "full", mode);
     ring_url(empty, sizeof empty, sysv, "empty", mode);
     T_OK(pipe(ready) == 0);
