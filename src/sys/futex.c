@@ -3,6 +3,7 @@
  * process identity from /proc.  No policy: callers decide when to spin,
  * when to sleep and what a dead process means for them.
  */
+#include "fault.h"
 #include "futex.h"
 #include "sys.h"
 
@@ -26,8 +27,9 @@ int ipcx__futex_wait(_Atomic uint32_t *word, uint32_t expect, int timeout_ms)
         ts = ipcx__ts_rel(timeout_ms);
         tp = &ts;
     }
+    IPCX_FAULT_POINT(futex_wait);
     /* FUTEX_WAIT, not FUTEX_WAIT_PRIVATE: the word is in shared memory. */
-    long r = syscall(SYS_futex, (uint32_t *) word, FUTEX_WAIT, expect, tp, NULL, 0);
+    long r = IPCX_FAILS(futex_wait) ? -1 : syscall(SYS_futex, (uint32_t *) word, FUTEX_WAIT, expect, tp, NULL, 0);
     if (r < 0)
         return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     return 0;
@@ -37,7 +39,8 @@ _Atomic int ipcx__mb_registered;
 
 static int mb(int cmd)
 {
-    return syscall(SYS_membarrier, cmd, 0, 0) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(membarrier);
+    return IPCX_FAILS(membarrier) || syscall(SYS_membarrier, cmd, 0, 0) < 0 ? -errno : 0;
 }
 
 int ipcx__mb_register(void)
