@@ -9,6 +9,10 @@
  *                (bit 2) is formatted, and the rest of the input overwrites
  *                everything after the fixed part: indices, wake words,
  *                participants, records, slots (the ring's own checks).
+ * Bit 3 set: the image is a guarded mapping (src/sys/sigbus.h) that
+ * "shrinks" (the zone is killed, as the SIGBUS handler or the size check
+ * would) before call 8 * (bits 4-6) of the receive loop, or before the
+ * sends if the loop ends first: from then on every call must give -EIO.
  * Then one receiver attaches and receives (timeout 0) until it gets
  * -EAGAIN or a bounded number of calls, and one sender sends a few
  * messages; in the byte rings every other call takes the one-piece path
@@ -23,10 +27,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "fuzz.h"
+#include "sys/sigbus.h"
+
+static int fz_dead; /* the zone was killed: every call must say -EIO */
 
 static int fz_ok(int r)
 {
+    if (fz_dead)
+        return r == -EIO;
     return r >= 0 || r == -EAGAIN || r == -EPIPE || r == -EPROTO || r == -EBADMSG ||
            r == -ENOBUFS || r == -EMSGSIZE || r == -EBUSY || r == -EMFILE || r == -ESTALE;
 }
@@ -45,9 +55,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.flags = (data[0] & 4) && o.mode == IPCX_SHM_BCAST ? IPCX_SHM_F_DROP : 0;
     seg = ipcx__ring_seg_size(&o, &ns, &ss);
     FZ_CHECK(seg > 0);
-    /* Page-aligned, like a mapping: the ring relies on its alignment. */
-    img = aligned_alloc(4096, (seg + 4095) & ~(size_t) 4095);
-    FZ_CHECK(img);
+    /*
+     * Page-aligned, like a mapping: the ring relies on its alignment.  A
+     * shrinking one must be a real mapping (killing it maps over it);
+     * else the heap, where ASan sees every byte past the end.
+     */
+    struct ipcx__sigbus_zone *zone = NULL;
+    int shrink = (data[0] & 8) != 0, shrink_at = 8 * ((data[0] >> 4) & 7);
+    fz_dead = 0;
+    if (shrink) {
+        img = mmap(NULL, seg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        FZ_CHECK(img != MAP_FAILED);
+        FZ_CHECK(ipcx__sigbus_guard(img, seg, -1, &zone) == 0);
+    } else {
+        img = aligned_alloc(4096, (seg + 4095) & ~(size_t) 4095);
+        FZ_CHECK(img);
+    }
     memset(img, 0, seg);
     if (data[0] & 0x80) {
         ipcx__ring_format(img, seg, &o);
@@ -63,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&tx, 0, sizeof tx);
     int r = ipcx__ring_check(&rx, img, seg);
     FZ_CHECK(r == 0 || r == -EPROTO || r == -EAGAIN);
+    FZ_CHECK(rx.zone == zone || r < 0);
     if (r == 0) {
         tx = rx;
         r = ipcx__ring_join(&rx, 0, 0, 0);
@@ -72,12 +96,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const void *m;
                 size_t len;
                 unsigned prio;
+                if (shrink && i == shrink_at) {
+                    ipcx__sigbus_kill(zone);
+                    fz_dead = 1;
+                    FZ_CHECK(ipcx__ring_dead(&rx) && ipcx__sigbus_check(zone) == 1);
+                }
                 if (!ipcx__ring_slotted(&rx) && (i & 1)) {
                     /* The one-piece receive of the byte rings, into a buffer of 64. */
                     uint8_t out[64];
                     long got = -1;
                     if (ipcx__bytes_recv(&rx, out, sizeof out, &prio, &got, 2) == 0) {
-                        FZ_CHECK(got >= 0 && got <= (long) sizeof out);
+                        FZ_CHECK(!fz_dead && got >= 0 && got <= (long) sizeof out);
                         continue;
                     }
                 }
@@ -97,14 +126,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FZ_CHECK(fz_ok(ipcx__ring_release(&rx)));
             }
         }
+        if (shrink && !fz_dead) {
+            ipcx__sigbus_kill(zone); /* the loop ended first: shrink before the sends */
+            fz_dead = 1;
+        }
         r = ipcx__ring_join(&tx, 1, 0, 0);
-        FZ_CHECK(fz_ok(r));
+        FZ_CHECK(r == 0 || fz_ok(r)); /* joining a dead ring registers in its zeros */
         if (r == 0) {
             for (int i = 0; i < 8; i++) {
                 void *buf;
                 static const uint8_t msg[40];
-                if (!ipcx__ring_slotted(&tx) && (i & 1) && ipcx__bytes_send(&tx, msg, 40, 0) == 0)
+                if (!ipcx__ring_slotted(&tx) && (i & 1) && ipcx__bytes_send(&tx, msg, 40, 0) == 0) {
+                    FZ_CHECK(!fz_dead);
                     continue; /* the one-piece send of the byte rings */
+                }
                 r = ipcx__ring_loan(&tx, 40, &buf, 0);
                 FZ_CHECK(fz_ok(r));
                 if (r < 0)
@@ -118,6 +153,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rx.me >= 0)
             (void) ipcx__ring_leave(&rx);
     }
-    free(img);
+    if (shrink) {
+        FZ_CHECK(ipcx__sigbus_unguard(zone) == fz_dead);
+        (void) munmap(img, seg);
+    } else {
+        free(img);
+    }
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "ring.h"
 #include "bell.h"
 #include "../err.h"
+#include "../sys/children.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
 
@@ -165,14 +166,20 @@ int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size)
 
     if (size < sizeof *h)
         return ipcx__fail(-EPROTO, "segment of %zu bytes is too small for a ring", size);
+    /* A registered mapping that may shrink (seg.c); a fault below makes it dead. */
+    r->zone = ipcx__sigbus_find(base);
     /* acquire: pairs with the creator's release store of magic in ring_format. */
     magic = atomic_load_explicit((_Atomic uint64_t *) &h->fx.magic, memory_order_acquire);
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r); /* it shrank under us: the zeros we read mean nothing */
     if (magic == 0)
         return -EAGAIN;
     if (magic != IPCX_SHM_MAGIC)
         return ipcx__fail(-EPROTO, "not an ipcx ring (bad magic)");
     /* One copy; from here on only the copy is used, whatever the segment says later. */
     memcpy(&fx, &h->fx, sizeof fx);
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r); /* it shrank while we read: what we copied is zeros */
     if (fx.version != IPCX_SHM_VERSION)
         return ipcx__fail(-EPROTO, "ring version %u, this library speaks %u", fx.version,
                           IPCX_SHM_VERSION);
@@ -220,23 +227,98 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
  * descriptors, and like a descriptor the copy counts: the child's copy is a
  * participant of its own.  Its entry is claimed before fork (in the
  * parent, still under the parent's pid), so there is no moment at which a
- * parent that closes the end it does not use leaves the end unregistered;
- * the child then writes its own pid and start time into it.  If fork
- * fails, the entry stays with the parent's pid and goes when the parent does.
+ * parent that closes the end it does not use leaves the end unregistered.
+ *
+ * Who the entry belongs to is then settled twice, whichever comes first:
+ * the parent's handler learns the child's pid (the one new pid among this
+ * thread's children, sys/children.h) and hands the entry to the child's
+ * pid and start time; the child's handler writes the same.  So a child
+ * killed before its handler ran (SIGKILL at the first instruction) is a
+ * participant with a dead pid, reaped like any other, not one that lives
+ * as long as its parent.  If the parent cannot tell the child (no such
+ * /proc file, more children than it can read) or fork failed, the entry
+ * stays with the parent's pid and goes when the parent does.
  */
+#define RING_FORK_KIDS 1024
+static pid_t ring_kids[RING_FORK_KIDS]; /* this thread's children before fork; under ring_list_lock */
+static int ring_nkids;                 /* how many, or < 0: not known, no handing over */
+
 static void ring_fork_prepare(void)
 {
     (void) pthread_mutex_lock(&ring_list_lock);
     pid_t pid = getpid();
+    int claimed = 0;
     for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
         r->fork_me = -1;
-        if (r->me >= 0 && r->pid == pid)
+        if (r->me >= 0 && r->pid == pid && !ipcx__ring_dead(r))
             r->fork_me = ring_claim(r, r->tx, r->mine, r->start);
+        claimed |= r->fork_me >= 0;
     }
+    /* Only a fork that claimed entries pays for the look at /proc. */
+    ring_nkids = claimed ? ipcx__children(ring_kids, RING_FORK_KIDS) : -1;
+}
+
+/* The pid of the child fork just made: the one not in ring_kids, or 0 if that is unclear. */
+static pid_t ring_fork_new_child(void)
+{
+    static pid_t after[RING_FORK_KIDS];
+    pid_t child = 0;
+    int n = ring_nkids < 0 ? -1 : ipcx__children(after, RING_FORK_KIDS);
+    for (int i = 0; i < n; i++) {
+        int known = 0;
+        for (int j = 0; j < ring_nkids && !known; j++)
+            known = after[i] == ring_kids[j];
+        if (known)
+            continue;
+        if (child)
+            return 0; /* two new ones: not ours to guess */
+        child = after[i];
+    }
+    return child;
+}
+
+/*
+ * Entry i, claimed for a child as (parent's owner word pm, start ps), now
+ * belongs to the child (cm, cs).  The child's handler may be doing the
+ * same at this moment or have done it long ago (and even closed the copy,
+ * so that the entry is free or somebody else's): every step is a CAS from
+ * the parent's values, and what is not ours any more is left alone.
+ * Start first (0: judged by the pid alone, and pm's pid is alive), then
+ * the owner, then the child's start: never the parent's pid with the
+ * child's start time or the reverse.
+ */
+static void ring_fork_hand(struct ipcx__shm_part *p, uint64_t pm, uint64_t ps, uint64_t cm,
+                           uint64_t cs)
+{
+    uint64_t v = ps, o = pm;
+    int zeroed = atomic_compare_exchange_strong_explicit(&p->start, &v, 0, memory_order_relaxed,
+                                                         memory_order_relaxed);
+    if (atomic_compare_exchange_strong_explicit(&p->owner, &o, cm, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+        /* release: a checker that sees the start sees the owner (ipcx__ring_check_peers). */
+        atomic_store_explicit(&p->start, cs, memory_order_release);
+        return;
+    }
+    v = 0;
+    if (zeroed) /* not ours any more: give back the start we took */
+        (void) atomic_compare_exchange_strong_explicit(&p->start, &v, ps, memory_order_relaxed,
+                                                       memory_order_relaxed);
 }
 
 static void ring_fork_parent(void)
 {
+    pid_t child = ring_fork_new_child();
+    if (child > 0) {
+        uint64_t cs = 0;
+        /* A child already dead and reaped has no start time: 0, judged by its (dead) pid. */
+        (void) ipcx__proc_start(child, &cs);
+        for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
+            if (r->fork_me < 0)
+                continue;
+            uint64_t cm = (uint64_t) (uint32_t) child | (r->mine & ~UINT64_C(0xffffffff));
+            ring_fork_hand(&r->h->part[r->fork_me], r->mine, r->start, cm, cs);
+        }
+    }
     (void) pthread_mutex_unlock(&ring_list_lock);
 }
 
@@ -556,6 +638,22 @@ int ipcx__ring_peer_gone(const struct ipcx__ring *r)
            atomic_load_explicit(&h->ntx, memory_order_seq_cst) == 0 ? -EPIPE : 0;
 }
 
+/* ---- a segment that shrinks (docs/shm.md, Truncation) ------------------- */
+
+int ipcx__ring_gone(const struct ipcx__ring *r)
+{
+    if (!ipcx__ring_dead(r))
+        return 0;
+    return ipcx__fail(-EIO, "the shared memory segment shrank under this channel (truncated "
+                            "by another process): it is dead, close it");
+}
+
+/* The size check (a system call): before sleeping and after a sleep that timed out. */
+static int ring_shrunk(struct ipcx__ring *r)
+{
+    return r->zone && ipcx__sigbus_check(r->zone);
+}
+
 /* ---- waiting and waking -------------------------------------------------- */
 
 /*
@@ -616,7 +714,10 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
     int64_t slept_since = ipcx__now_ms();
     unsigned nap = 1;
     int rc, full = 0;
-    /* About to sleep: if nobody looked at the peers lately, look now (we may wait for the dead). */
+    /* About to sleep: has the segment shrunk?  (A syscall, but sleeping costs more.) */
+    if (ring_shrunk(r))
+        return ipcx__ring_gone(r);
+    /* If nobody looked at the peers lately, look now (we may wait for the dead). */
     if (slept_since - r->checked_ms >= RING_SLICE_MS && ipcx__ring_check_peers(r) &&
         (rc = try(r, arg)) != -EAGAIN)
         return rc;
@@ -651,9 +752,9 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
             rc = try(r, arg);
         }
         full = 0;
-        if (rc != -EAGAIN) {
+        if (rc != -EAGAIN || ipcx__ring_dead(r)) {
             atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
-            return rc;
+            return ipcx__ring_dead(r) ? ipcx__ring_gone(r) : rc;
         }
         int left = ipcx__remaining(&d);
         if (left == 0) {
@@ -675,6 +776,9 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
             return -EINTR;
         if (fr == -ETIMEDOUT) {
             full = 1;
+            /* Nothing woke us: the segment may have shrunk (a fault in the look below tells too). */
+            if (ring_shrunk(r))
+                return ipcx__ring_gone(r);
             (void) ipcx__ring_check_peers(r);
             nap = nap * 2 > RING_SLICE_MS ? RING_SLICE_MS : nap * 2;
         }
@@ -712,9 +816,13 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
         return rc;
     }
     if (timeout_ms == 0) {
-        /* A poller never sleeps, so it looks at the peers now and then instead. */
-        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS && ipcx__ring_check_peers(r))
-            rc = try(r, arg);
+        /* A poller never sleeps, so it looks at the peers (and the size) now and then instead. */
+        if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS) {
+            if (ring_shrunk(r))
+                return ipcx__ring_gone(r);
+            if (ipcx__ring_check_peers(r))
+                rc = try(r, arg);
+        }
         return rc;
     }
     /*
@@ -1111,6 +1219,8 @@ static int ring_tx_bell(struct ipcx__ring *r, size_t len, void **buf, int rc)
     ring_tx_arm(r, len);
     int again = ipcx__ring_slotted(r) ? ipcx__slots_loan(r, len, buf, 0)
                                       : ipcx__bytes_loan(r, len, buf, 0);
+    if (again == -EAGAIN && ring_shrunk(r))
+        again = ipcx__ring_gone(r); /* nobody would ring: the segment shrank */
     if (again == -EAGAIN)
         return rc; /* armed: whoever frees room rings */
     ring_tx_disarm(r, again < 0);
@@ -1195,6 +1305,8 @@ int ipcx__ring_fd(struct ipcx__ring *r)
 
 int ipcx__ring_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms)
 {
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     if (r->me < 0)
         return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
     if (r->loaned)
@@ -1221,22 +1333,34 @@ int ipcx__ring_commit(struct ipcx__ring *r, void *buf, size_t len, unsigned prio
         return ipcx__fail(-EINVAL, "commit of %zu bytes, the loan was %zu", len, r->loan_len);
     (void) buf; /* the loan is the one outstanding; buf is checked by the callers that care */
     r->loaned = 0;
-    return ipcx__ring_slotted(r) ? ipcx__slots_commit(r, len, prio)
-                                 : ipcx__bytes_commit(r, len, prio);
+    /* Dead before (the copy into the loan faulted) or during the publication: not sent. */
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
+    int rc = ipcx__ring_slotted(r) ? ipcx__slots_commit(r, len, prio)
+                                   : ipcx__bytes_commit(r, len, prio);
+    return ipcx__ring_dead(r) ? ipcx__ring_gone(r) : rc;
 }
 
 int ipcx__ring_peek(struct ipcx__ring *r, const void **msg, size_t *len, unsigned *prio,
                     int timeout_ms)
 {
     int rc = 0;
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     if (r->me < 0)
         return ipcx__fail(-EPIPE, "this end is no longer registered in the ring");
     if (!r->peeked) {
         rc = ipcx__ring_slotted(r) ? ipcx__slots_peek(r, timeout_ms)
                                    : ipcx__bytes_peek(r, timeout_ms);
+        if (ipcx__ring_dead(r))
+            return ipcx__ring_gone(r); /* what was found may be the replacement's zeros */
         if (rc == -EAGAIN || rc == -ETIMEDOUT || rc == -EINTR) {
-            if (r->bellfd >= 0)
+            if (r->bellfd >= 0) {
+                /* About to poll the descriptor, maybe for ever: has the segment shrunk? */
+                if (ring_shrunk(r))
+                    return ipcx__ring_gone(r);
                 ring_bell_rearm(r);
+            }
         }
         if (rc < 0)
             return rc; /* -ENOBUFS once after a loss: the next call delivers */
@@ -1254,6 +1378,9 @@ int ipcx__ring_release(struct ipcx__ring *r)
     if (!r->peeked)
         return ipcx__fail(-EINVAL, "nothing was peeked");
     r->peeked = 0;
+    /* The copy out of the ring (or the caller's reading of a peek) may have read zeros. */
+    if (ipcx__ring_dead(r))
+        return ipcx__ring_gone(r);
     int rc = ipcx__ring_slotted(r) ? ipcx__slots_release(r) : ipcx__bytes_release(r);
     /* With a descriptor: once the ring is empty it must stop being readable. */
     if (r->bellfd >= 0 && !ring_has_data(r))

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../sys/sigbus.h"
+
 #define IPCX_SHM_MAGIC   UINT64_C(0x31676e6972786370) /* "pcxring1" */
 /* 3: senders ring doorbells too (a receiver that frees room must drain them) */
 #define IPCX_SHM_VERSION 3u
@@ -182,9 +184,17 @@ struct ipcx__ring {
     int      tx;                   /* 1: this handle sends, 0: receives */
     int      me;                   /* participant index, or -1 */
     uint64_t mine;                 /* the owner word we registered */
+    uint64_t start;                /* the start time of pid */
     pid_t    pid;                  /* the process that registered */
-    uint64_t start;                /* and its start time */
     int      fork_me;              /* the entry claimed for a child during fork */
+    /*
+     * The mapping's SIGBUS zone (src/sys/sigbus.h), NULL if the segment
+     * cannot shrink (a sealed memfd) or is not a registered mapping.
+     * Once it is dead the segment shrank under us: every call is -EIO.
+     * (pid and fork_me share a word so that the byte ring's hot fields
+     * below kept their offsets when zone came.)
+     */
+    struct ipcx__sigbus_zone *zone;
 
     /* byte ring */
     uint64_t head;                 /* producer: shared head, kept locally */
@@ -271,6 +281,16 @@ int  ipcx__ring_fd(struct ipcx__ring *r);
 
 /* Copy a message into or out of a ring: memcpy, or a vector loop for large ones (copy.c). */
 void ipcx__ring_copy(void *dst, const void *src, size_t n);
+
+/*
+ * -EIO (with a detail) if the segment shrank under this handle, else 0.
+ * One load of private memory: the ends of the message calls check it.
+ */
+int  ipcx__ring_gone(const struct ipcx__ring *r);
+static inline int ipcx__ring_dead(const struct ipcx__ring *r)
+{
+    return ipcx__sigbus_dead(r->zone);
+}
 
 /* Look for dead peers and recover what they held.  Returns how many were reaped. */
 int  ipcx__ring_check_peers(struct ipcx__ring *r);

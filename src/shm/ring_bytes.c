@@ -467,7 +467,8 @@ int ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned
     if (len)
         ipcx__ring_copy(r->data + pos + ipcx__rec_off(r->at, len), msg, len);
     bytes_publish(r, len, prio);
-    return 0;
+    /* The segment shrank under the copy or the publication: the long way says -EIO. */
+    return ipcx__ring_dead(r);
 }
 
 /* A bad record: give up everything up to the head, so the next receive can go on. */
@@ -673,6 +674,8 @@ int ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio
     (void) bytes_take(r, &rec, rs);
     if (rec.len)
         ipcx__ring_copy(buf, r->peek_ptr, rec.len);
+    if (ipcx__ring_dead(r))
+        return 1; /* the copy may hold zeros: the long way says -EIO */
     if (prio)
         *prio = rec.prio;
     *got = (long) rec.len;

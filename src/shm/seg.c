@@ -10,6 +10,7 @@
 #include "seg.h"
 #include "../err.h"
 #include "../owner.h"
+#include "../sys/sigbus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,14 +30,38 @@ void ipcx__seg_init(struct ipcx__seg *s, enum ipcx__seg_kind kind)
     s->shmid = -1;
 }
 
-static int seg_map_fd(struct ipcx__seg *s, size_t size)
+/*
+ * A segment that another process may shrink while we map it: accesses
+ * beyond its new end would raise SIGBUS.  Guard the mapping (sigbus.h):
+ * such a fault turns the channel's ring into -EIO instead.  fd: the
+ * segment's descriptor for the size checks, -1 for System V.
+ */
+static int seg_guard(struct ipcx__seg *s, int fd)
+{
+    int rc = ipcx__sigbus_guard(s->base, s->size, fd, &s->zone);
+    if (rc < 0)
+        return ipcx__fail(rc, "cannot guard the shared memory mapping against truncation");
+    return 0;
+}
+
+/*
+ * An anonymous segment (memfd) can still be truncated by a process that
+ * opens /proc/PID/fd/N: seal it against shrinking (and seal the seals).
+ * 1 if sealed; 0 if not (an old kernel, no sealing): the caller guards.
+ */
+static int seg_seal(struct ipcx__seg *s)
+{
+    return fcntl(s->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
+}
+
+static int seg_map_fd(struct ipcx__seg *s, size_t size, int guard)
 {
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
     if (p == MAP_FAILED)
         return ipcx__fail(-errno, "cannot map %zu bytes of shared memory", size);
     s->base = p;
     s->size = size;
-    return 0;
+    return guard ? seg_guard(s, s->fd) : 0;
 }
 
 int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
@@ -56,7 +81,7 @@ int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
         s->ino = st.st_ino;
         if (ftruncate(s->fd, (off_t) size) < 0)
             goto fail_errno;
-        return seg_map_fd(s, size);
+        return seg_map_fd(s, size, 1);
     case IPCX_SEG_SYSV:
         s->shmid = shmget(s->key, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777));
         if (s->shmid < 0)
@@ -68,14 +93,16 @@ int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
             goto fail_errno;
         }
         s->size = size;
-        return 0;
+        return seg_guard(s, -1);
     case IPCX_SEG_ANON:
         /* memfd first (it shows in /proc/PID/maps by name); plain anonymous shared memory if not. */
-        s->fd = memfd_create("ipcx-shm", MFD_CLOEXEC);
+        s->fd = memfd_create("ipcx-shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (s->fd < 0 && errno == EINVAL)
+            s->fd = memfd_create("ipcx-shm", MFD_CLOEXEC); /* a kernel without sealing */
         if (s->fd >= 0) {
             if (ftruncate(s->fd, (off_t) size) < 0)
                 goto fail_errno;
-            return seg_map_fd(s, size);
+            return seg_map_fd(s, size, !seg_seal(s));
         }
         s->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (s->base == MAP_FAILED) {
@@ -144,14 +171,14 @@ int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
     if (size < min_size || size > max_size)
         return ipcx__fail(-EPROTO, "shared memory segment of %zu bytes: not an ipcx ring", size);
     if (s->kind == IPCX_SEG_POSIX)
-        return seg_map_fd(s, size);
+        return seg_map_fd(s, size, 1);
     s->base = shmat(s->shmid, NULL, 0);
     if (s->base == (void *) -1) {
         s->base = NULL;
         return ipcx__fail(-errno, "shmat");
     }
     s->size = size;
-    return 0;
+    return seg_guard(s, -1);
 }
 
 int ipcx__seg_dup(struct ipcx__seg *dst, const struct ipcx__seg *src)
@@ -161,7 +188,7 @@ int ipcx__seg_dup(struct ipcx__seg *dst, const struct ipcx__seg *src)
         dst->fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
         if (dst->fd < 0)
             return ipcx__fail(-errno, "dup");
-        return seg_map_fd(dst, src->size);
+        return seg_map_fd(dst, src->size, src->zone != NULL); /* guarded if not sealed */
     }
     /* Old size 0 on a shared mapping makes a second mapping of the same pages. */
     void *p = mremap(src->base, 0, src->size, MREMAP_MAYMOVE);
@@ -175,7 +202,10 @@ int ipcx__seg_dup(struct ipcx__seg *dst, const struct ipcx__seg *src)
 void ipcx__seg_detach(struct ipcx__seg *s)
 {
     if (s->base) {
-        if (s->kind == IPCX_SEG_SYSV)
+        /* Unguard first; a zone that died is anonymous memory now, which shmdt would not take. */
+        int dead = ipcx__sigbus_unguard(s->zone);
+        s->zone = NULL;
+        if (s->kind == IPCX_SEG_SYSV && !dead)
             (void) shmdt(s->base);
         else
             (void) munmap(s->base, s->size);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct ipcx__sigbus_zone;
 struct ipcx_allow;
 
 enum ipcx__seg_kind { IPCX_SEG_POSIX, IPCX_SEG_SYSV, IPCX_SEG_ANON };
@@ -23,6 +24,11 @@ struct ipcx__seg {
     dev_t   dev;        /* POSIX: the object we created or attached, so */
     ino_t   ino;        /* removal never takes a newer one of the same name */
     char    name[256];  /* POSIX: "/name" */
+    /*
+     * The mapping as a SIGBUS zone (src/sys/sigbus.h): a segment that can
+     * shrink under us (POSIX, System V, a memfd we could not seal), else NULL.
+     */
+    struct ipcx__sigbus_zone *zone;
     /* Set before attach to refuse a segment another user made (owner.h):
      * allowed owners, and the most permission bits it may have.  NULL: no check. */
     const struct ipcx_allow *allow;

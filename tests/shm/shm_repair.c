@@ -42,10 +42,14 @@ static uint8_t recv_one(struct ipcx__ring *rx)
     return v;
 }
 
-/* Hand participant entry idx to a process that has exited. */
+/*
+ * Hand participant entry idx to a process that has exited.  vfork, not
+ * fork: fork runs ipcx's atfork handlers, whose copies of our open rings
+ * would be participants of that child and die with it (reaped too).
+ */
 static void kill_entry(struct ipcx__shm_hdr *h, int idx)
 {
-    pid_t dead = fork();
+    pid_t dead = vfork();
     T_OK(dead >= 0);
     if (dead == 0)
         _exit(0);
