@@ -9,6 +9,7 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,7 +13,7 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../sys/syncsys.h"
+#include "../sys/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,6 +7,7 @@
 #include "sock.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <stddef.h>
