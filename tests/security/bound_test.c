@@ -59,6 +59,9 @@
 #define MIB (1024L * 1024)
 
 static char scheme[16];
+static pid_t main_pid, kids[8];
+static int nkids;
+static pid_t track(pid_t pid);
 static char rx_url[256], tx_url[256];
 static char fifo_path[128];
 
@@ -267,7 +270,7 @@ static pid_t spawn_receiver(void (*body)(ipcx_chan *, int, int), int arg, int *r
 {
     int ap[2], rp[2];
     T_OK(pipe(ap) == 0 && pipe(rp) == 0);
-    pid_t pid = fork();
+    pid_t pid = track(fork());
     T_OK(pid >= 0);
     if (pid == 0) {
         ipcx_chan *rx;
@@ -310,7 +313,7 @@ static void legit_sender(int first, int count)
 
 static pid_t spawn(void (*fn)(void *), void *arg)
 {
-    pid_t pid = fork();
+    pid_t pid = track(fork());
     T_OK(pid >= 0);
     if (pid == 0) {
         fn(arg);
@@ -332,6 +335,26 @@ static void kill_wait(pid_t pid)
         return;
     (void) kill(pid, SIGKILL);
     (void) waitpid(pid, NULL, 0);
+}
+
+static void fifo_cleanup(void);
+
+/* On failure the main process kills every child it started (an attacker
+ * would otherwise wait for ever) and removes the FIFO. */
+static void cleanup(void)
+{
+    if (getpid() != main_pid)
+        return;
+    for (int i = 0; i < nkids; i++)
+        kill_wait(kids[i]);
+    fifo_cleanup();
+}
+
+static pid_t track(pid_t pid)
+{
+    if (pid > 0 && nkids < 8)
+        kids[nkids++] = pid;
+    return pid;
 }
 
 static void read_result(int fd, long *hwm_kb, long long *lost)
@@ -382,7 +405,7 @@ static int case_rss(void)
     raise_nofile(RSS_CONNS + 64);
     pid_t rxp = spawn_receiver(run_receiver_legit, NLEGIT, &result);
     T_OK(pipe(ready) == 0);
-    pid_t atk = fork();
+    pid_t atk = track(fork());
     T_OK(atk >= 0);
     if (atk == 0) {
         close(ready[0]);
@@ -424,7 +447,8 @@ static void fifo_attacker(void *arg)
 
 static void fifo_cleanup(void)
 {
-    (void) unlink(fifo_path);
+    if (fifo_path[0])
+        (void) unlink(fifo_path);
 }
 
 static int case_fifo(void)
@@ -435,7 +459,6 @@ static int case_fifo(void)
 
     snprintf(fifo_path, sizeof fifo_path, "/tmp/ipcx-t-%d-bound", (int) getpid());
     snprintf(rx_url, sizeof rx_url, "fifo:%s?maxmsg=16M&budget=17M", fifo_path);
-    t_cleanup = fifo_cleanup;
     pid_t rxp = spawn_receiver(run_receiver_legit, 2, &result);
     /* The legitimate sender opens first: the receiver never sees every writer gone. */
     ipcx_chan *tx;
@@ -485,7 +508,7 @@ static int case_idle(void)
     raise_nofile(IDLE_CONNS + 64); /* checked here too, so a skip happens before forking */
     pid_t rxp = spawn_receiver(run_receiver_legit, NLEGIT, &result);
     T_OK(pipe(ready) == 0);
-    pid_t atk = fork();
+    pid_t atk = track(fork());
     T_OK(atk >= 0);
     if (atk == 0) {
         close(ready[0]);
@@ -543,7 +566,7 @@ static int case_emfile(void)
     snprintf(scheme, sizeof scheme, "tcp");
     snprintf(rx_url, sizeof rx_url, "tcp://127.0.0.1:0");
     pid_t rxp = spawn_receiver(receiver_emfile, 0, &result);
-    pid_t atk = fork();
+    pid_t atk = track(fork());
     T_OK(atk >= 0);
     if (atk == 0) {
         int fds[8];
@@ -595,7 +618,7 @@ static int case_stall(void)
     snprintf(scheme, sizeof scheme, "unix");
     snprintf(rx_url, sizeof rx_url, "unix:@ipcx-t-%d-bound?stall=300", (int) getpid());
     pid_t rxp = spawn_receiver(receiver_stop, 0, &result);
-    pid_t atk = fork();
+    pid_t atk = track(fork());
     T_OK(atk >= 0);
     if (atk == 0) {
         uint8_t h[IPCX_FRAME_HDR + 10];
@@ -629,6 +652,8 @@ int main(int argc, char **argv)
     if (argc < 2)
         T_FAIL("usage: bound_test rss tcp|unix | fifo | idle | emfile | stall");
     signal(SIGPIPE, SIG_IGN);
+    main_pid = getpid();
+    t_cleanup = cleanup;
     if (argc > 2)
         snprintf(scheme, sizeof scheme, "%s", argv[2]);
     if (strcmp(argv[1], "rss") == 0)
