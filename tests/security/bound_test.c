@@ -22,6 +22,7 @@
  *       of that in CPU time (it spun at 100% before).
  *   bound_test stall         a peer that sends half a frame and waits is
  *       disconnected after stall=300 (the peer waits up to 30 s to see it).
+ *   bound_test keys          budget= and stall= are checked at open.
  *
  * RSS is not asserted under AddressSanitizer, whose quarantine keeps
  * freed memory resident by design; the rest is.
@@ -647,6 +648,25 @@ static int case_stall(void)
     return 0;
 }
 
+/* The keys: checked before anything is made, the budget holds one message. */
+static int case_keys(void)
+{
+    ipcx_chan *rx;
+    char url[128];
+    T_ERR(ipcx_open(&rx, "tcp://127.0.0.1:0?maxmsg=2M&budget=1M", IPCX_RECV), -EINVAL);
+    T_ERR(ipcx_open(&rx, "tcp://127.0.0.1:0?stall=soon", IPCX_RECV), -EINVAL);
+    T_ERR(ipcx_open(&rx, "pipe:?fd=0&budget=-1", IPCX_RECV), -EINVAL);
+    snprintf(url, sizeof url, "unix:@ipcx-t-%d-keys?budget=64M&stall=0", (int) getpid());
+    T_SUCCESS(ipcx_open(&rx, url, IPCX_RECV | IPCX_CREATE));
+    T_EQ(ipcx_lost(rx), 0);
+    T_SUCCESS(ipcx_close(rx));
+    snprintf(url, sizeof url, "fifo:/tmp/ipcx-t-%d-keys?budget=2M&maxmsg=2M", (int) getpid());
+    T_ERR(ipcx_open(&rx, url, IPCX_RECV | IPCX_CREATE), -EINVAL); /* 2M < 2M + a header */
+    url[strcspn(url, "?")] = '\0';
+    T_OK(access(url + 5, F_OK) < 0); /* and nothing was created */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -666,5 +686,7 @@ int main(int argc, char **argv)
         return case_emfile();
     if (strcmp(argv[1], "stall") == 0)
         return case_stall();
+    if (strcmp(argv[1], "keys") == 0)
+        return case_keys();
     T_FAIL("unknown case %s", argv[1]);
 }
