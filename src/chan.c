@@ -35,6 +35,9 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
     if ((r = ipcx__url_mode(u, ch->tp->perm_key ? ch->tp->perm_key : "mode", 0600,
                             &ch->mode)) < 0)
         return r;
+    /* Only the transports of named objects list "allow" in their keys. */
+    if ((r = ipcx__url_allow(u, "allow", &ch->allow)) < 0)
+        return r;
     ch->flags = flags;
     return 0;
 }
@@ -69,7 +72,7 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
     ch->created = -1; /* unknown unless the transport says */
     r = ch->tp->open(ch, u);
     if (r < 0) {
-        ch->tp->close(ch);
+        (void) ch->tp->close(ch); /* the open's error is the one to report */
         goto fail;
     }
     /* Named objects: note this process as a user, for ipcx ls and gc (reg.h). */
@@ -110,8 +113,8 @@ IPCX_API int ipcx_pair(const char *url, ipcx_chan *ends[2])
     }
     r = rx->tp->pair(rx, tx, u);
     if (r < 0) {
-        rx->tp->close(rx);
-        rx->tp->close(tx);
+        (void) rx->tp->close(rx);
+        (void) rx->tp->close(tx);
         goto fail;
     }
     free(u);
@@ -174,10 +177,10 @@ IPCX_API int ipcx_close(ipcx_chan *ch)
 {
     if (!ch)
         return 0;
-    ch->tp->close(ch);
+    int r = ch->tp->close(ch);
     ipcx__reg_del(ch->reg);
     free(ch);
-    return 0;
+    return r;
 }
 
 IPCX_API int ipcx_unlink(const char *url)

@@ -276,3 +276,82 @@ int ipcx__url_word(const struct ipcx_url *u, const char *key,
         return idx;
     return ipcx__fail(-EINVAL, "%s=%s: expected one of: %s", key, v, words);
 }
+
+int ipcx__url_parse_int(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+    const int neg = v[0] == '-';
+    const char *p = v + neg;
+    const int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+    const uint64_t limit = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    uint64_t x = 0;
+    size_t i;
+
+    p += hex ? 2 : 0;
+    for (i = 0; p[i]; i++) {
+        int d = hex ? url_hex(p[i]) : (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
+        if (d < 0 || x > (limit - (uint64_t) d) / (hex ? 16 : 10))
+            return -EINVAL;
+        x = x * (hex ? 16 : 10) + (uint64_t) d;
+    }
+    if (i == 0)
+        return -EINVAL;
+    /* -(x - 1) - 1 is -x without overflowing at INT64_MIN. */
+    int64_t n = neg ? (x == 0 ? 0 : -(int64_t) (x - 1) - 1) : (int64_t) x;
+    if (n < min || n > max)
+        return -EINVAL;
+    *out = n;
+    return 0;
+}
+
+int ipcx__url_int(const struct ipcx_url *u, const char *key, int64_t def,
+                  int64_t min, int64_t max, int64_t *out)
+{
+    const char *v = ipcx__url_get(u, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (ipcx__url_parse_int(v, min, max, out) < 0)
+        return ipcx__fail(-EINVAL, "%s=%s is not a number in [%lld, %lld]", key, v,
+                          (long long) min, (long long) max);
+    return 0;
+}
+
+int ipcx__url_allow(const struct ipcx_url *u, const char *key, struct ipcx_allow *out)
+{
+    const char *v = ipcx__url_get(u, key), *p;
+    struct ipcx_allow a = { 0 };
+
+    if (v) {
+        if (!*v)
+            return ipcx__fail(-EINVAL, "%s= is empty: give uid:N or gid:N, comma-separated", key);
+        for (p = v;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t) (comma - p) : strlen(p);
+            int is_uid = len > 4 && memcmp(p, "uid:", 4) == 0;
+            int is_gid = len > 4 && memcmp(p, "gid:", 4) == 0;
+            char num[16] = "";
+            int64_t id;
+            if ((is_uid || is_gid) && len - 4 < sizeof num)
+                memcpy(num, p + 4, len - 4);
+            /* Decimal only; (uid_t) -1 means "no change" to chown and
+             * setresuid: never an owner. */
+            if (!num[0] || strspn(num, "0123456789") != strlen(num) ||
+                ipcx__url_parse_int(num, 0, (int64_t) UINT32_MAX - 1, &id) < 0)
+                return ipcx__fail(-EINVAL, "%s=%s: '%.*s' is not uid:N or gid:N (N decimal)",
+                                  key, v, (int) len, p);
+            if ((is_uid ? a.nuid : a.ngid) == IPCX_URL_ALLOW)
+                return ipcx__fail(-EINVAL, "%s=%s: more than %d %ss", key, v, IPCX_URL_ALLOW,
+                                  is_uid ? "uid" : "gid");
+            if (is_uid)
+                a.uid[a.nuid++] = (uid_t) id;
+            else
+                a.gid[a.ngid++] = (gid_t) id;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+    }
+    *out = a;
+    return 0;
+}

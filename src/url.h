@@ -11,6 +11,7 @@
 #define IPCX_URL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define IPCX_URL_MAX      4096 /* a whole URL, bytes */
@@ -21,6 +22,7 @@
 #define IPCX_URL_KEYS     16
 #define IPCX_URL_KEYLEN   32
 #define IPCX_URL_VALLEN   256
+#define IPCX_URL_ALLOW    16   /* ids in one allow= list, of each kind */
 
 struct ipcx_url {
     char   scheme[IPCX_URL_SCHEME];
@@ -54,6 +56,29 @@ int ipcx__url_size(const struct ipcx_url *u, const char *key, size_t def,
 /* key as octal permission bits 0..0777; def when absent. */
 int ipcx__url_mode(const struct ipcx_url *u, const char *key, mode_t def,
                    mode_t *out);
+
+/*
+ * v as an integer in [min, max]: an optional '-', then decimal digits or
+ * 0x and hex digits; nothing else (no spaces, no '+', no octal).  0 or
+ * -EINVAL, without a detail (the caller names what v was).
+ */
+int ipcx__url_parse_int(const char *v, int64_t min, int64_t max, int64_t *out);
+
+/* key as such an integer within [min, max]; def when absent.  -EINVAL with a detail. */
+int ipcx__url_int(const struct ipcx_url *u, const char *key, int64_t def,
+                  int64_t min, int64_t max, int64_t *out);
+
+/*
+ * The owners an allow= key names besides the caller and root (owner.h):
+ * a comma-separated list of uid:N and gid:N (decimal), e.g.
+ * allow=uid:1000,gid:100.  Empty when the key is absent.
+ */
+struct ipcx_allow {
+    unsigned nuid, ngid;
+    uid_t    uid[IPCX_URL_ALLOW];
+    gid_t    gid[IPCX_URL_ALLOW];
+};
+int ipcx__url_allow(const struct ipcx_url *u, const char *key, struct ipcx_allow *out);
 
 /* key as one of the space-separated words; returns its index, def when absent. */
 int ipcx__url_word(const struct ipcx_url *u, const char *key,

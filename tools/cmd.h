@@ -18,6 +18,26 @@ int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* A decimal number within [min, max], or LONG_MIN. */
 long cmd_parse_num(const char *s, long min, long max);
 
+/*
+ * Strings from outside (esc.c): names of files, objects, processes and
+ * sockets, registry text, message payloads.  To a terminal their control
+ * bytes are escaped as `ls -b` does; to a pipe or file they go out as they
+ * are.  JSON strings are always escaped.
+ */
+#include <stddef.h>
+#include <stdio.h>
+/* 1 if f is a terminal (then out_* escape). */
+int esc_tty(FILE *f);
+/* len bytes of s, escaped, into buf (always NUL-terminated; cut before an escape that does not fit). */
+size_t esc_text(const char *s, size_t len, char *buf, size_t cap);
+/* s as it should appear on f (escaped if f is a terminal) into buf; returns buf. */
+const char *esc_str(FILE *f, const char *s, char *buf, size_t cap);
+/* Print len bytes of s / the string s to f, escaped if f is a terminal. */
+void out_text(FILE *f, const char *s, size_t len);
+void out_str(FILE *f, const char *s);
+/* Print s as a JSON string, quotes included. */
+void out_json(FILE *f, const char *s);
+
 /* Commands (one per file besides send/recv/rm in ipcx.c). */
 int cmd_bench(int argc, char **argv);
 /* observe.c: every IPC object on the machine and who uses it. */

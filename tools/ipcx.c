@@ -36,9 +36,13 @@ static void catch_stop_signals(void)
 
 int cmd_fail(const char *url, int err)
 {
+    /* The detail may name objects another user chose: escaped (esc.c). */
     const char *detail = ipcx_errdetail();
-    fprintf(stderr, "ipcx: %s: %s%s%s%s\n", url, ipcx_strerror(err),
-            *detail ? " (" : "", detail, *detail ? ")" : "");
+    fputs("ipcx: ", stderr);
+    out_str(stderr, url);
+    fprintf(stderr, ": %s%s", ipcx_strerror(err), *detail ? " (" : "");
+    out_str(stderr, detail);
+    fprintf(stderr, "%s\n", *detail ? ")" : "");
     return EXIT_RUNTIME;
 }
 
@@ -232,8 +236,16 @@ static int cmd_recv(int argc, char **argv)
             rc = cmd_fail(url, (int) n);
             break;
         }
+        /* A sender chose these bytes: on a terminal their control bytes are
+         * escaped (esc.c); to a pipe or file they go out as they are. */
         buf[n] = '\n';
-        if (fwrite(buf, 1, (size_t) n + 1, stdout) != (size_t) n + 1 || fflush(stdout) != 0) {
+        int bad;
+        if (esc_tty(stdout)) {
+            out_text(stdout, buf, (size_t) n);
+            bad = fputc('\n', stdout) == EOF;
+        } else
+            bad = fwrite(buf, 1, (size_t) n + 1, stdout) != (size_t) n + 1;
+        if (bad || fflush(stdout) != 0 || ferror(stdout)) {
             fprintf(stderr, "ipcx: standard output: %s\n", strerror(errno));
             rc = EXIT_RUNTIME;
             break;

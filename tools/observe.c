@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "../src/reg.h"
 #include "../src/shm/bell.h"
+#include "../src/sys/proc.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -38,6 +39,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -102,9 +104,6 @@ struct objs {
     int mq_mounted;
 };
 
-static long clk_tck;
-static long long boot_time;
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static struct obj *obj_new(struct objs *o, enum kind k)
@@ -148,41 +147,14 @@ static struct obj *obj_find_reg(struct objs *o, const char *url)
     return b;
 }
 
-/* Start time of pid in seconds since the epoch, -1 if it is gone (or a zombie). */
-static long long pid_epoch(pid_t pid, long long *ticks)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return -1;
-    if (p[2] == 'Z' || p[2] == 'X')
-        return -1;
-    for (int field = 3; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    if (!p)
-        return -1;
-    long long t = strtoll(p + 1, NULL, 10);
-    if (ticks)
-        *ticks = t;
-    return boot_time + t / clk_tck;
-}
-
 /* Alive and the same process that did something at epoch time when (0: unknown). */
 static int pid_alive_since(pid_t pid, long long when)
 {
-    if (pid <= 0)
+    struct ipcx__proc p;
+    if (!ipcx__proc_alive(pid, 0) || ipcx__proc_read(pid, &p) < 0)
         return 0;
-    long long start = pid_epoch(pid, NULL);
-    if (start < 0)
-        return 0;
-    return when <= 0 || start <= when + 1; /* +1: the start time is rounded down to seconds */
+    long long start = ipcx__proc_epoch(p.start);
+    return when <= 0 || start < 0 || start <= when + 1; /* +1: rounded down to seconds */
 }
 
 static void user_add(struct obj *b, pid_t pid, unsigned role, int alive)
@@ -200,17 +172,13 @@ static void user_add(struct obj *b, pid_t pid, unsigned role, int alive)
     b->users[b->nusers++] = (struct user) { pid, role, alive };
 }
 
+/* The command name of pid (anything its process chose: print it escaped), "" if gone. */
 static void comm_of(pid_t pid, char *out, size_t cap)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
+    struct ipcx__proc p;
     out[0] = '\0';
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    if (fgets(out, (int) cap, f))
-        out[strcspn(out, "\n")] = '\0';
-    fclose(f);
+    if (ipcx__proc_read(pid, &p) == 0)
+        snprintf(out, cap, "%s", p.comm);
 }
 
 static const char *owner_name(uid_t uid, char *buf, size_t cap)
@@ -358,7 +326,8 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
         int n = 0;
         char *p = line, *end;
         while (n < 20) {
-            long long x = strtoll(p, &end, 10);
+            /* The third column (perms) is octal ("%4o" in the kernel's ipc/msg.c and its siblings). */
+            long long x = strtoll(p, &end, n == 2 ? 8 : 10);
             if (end == p)
                 break;
             v[n++] = x;
@@ -528,69 +497,98 @@ static void scan_procs(struct objs *o)
 
 /* ---- the registry ---------------------------------------------------------- */
 
+/*
+ * Entries come from registries of users (every user's when we are root):
+ * untrusted text.  An entry counts for an object only if the registry's
+ * user is the object's kernel owner and the entry names it consistently
+ * (obj and url the same object); see rec_trusted.
+ */
 struct rec {
     struct ipcx__reg_rec r;
-    char file[PATH_MAX];
     int  alive;
 };
 
 struct recs {
     struct rec *v;
-    size_t n;
-    char dir[1024];
+    size_t n, cap;
     int on;
+    char **warn;     /* what was refused or skipped, one line each */
+    size_t nwarn;
 };
+
+static void recs_warn(void *arg, const char *msg)
+{
+    struct recs *rs = arg;
+    char **w = realloc(rs->warn, (rs->nwarn + 1) * sizeof *w);
+    if (!w)
+        return;
+    rs->warn = w;
+    if ((w[rs->nwarn] = strdup(msg)))
+        rs->nwarn++;
+}
+
+static void recs_add(void *arg, const struct ipcx__reg_rec *rec)
+{
+    struct recs *rs = arg;
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 32;
+        struct rec *v = realloc(rs->v, cap * sizeof *v);
+        if (!v)
+            return;
+        rs->v = v;
+        rs->cap = cap;
+    }
+    struct rec *r = &rs->v[rs->n++];
+    r->r = *rec;
+    /* The same process as the one that wrote it: pid and start time (proc.h). */
+    r->alive = ipcx__proc_alive(rec->pid, rec->start);
+}
 
 static void recs_load(struct recs *rs)
 {
     memset(rs, 0, sizeof *rs);
-    if (ipcx__reg_dir(rs->dir, sizeof rs->dir) < 0)
-        return;
-    rs->on = 1;
-    DIR *d = opendir(rs->dir);
-    struct dirent *e;
-    size_t cap = 0;
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        if (rs->n == cap) {
-            cap = cap ? cap * 2 : 32;
-            struct rec *v = realloc(rs->v, cap * sizeof *v);
-            if (!v)
-                break;
-            rs->v = v;
-        }
-        struct rec *r = &rs->v[rs->n];
-        snprintf(r->file, sizeof r->file, "%s/%s", rs->dir, e->d_name);
-        if (ipcx__reg_read(r->file, &r->r) < 0)
-            continue;
-        long long ticks = -1;
-        r->alive = pid_epoch(r->r.pid, &ticks) >= 0 && ticks == r->r.start;
-        rs->n++;
+    /* Root reads every user's registry; anyone else can read only their own. */
+    int r = ipcx__reg_walk(geteuid() == 0, recs_add, recs_warn, rs);
+    rs->on = r != -ENOENT;
+    if (r < 0 && r != -ENOENT) {
+        char base[1024] = "", msg[1200];
+        (void) ipcx__reg_base(base, sizeof base);
+        snprintf(msg, sizeof msg, "cannot read the registry in %s: %s", base, ipcx_strerror(r));
+        recs_warn(rs, msg);
     }
-    closedir(d);
 }
 
-/* An entry is believed for an object of the same owner, or when root wrote it. */
+/*
+ * Believe an entry about object b only if the registry's user owns b (the
+ * kernel says so) and the entry's obj and url name the same object.  So a
+ * user's entries can speak about that user's objects only.  An abstract
+ * socket has no owner to compare and nothing gc could remove: its entries
+ * are shown (users, "ipcx"), which is all they can do.
+ */
 static int rec_trusted(const struct rec *r, const struct obj *b)
 {
-    return r->r.uid == 0 || !b->has_owner || r->r.uid == b->uid;
+    if (!r->r.consistent)
+        return 0;
+    if (!b->has_owner)
+        return b->kind == K_UNIX && !b->path[0];
+    return r->r.uid == b->uid;
 }
 
 /* Objects only the registry knows: ipcx's FIFOs, queues while /dev/mqueue is unmounted. */
 static void recs_objects(struct objs *o, const struct recs *rs)
 {
     for (size_t i = 0; i < rs->n; i++) {
-        const char *obj = rs->v[i].r.obj;
-        if (obj_find(o, obj))
+        const struct rec *r = &rs->v[i];
+        const char *obj = r->r.obj;
+        if (!r->r.consistent || obj_find(o, obj))
             continue;
-        int fifo = strncmp(obj, "fifo:", 5) == 0;
+        int fifo = strncmp(obj, "fifo:/", 6) == 0;
         if (fifo || strncmp(obj, "unix:/", 6) == 0) {
-            /* A FIFO, or a socket file whose socket is gone (its receiver was killed). */
+            /* A FIFO, or a socket file whose socket is gone (its receiver was
+             * killed).  lstat only: a FIFO is never opened here. */
             struct stat st;
-            if (lstat(obj + 5, &st) < 0 || !(fifo ? S_ISFIFO(st.st_mode) : S_ISSOCK(st.st_mode)))
+            if (lstat(obj + 5, &st) < 0 || !(fifo ? S_ISFIFO(st.st_mode) : S_ISSOCK(st.st_mode)) ||
+                st.st_uid != r->r.uid)
                 continue;
             struct obj *b = obj_new(o, fifo ? K_FIFO : K_UNIX);
             if (!b)
@@ -624,18 +622,6 @@ static void recs_apply(struct objs *o, const struct recs *rs)
 static int collect(struct objs *o, struct recs *rs)
 {
     memset(o, 0, sizeof *o);
-    if (!clk_tck) {
-        clk_tck = sysconf(_SC_CLK_TCK);
-        if (clk_tck <= 0)
-            clk_tck = 100;
-        char line[256];
-        FILE *f = fopen("/proc/stat", "re");
-        while (f && fgets(line, sizeof line, f))
-            if (strncmp(line, "btime ", 6) == 0)
-                boot_time = strtoll(line + 6, NULL, 10);
-        if (f)
-            fclose(f);
-    }
     recs_load(rs);
     scan_mqueue(o);
     scan_shm(o);
@@ -659,21 +645,6 @@ static int obj_any_alive(const struct obj *b)
 
 /* ---- output ---------------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void json_num(FILE *f, const char *key, long long v)
 {
     fprintf(f, ", \"%s\": ", key);
@@ -687,11 +658,11 @@ static void obj_json(FILE *f, const struct obj *b)
 {
     char name[64];
     fputs("{\"url\": ", f);
-    json_str(f, b->url);
+    out_json(f, b->url);
     fprintf(f, ", \"type\": \"%s\"", kind_name[b->kind]);
     if (b->has_owner) {
         fputs(", \"owner\": ", f);
-        json_str(f, owner_name(b->uid, name, sizeof name));
+        out_json(f, owner_name(b->uid, name, sizeof name));
         fprintf(f, ", \"uid\": %u, \"gid\": %u, \"mode\": \"%04o\"", (unsigned) b->uid,
                 (unsigned) b->gid, b->mode);
     }
@@ -707,14 +678,14 @@ static void obj_json(FILE *f, const struct obj *b)
             obj_any_alive(b) ? "true" : "false");
     if (b->note[0]) {
         fputs(", \"note\": ", f);
-        json_str(f, b->note);
+        out_json(f, b->note);
     }
     fputs(", \"users\": [", f);
     for (int i = 0; i < b->nusers; i++) {
         const struct user *u = &b->users[i];
         comm_of(u->pid, name, sizeof name);
         fprintf(f, "%s{\"pid\": %d, \"comm\": ", i ? ", " : "", (int) u->pid);
-        json_str(f, u->alive ? name : "");
+        out_json(f, u->alive ? name : "");
         fputs(", \"roles\": [", f);
         int first = 1;
         for (unsigned r = 0; r < sizeof role_name / sizeof role_name[0]; r++)
@@ -735,10 +706,12 @@ static void users_text(FILE *f, const struct obj *b)
     }
     for (int i = 0; i < b->nusers; i++) {
         const struct user *u = &b->users[i];
-        char comm[32];
+        char comm[64];
         comm_of(u->pid, comm, sizeof comm);
-        fprintf(f, "%s%d%s%s(", i ? " " : "", (int) u->pid, u->alive && comm[0] ? "/" : "",
-                u->alive ? comm : "");
+        fprintf(f, "%s%d%s", i ? " " : "", (int) u->pid, u->alive && comm[0] ? "/" : "");
+        if (u->alive)
+            out_str(f, comm); /* the process chose it: escaped on a terminal */
+        fputc('(', f);
         int first = 1;
         for (unsigned r = 0; r < sizeof role_name / sizeof role_name[0]; r++)
             if (u->roles & (1u << r)) {
@@ -777,8 +750,10 @@ static void obj_line(FILE *f, const struct obj *b)
         owner_name(b->uid, owner, sizeof owner);
         snprintf(mode, sizeof mode, "%04o", b->mode);
     }
+    char url[4 * URL_LEN], own[4 * sizeof owner];
     size_text(size, sizeof size, b);
-    fprintf(f, "%-36s %-11s %-8s %-5s %-20s %s ", b->url, kind_name[b->kind], owner, mode, size,
+    fprintf(f, "%-36s %-11s %-8s %-5s %-20s %s ", esc_str(f, b->url, url, sizeof url),
+            kind_name[b->kind], esc_str(f, owner, own, sizeof own), mode, size,
             b->ipcx ? "ipcx" : "-");
     users_text(f, b);
     fputc('\n', f);
@@ -792,6 +767,19 @@ static void objs_free(struct objs *o, struct recs *rs)
 {
     free(o->v);
     free(rs->v);
+    for (size_t i = 0; i < rs->nwarn; i++)
+        free(rs->warn[i]);
+    free(rs->warn);
+}
+
+/* The registry's warnings (refused directories, skipped entries), to stderr or as JSON. */
+static void warnings_text(const char *cmd, const struct recs *rs)
+{
+    for (size_t i = 0; i < rs->nwarn; i++) {
+        fprintf(stderr, "ipcx %s: ", cmd);
+        out_str(stderr, rs->warn[i]);
+        fputc('\n', stderr);
+    }
 }
 
 /* ---- ipcx ls ------------------------------------------------------------- */
@@ -849,12 +837,20 @@ int cmd_ls(int argc, char **argv)
             obj_json(stdout, &o.v[i]);
         }
         fputs("\n], \"warnings\": [", stdout);
-        if (!o.mq_mounted)
-            json_str(stdout, mq_unmounted);
+        int nw = 0;
+        if (!o.mq_mounted) {
+            out_json(stdout, mq_unmounted);
+            nw++;
+        }
+        for (size_t i = 0; i < rs.nwarn; i++, nw++) {
+            fputs(nw ? ", " : "", stdout);
+            out_json(stdout, rs.warn[i]);
+        }
         fputs("]}\n", stdout);
     } else {
         if (!o.mq_mounted)
             fprintf(stderr, "ipcx ls: %s\n", mq_unmounted);
+        warnings_text("ls", &rs);
         printf("%-36s %-11s %-8s %-5s %-20s %s %s\n", "URL", "TYPE", "OWNER", "MODE", "SIZE",
                "IPCX", "USERS");
         for (size_t i = 0; i < o.n; i++)
@@ -909,14 +905,22 @@ static int stat_canon(const char *url, char *out, size_t cap)
 static void obj_text(FILE *f, const struct obj *b)
 {
     char name[64];
-    fprintf(f, "url:      %s\ntype:     %s\n", b->url, kind_name[b->kind]);
-    if (b->has_owner)
-        fprintf(f, "owner:    %s (uid %u, gid %u)\nmode:     %04o\n", owner_name(b->uid, name, sizeof name),
-                (unsigned) b->uid, (unsigned) b->gid, b->mode);
+    fputs("url:      ", f);
+    out_str(f, b->url);
+    fprintf(f, "\ntype:     %s\n", kind_name[b->kind]);
+    if (b->has_owner) {
+        fputs("owner:    ", f);
+        out_str(f, owner_name(b->uid, name, sizeof name));
+        fprintf(f, " (uid %u, gid %u)\nmode:     %04o\n", (unsigned) b->uid, (unsigned) b->gid,
+                b->mode);
+    }
     if (b->id >= 0)
         fprintf(f, "id:       %ld\n", b->id);
-    if (b->path[0])
-        fprintf(f, "path:     %s\n", b->path);
+    if (b->path[0]) {
+        fputs("path:     ", f);
+        out_str(f, b->path);
+        fputc('\n', f);
+    }
     if (b->size >= 0)
         fprintf(f, "size:     %lld%s\n", b->size, b->kind == K_SYSVSEM ? " semaphores" : " bytes");
     if (b->msgs >= 0)
@@ -930,8 +934,11 @@ static void obj_text(FILE *f, const struct obj *b)
     if (b->qbytes >= 0)
         fprintf(f, "qbytes:   %lld bytes\n", b->qbytes);
     fprintf(f, "ipcx:     %s\n", b->ipcx ? "created by ipcx" : "not known to have been created by ipcx");
-    if (b->note[0])
-        fprintf(f, "note:     %s\n", b->note);
+    if (b->note[0]) {
+        fputs("note:     ", f);
+        out_str(f, b->note);
+        fputc('\n', f);
+    }
     fprintf(f, "users:    ");
     users_text(f, b);
     fputc('\n', f);
@@ -953,6 +960,7 @@ int cmd_stat(int argc, char **argv)
     if (stat_canon(url, canon, sizeof canon) < 0)
         return cmd_fail(url, -EINVAL);
     collect(&o, &rs);
+    warnings_text("stat", &rs);
     struct obj *b = obj_find(&o, canon);
     if (!b && strncmp(canon, "mq:/", 4) == 0 && !o.mq_mounted) {
         if ((b = mq_probe(&o, canon + 3))) {
@@ -995,7 +1003,8 @@ static const char gc_help[] =
     "doorbell FIFOs of shm rings whose owner is dead\n"
     "(/dev/shm/ipcx-bell-SEGMENT-INDEX-PID-START: pid and start time name\n"
     "the owner).  Says what it removed.  Objects ipcx did not create are\n"
-    "never touched.\n"
+    "never touched.  Run by root it reads every user's registry, and believes\n"
+    "an entry only about objects of that entry's user.\n"
     "\n"
     "  -n, --dry-run  only say what would be removed\n"
     "  -h, --help     show this help\n"
@@ -1019,6 +1028,133 @@ static void gc_bell_seen(void *arg, const char *path, pid_t pid, int err)
     g->done++;
 }
 
+/* Split an absolute path into its directory (opened) and last name; -errno. */
+static int gc_parent(const char *path, char *dir, size_t cap, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (path[0] != '/' || !slash || !slash[1] || strcmp(slash + 1, "..") == 0 ||
+        strcmp(slash + 1, ".") == 0)
+        return -EINVAL;
+    size_t n = slash == path ? 1 : (size_t) (slash - path);
+    if (n >= cap)
+        return -ENAMETOOLONG;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    *base = slash + 1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Could uid remove a name in the directory st describes?  (groups: not counted, so no) */
+static int gc_dir_lets(const struct stat *st, uid_t uid)
+{
+    if (uid == 0)
+        return 1;
+    return st->st_uid == uid ? (st->st_mode & 0300) == 0300 : (st->st_mode & 0003) == 0003;
+}
+
+/*
+ * Remove object b on behalf of uid, its owner as the registry said: look
+ * at the object once more and act on exactly what was looked at.  System V
+ * objects by the id checked (a new object under the same key has another
+ * id); files by their inode through the directory descriptor that was
+ * checked, in a directory where uid may remove names.  0 (removed, or
+ * would be with dry), -ENOENT gone already, -EPERM refused (*why), -errno.
+ */
+static int gc_remove(const struct obj *b, uid_t uid, int dry, char *why, size_t cap)
+{
+    struct stat st;
+    int r = 0, dfd = -1;
+    const char *base = NULL;
+    char dir[PATH_MAX];
+
+    switch (b->kind) {
+    case K_SYSVMSG: {
+        struct msqid_ds ds;
+        if (msgctl((int) b->id, IPC_STAT, &ds) < 0)
+            return errno == EINVAL || errno == EIDRM ? -ENOENT : -errno;
+        if (ds.msg_perm.uid != uid) {
+            snprintf(why, cap, "its owner is now uid %u", (unsigned) ds.msg_perm.uid);
+            return -EPERM;
+        }
+        return dry || msgctl((int) b->id, IPC_RMID, NULL) == 0 ? 0 : -errno;
+    }
+    case K_SYSVSHM: {
+        struct shmid_ds ds;
+        if (shmctl((int) b->id, IPC_STAT, &ds) < 0)
+            return errno == EINVAL || errno == EIDRM ? -ENOENT : -errno;
+        if (ds.shm_perm.uid != uid) {
+            snprintf(why, cap, "its owner is now uid %u", (unsigned) ds.shm_perm.uid);
+            return -EPERM;
+        }
+        return dry || shmctl((int) b->id, IPC_RMID, NULL) == 0 ? 0 : -errno;
+    }
+    case K_MQ:
+    case K_SHM:
+        base = b->url + (b->kind == K_MQ ? 4 : 5); /* "mq:/NAME", "shm:/NAME" */
+        if (!*base || strchr(base, '/'))
+            return -EINVAL;
+        if (b->kind == K_MQ && !mqueue_mounted()) {
+            /* Without the file system, only by name: look, then remove. */
+            char name[NAME_MAX + 2];
+            snprintf(name, sizeof name, "/%s", base);
+            mqd_t q = mq_open(name, O_RDONLY | O_NONBLOCK);
+            if (q == (mqd_t) -1)
+                return errno == ENOENT ? -ENOENT : -errno;
+            r = fstat((int) q, &st) < 0 ? -errno : 0;
+            mq_close(q);
+            if (r == 0 && (st.st_uid != uid || (b->ino && st.st_ino != b->ino))) {
+                snprintf(why, cap, "it is not the queue of uid %u that was looked at", (unsigned) uid);
+                return -EPERM;
+            }
+            return r < 0 || dry ? r : mq_unlink(name) == 0 ? 0 : -errno;
+        }
+        dfd = open(b->kind == K_MQ ? MQUEUE_DIR : SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+            return -errno;
+        break;
+    case K_FIFO:
+    case K_UNIX:
+        if (!b->path[0])
+            return -ENOENT; /* an abstract socket: nothing to remove */
+        dfd = gc_parent(b->path, dir, sizeof dir, &base);
+        if (dfd < 0)
+            return dfd;
+        if (fstat(dfd, &st) < 0 || !gc_dir_lets(&st, uid)) {
+            snprintf(why, cap, "uid %u may not remove names in %s", (unsigned) uid, dir);
+            (void) close(dfd);
+            return -EPERM;
+        }
+        break;
+    default:
+        return -ENOTSUP;
+    }
+    /* A name in the directory dfd: it must still be the object looked at. */
+    unsigned type = b->kind == K_FIFO ? S_IFIFO : b->kind == K_UNIX ? S_IFSOCK : S_IFREG;
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        r = -errno;
+    else if ((st.st_mode & S_IFMT) != type || st.st_uid != uid ||
+             (b->ino && (st.st_ino != b->ino || st.st_dev != b->dev))) {
+        snprintf(why, cap, "it is no longer the %s of uid %u that was looked at",
+                 kind_name[b->kind], (unsigned) uid);
+        r = -EPERM;
+    } else if (!dry && unlinkat(dfd, base, 0) < 0)
+        r = -errno;
+    (void) close(dfd);
+    return r;
+}
+
+/* Say on stderr why URL was not removed (names from outside: escaped). */
+static int gc_refused(const char *url, int err, const char *why)
+{
+    fputs("ipcx gc: not removing ", stderr);
+    out_str(stderr, url);
+    fprintf(stderr, ": %s", why[0] ? "" : ipcx_strerror(err));
+    out_str(stderr, why);
+    fputc('\n', stderr);
+    return EXIT_RUNTIME;
+}
+
 int cmd_gc(int argc, char **argv)
 {
     struct objs o;
@@ -1040,33 +1176,39 @@ int cmd_gc(int argc, char **argv)
                         "to be ipcx's\n");
     if (!o.mq_mounted)
         fprintf(stderr, "ipcx gc: %s\n", mq_unmounted);
+    warnings_text("gc", &rs);
     const char *verb = dry ? "would remove" : "removed";
 
-    /* Objects ipcx created with no live user. */
+    /*
+     * Objects ipcx created with no live user.  b->ipcx is set only by
+     * entries of the object's own owner (rec_trusted); the removal acts on
+     * the object scanned, never on a URL an entry wrote.
+     */
     for (size_t i = 0; i < o.n; i++) {
         struct obj *b = &o.v[i];
-        if (!b->ipcx || obj_any_alive(b))
+        if (b->ipcx != 1 || obj_any_alive(b))
             continue;
-        const char *url = b->url;
         pid_t creator = 0;
         for (size_t k = 0; k < rs.n; k++)
-            if (obj_find_reg(&o, rs.v[k].r.obj) == b) {
-                if (rs.v[k].r.created) {
-                    url = rs.v[k].r.url;
-                    creator = rs.v[k].r.pid;
-                }
-            }
-        int r = dry ? 0 : ipcx_unlink(url);
-        if (r < 0 && r != -ENOENT) {
-            rc = cmd_fail(url, r);
+            if (rs.v[k].r.created && obj_find_reg(&o, rs.v[k].r.obj) == b &&
+                rec_trusted(&rs.v[k], b))
+                creator = rs.v[k].r.pid;
+        char why[PATH_MAX + 100] = "";
+        int r = gc_remove(b, b->uid, dry, why, sizeof why);
+        if (r == -ENOENT || r == -ENOTSUP)
+            continue;
+        if (r < 0) {
+            rc = gc_refused(b->url, r, why);
             continue;
         }
-        printf("%s %s (creator pid %d is dead and nobody uses it)\n", verb, b->url, (int) creator);
+        printf("%s ", verb);
+        out_str(stdout, b->url);
+        printf(" (creator pid %d is dead and nobody uses it)\n", (int) creator);
         removed++;
         b->ipcx = 2; /* its entries go below */
     }
 
-    /* Doorbells of sysvmq queues that are gone (removed by ipcrm -q, say). */
+    /* Doorbells of sysvmq queues that are gone (removed by ipcrm -q, or above). */
     for (size_t i = 0; i < o.n; i++) {
         struct obj *b = &o.v[i];
         unsigned key;
@@ -1074,11 +1216,13 @@ int cmd_gc(int argc, char **argv)
             continue;
         char qurl[40];
         snprintf(qurl, sizeof qurl, "sysvmq:0x%08x", key);
-        if (obj_find(&o, qurl))
+        struct obj *q = obj_find(&o, qurl);
+        if (q && q->ipcx != 2)
             continue;
-        int r = dry ? 0 : ipcx_unlink(qurl);
-        if (r < 0) {
-            rc = cmd_fail(b->url, r);
+        /* By the id that was looked at: a new set under the key is not touched. */
+        if (!dry && semctl((int) b->id, 0, IPC_RMID) < 0) {
+            if (errno != EINVAL && errno != EIDRM)
+                rc = gc_refused(b->url, -errno, "");
             continue;
         }
         printf("%s %s (the doorbell of %s, which is gone)\n", verb, b->url, qurl);
@@ -1099,10 +1243,10 @@ int cmd_gc(int argc, char **argv)
     for (size_t k = 0; k < rs.n; k++) {
         struct rec *r = &rs.v[k];
         struct obj *b = obj_find_reg(&o, r->r.obj);
-        int drop = (b && b->ipcx == 2) || (!r->alive && (!b || !r->r.created));
+        int drop = (b && b->ipcx == 2 && rec_trusted(r, b)) || (!r->alive && (!b || !r->r.created));
         if (!drop)
             continue;
-        if (!dry && unlink(r->file) < 0 && errno != ENOENT)
+        if (!dry && ipcx__reg_remove(&r->r) < 0)
             continue;
         stale++;
     }

@@ -9,6 +9,7 @@
  */
 #include "seg.h"
 #include "../err.h"
+#include "../owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +105,15 @@ int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
             return ipcx__fail(-errno, "fstat %s", s->name);
         if (!S_ISREG(st.st_mode))
             return ipcx__fail(-EPROTO, "%s is not a shared memory object", s->name);
+        if (s->allow) {
+            /* Checked on the descriptor we map: no swap in between. */
+            char what[sizeof s->name + 8];
+            struct ipcx__owner o = ipcx__owner_of_stat(&st);
+            snprintf(what, sizeof what, "shm:%s", s->name);
+            int r = ipcx__owner_check(what, &o, s->want_mode, s->allow);
+            if (r < 0)
+                return r;
+        }
         if (st.st_size == 0)
             return -EAGAIN; /* the creator has not sized it yet */
         size = (size_t) st.st_size;
@@ -117,6 +127,15 @@ int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
                                    : ipcx__fail(-errno, "shmget key 0x%x", (unsigned) s->key);
         if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
             return ipcx__fail(-errno, "shmctl IPC_STAT");
+        if (s->allow) {
+            /* No O_EXCL by key: the owner, creator and mode of the id we got. */
+            char what[32];
+            struct ipcx__owner o = ipcx__owner_of_ipc(&ds.shm_perm);
+            snprintf(what, sizeof what, "sysvshm:0x%08x", (unsigned) s->key);
+            int r = ipcx__owner_check(what, &o, s->want_mode, s->allow);
+            if (r < 0)
+                return r;
+        }
         size = ds.shm_segsz;
         break;
     default:

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct ipcx_allow;
+
 enum ipcx__seg_kind { IPCX_SEG_POSIX, IPCX_SEG_SYSV, IPCX_SEG_ANON };
 
 struct ipcx__seg {
@@ -21,6 +23,10 @@ struct ipcx__seg {
     dev_t   dev;        /* POSIX: the object we created or attached, so */
     ino_t   ino;        /* removal never takes a newer one of the same name */
     char    name[256];  /* POSIX: "/name" */
+    /* Set before attach to refuse a segment another user made (owner.h):
+     * allowed owners, and the most permission bits it may have.  NULL: no check. */
+    const struct ipcx_allow *allow;
+    mode_t  want_mode;
 };
 
 /* An empty segment that detach accepts. */
@@ -31,7 +37,8 @@ int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode);
 
 /*
  * Attach an existing segment and map all of it; s->size says how big it is.
- * -ENOENT if there is none, -EAGAIN if it is still being created (size 0).
+ * -ENOENT if there is none, -EAGAIN if it is still being created (size 0),
+ * -EACCES if s->allow is set and the segment's owner or mode is refused.
  */
 int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size);
 

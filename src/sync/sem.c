@@ -22,9 +22,12 @@
 #include "sync.h"
 #include "sys/futex.h"
 #include "err.h"
+#include "owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 struct fsem {
@@ -184,19 +187,27 @@ static int semseg_check(const struct semseg *g, size_t size)
     return 0;
 }
 
-static int semseg_open_existing(struct ipcx_sem *s, const char *name)
+/* Open the published semaphore name; mode: the most it may grant (owner.h). */
+static int semseg_open_existing(struct ipcx_sem *s, const char *name, mode_t mode)
 {
     size_t size = 0;
     void *p;
     int fd = ipcx__shmfile_open(name, &size);
     if (fd < 0)
         return fd == -EPROTO ? ipcx__fail(fd, "%s is not a shm file", name) : fd;
+    char what[NAME_MAX + 8]; /* ipcx__sem_name bounded the name */
+    snprintf(what, sizeof what, "sem:%s", name);
+    int r = ipcx__owner_check_fd(fd, what, mode, &s->allow);
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
     if (size != sizeof(struct semseg)) {
         (void) ipcx__close(fd);
         return ipcx__fail(-EPROTO, "the sem: segment has %zu bytes, not %zu", size,
                           sizeof(struct semseg));
     }
-    int r = ipcx__shmfile_map(fd, size, &p);
+    r = ipcx__shmfile_map(fd, size, &p);
     (void) ipcx__close(fd);
     if (r < 0)
         return r;
@@ -251,7 +262,7 @@ static int fsemk_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, u
         return r0;
     s->nsems = 1;
     if (!(flags & IPCX_CREATE))
-        return semseg_open_existing(s, u->path);
+        return semseg_open_existing(s, u->path, mode);
     /* Create, or (without IPCX_EXCL) open what another creator published
      * first; the loop covers one that is removed between the two tries. */
     for (int tries = 0; tries < 16; tries++) {
@@ -260,7 +271,7 @@ static int fsemk_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, u
             return r;
         if (flags & IPCX_EXCL)
             return ipcx__fail(-EEXIST, "%s exists", u->path);
-        r = semseg_open_existing(s, u->path);
+        r = semseg_open_existing(s, u->path, mode);
         if (r != -ENOENT)
             return r;
     }
@@ -301,7 +312,7 @@ static int fsemk_unlink(const struct ipcx_url *u)
 
 const struct ipcx__semkind ipcx__semkind_futex = {
     .scheme = "sem",
-    .keys   = "mode",
+    .keys   = "mode allow",
     .open   = fsemk_open,
     .op     = fsemk_op,
     .getval = fsemk_getval,

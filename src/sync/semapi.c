@@ -6,6 +6,7 @@
  */
 #include "sync.h"
 #include "err.h"
+#include "addr.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -36,16 +37,11 @@ static int sem_parse(const char *url, struct ipcx_url *u, const struct ipcx__sem
                       u->scheme);
 }
 
+/* glibc and musl keep posixsem: in /dev/shm/sem.NAME, so a name has at most
+ * NAME_MAX - 4 bytes there; ipcx has always allowed one fewer, on all kinds. */
 int ipcx__sem_name(const struct ipcx_url *u)
 {
-    const char *p = u->path;
-    size_t n = strlen(p);
-    if (n < 2 || p[0] != '/' || strchr(p + 1, '/'))
-        return ipcx__fail(-EINVAL, "%s: wants a name like %s:/name (one leading '/')",
-                          u->scheme, u->scheme);
-    if (n > NAME_MAX - 4) /* glibc adds "sem." for posixsem */
-        return ipcx__fail(-ENAMETOOLONG, "the name is longer than %d bytes", NAME_MAX - 4);
-    return 0;
+    return ipcx__addr_posix(u, NAME_MAX - 5);
 }
 
 int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode)
@@ -83,6 +79,10 @@ IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned 
         goto fail;
     s->kind = kind;
     s->semid = -1;
+    /* Every kind takes allow=: an existing semaphore another user made is
+     * refused unless allowed (owner.h). */
+    if ((r = ipcx__url_allow(u, "allow", &s->allow)) < 0)
+        goto fail;
     r = kind->open(s, u, flags, value);
     if (r < 0)
         goto fail;

@@ -114,6 +114,9 @@ struct ipcx_sem {
     int      undo;  /* sysvsem ?undo=1: SEM_UNDO on every operation */
     int      semid; /* sysvsem */
     void    *ptr;   /* sem: the mapped segment; posixsem: the sem_t */
+    int      mapped; /* posixsem: ptr is our own mapping of an existing semaphore
+                        (munmap), not one sem_open made (sem_close) */
+    struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
 };
 
 struct ipcx__semkind {

@@ -15,6 +15,8 @@
 #include "sync.h"
 #include "err.h"
 #include "sys/kipc.h"
+#include "owner.h"
+#include "addr.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,27 +26,8 @@
 #define SYSV_MAXSEMS  32000 /* SEMMSL: the kernel's default largest set */
 #define SYSV_INIT_MS  1000  /* how long an opener waits for the creator */
 
-static int sysv_key(const struct ipcx_url *u, key_t *key)
-{
-    const char *p = u->path;
-    size_t proj;
-    if (p[0] == '/') {
-        if (!ipcx__url_get(u, "proj"))
-            return ipcx__fail(-EINVAL, "sysvsem:/path needs ?proj=1..255 (ftok)");
-        if (ipcx__url_size(u, "proj", 0, 1, 255, &proj) < 0)
-            return -EINVAL;
-        int r = ipcx__ftok(p, (int) proj, key);
-        return r < 0 ? ipcx__fail(r, "ftok(%s, %zu)", p, proj) : 0;
-    }
-    if (ipcx__url_get(u, "proj"))
-        return ipcx__fail(-EINVAL, "proj= goes with sysvsem:/path only");
-    char *end;
-    unsigned long long k = strtoull(p, &end, 0);
-    if (!*p || *end || p[0] == '-' || k == 0 || k > 0xffffffffull)
-        return ipcx__fail(-EINVAL, "sysvsem:KEY wants a key 1..0xffffffff, not '%s'", p);
-    *key = (key_t) (uint32_t) k;
-    return 0;
-}
+/* sysvsem: takes KEY or /path?proj=P, proj= required (addr.h). */
+#define SYSV_PROJ_REQUIRED 0
 
 /* Wait until the creator has set the values (sem_otime != 0). */
 static int sysv_wait_init(int id)
@@ -95,14 +78,16 @@ static int sysv_create(key_t key, size_t n, mode_t mode, unsigned value)
 
 static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value)
 {
+    struct ipcx__sysv_addr a;
     key_t key;
     size_t n;
     mode_t mode;
-    int undo, id, r;
+    int undo, id, r, created = 0;
 
-    if (sysv_key(u, &key) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
+    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
         ipcx__url_mode(u, "mode", 0600, &mode) < 0)
         return -EINVAL;
+    key = a.key;
     undo = ipcx__url_word(u, "undo", "0 1", 0);
     if (undo < 0)
         return -EINVAL;
@@ -112,6 +97,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     id = -ENOENT;
     if (flags & IPCX_CREATE) {
         id = sysv_create(key, n, mode, value);
+        created = id >= 0;
         if (id == -EEXIST && (flags & IPCX_EXCL))
             return ipcx__fail(-EEXIST, "a semaphore set with key 0x%x exists", (unsigned) key);
         if (id < 0 && id != -EEXIST)
@@ -121,8 +107,18 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         id = ipcx__semget(key, 0, 0);
         if (id < 0)
             return ipcx__fail(id, "no semaphore set with key 0x%x", (unsigned) key);
+        /* Not ours: refuse a squatter's set (owner.h).  No O_EXCL by key, so
+         * look at the id we got: owner, creator and mode. */
+        struct semid_ds ds;
+        if ((r = ipcx__semctl_stat(id, &ds)) < 0)
+            return ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", a.name);
+        struct ipcx__owner o = ipcx__owner_of_ipc(&ds.sem_perm);
+        if ((r = ipcx__owner_check(a.name, &o, mode, &s->allow)) < 0)
+            return r;
     }
-    r = sysv_wait_init(id);
+    /* The creator set the values itself; an opener waits for them.  (A
+     * creator that failed here would leave its new set behind.) */
+    r = created ? (int) n : sysv_wait_init(id);
     if (r < 0)
         return r;
     if (ipcx__url_get(u, "n") && (size_t) r < n)
@@ -185,10 +181,10 @@ static void sysv_close(struct ipcx_sem *s)
 
 static int sysv_unlink(const struct ipcx_url *u)
 {
-    key_t key;
-    if (sysv_key(u, &key) < 0)
+    struct ipcx__sysv_addr a;
+    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0)
         return -EINVAL;
-    int id = ipcx__semget(key, 0, 0);
+    int id = ipcx__semget(a.key, 0, 0);
     if (id < 0)
         return id;
     return ipcx__semctl_int(id, 0, IPC_RMID, 0);
@@ -196,7 +192,7 @@ static int sysv_unlink(const struct ipcx_url *u)
 
 const struct ipcx__semkind ipcx__semkind_sysv = {
     .scheme = "sysvsem",
-    .keys   = "n proj mode undo",
+    .keys   = "n proj mode undo allow",
     .multi  = 1,
     .open   = sysv_open,
     .op     = sysv_op,

@@ -4,6 +4,7 @@
  * drop, when to back off) is stream.c's.
  */
 #include "accept.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,15 +14,17 @@
 int ipcx__accept(int lfd)
 {
     int fd;
+    IPCX_FAULT_POINT(accept4);
     do
-        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = IPCX_FAILS(accept4) ? -1 : accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     return fd < 0 ? -errno : fd;
 }
 
 int ipcx__spare_fd(void)
 {
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    IPCX_FAULT_POINT(open);
+    int fd = IPCX_FAILS(open) ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
 }
 

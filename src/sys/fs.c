@@ -3,6 +3,7 @@
  * files), so that it never takes over a symbolic link or another user's
  * object, and never removes a file of the wrong kind.
  */
+#include "fault.h"
 #include "sys.h"
 #include "../err.h"
 
@@ -17,8 +18,9 @@ static const char *fs_kind(unsigned type)
 
 int ipcx__fs_reusable(const char *path, unsigned type)
 {
+    IPCX_FAULT_POINT(lstat);
     struct stat st;
-    if (lstat(path, &st) < 0)
+    if (IPCX_FAILS(lstat) || lstat(path, &st) < 0)
         return -errno;
     if (S_ISLNK(st.st_mode))
         return ipcx__fail(-ELOOP, "%s is a symbolic link: refusing to use it", path);
@@ -32,12 +34,13 @@ int ipcx__fs_reusable(const char *path, unsigned type)
 
 int ipcx__fs_unlink(const char *path, unsigned type)
 {
+    IPCX_FAULT_POINT(unlink);
     struct stat st;
     if (lstat(path, &st) < 0)
         return ipcx__fail(-errno, "%s: cannot look at it", path);
     if ((st.st_mode & S_IFMT) != type)
         return ipcx__fail(-EINVAL, "%s is not a %s: not removing it", path, fs_kind(type));
-    if (unlink(path) < 0)
+    if (IPCX_FAILS(unlink) || unlink(path) < 0)
         return ipcx__fail(-errno, "%s: cannot remove it", path);
     return 0;
 }

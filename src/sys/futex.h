@@ -12,6 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Who holds a word and whether it still lives: ipcx__proc_alive() and friends. */
+#include "proc.h"
+
 /*
  * Sleep while *word == expect, at most timeout_ms (-1: no limit).
  * Returns 0 when woken (or spuriously), -EAGAIN when *word != expect
@@ -54,18 +57,5 @@ static inline void ipcx__cpu_relax(void)
     atomic_signal_fence(memory_order_seq_cst);
 #endif
 }
-
-/*
- * The start time of process pid (field 22 of /proc/PID/stat, clock ticks
- * since boot): with the pid it names one process for good, so a reused pid
- * is told apart.  -ESRCH when there is no such process.
- */
-int ipcx__proc_start(pid_t pid, uint64_t *start);
-
-/*
- * 1 if the process (pid, start) still runs, 0 if it is gone (no such pid,
- * or the pid now names another process).  start == 0: pid alone counts.
- */
-int ipcx__proc_alive(pid_t pid, uint64_t start);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * kipc.c - -errno wrappers for POSIX and System V message queues and System V
- * semaphores, /proc readers and process identity.  No policy and no EINTR
+ * semaphores, and /proc readers.  No policy and no EINTR
  * retries here: mq.c and sysvmq.c decide what an error means.
  */
+#include "fault.h"
 #include "kipc.h"
 #include "sys.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,18 +16,25 @@
 
 int ipcx__mq_open(const char *name, int oflag, mode_t mode, struct mq_attr *attr)
 {
+    IPCX_FAULT_POINT(mq_open);
+    if (IPCX_FAILS(mq_open))
+        return -errno;
     mqd_t q = (oflag & O_CREAT) ? mq_open(name, oflag, mode, attr) : mq_open(name, oflag);
     return q == (mqd_t) -1 ? -errno : (int) q;
 }
 
 int ipcx__mq_getattr(int q, struct mq_attr *attr)
 {
-    return mq_getattr((mqd_t) q, attr) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(mq_getattr);
+    return IPCX_FAILS(mq_getattr) || mq_getattr((mqd_t) q, attr) < 0 ? -errno : 0;
 }
 
 int ipcx__mq_timedsend(int q, const void *msg, size_t len, unsigned prio,
                        const struct timespec *abs)
 {
+    IPCX_FAULT_POINT(mq_timedsend);
+    if (IPCX_FAILS(mq_timedsend))
+        return -errno;
     int r = abs ? mq_timedsend((mqd_t) q, msg, len, prio, abs)
                 : mq_send((mqd_t) q, msg, len, prio);
     return r < 0 ? -errno : 0;
@@ -36,6 +43,9 @@ int ipcx__mq_timedsend(int q, const void *msg, size_t len, unsigned prio,
 ssize_t ipcx__mq_timedreceive(int q, void *buf, size_t cap, unsigned *prio,
                               const struct timespec *abs)
 {
+    IPCX_FAULT_POINT(mq_timedreceive);
+    if (IPCX_FAILS(mq_timedreceive))
+        return -errno;
     ssize_t r = abs ? mq_timedreceive((mqd_t) q, buf, cap, prio, abs)
                     : mq_receive((mqd_t) q, buf, cap, prio);
     return r < 0 ? -errno : r;
@@ -43,11 +53,15 @@ ssize_t ipcx__mq_timedreceive(int q, void *buf, size_t cap, unsigned *prio,
 
 int ipcx__mq_unlink(const char *name)
 {
-    return mq_unlink(name) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(mq_unlink);
+    return IPCX_FAILS(mq_unlink) || mq_unlink(name) < 0 ? -errno : 0;
 }
 
 int ipcx__ftok(const char *path, int proj, key_t *out)
 {
+    IPCX_FAULT_POINT(ftok);
+    if (IPCX_FAILS(ftok))
+        return -errno;
     /* A valid key may be -1 as well (0xffffffff): only errno tells. */
     errno = 0;
     key_t k = ftok(path, proj);
@@ -59,60 +73,70 @@ int ipcx__ftok(const char *path, int proj, key_t *out)
 
 int ipcx__msgget(key_t key, int flags)
 {
-    int r = msgget(key, flags);
+    IPCX_FAULT_POINT(msgget);
+    int r = IPCX_FAILS(msgget) ? -1 : msgget(key, flags);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__msgsnd(int id, const void *msg, size_t len, int flags)
 {
-    return msgsnd(id, msg, len, flags) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(msgsnd);
+    return IPCX_FAILS(msgsnd) || msgsnd(id, msg, len, flags) < 0 ? -errno : 0;
 }
 
 ssize_t ipcx__msgrcv(int id, void *msg, size_t cap, long type, int flags)
 {
-    ssize_t r = msgrcv(id, msg, cap, type, flags);
+    IPCX_FAULT_POINT(msgrcv);
+    ssize_t r = IPCX_FAILS(msgrcv) ? -1 : msgrcv(id, msg, cap, type, flags);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__msgctl(int id, int cmd, struct msqid_ds *ds)
 {
-    int r = msgctl(id, cmd, ds);
+    IPCX_FAULT_POINT(msgctl);
+    int r = IPCX_FAILS(msgctl) ? -1 : msgctl(id, cmd, ds);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__semget(key_t key, int nsems, int flags)
 {
-    int r = semget(key, nsems, flags);
+    IPCX_FAULT_POINT(semget);
+    int r = IPCX_FAILS(semget) ? -1 : semget(key, nsems, flags);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__semtimedop(int id, struct sembuf *ops, size_t nops, const struct timespec *rel)
 {
-    return semtimedop(id, ops, nops, rel) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(semtimedop);
+    return IPCX_FAILS(semtimedop) || semtimedop(id, ops, nops, rel) < 0 ? -errno : 0;
 }
 
 int ipcx__semctl_int(int id, int num, int cmd, int val)
 {
-    int r = semctl(id, num, cmd, val);
+    IPCX_FAULT_POINT(semctl);
+    int r = IPCX_FAILS(semctl) ? -1 : semctl(id, num, cmd, val);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__semctl_stat(int id, struct semid_ds *ds)
 {
-    int r = semctl(id, 0, IPC_STAT, ds);
+    IPCX_FAULT_POINT(semctl_stat);
+    int r = IPCX_FAILS(semctl_stat) ? -1 : semctl(id, 0, IPC_STAT, ds);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__semctl_setall(int id, unsigned short *vals)
 {
-    int r = semctl(id, 0, SETALL, vals);
+    IPCX_FAULT_POINT(semctl_setall);
+    int r = IPCX_FAILS(semctl_setall) ? -1 : semctl(id, 0, SETALL, vals);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__sleep_ms(int ms)
 {
+    IPCX_FAULT_POINT(nanosleep);
     struct timespec ts = ipcx__ts_rel(ms);
-    return nanosleep(&ts, NULL) < 0 ? -errno : 0;
+    return IPCX_FAILS(nanosleep) || nanosleep(&ts, NULL) < 0 ? -errno : 0;
 }
 
 long ipcx__proc_long(const char *path, long def)
@@ -148,41 +172,4 @@ int ipcx__has_cap(int cap)
     }
     (void) fclose(f);
     return has;
-}
-
-int64_t ipcx__pid_start(pid_t pid, char *state)
-{
-    char path[64], buf[1024];
-    if (pid <= 0)
-        return -ESRCH;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -ESRCH;
-    ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);
-    (void) ipcx__close(fd);
-    if (n <= 0)
-        return -ESRCH;
-    buf[n] = '\0';
-    /* The command name (field 2) may hold spaces and ')': skip to the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -ESRCH;
-    /* Field 3 (state) follows; the start time is field 22, 20 fields on. */
-    p++;
-    if (state)
-        *state = p[0] == ' ' ? p[1] : '?';
-    for (int field = 3; field < 22; field++) {
-        while (*p == ' ')
-            p++;
-        while (*p && *p != ' ')
-            p++;
-        if (!*p)
-            return -ESRCH;
-    }
-    while (*p == ' ')
-        p++;
-    if (!isdigit((unsigned char) *p))
-        return -ESRCH;
-    return (int64_t) strtoll(p, NULL, 10);
 }

@@ -1,7 +1,6 @@
 /*
  * kipc.h - -errno wrappers for the kernel message queues (POSIX mq_*, System V
- * msg* and sem*), small readers of /proc, and process identity (pid plus
- * start time, so a reused pid is never taken for the process it replaced).
+ * msg* and sem*), and small readers of /proc (process identity is proc.h's).
  * None of these retry on EINTR: the callers apply the library's EINTR rule
  * (ipcx__intr_returns) themselves, because their waits have deadlines.
  */
@@ -49,13 +48,5 @@ long    ipcx__proc_long(const char *path, long def);
 
 /* Does this process hold the capability (e.g. CAP_SYS_RESOURCE = 24) in its effective set? */
 int     ipcx__has_cap(int cap);
-
-/*
- * The start time of process pid in clock ticks since boot (field 22 of
- * /proc/PID/stat), or -ESRCH when there is no such process.  A pid and its
- * start time name one process for the whole uptime of the machine.  *state
- * (if not NULL) gets field 3: 'Z' is a zombie, dead but not yet reaped.
- */
-int64_t ipcx__pid_start(pid_t pid, char *state);
 
 #endif

@@ -4,6 +4,7 @@
  * thread id the owner words of src/sync/ hold.  No policy and no EINTR
  * retries: src/sync/ decides what an error means.
  */
+#include "fault.h"
 #include "syncsys.h"
 #include "sys.h"
 
@@ -48,6 +49,9 @@ uint32_t ipcx__self_tid(void)
 int ipcx__psem_open(const char *name, int oflag, mode_t mode, unsigned value,
                     sem_t **out)
 {
+    IPCX_FAULT_POINT(sem_open);
+    if (IPCX_FAILS(sem_open))
+        return -errno;
     sem_t *s = (oflag & O_CREAT) ? sem_open(name, oflag, mode, value)
                                  : sem_open(name, oflag);
     if (s == SEM_FAILED)
@@ -58,8 +62,11 @@ int ipcx__psem_open(const char *name, int oflag, mode_t mode, unsigned value,
 
 int ipcx__psem_wait(sem_t *s, int timeout_ms)
 {
+    IPCX_FAULT_POINT(sem_wait);
     int r;
-    if (timeout_ms < 0) {
+    if (IPCX_FAILS(sem_wait)) {
+        r = -1;
+    } else if (timeout_ms < 0) {
         r = sem_wait(s);
     } else if (timeout_ms == 0) {
         r = sem_trywait(s);
@@ -77,7 +84,8 @@ int ipcx__psem_wait(sem_t *s, int timeout_ms)
 
 int ipcx__psem_post(sem_t *s)
 {
-    return sem_post(s) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(sem_post);
+    return IPCX_FAILS(sem_post) || sem_post(s) < 0 ? -errno : 0;
 }
 
 int ipcx__psem_getvalue(sem_t *s, int *value)
@@ -92,7 +100,8 @@ int ipcx__psem_close(sem_t *s)
 
 int ipcx__psem_unlink(const char *name)
 {
-    return sem_unlink(name) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(sem_unlink);
+    return IPCX_FAILS(sem_unlink) || sem_unlink(name) < 0 ? -errno : 0;
 }
 
 /* ---- shm files ---------------------------------------------------- */
@@ -102,11 +111,13 @@ int ipcx__psem_unlink(const char *name)
 
 int ipcx__shmfile_anon(mode_t mode, size_t size)
 {
-    int fd = open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+    IPCX_FAULT_POINT(open_tmpfile);
+    IPCX_FAULT_POINT(ftruncate);
+    int fd = IPCX_FAILS(open_tmpfile) ? -1 : open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
     if (fd < 0)
         return -errno;
     /* The umask must not narrow what the URL asked for. */
-    if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t) size) < 0) {
+    if (fchmod(fd, mode) < 0 || IPCX_FAILS(ftruncate) || ftruncate(fd, (off_t) size) < 0) {
         int err = -errno;
         (void) close(fd);
         return err;
@@ -116,19 +127,21 @@ int ipcx__shmfile_anon(mode_t mode, size_t size)
 
 int ipcx__shmfile_publish(int fd, const char *name)
 {
+    IPCX_FAULT_POINT(linkat);
     char from[64], to[sizeof SHM_DIR + 256];
     if (name[0] != '/' || snprintf(to, sizeof to, SHM_DIR "%s", name) >= (int) sizeof to)
         return -ENAMETOOLONG;
     (void) snprintf(from, sizeof from, "/proc/self/fd/%d", fd);
     /* linkat of an O_TMPFILE file through /proc needs no privilege (unlike
      * AT_EMPTY_PATH) and fails with EEXIST instead of replacing a name. */
-    return linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+    return IPCX_FAILS(linkat) || linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
 int ipcx__shmfile_open(const char *name, size_t *size)
 {
+    IPCX_FAULT_POINT(shm_open);
     struct stat st;
-    int fd = shm_open(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+    int fd = IPCX_FAILS(shm_open) ? -1 : shm_open(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st) < 0) {
@@ -146,12 +159,14 @@ int ipcx__shmfile_open(const char *name, size_t *size)
 
 int ipcx__shmfile_unlink(const char *name)
 {
-    return shm_unlink(name) < 0 ? -errno : 0;
+    IPCX_FAULT_POINT(shm_unlink);
+    return IPCX_FAILS(shm_unlink) || shm_unlink(name) < 0 ? -errno : 0;
 }
 
 int ipcx__shmfile_map(int fd, size_t size, void **out)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    IPCX_FAULT_POINT(mmap);
+    void *p = IPCX_FAILS(mmap) ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED)
         return -errno;
     *out = p;

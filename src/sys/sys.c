@@ -2,6 +2,7 @@
  * sys.c - system call wrappers returning -errno, clocks, deadlines and the
  * EINTR rule.  No policy lives here: callers decide what an error means.
  */
+#include "fault.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -92,8 +93,9 @@ int ipcx__intr_returns(void)
 
 int ipcx__poll1(int fd, short events, int timeout_ms)
 {
+    IPCX_FAULT_POINT(poll);
     struct pollfd p = { .fd = fd, .events = events };
-    int r = poll(&p, 1, timeout_ms);
+    int r = IPCX_FAILS(poll) ? -1 : poll(&p, 1, timeout_ms);
     if (r < 0)
         return -errno;
     return r == 0 ? 0 : (p.revents ? p.revents : events);
@@ -101,9 +103,10 @@ int ipcx__poll1(int fd, short events, int timeout_ms)
 
 ssize_t ipcx__read(int fd, void *buf, size_t len)
 {
+    IPCX_FAULT_POINT(read);
     ssize_t r;
     do
-        r = read(fd, buf, len);
+        r = IPCX_FAILS(read) ? -1 : read(fd, buf, len);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : r;
 }
@@ -117,6 +120,7 @@ ssize_t ipcx__read(int fd, void *buf, size_t len)
  */
 ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
 {
+    IPCX_FAULT_POINT(writev);
     sigset_t pipeset, old;
     int was_blocked, pending_before = 0;
     ssize_t r;
@@ -132,7 +136,7 @@ ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
             pending_before = sigismember(&pend, SIGPIPE) == 1;
     }
     do
-        r = writev(fd, iov, iovcnt);
+        r = IPCX_FAILS(writev) ? -1 : writev(fd, iov, iovcnt);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
         int err = errno;
@@ -150,26 +154,29 @@ ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
 
 ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt)
 {
+    IPCX_FAULT_POINT(sendmsg);
     struct msghdr mh = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) iovcnt };
     ssize_t r;
     do
-        r = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        r = IPCX_FAILS(sendmsg) ? -1 : sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : r;
 }
 
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags)
 {
+    IPCX_FAULT_POINT(recv);
     ssize_t r;
     do
-        r = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC | extra_flags);
+        r = IPCX_FAILS(recv) ? -1 : recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC | extra_flags);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : r;
 }
 
 int ipcx__set_nonblock(int fd)
 {
-    int fl = fcntl(fd, F_GETFL);
+    IPCX_FAULT_POINT(fcntl);
+    int fl = IPCX_FAILS(fcntl) ? -1 : fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
         return -errno;
     return 0;

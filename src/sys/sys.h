@@ -54,6 +54,9 @@ ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 
 int ipcx__set_nonblock(int fd);
+/* fstat(2) (fstat.c). */
+struct stat;
+int ipcx__fstat(int fd, struct stat *st);
 int ipcx__close(int fd);
 
 

@@ -4,7 +4,9 @@
  * priority), so there is no framing here: one ipcx message is one queue
  * message.  Query keys: maxmsg= is the largest message in BYTES (mq_msgsize),
  * as on every scheme; depth=N is the number of messages the queue holds
- * (mq_maxmsg); mode= the permissions of a queue this end creates.  Both
+ * (mq_maxmsg); mode= the permissions of a queue this end creates, and the
+ * most an existing queue may grant; allow= more owners to accept than this
+ * user and root (owner.h: a queue another user made is refused).  Both
  * sizes apply when the queue is created; an existing queue keeps its own.
  *
  * What it does not do: framing, end of stream (a queue outlives its users,
@@ -15,6 +17,8 @@
 #include "../sys/sys.h"
 #include "../sys/kipc.h"
 #include "../reg.h"
+#include "../owner.h"
+#include "../addr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,20 +60,10 @@ struct mq_chan {
     char     name[NAME_MAX + 2];
 };
 
-/* "/name": one slash, then 1..NAME_MAX bytes without a slash (mq_overview(7)). */
+/* "/name": one slash, then 1..NAME_MAX bytes (mq_overview(7)). */
 static int mq_name(const struct ipcx_url *u)
 {
-    const char *p = u->path;
-    size_t n = strlen(p);
-    if (u->authority || p[0] != '/' || n < 2)
-        return ipcx__fail(-EINVAL, "mq: needs a name: mq:/name");
-    if (strchr(p + 1, '/'))
-        return ipcx__fail(-EINVAL, "mq:%s: a queue name has one slash, at the start", p);
-    if (n - 1 > NAME_MAX)
-        return ipcx__fail(-ENAMETOOLONG, "mq:%s: a queue name has at most %d bytes", p, NAME_MAX);
-    if (strcmp(p, "/.") == 0 || strcmp(p, "/..") == 0)
-        return ipcx__fail(-EINVAL, "mq:%s is not a queue name", p);
-    return 0;
+    return ipcx__addr_posix(u, NAME_MAX);
 }
 
 /*
@@ -205,6 +199,14 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
     }
     if (m->q < 0)
         return ipcx__fail(-EAGAIN, "mq:%s: created and removed by others while opening", name);
+    /* A queue this end did not make: refuse a squatter's (owner.h), by the
+     * descriptor we hold, so what is checked is what is used. */
+    if (!m->created) {
+        char what[NAME_MAX + 8];
+        snprintf(what, sizeof what, "mq:%s", m->name);
+        if ((r = ipcx__owner_check_fd(m->q, what, ch->mode, &ch->allow)) < 0)
+            goto fail;
+    }
 
     if ((r = ipcx__mq_getattr(m->q, &attr)) < 0) {
         r = ipcx__fail(r, "mq:%s: cannot read its attributes", name);
@@ -396,31 +398,40 @@ static int mq_addr_(const struct ipcx_chan *ch, char *buf, size_t cap)
  * another one of the same name: mq_unlink works by name only, so look at
  * what the name is now first (a window remains between the two calls).
  */
-static void mq_remove_own(const struct mq_chan *m)
+static int mq_remove_own(const struct mq_chan *m)
 {
     struct stat st;
-    int q = ipcx__mq_open(m->name, O_RDONLY | O_NONBLOCK, 0, NULL);
+    int q, r;
+    while ((q = ipcx__mq_open(m->name, O_RDONLY | O_NONBLOCK, 0, NULL)) == -EINTR)
+        ;
+    if (q == -ENOENT)
+        return 0; /* removed by someone else already */
     if (q < 0)
-        return;
+        return ipcx__fail(q, "mq:%s: cannot check that the queue is still ours: left it", m->name);
     int same = fstat(q, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino;
     (void) ipcx__close(q);
-    if (same)
-        (void) ipcx__mq_unlink(m->name);
+    if (!same)
+        return 0; /* another queue of that name now: not ours to remove */
+    r = ipcx__mq_unlink(m->name);
+    return r == 0 || r == -ENOENT ? 0 : ipcx__fail(r, "mq:%s: cannot remove the queue", m->name);
 }
 
-static void mq_close_(struct ipcx_chan *ch)
+static int mq_close_(struct ipcx_chan *ch)
 {
     struct mq_chan *m = ch->impl;
+    int r = 0;
     if (!m)
-        return;
+        return 0;
     if (m->q >= 0) {
-        if (m->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch))
-            mq_remove_own(m);
+        /* Our descriptor first: one free for the check, even in a full table. */
         (void) ipcx__close(m->q); /* mq_close is close(2) on Linux */
+        if (m->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch))
+            r = mq_remove_own(m);
     }
     free(m->buf);
     free(m);
     ch->impl = NULL;
+    return r;
 }
 
 static int mq_unlink_(const struct ipcx_url *u)
@@ -440,7 +451,7 @@ const struct ipcx_transport ipcx__transport_mq = {
     .scheme  = "mq",
     .caps    = IPCX_CAP_FD | IPCX_CAP_PRIO | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED |
                IPCX_CAP_KNAME,
-    .keys    = "mode depth",
+    .keys    = "mode depth allow",
     .maxmsg_default = 8192,              /* not used: msgsize_default of the kernel is */
     .maxmsg_limit   = MQ_HARD_MSGSIZEMAX,
     .open    = mq_open_,

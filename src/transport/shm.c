@@ -5,9 +5,11 @@
  *   sysvshm:KEY  or  sysvshm:/path?proj=N                          System V
  *   ipcx_pair("shm:?mode=...")                       anonymous, for fork
  *
- * Other keys: perm=0600 (permissions of a new segment; "mode" names the
- * ring mode here), overflow=block|drop (bcast), unlink=creator|last|never,
- * spin=N (busy-wait tries before sleeping, 0 = sleep at once).
+ * Other keys: perm=0600 (permissions of a new segment, and the most an
+ * existing one may grant; "mode" names the ring mode here), allow= (owners
+ * to accept besides this user and root: owner.h), overflow=block|drop
+ * (bcast), unlink=creator|last|never, spin=N (busy-wait tries before
+ * sleeping, 0 = sleep at once).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
  * that finds it attaches and takes the mode and sizes from its header.
@@ -20,6 +22,7 @@
  */
 #include "transport.h"
 #include "../err.h"
+#include "../addr.h"
 #include "../shm/bell.h"
 #include "../shm/ring.h"
 #include "../shm/seg.h"
@@ -34,7 +37,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 
-#define SHM_KEYS "mode size overflow unlink spin perm"
+#define SHM_KEYS "mode size overflow unlink spin perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long an attacher waits for a creator to finish */
@@ -87,38 +90,23 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
     return 0;
 }
 
-/* Name the segment of u: POSIX "/name", or a System V key. */
+/* Name the segment of u: POSIX "/name", or a System V key (addr.h). */
 static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
 {
-    const char *p = u->path;
+    struct ipcx__sysv_addr a;
+    int r;
 
-    if (u->authority)
-        return ipcx__fail(-EINVAL, "%s: takes no //host", u->scheme);
     if (seg->kind == IPCX_SEG_POSIX) {
         if (ipcx__url_get(u, "proj"))
             return ipcx__fail(-EINVAL, "proj= is for sysvshm:");
-        if (p[0] != '/' || !p[1] || strchr(p + 1, '/') || strlen(p) >= sizeof seg->name)
-            return ipcx__fail(-EINVAL, "shm: needs a name like shm:/name (one '/', "
-                                       "at most %zu bytes)", sizeof seg->name - 1);
-        memcpy(seg->name, p, strlen(p) + 1); /* the length was checked above */
-        return 0;
-    }
-    if (p[0] == '/') {
-        size_t proj;
-        int r = ipcx__url_size(u, "proj", 1, 1, 255, &proj);
-        if (r < 0)
+        if ((r = ipcx__addr_posix(u, sizeof seg->name - 2)) < 0)
             return r;
-        seg->key = ftok(p, (int) proj);
-        if (seg->key == (key_t) -1)
-            return ipcx__fail(ipcx__errno(), "ftok %s", p);
+        memcpy(seg->name, u->path, strlen(u->path) + 1); /* the length was checked */
         return 0;
     }
-    char *end;
-    unsigned long k = strtoul(p, &end, 0);
-    if (!p[0] || *end || k == 0 || k > 0xffffffffu || ipcx__url_get(u, "proj"))
-        return ipcx__fail(-EINVAL, "sysvshm: needs a nonzero key (sysvshm:1234, "
-                                   "sysvshm:0x4d2) or a path (sysvshm:/path?proj=N)");
-    seg->key = (key_t) k;
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
+        return r;
+    seg->key = a.key;
     return 0;
 }
 
@@ -223,6 +211,9 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     s->unlink = c.unlink;
     if ((rc = shm_name(u, &s->seg)) < 0)
         return rc;
+    /* A segment this end does not create must pass owner.h's rule. */
+    s->seg.allow = &ch->allow;
+    s->seg.want_mode = ch->mode;
     rc = -ENOENT;
     if (ch->flags & IPCX_CREATE) {
         rc = shm_create(ch, s, &c);
@@ -264,12 +255,12 @@ static int sysvshm_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     return shm_open_kind(ch, u, IPCX_SEG_SYSV);
 }
 
-static void shm_close(struct ipcx_chan *ch)
+static int shm_close(struct ipcx_chan *ch)
 {
     struct shm_chan *s = ch->impl;
     if (!s)
-        return;
-    int tx = (ch->flags & IPCX_SEND) != 0, last = 0;
+        return 0;
+    int tx = (ch->flags & IPCX_SEND) != 0, last = 0, r = 0;
     if (s->joined)
         last = ipcx__ring_leave(&s->ring);
     /*
@@ -281,15 +272,16 @@ static void shm_close(struct ipcx_chan *ch)
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
                  (s->unlink == SHM_UNLINK_LAST && last);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {
-        (void) ipcx__seg_remove_own(&s->seg);
+        r = ipcx__seg_remove_own(&s->seg);
         /* Whoever removes it removes dead owners' doorbells (the last one out did already). */
         if (s->joined && !last)
             ipcx__ring_bells_sweep(&s->ring);
     } else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
-        (void) ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
+        r = ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
     ipcx__seg_detach(&s->seg);
     free(s);
     ch->impl = NULL;
+    return r < 0 ? ipcx__fail(r, "cannot remove the segment: left it") : 0;
 }
 
 static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipcx_url *u)
@@ -298,8 +290,9 @@ static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipc
     struct shm_chan *a, *b;
     int rc;
 
-    if (u->path[0] || u->authority || ipcx__url_get(u, "unlink"))
-        return ipcx__fail(-EINVAL, "an anonymous shm pair takes no name and no unlink=");
+    if (u->path[0] || u->authority || ipcx__url_get(u, "unlink") || ipcx__url_get(u, "allow"))
+        return ipcx__fail(-EINVAL, "an anonymous shm pair takes no name, no unlink= and "
+                                   "no allow=");
     if ((rc = shm_cfg(u, &c)) < 0)
         return rc;
     if ((rc = shm_new(rx, IPCX_SEG_ANON)) < 0 || (rc = shm_new(tx, IPCX_SEG_ANON)) < 0)

@@ -1078,12 +1078,13 @@ int ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
     return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
 }
 
-void ipcx__schan_close(struct ipcx_chan *ch)
+int ipcx__schan_close(struct ipcx_chan *ch)
 {
     struct ipcx__schan *s = schan(ch);
     struct stat st;
+    int r = 0;
     if (!s)
-        return;
+        return 0;
     if (s->rx.epfd >= 0)
         ipcx__rx_fini(&s->rx);
     ipcx__tx_fini(&s->tx);
@@ -1091,8 +1092,9 @@ void ipcx__schan_close(struct ipcx_chan *ch)
      * only in the process that created it, not in a child that inherited
      * the channel over fork and closes its copy. */
     if (s->path[0] && ipcx__chan_ours(ch) && lstat(s->path, &st) == 0 &&
-        st.st_dev == s->dev && st.st_ino == s->ino)
-        (void) unlink(s->path);
+        st.st_dev == s->dev && st.st_ino == s->ino && unlink(s->path) < 0 && errno != ENOENT)
+        r = ipcx__fail(-errno, "cannot remove %s: left it", s->path);
     free(s);
     ch->impl = NULL;
+    return r;
 }

@@ -123,7 +123,7 @@ long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
                       unsigned *prio, int timeout_ms);
 int  ipcx__schan_fd(struct ipcx_chan *ch);
 int  ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap);
-void ipcx__schan_close(struct ipcx_chan *ch);
+int  ipcx__schan_close(struct ipcx_chan *ch);
 int  ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
                       int timeout_ms);
 int  ipcx__schan_release(struct ipcx_chan *ch);

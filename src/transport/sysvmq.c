@@ -2,7 +2,9 @@
  * sysvmq.c - the System V message queue: sysvmq:KEY (decimal or 0x hex),
  * sysvmq:/path?proj=N (the key from ftok(3), proj 1..255, default 1), and
  * sysvmq:?id=MSQID for a queue known only by its id (a private one).
- * Query keys: mode= for a queue this end creates, type= on a receiver
+ * Query keys: mode= for a queue this end creates (and the most an existing
+ * one may grant), allow= (owner.h: a queue another user made is refused
+ * unless allowed), type= on a receiver
  * (msgrcv's msgtyp), maxmsg= (bytes, at most the kernel's msgmax).
  *
  * Priorities.  msgrcv with a negative type -N takes the first message of
@@ -43,6 +45,8 @@
 #include "../sys/sys.h"
 #include "../sys/kipc.h"
 #include "../reg.h"
+#include "../owner.h"
+#include "../addr.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -77,58 +81,9 @@ struct sv_chan {
     long     type;         /* receiver: msgtyp */
     size_t   textcap;      /* room in buf for one message's bytes */
     struct sv_msg *buf;
-    char     name[48];     /* sysvmq:0xKEY or sysvmq:?id=N, for messages */
+    char     name[IPCX_SYSV_NAME]; /* sysvmq:0xKEY or sysvmq:?id=N, for messages (addr.h) */
     char     addr[80];     /* what ipcx_addr reports: the name and a maxmsg= asked for */
 };
-
-/* Parse KEY, /path?proj=N or ?id=N.  *id is -1 unless ?id= was given. */
-static int sv_parse(const struct ipcx_url *u, key_t *key, int *id)
-{
-    const char *v = ipcx__url_get(u, "id"), *proj = ipcx__url_get(u, "proj");
-    char *end;
-
-    *id = -1;
-    *key = IPC_PRIVATE;
-    if (u->authority)
-        return ipcx__fail(-EINVAL, "sysvmq: takes a key, not //host");
-    if (v) {
-        if (u->path[0] || proj)
-            return ipcx__fail(-EINVAL, "sysvmq: give a key, a path or ?id=, only one");
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || end == v || *end || n < 0 || n > INT_MAX)
-            return ipcx__fail(-EINVAL, "id=%s is not a queue id", v);
-        *id = (int) n;
-        return 0;
-    }
-    if (u->path[0] == '/') {
-        long p = 1;
-        if (proj) {
-            errno = 0;
-            p = strtol(proj, &end, 10);
-            if (errno || end == proj || *end || p < 1 || p > 255)
-                return ipcx__fail(-EINVAL, "proj=%s: ftok takes a project number 1..255", proj);
-        }
-        int r = ipcx__ftok(u->path, (int) p, key);
-        if (r < 0)
-            return ipcx__fail(r, "sysvmq:%s: ftok needs an existing file", u->path);
-        return 0;
-    }
-    if (proj)
-        return ipcx__fail(-EINVAL, "proj= goes with a path: sysvmq:/path?proj=N");
-    if (!u->path[0])
-        return ipcx__fail(-EINVAL, "sysvmq: needs a key: sysvmq:1234, sysvmq:0x4d2, "
-                          "sysvmq:/path?proj=N or sysvmq:?id=N");
-    errno = 0;
-    unsigned long long k = strtoull(u->path, &end, 0);
-    if (errno || end == u->path || *end || u->path[0] == '-' || k > 0xffffffffull)
-        return ipcx__fail(-EINVAL, "sysvmq:%s: a key is a number, decimal or 0x hex, up to 0xffffffff",
-                          u->path);
-    if (k == 0)
-        return ipcx__fail(-EINVAL, "sysvmq:0 is IPC_PRIVATE: name a private queue by ?id=");
-    *key = (key_t) (int) (unsigned) k;
-    return 0;
-}
 
 static int sv_gone(const struct sv_chan *s)
 {
@@ -139,13 +94,24 @@ static int sv_gone(const struct sv_chan *s)
 static int sv_bell_ours(int sem)
 {
     struct semid_ds ds;
-    if (ipcx__semctl_stat(sem, &ds) < 0 || ds.sem_nsems != SV_NSEMS)
+    int r = ipcx__semctl_stat(sem, &ds);
+    if (r == -EINVAL || r == -EIDRM)
+        return 0; /* gone */
+    if (r < 0)
+        return r;
+    if (ds.sem_nsems != SV_NSEMS)
         return 0;
-    return ipcx__semctl_int(sem, SV_SEM_TAG, GETVAL, 0) == SV_TAG;
+    r = ipcx__semctl_int(sem, SV_SEM_TAG, GETVAL, 0);
+    return r < 0 && r != -EINVAL && r != -EIDRM ? r : r == SV_TAG;
 }
 
-/* Find (or, with the queue we just created, make) the doorbell of key. */
-static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
+/*
+ * Find (or, with the queue we just created, make) the doorbell of key.  A
+ * set that another user made (owner.h) is not used: the doorbell is only a
+ * hint, so the waits then poll the queue instead.
+ */
+static void sv_bell_open(struct sv_chan *s, int create, mode_t mode,
+                         const struct ipcx_allow *allow)
 {
     unsigned short init[SV_NSEMS] = { 0, 0, SV_TAG };
     int r;
@@ -169,7 +135,13 @@ static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
         r = ipcx__semget(s->key, 0, 0);
         if (r < 0)
             return;
-        if (sv_bell_ours(r)) {
+        if (sv_bell_ours(r) > 0) {
+            struct semid_ds bds;
+            if (ipcx__semctl_stat(r, &bds) < 0)
+                return;
+            struct ipcx__owner o = ipcx__owner_of_ipc(&bds.sem_perm);
+            if (!ipcx__owner_trusted(&o, allow))
+                return;
             s->sem = r;
             if (create) /* a leftover of an earlier queue of this key: a new queue is empty */
                 (void) ipcx__semctl_setall(r, init);
@@ -182,13 +154,21 @@ static void sv_bell_open(struct sv_chan *s, int create, mode_t mode)
     }
 }
 
-/* Remove the doorbell of key, if there is one of ours.  1 if removed. */
-static int sv_bell_remove(key_t key)
+/*
+ * Remove the doorbell of key (the set sem if known, else the one the key
+ * names now), if it is one of ours.  1 if removed, 0 if there was none of
+ * ours, or -errno when it may be ours but could not be checked or removed.
+ */
+static int sv_bell_remove(key_t key, int sem)
 {
-    int sem = key == IPC_PRIVATE ? -1 : ipcx__semget(key, 0, 0);
-    if (sem < 0 || !sv_bell_ours(sem))
-        return 0;
-    return ipcx__semctl_int(sem, 0, IPC_RMID, 0) == 0;
+    if (sem < 0 && key == IPC_PRIVATE)
+        return 0; /* opened by ?id=: no doorbell */
+    if (sem < 0 && (sem = ipcx__semget(key, 0, 0)) < 0)
+        return sem == -ENOENT ? 0 : sem;
+    int r = sv_bell_ours(sem);
+    if (r > 0 && (r = ipcx__semctl_int(sem, 0, IPC_RMID, 0)) == 0)
+        r = 1;
+    return r == -EINVAL || r == -EIDRM ? 0 : r;
 }
 
 static int sv_get_error(int err, const char *what)
@@ -214,27 +194,24 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 {
     const int recv = (ch->flags & IPCX_RECV) != 0;
     const int want_size = ipcx__url_get(u, "maxmsg") != NULL;
-    const char *tv = ipcx__url_get(u, "type");
     long msgmax = ipcx__proc_long("/proc/sys/kernel/msgmax", 8192);
-    long type = -SV_PRIO_BASE;
+    int64_t type;
+    struct ipcx__sysv_addr a;
     struct sv_chan *s;
     struct msqid_ds ds;
     key_t key;
     int id, r;
 
     /* Validate everything before creating anything. */
-    if ((r = sv_parse(u, &key, &id)) < 0)
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
         return r;
-    if (tv) {
-        char *end;
-        if (!recv)
-            return ipcx__fail(-EINVAL, "type= selects on a receiver; a sender's priority "
-                              "sets the mtype");
-        errno = 0;
-        type = strtol(tv, &end, 0);
-        if (errno || end == tv || *end)
-            return ipcx__fail(-EINVAL, "type=%s is not a number", tv);
-    }
+    key = a.key;
+    id = a.id;
+    if (ipcx__url_get(u, "type") && !recv)
+        return ipcx__fail(-EINVAL, "type= selects on a receiver; a sender's priority "
+                          "sets the mtype");
+    if ((r = ipcx__url_int(u, "type", -SV_PRIO_BASE, LONG_MIN, LONG_MAX, &type)) < 0)
+        return r;
     if (want_size && ch->maxmsg > (size_t) msgmax)
         return ipcx__fail(-EINVAL, "maxmsg=%zu is more than the kernel's largest System V "
                           "message (/proc/sys/kernel/msgmax=%ld)", ch->maxmsg, msgmax);
@@ -247,12 +224,9 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     s->id = -1;
     s->sem = -1;
     s->key = key;
-    s->type = type;
+    s->type = (long) type;
     ch->impl = s;
-    if (id >= 0)
-        snprintf(s->name, sizeof s->name, "sysvmq:?id=%d", id);
-    else
-        snprintf(s->name, sizeof s->name, "sysvmq:0x%08x", (unsigned) key);
+    memcpy(s->name, a.name, sizeof s->name);
 
     if (id >= 0) {
         r = ipcx__msgctl(id, IPC_STAT, &ds);
@@ -285,6 +259,20 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         r = ipcx__msgctl(s->id, IPC_STAT, &ds);
     }
 
+    /*
+     * A queue this end did not make: refuse a squatter's (owner.h).  There is
+     * no O_EXCL by key, so look at the id we got: its owner, its creator
+     * (who can give it to anyone with IPC_SET) and its mode.
+     */
+    if (!s->created) {
+        if (r < 0) {
+            r = ipcx__fail(r, "%s: cannot read its owner (IPC_STAT)", s->name);
+            goto fail;
+        }
+        struct ipcx__owner o = ipcx__owner_of_ipc(&ds.msg_perm);
+        if ((r = ipcx__owner_check(s->name, &o, ch->mode, &ch->allow)) < 0)
+            goto fail;
+    }
     /* The largest message: the kernel's msgmax, and no more than the queue holds. */
     size_t maxmsg = want_size ? ch->maxmsg : (size_t) msgmax;
     size_t textcap = (size_t) msgmax;
@@ -319,7 +307,7 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         goto fail;
     }
     if (key != IPC_PRIVATE)
-        sv_bell_open(s, s->created, ch->mode);
+        sv_bell_open(s, s->created, ch->mode, &ch->allow);
     /* Take over the queue of a receiver that died without closing (see mq.c). */
     if (!s->created && recv && (ch->flags & IPCX_CREATE) && key != IPC_PRIVATE &&
         ipcx__reg_adopt(s->name))
@@ -494,43 +482,49 @@ static int sv_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
     return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
 }
 
-static void sv_close(struct ipcx_chan *ch)
+static int sv_close(struct ipcx_chan *ch)
 {
     struct sv_chan *s = ch->impl;
+    int r = 0;
     if (!s)
-        return;
+        return 0;
     if (s->created && (ch->flags & IPCX_RECV) && ipcx__chan_ours(ch)) {
         /* The queue first: a waiter woken by the doorbell's removal must find it gone. */
-        (void) ipcx__msgctl(s->id, IPC_RMID, NULL);
-        if (s->sem >= 0 && sv_bell_ours(s->sem))
-            (void) ipcx__semctl_int(s->sem, 0, IPC_RMID, 0);
+        r = ipcx__msgctl(s->id, IPC_RMID, NULL);
+        if (r == -EINVAL || r == -EIDRM)
+            r = 0; /* removed by someone else already */
+        else if (r < 0)
+            r = ipcx__fail(r, "cannot remove the queue (id %d): left it", s->id);
+        /* By key when a failed wait made this end forget the set's id. */
+        int bell = sv_bell_remove(s->key, s->sem);
+        if (bell < 0 && r == 0)
+            r = ipcx__fail(bell, "cannot remove the doorbell of %s: left it", s->name);
     }
     free(s->buf);
     free(s);
     ch->impl = NULL;
+    return r;
 }
 
 static int sv_unlink(const struct ipcx_url *u)
 {
-    char what[48];
-    key_t key;
-    int id, r;
+    struct ipcx__sysv_addr a;
+    int r;
 
-    if ((r = sv_parse(u, &key, &id)) < 0)
+    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
         return r;
-    if (id >= 0)
-        snprintf(what, sizeof what, "sysvmq:?id=%d", id);
-    else
-        snprintf(what, sizeof what, "sysvmq:0x%08x", (unsigned) key);
+    const char *what = a.name;
+    key_t key = a.key;
+    int id = a.id;
     if (id < 0)
         id = ipcx__msgget(key, 0);
     r = id < 0 ? id : ipcx__msgctl(id, IPC_RMID, NULL);
     if (id >= 0 && (r == -EINVAL || r == -EIDRM))
         r = -ENOENT;
     /* The doorbell too, also when the queue was already gone (removed by ipcrm -q). */
-    int bell = sv_bell_remove(key);
+    int bell = sv_bell_remove(key, -1);
     if (r == -ENOENT)
-        return bell ? 0 : ipcx__fail(-ENOENT, "%s does not exist", what);
+        return bell > 0 ? 0 : ipcx__fail(bell < 0 ? bell : -ENOENT, "%s does not exist", what);
     if (r == -EPERM || r == -EACCES)
         return ipcx__fail(r, "%s: not the owner: cannot remove it", what);
     return r < 0 ? ipcx__fail(r, "%s: cannot remove it", what) : 0;
@@ -539,7 +533,7 @@ static int sv_unlink(const struct ipcx_url *u)
 const struct ipcx_transport ipcx__transport_sysvmq = {
     .scheme  = "sysvmq",
     .caps    = IPCX_CAP_PRIO | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED | IPCX_CAP_KNAME,
-    .keys    = "mode type proj id",
+    .keys    = "mode type proj id allow",
     .maxmsg_default = 8192,         /* not used: the kernel's msgmax is */
     .maxmsg_limit   = INT_MAX,      /* checked against msgmax in sv_open */
     .open    = sv_open,

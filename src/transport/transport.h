@@ -22,7 +22,9 @@ struct ipcx_chan {
     const struct ipcx_transport *tp;
     int      flags;    /* IPCX_SEND or IPCX_RECV, and the others given to open */
     size_t   maxmsg;   /* the largest message, from ?maxmsg= or the default */
-    mode_t   mode;     /* permissions of an object this end creates */
+    mode_t   mode;     /* permissions of an object this end creates, and the
+                          most an existing one may grant (owner.h) */
+    struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
     void    *impl;     /* the transport's own state */
     int      created;  /* open sets 1 when this end made the named object, 0 when
                           it did not; chan.c presets -1 (unknown) and then guesses */
@@ -75,8 +77,13 @@ struct ipcx_transport {
     /* Write the channel's URL into buf (NUL-terminated); length or -ENOSPC. */
     int (*addr)(const struct ipcx_chan *ch, char *buf, size_t cap);
 
-    /* Free everything; remove what this end created.  Must accept half-opened state. */
-    void (*close)(struct ipcx_chan *ch);
+    /*
+     * Free everything; remove what this end created.  Must accept
+     * half-opened state.  Everything is freed whatever it returns: 0, or a
+     * negative errno when an object this end should have removed was left
+     * (it could not be removed, or not be proven to be ours).
+     */
+    int (*close)(struct ipcx_chan *ch);
 
     /* Remove the named object.  NULL: -ENOTSUP. */
     int (*unlink)(const struct ipcx_url *u);

@@ -315,8 +315,11 @@ static void test_create(void)
         snprintf(path, sizeof path, "/dev/mqueue/ipcx-t-%d-6", (int) me);
         if (stat(path, &st) == 0) /* only where /dev/mqueue is mounted */
             T_EQ(st.st_mode & 0777, 0640);
-        /* ipcx_fd: readable once a message is there. */
+        /* ipcx_fd: readable once a message is there.  The sender asks for
+         * the queue's mode: with the default 0600 it is refused (owner.h). */
         url_of(u, sizeof u, 6, NULL);
+        T_ERR(ipcx_open(&tx, u, IPCX_SEND), -EACCES);
+        url_of(u, sizeof u, 6, "mode=0640");
         T_SUCCESS(ipcx_open(&tx, u, IPCX_SEND));
         int fd = ipcx_fd(rx);
         T_SUCCESS(fd);

@@ -11,6 +11,7 @@ T=ipcx-t-$$
 D=/tmp/$T-obs
 # A registry of our own: gc must not see (or remove) anything of other tests.
 export IPCX_REGISTRY=$D/reg
+REG=$IPCX_REGISTRY/.ipcx-registry-$(id -u)   # our own registry in it (src/reg.h)
 KEY=$(printf '0x%08x' $(( 0x50000000 + ($$ % 1048576) * 16 + 2 )))
 fails=0
 pids=""
@@ -93,9 +94,12 @@ jq -e --arg k "$KEY" '.objects[] | select(.url == ("sysvsem:" + $k)) | .note | t
 # Kill two peers; their queues stay.  The third one's registry entry gets a
 # live pid (ours) with the dead peer's start time: pid reuse must not fool gc.
 kill -9 "$dead" "$sysv" "$reuse"; wait "$dead" "$sysv" "$reuse" 2>/dev/null
-for f in "$IPCX_REGISTRY"/"$reuse"-*; do
-    sed -i "s/^pid $reuse\$/pid $$/" "$f"
+n=0
+for f in "$REG"/"$reuse"-*; do
+    [ -f "$f" ] || continue
+    sed -i "s/^pid $reuse\$/pid $$/" "$f" && n=$((n + 1))
 done
+[ $n -ge 1 ] || fail "no registry entry of $reuse in $REG: $(ls -a "$REG")"
 ls_json
 [ "$(field "mq:/$T-dead" .alive)" = false ] || fail "dead: still alive? $(obj "mq:/$T-dead")"
 [ "$(field "mq:/$T-live" .alive)" = true ] || fail "live: not alive"
@@ -123,7 +127,9 @@ awk -v k="$k" 'NR > 1 && $1 == k' /proc/sysvipc/sem | grep -q . && fail "gc left
 exec 3>&-
 wait "$live"
 [ -e "/dev/mqueue/$T-live" ] && fail "the live peer left its queue on a clean exit"
-[ -z "$(ls "$IPCX_REGISTRY")" ] || fail "registry entries left: $(ls "$IPCX_REGISTRY")"
+[ -d "$REG" ] || fail "no registry directory $REG"
+[ "$(stat -c %a "$REG")" = 700 ] || fail "$REG has mode $(stat -c %a "$REG"), want 700"
+[ -z "$(ls -A "$REG")" ] || fail "registry entries left: $(ls -A "$REG")"
 
 # Without /dev/mqueue, ls says so (in a mount namespace of its own).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then

@@ -483,6 +483,41 @@ static void test_check_keys(void)
     T_ERR(ipcx__url_check_keys(ok("pipe:?MAXMSG=1"), "maxmsg fd"), -EINVAL);
 }
 
+/* ipcx__url_parse_int: decimal or 0x hex, optional '-', nothing else, in range. */
+static void test_int(void)
+{
+    int64_t n;
+    T_SUCCESS(ipcx__url_parse_int("0", 0, 10, &n));
+    T_EQ(n, 0);
+    T_SUCCESS(ipcx__url_parse_int("0x4d2", 0, 0xffffffffll, &n));
+    T_EQ(n, 1234);
+    T_SUCCESS(ipcx__url_parse_int("0XfFfFfFfF", 0, 0xffffffffll, &n));
+    T_EQ(n, 0xffffffffll);
+    T_SUCCESS(ipcx__url_parse_int("010", 0, 100, &n));
+    T_EQ(n, 10); /* never octal */
+    T_SUCCESS(ipcx__url_parse_int("-32768", INT64_MIN, 0, &n));
+    T_EQ(n, -32768);
+    T_SUCCESS(ipcx__url_parse_int("-0x10", -100, 0, &n));
+    T_EQ(n, -16);
+    T_SUCCESS(ipcx__url_parse_int("9223372036854775807", 0, INT64_MAX, &n));
+    T_EQ(n, INT64_MAX);
+    T_SUCCESS(ipcx__url_parse_int("-9223372036854775808", INT64_MIN, 0, &n));
+    T_OK(n == INT64_MIN);
+    static const char *bad[] = { "", "-", "0x", "x1", " 1", "1 ", "+1", "1e3", "0x1g", "--1",
+                                 "9223372036854775808", "-9223372036854775809",
+                                 "99999999999999999999999", "11", "-1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (ipcx__url_parse_int(bad[i], 0, 10, &n) != -EINVAL)
+            T_FAIL("ipcx__url_parse_int(\"%s\") accepted", bad[i]);
+    /* The getter: default when absent, a detail naming the key otherwise. */
+    T_SUCCESS(ipcx__url_int(ok("sysvmq:1?proj=7"), "proj", 1, 1, 255, &n));
+    T_EQ(n, 7);
+    T_SUCCESS(ipcx__url_int(ok("sysvmq:1"), "proj", 1, 1, 255, &n));
+    T_EQ(n, 1);
+    T_ERR(ipcx__url_int(ok("sysvmq:1?proj=256"), "proj", 1, 1, 255, &n), -EINVAL);
+    T_OK(strstr(ipcx_errdetail(), "proj=256") != NULL);
+}
+
 int main(void)
 {
     test_forms();
@@ -493,6 +528,7 @@ int main(void)
     test_mode();
     test_word();
     test_check_keys();
+    test_int();
     printf("url_test: ok\n");
     return 0;
 }

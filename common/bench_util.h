@@ -1,8 +1,9 @@
 /*
  * bench_util.h - what every benchmark of ipcx needs and must do alike:
  * a nanosecond clock, pinning to a CPU, and percentiles of sorted samples.
- * Shared by tools/bench.c (ipcx bench), bench/shm_bench.c and
- * bench/sync_bench.c, so their figures mean the same thing.
+ * Shared by tools/bench/ (ipcx bench), bench/shm_bench.c and
+ * bench/sync_bench.c, so their figures mean the same thing.  It lives in
+ * common/, outside both, so that neither includes a file of the other.
  */
 #ifndef IPCX_BENCH_UTIL_H
 #define IPCX_BENCH_UTIL_H

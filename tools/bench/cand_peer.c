@@ -1,8 +1,14 @@
 /*
- * bench_peers.c - the libraries a user would pick instead of ipcx, as rows
+ * cand_peer.c - the libraries a user would pick instead of ipcx, as rows
  * of `ipcx bench`: ZeroMQ PAIR and nng pair0, each over ipc:// and tcp://.
- * Built into the ipcx command only when their -dev packages were found at
- * configure time (IPCX_HAVE_ZMQ, IPCX_HAVE_NNG); libipcx never links them.
+ * Compiled in when their -dev packages were found at configure time
+ * (IPCX_HAVE_ZMQ, IPCX_HAVE_NNG), but never linked: the command opens them
+ * with dlopen() by their soname (IPCX_ZMQ_SONAME, IPCX_NNG_SONAME, read
+ * from the libraries at configure time) only when bench lists its rows, so
+ * `ipcx send`, `recv` and the rest run on a machine without them.  A
+ * library that cannot be opened now leaves its rows out and says why.
+ * Each function pointer has the type of the header's declaration
+ * (__typeof__), so a prototype is written once, in zmq.h or nng.h.
  *
  * The child binds, the parent connects; the child tells the parent the
  * endpoint over the control pipe (tcp ports are picked by the kernel).
@@ -11,12 +17,65 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#if defined(IPCX_HAVE_ZMQ) || defined(IPCX_HAVE_NNG)
+#include <dlfcn.h>
+#include <stdlib.h>
+
+/* Add "soname: what went wrong" to why (entries joined by "; "). */
+static void peer_note(char *why, size_t cap, const char *what)
+{
+    size_t o = strlen(why);
+    snprintf(why + o, cap - o, "%s%s", o ? "; " : "", what);
+}
+
+/* The library's handle, or NULL with the loader's reason in why. */
+static void *peer_open(const char *soname, char *why, size_t cap)
+{
+    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        peer_note(why, cap, dlerror());
+    return h;
+}
+
+/* A member of a library's table: a pointer of the type the header declares f with. */
+#define PEER_FN(f) __typeof__(f) *f;
+
+/* In a loader, with lib (the table), h, why and cap in scope: resolve f or fail. */
+#define PEER_SYM(f) \
+    if (!(lib->f = (__typeof__(f) *) peer_sym(h, #f, why, cap))) \
+        return -ENOENT;
+
+/* A symbol of the library, or NULL with the loader's reason in why. */
+static void *peer_sym(void *h, const char *name, char *why, size_t cap)
+{
+    void *f = dlsym(h, name);
+    if (!f)
+        peer_note(why, cap, dlerror());
+    return f;
+}
+#endif
+
 #ifdef IPCX_HAVE_ZMQ
 #include <zmq.h>
+
+#define ZMQ_FUNCS(X) X(zmq_ctx_new) X(zmq_ctx_term) X(zmq_socket) X(zmq_close) \
+    X(zmq_setsockopt) X(zmq_getsockopt) X(zmq_bind) X(zmq_connect) X(zmq_send) X(zmq_recv) \
+    X(zmq_errno)
+static struct { ZMQ_FUNCS(PEER_FN) } zmq_lib;
+
+/* 0 when every function was found (the library stays open for good). */
+static int zmq_load(char *why, size_t cap)
+{
+    __typeof__(zmq_lib) *lib = &zmq_lib;
+    void *h = peer_open(IPCX_ZMQ_SONAME, why, cap);
+    if (!h)
+        return -ENOENT;
+    ZMQ_FUNCS(PEER_SYM)
+    return 0;
+}
 
 struct zmq_link {
     void *ctx, *sock;
@@ -26,9 +85,9 @@ struct zmq_link {
 static int zmqb_ep_send(struct bench_ep *ep, const void *b, size_t n)
 {
     struct zmq_link *l = ep->a;
-    while (zmq_send(l->sock, b, n, 0) < 0)
-        if (zmq_errno() != EINTR)
-            return -zmq_errno();
+    while (zmq_lib.zmq_send(l->sock, b, n, 0) < 0)
+        if (zmq_lib.zmq_errno() != EINTR)
+            return -zmq_lib.zmq_errno();
     return 0;
 }
 
@@ -36,9 +95,9 @@ static long zmqb_ep_recv(struct bench_ep *ep, void *b, size_t cap)
 {
     struct zmq_link *l = ep->a;
     int r;
-    while ((r = zmq_recv(l->sock, b, cap, 0)) < 0)
-        if (zmq_errno() != EINTR)
-            return -zmq_errno();
+    while ((r = zmq_lib.zmq_recv(l->sock, b, cap, 0)) < 0)
+        if (zmq_lib.zmq_errno() != EINTR)
+            return -zmq_lib.zmq_errno();
     return (size_t) r > cap ? -EMSGSIZE : r;
 }
 
@@ -46,9 +105,9 @@ static void zmqb_ep_close(struct bench_ep *ep)
 {
     struct zmq_link *l = ep->a;
     int linger = 1000; /* deliver what is queued, but never block close for long */
-    zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(l->sock);
-    zmq_ctx_term(l->ctx);
+    zmq_lib.zmq_setsockopt(l->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_lib.zmq_close(l->sock);
+    zmq_lib.zmq_ctx_term(l->ctx);
     if (strncmp(l->endpoint, "ipc://", 6) == 0)
         unlink(l->endpoint + 6);
     free(l);
@@ -61,22 +120,22 @@ static int zmqb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bin
     struct zmq_link *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->ctx = zmq_ctx_new();
-    l->sock = zmq_socket(l->ctx, ZMQ_PAIR);
+    l->ctx = zmq_lib.zmq_ctx_new();
+    l->sock = zmq_lib.zmq_socket(l->ctx, ZMQ_PAIR);
     ep->ops = &zmq_ops;
     ep->a = l;
     if (bind) {
         size_t len = sizeof l->endpoint;
         bench_expand(l->endpoint, sizeof l->endpoint, c->url, "zmq");
-        if (zmq_bind(l->sock, l->endpoint) < 0 ||
-            zmq_getsockopt(l->sock, ZMQ_LAST_ENDPOINT, l->endpoint, &len) < 0)
-            return -zmq_errno();
+        if (zmq_lib.zmq_bind(l->sock, l->endpoint) < 0 ||
+            zmq_lib.zmq_getsockopt(l->sock, ZMQ_LAST_ENDPOINT, l->endpoint, &len) < 0)
+            return -zmq_lib.zmq_errno();
         return bench_ctl_put(ctl, l->endpoint);
     }
     char addr[256];
     if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
         return -EIO;
-    return zmq_connect(l->sock, addr) < 0 ? -zmq_errno() : 0;
+    return zmq_lib.zmq_connect(l->sock, addr) < 0 ? -zmq_lib.zmq_errno() : 0;
 }
 
 static int zmqb_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
@@ -97,6 +156,21 @@ static int zmqb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
 
+#define NNG_FUNCS(X) X(nng_pair0_open) X(nng_close) X(nng_listen) X(nng_listener_get_int) \
+    X(nng_dial) X(nng_send) X(nng_recv)
+static struct { NNG_FUNCS(PEER_FN) } nng_lib;
+
+/* As zmq_load. */
+static int nng_load(char *why, size_t cap)
+{
+    __typeof__(nng_lib) *lib = &nng_lib;
+    void *h = peer_open(IPCX_NNG_SONAME, why, cap);
+    if (!h)
+        return -ENOENT;
+    NNG_FUNCS(PEER_SYM)
+    return 0;
+}
+
 struct nng_link {
     nng_socket sock;
     char endpoint[256];
@@ -105,7 +179,7 @@ struct nng_link {
 static int nngb_ep_send(struct bench_ep *ep, const void *b, size_t n)
 {
     struct nng_link *l = ep->a;
-    int r = nng_send(l->sock, (void *) b, n, 0);
+    int r = nng_lib.nng_send(l->sock, (void *) b, n, 0);
     return r ? -EIO : 0;
 }
 
@@ -113,14 +187,14 @@ static long nngb_ep_recv(struct bench_ep *ep, void *b, size_t cap)
 {
     struct nng_link *l = ep->a;
     size_t n = cap;
-    int r = nng_recv(l->sock, b, &n, 0);
+    int r = nng_lib.nng_recv(l->sock, b, &n, 0);
     return r ? -EIO : (long) n;
 }
 
 static void nngb_ep_close(struct bench_ep *ep)
 {
     struct nng_link *l = ep->a;
-    nng_close(l->sock);
+    nng_lib.nng_close(l->sock);
     if (strncmp(l->endpoint, "ipc://", 6) == 0)
         unlink(l->endpoint + 6);
     free(l);
@@ -135,17 +209,17 @@ static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bin
         return -ENOMEM;
     ep->ops = &nng_ops;
     ep->a = l;
-    if (nng_pair0_open(&l->sock) != 0)
+    if (nng_lib.nng_pair0_open(&l->sock) != 0)
         return -EIO;
     /* Messages up to the large size: nng's default limit is 1 MiB, fine. */
     if (bind) {
         nng_listener lst;
         bench_expand(l->endpoint, sizeof l->endpoint, c->url, "nng");
-        if (nng_listen(l->sock, l->endpoint, &lst, 0) != 0)
+        if (nng_lib.nng_listen(l->sock, l->endpoint, &lst, 0) != 0)
             return -EADDRINUSE;
         if (strncmp(l->endpoint, "tcp://", 6) == 0) {
             int port = 0;
-            if (nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+            if (nng_lib.nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
                 return -EIO;
             snprintf(l->endpoint, sizeof l->endpoint, "tcp://127.0.0.1:%d", port);
         }
@@ -154,7 +228,7 @@ static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bin
     char addr[256];
     if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
         return -EIO;
-    return nng_dial(l->sock, addr, NULL, 0) != 0 ? -ECONNREFUSED : 0;
+    return nng_lib.nng_dial(l->sock, addr, NULL, 0) != 0 ? -ECONNREFUSED : 0;
 }
 
 static int nngb_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
@@ -171,13 +245,15 @@ static int nngb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
 
 #endif
 
-int bench_peer_cands(struct bench_cand *out, int max)
+int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
 {
     int n = 0;
     (void) out;
     (void) max;
+    if (why_cap)
+        *why = '\0';
 #ifdef IPCX_HAVE_ZMQ
-    if (n + 2 <= max) {
+    if (n + 2 <= max && zmq_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "zeromq pair ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, zmqb_child, zmqb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "zeromq pair tcp", "peer", "tcp", "tcp://127.0.0.1:*",
@@ -185,7 +261,7 @@ int bench_peer_cands(struct bench_cand *out, int max)
     }
 #endif
 #ifdef IPCX_HAVE_NNG
-    if (n + 2 <= max) {
+    if (n + 2 <= max && nng_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "nng pair0 ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, nngb_child, nngb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "nng pair0 tcp", "peer", "tcp", "tcp://127.0.0.1:0",

@@ -1,0 +1,35 @@
+/*
+ * dir.h - -errno wrappers for working relative to a directory descriptor
+ * (openat, mkdirat, renameat, unlinkat, fstat, listing): code that has
+ * checked a directory once (owner, mode, not a symbolic link) keeps using
+ * that descriptor, so a rename or a symbolic link swapped in afterwards
+ * cannot redirect it.  The user registry (reg.c) is built on these.
+ */
+#ifndef IPCX_SYS_DIR_H
+#define IPCX_SYS_DIR_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* openat(at, name, O_RDONLY|O_DIRECTORY|O_CLOEXEC|flags): a descriptor or -errno. */
+int ipcx__dir_open(int at, const char *name, int flags);
+/* openat(at, name, flags|O_CLOEXEC, mode): a descriptor or -errno. */
+int ipcx__openat(int at, const char *name, int flags, mode_t mode);
+int ipcx__mkdirat(int at, const char *name, mode_t mode);
+int ipcx__renameat(int at, const char *from, const char *to);
+int ipcx__unlinkat(int at, const char *name, int flags);
+int ipcx__fstat(int fd, struct stat *st);
+int ipcx__fstatat(int at, const char *name, struct stat *st, int flags);
+int ipcx__fchmod(int fd, mode_t mode);
+/* write(2) of len bytes, retried on EINTR and short writes: len or -errno. */
+ssize_t ipcx__write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Call fn for each name in the directory dirfd (not "." and ".."), on a
+ * copy of the descriptor; fn returning non-zero stops the walk with that
+ * value.  0, fn's value, or -errno.
+ */
+int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg);
+
+#endif

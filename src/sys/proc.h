@@ -1,0 +1,49 @@
+/*
+ * proc.h - process identity: is (pid, start time) still the same live
+ * process?  The one place that reads /proc/PID/stat.  A pid and its start
+ * time (field 22, clock ticks since boot) name one process for the whole
+ * uptime of the machine, so a reused pid is never taken for the process it
+ * replaced.  Start times are uint64_t everywhere in ipcx; 0 means unknown.
+ */
+#ifndef IPCX_SYS_PROC_H
+#define IPCX_SYS_PROC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What /proc/PID/stat says about a process. */
+struct ipcx__proc {
+    char     state;     /* field 3: R, S, D, Z (zombie), X (dead), ... */
+    uint64_t start;     /* field 22: start time, clock ticks since boot */
+    char     comm[64];  /* field 2 without its parentheses; any bytes but NUL */
+};
+
+/*
+ * Read /proc/PID/stat once.  The command name may hold spaces and ')', so
+ * the fields after it are found from the last ')'.  0, -ESRCH (no such
+ * process) or -EIO (a line we cannot read) or another -errno.
+ */
+int ipcx__proc_read(pid_t pid, struct ipcx__proc *p);
+
+/* The start time of pid: 0, or -ESRCH / -EIO as ipcx__proc_read. */
+int ipcx__proc_start(pid_t pid, uint64_t *start);
+
+/*
+ * 1 if the process (pid, start) still runs, 0 if it is gone: no such pid,
+ * a zombie, or the pid now names a process with another start time.
+ * start == 0 (unknown): the pid alone counts.  When /proc cannot tell (not
+ * mounted), 1 for a pid that exists: never declare a live process dead.
+ */
+int ipcx__proc_alive(pid_t pid, uint64_t start);
+
+/* A start time as seconds since the epoch (boot time + ticks / CLK_TCK), or -1. */
+int64_t ipcx__proc_epoch(uint64_t start);
+
+/*
+ * Decimal digits at *p (no sign, no blank), at most max: 0 with *v set and
+ * *p moved past them, -1 if there are none or the number exceeds max.  The
+ * one strict number reader for /proc lines and the registry's entries.
+ */
+int ipcx__dec_u64(const char **p, uint64_t max, uint64_t *v);
+
+#endif

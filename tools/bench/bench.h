@@ -1,0 +1,137 @@
+/*
+ * bench.h - what the rooms of `ipcx bench` share.  An endpoint is one side
+ * of a two-way link (send to the peer, receive from it), whatever carries
+ * it: an ipcx channel pair, a raw descriptor, a kernel queue, or a peer
+ * library (ZeroMQ, nng).  A candidate (one row of the table) makes the link
+ * across fork.  The rooms:
+ *   bench.c      the command: options, which rows run, the order of things
+ *   cand_ipcx.c  the ipcx rows (a channel pair per link)
+ *   cand_raw.c   the raw rows: pipes, socket pairs, loopback TCP, mq, sysvmq
+ *   cand_peer.c  the peer libraries, opened with dlopen() when bench runs
+ *   run.c        the runner: message format, the two pinned processes,
+ *                round trips and floods, the hardware floor
+ *   report.c     the table, JSON, CSV and the gnuplot chart
+ * The clock, pinning and percentiles are common/bench_util.h, shared with
+ * the standalone benchmarks in bench/ (which include nothing from here).
+ */
+#ifndef IPCX_BENCH_H
+#define IPCX_BENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define BENCH_HDR_BYTES     16   /* op, seq, len, checksum: the smallest message */
+#define BENCH_QUEUE_MSGSIZE 8192 /* the kernel's default message limit of mq and sysvmq */
+
+struct bench_ep;
+
+struct bench_ep_ops {
+    /* Send len bytes as one message; 0 or -errno. */
+    int (*send)(struct bench_ep *ep, const void *buf, size_t len);
+    /* Receive one message; its length or -errno. */
+    long (*recv)(struct bench_ep *ep, void *buf, size_t cap);
+    void (*close)(struct bench_ep *ep);
+};
+
+struct bench_ep {
+    const struct bench_ep_ops *ops;
+    void *a, *b;   /* the mechanism's handles (send side, receive side) */
+    int fa, fb;    /* or descriptors */
+    int exact;     /* a byte stream without frames: recv reads exactly cap bytes */
+};
+
+/*
+ * A candidate builds the link in three steps around fork: prepare (in the
+ * parent, before fork; NULL when there is nothing to prepare), then child()
+ * in the child and parent() in the parent; fini (NULL: nothing) releases
+ * what state holds.  state is one block from malloc (or NULL), which the
+ * runner frees after fini.  ctl is a pipe on which the child may tell the parent an address
+ * (write in the child, read in the parent).  Each returns 0 or -errno.
+ */
+struct bench_cand {
+    const char *name;     /* row label, e.g. "ipcx unix" */
+    const char *kind;     /* "ipcx", "raw", "peer" */
+    const char *group;    /* what it is compared with: "pipe", "unix", "tcp", ... */
+    const char *url;      /* ipcx: the URL template; peers: the endpoint template */
+    int  (*prepare)(struct bench_cand *c, void **state);
+    int  (*child)(struct bench_cand *c, void *state, int ctl_w, struct bench_ep *ep);
+    int  (*parent)(struct bench_cand *c, void *state, int ctl_r, struct bench_ep *ep);
+    void (*fini)(struct bench_cand *c, void *state); /* in the parent, after the child exited */
+    size_t maxsize;       /* the largest message it carries (0: any) */
+};
+
+/* ---- the rows (cand_*.c), in the order the table lists them ---- */
+
+extern const struct bench_cand bench_ipcx_rows[];
+extern const size_t bench_ipcx_nrows;
+extern const struct bench_cand bench_raw_rows[];
+extern const size_t bench_raw_nrows;
+
+/* An ipcx row for a URL given on the command line (url must outlive it). */
+struct bench_cand bench_url_cand(const char *url);
+
+/*
+ * Peer libraries: append their rows to out (at most max); return how many.
+ * A library built in but not loadable now leaves its rows out and says why
+ * in why (empty when nothing was left out).
+ */
+int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap);
+
+/* ---- the runner (run.c) ---- */
+
+struct bench_lat {
+    double p50, p99, p999; /* ns; negative: not measured */
+};
+
+struct bench_result {
+    const struct bench_cand *c;
+    struct bench_lat rtt[2]; /* small, medium message */
+    double mps;              /* one-way small messages per second */
+    double gbps;             /* one-way large messages, GB/s */
+    long errors;             /* messages that failed verification */
+    int failed;              /* the link could not be made or broke */
+    char why[160];
+};
+
+struct bench_params {
+    size_t small, medium, large;
+    long rtts, flood_small, flood_large;
+    int quiet;
+};
+
+/* The hardware floor: a cache-line round trip between the two CPUs, memcpy on one. */
+struct bench_floor {
+    struct bench_lat rtt;
+    double memcpy_gbps;    /* negative: not measured */
+};
+
+/* Measure one candidate in a process of its own; res says what came of it. */
+void bench_run(const struct bench_cand *c, const struct bench_params *p, struct bench_result *res);
+
+/* Two pinned processes bounce one cache line n times (negative figures: could not). */
+struct bench_lat bench_floor_rtt(long n);
+
+/* Single-core memcpy bandwidth for n blocks of size bytes, GB/s. */
+double bench_floor_memcpy(size_t size, long n);
+
+/* The progress line on stderr (nothing when p->quiet). */
+void bench_progress(const struct bench_params *p, const char *what, const char *name);
+
+/* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */
+void bench_expand(char *out, size_t cap, const char *tmpl, const char *tag);
+
+/* Line-oriented address exchange over the ctl pipe. */
+int bench_ctl_put(int fd, const char *s);
+int bench_ctl_get(int fd, char *buf, size_t cap);
+
+/* ---- the report (report.c); each write_* returns 0 or -errno ---- */
+
+void bench_print_table(FILE *f, const struct bench_result *rs, int n, const struct bench_params *p,
+                       const struct bench_floor *fl);
+int bench_write_json(const char *path, const struct bench_result *rs, int n,
+                     const struct bench_params *p, const struct bench_floor *fl);
+int bench_write_csv(const char *path, const struct bench_result *rs, int n);
+int bench_write_plot(const char *path, const struct bench_result *rs, int n,
+                     const struct bench_params *p, const struct bench_floor *fl);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * cand_ipcx.c - the ipcx rows of `ipcx bench`: each link is two ipcx
+ * channels, a request channel the child receives on and a reply channel
+ * the parent receives on.  Anonymous schemes ("pipe:", "shm:?...") make
+ * both as pairs before fork; named ones are opened by the receiving side
+ * (the parent before fork, the child after), which tells the other its
+ * address.  A URL given on the command line becomes a row of the same kind.
+ */
+#include "ipcx.h"
+#include "bench.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int ipcx_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    return ipcx_send(ep->a, b, n, 0, -1);
+}
+
+static long ipcx_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    return ipcx_recv(ep->b, b, cap, NULL, -1);
+}
+
+static void ipcx_ep_close(struct bench_ep *ep)
+{
+    ipcx_close(ep->a);
+    ipcx_close(ep->b);
+}
+
+static const struct bench_ep_ops ipcx_ep_ops = { ipcx_ep_send, ipcx_ep_recv, ipcx_ep_close };
+
+/* State of an ipcx link: the two pairs (anonymous) or the parent's receiver. */
+struct ipcx_link {
+    ipcx_chan *req[2], *rep[2]; /* pairs: [0] receives, [1] sends */
+    char rep_addr[4200];
+    int paired;
+};
+
+static int ipcx_prepare(struct bench_cand *c, void **state)
+{
+    struct ipcx_link *l = calloc(1, sizeof *l);
+    char url[4200];
+    int r;
+
+    if (!l)
+        return -ENOMEM;
+    *state = l;
+    bench_expand(url, sizeof url, c->url, "rep");
+    /* "scheme:" or "scheme:?..." is an anonymous pair; anything else is named. */
+    const char *rest = strchr(url, ':') ? strchr(url, ':') + 1 : "";
+    r = *rest == '\0' || *rest == '?' ? ipcx_pair(url, l->rep) : -ENOTSUP;
+    if (r == 0) {
+        l->paired = 1;
+        bench_expand(url, sizeof url, c->url, "req");
+        return ipcx_pair(url, l->req);
+    }
+    if (r != -ENOTSUP)
+        return r;
+    /* A named scheme: the parent receives replies; the child makes the request channel. */
+    r = ipcx_open(&l->rep[0], url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
+    if (r < 0)
+        return r;
+    return ipcx_addr(l->rep[0], l->rep_addr, sizeof l->rep_addr) < 0 ? -ENOSPC : 0;
+}
+
+static int ipcx_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct ipcx_link *l = state;
+    char url[4200], addr[4200];
+    int r;
+
+    ep->ops = &ipcx_ep_ops;
+    if (l->paired) {
+        ipcx_close(l->req[1]);
+        ipcx_close(l->rep[0]);
+        ep->a = l->rep[1];
+        ep->b = l->req[0];
+        return 0;
+    }
+    ipcx_close(l->rep[0]); /* our inherited copy: closing it leaves the parent's object alone */
+    bench_expand(url, sizeof url, c->url, "req");
+    r = ipcx_open((ipcx_chan **) &ep->b, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
+    if (r < 0)
+        return r;
+    if (ipcx_addr(ep->b, addr, sizeof addr) < 0 || bench_ctl_put(ctl, addr) < 0)
+        return -EIO;
+    return ipcx_open((ipcx_chan **) &ep->a, l->rep_addr, IPCX_SEND);
+}
+
+static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct ipcx_link *l = state;
+    char addr[4200];
+    (void) c;
+
+    ep->ops = &ipcx_ep_ops;
+    if (l->paired) {
+        ipcx_close(l->req[0]);
+        ipcx_close(l->rep[1]);
+        ep->a = l->req[1];
+        ep->b = l->rep[0];
+        l->req[1] = l->rep[0] = NULL;
+        return 0;
+    }
+    ep->b = l->rep[0];
+    l->rep[0] = NULL;
+    if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
+        return -EIO;
+    return ipcx_open((ipcx_chan **) &ep->a, addr, IPCX_SEND);
+}
+
+#define IPCX_CAND(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
+/* The kernel queues carry at most their default message size. */
+#define IPCX_QCAND(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, BENCH_QUEUE_MSGSIZE }
+
+const struct bench_cand bench_ipcx_rows[] = {
+    IPCX_CAND("ipcx pipe", "pipe", "pipe:"),
+    IPCX_CAND("ipcx fifo", "pipe", "fifo:/tmp/ipcx-b-%p-%n"),
+    IPCX_CAND("ipcx unix", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
+    IPCX_CAND("ipcx unix seqpacket", "seqpacket", "unix:/tmp/ipcx-b-%p-%n.sock?type=seqpacket"),
+    IPCX_CAND("ipcx unix dgram", "dgram", "unix:/tmp/ipcx-b-%p-%n.sock?type=dgram"),
+    IPCX_CAND("ipcx tcp", "tcp", "tcp://127.0.0.1:0"),
+    IPCX_QCAND("ipcx mq", "mq", "mq:/ipcx-b-%p-%n"),
+    IPCX_QCAND("ipcx sysvmq", "sysvmq", "sysvmq:%k"),
+    IPCX_CAND("ipcx shm spsc", "shm", "shm:/ipcx-b-%p-%n?mode=spsc"),
+    IPCX_CAND("ipcx shm spsc, spinning", "shm", "shm:/ipcx-b-%p-%n?mode=spsc&spin=1000000"),
+    IPCX_CAND("ipcx shm mpmc", "shm", "shm:/ipcx-b-%p-%n?mode=mpmc"),
+    IPCX_CAND("ipcx shm spsc (pair)", "shm", "shm:?mode=spsc"),
+};
+const size_t bench_ipcx_nrows = sizeof bench_ipcx_rows / sizeof bench_ipcx_rows[0];
+
+struct bench_cand bench_url_cand(const char *url)
+{
+    return (struct bench_cand) IPCX_CAND(url, "url", url);
+}
