@@ -1,8 +1,9 @@
 /*
  * fs.c - the filesystem (see fs.h): checks on the objects ipcx creates
  * (FIFOs and socket files), so that it never takes over a symbolic link or
- * another user's object and never removes a file of the wrong kind; and
- * system calls relative to a directory descriptor.
+ * another user's object and never removes a file of the wrong kind;
+ * system calls relative to a directory descriptor; making FIFOs, setting
+ * modes and taking file locks.
  */
 #include "fault.h"
 #include "fs.h"
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 static const char *fs_kind(unsigned type)
@@ -140,4 +142,24 @@ int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg)
             r = fn(arg, e->d_name);
     (void) closedir(d);
     return r;
+}
+
+/* ---- FIFOs, modes and locks by path or descriptor ---------------------- */
+
+int ipcx__mkfifo(const char *path, mode_t mode)
+{
+    IPCX_FAULT_POINT(mkfifo);
+    return IPCX_FAILS(mkfifo) || mkfifo(path, mode) < 0 ? -errno : 0;
+}
+
+int ipcx__chmod(const char *path, mode_t mode)
+{
+    IPCX_FAULT_POINT(chmod);
+    return IPCX_FAILS(chmod) || chmod(path, mode) < 0 ? -errno : 0;
+}
+
+int ipcx__flock(int fd, int op)
+{
+    IPCX_FAULT_POINT(flock);
+    return IPCX_FAILS(flock) || flock(fd, op) < 0 ? -errno : 0;
 }

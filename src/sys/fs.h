@@ -45,4 +45,11 @@ int ipcx__fs_reusable(const char *path, unsigned type);
 /* Remove path if it is an object of that type; -EINVAL if it is something else. */
 int ipcx__fs_unlink(const char *path, unsigned type);
 
+/* mkfifo(2), chmod(2): 0 or -errno.  A path relative to the working
+ * directory is AT_FDCWD for the *at wrappers above (open, lstat, unlink). */
+int ipcx__mkfifo(const char *path, mode_t mode);
+int ipcx__chmod(const char *path, mode_t mode);
+/* flock(2): 0 or -errno (-EWOULDBLOCK with LOCK_NB when another holds it). */
+int ipcx__flock(int fd, int op);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * io.c - descriptor I/O as -errno wrappers: poll, read, SIGPIPE-free pipe
- * writes, socket send and receive, non-blocking mode, close.  The EINTR
+ * writes, socket send and receive, non-blocking mode and status flags,
+ * pipes, close.  The EINTR
  * retries here are those of calls without a deadline of their own.
  */
 #include "fault.h"
@@ -116,4 +117,17 @@ int ipcx__close(int fd)
         return 0;
     /* Linux frees the descriptor even when close reports EINTR: never retry. */
     return close(fd) < 0 && errno != EINTR ? -errno : 0;
+}
+
+int ipcx__pipe(int fds[2])
+{
+    IPCX_FAULT_POINT(pipe2);
+    return IPCX_FAILS(pipe2) || pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+int ipcx__fd_flags(int fd)
+{
+    IPCX_FAULT_POINT(fcntl_getfl);
+    int fl = IPCX_FAILS(fcntl_getfl) ? -1 : fcntl(fd, F_GETFL);
+    return fl < 0 ? -errno : fl;
 }

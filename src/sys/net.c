@@ -1,13 +1,17 @@
 /*
- * net.c - sockets: accept4 with the EINTR rule, and the reserve-descriptor trick
- * for a receiver that ran out of descriptors.  The policy (which peer to
- * drop, when to back off) is stream.c's.
+ * net.c - sockets: accept4 with the EINTR rule, the reserve-descriptor trick
+ * for a receiver that ran out of descriptors, and -errno wrappers for making,
+ * binding, listening, connecting, options, local addresses and name
+ * resolution.  The policy (which peer to drop, when to back off, what an
+ * error means to the user) is the transports' (stream.c, sock.c, unix.c,
+ * tcp.c).
  */
 #include "net.h"
 #include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -42,4 +46,77 @@ int ipcx__accept_refuse(int lfd, int *spare)
     if (fd >= 0)
         return 1;
     return fd == -EAGAIN ? 0 : fd;
+}
+
+/* ---- sockets: make, bind, listen, connect, options, addresses --------- */
+
+int ipcx__socket(int family, int type)
+{
+    IPCX_FAULT_POINT(socket);
+    int fd = IPCX_FAILS(socket) ? -1 : socket(family, type | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+int ipcx__bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    IPCX_FAULT_POINT(bind);
+    return IPCX_FAILS(bind) || bind(fd, sa, len) < 0 ? -errno : 0;
+}
+
+int ipcx__listen(int fd)
+{
+    IPCX_FAULT_POINT(listen);
+    return IPCX_FAILS(listen) || listen(fd, SOMAXCONN) < 0 ? -errno : 0;
+}
+
+int ipcx__connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    IPCX_FAULT_POINT(connect);
+    int r;
+    do
+        r = IPCX_FAILS(connect) ? -1 : connect(fd, sa, len);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
+}
+
+int ipcx__setsockopt_int(int fd, int level, int opt, int val)
+{
+    IPCX_FAULT_POINT(setsockopt);
+    return IPCX_FAILS(setsockopt) || setsockopt(fd, level, opt, &val, sizeof val) < 0 ? -errno
+                                                                                     : 0;
+}
+
+int ipcx__getsockopt_int(int fd, int level, int opt, int *val)
+{
+    IPCX_FAULT_POINT(getsockopt);
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (IPCX_FAILS(getsockopt) || getsockopt(fd, level, opt, &v, &len) < 0)
+        return -errno;
+    *val = v;
+    return 0;
+}
+
+int ipcx__getsockname(int fd, struct sockaddr_storage *ss)
+{
+    IPCX_FAULT_POINT(getsockname);
+    socklen_t len = sizeof *ss;
+    return IPCX_FAILS(getsockname) || getsockname(fd, (struct sockaddr *) ss, &len) < 0 ? -errno
+                                                                                      : 0;
+}
+
+int ipcx__getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
+                      struct addrinfo **res, const char **why)
+{
+    IPCX_FAULT_POINT(getaddrinfo);
+    /* A failure injected here is a failing system call inside the resolver. */
+    int e = IPCX_FAILS(getaddrinfo) ? EAI_SYSTEM : getaddrinfo(host, port, hints, res);
+    if (e == 0)
+        return 0;
+    if (e == EAI_SYSTEM)
+        return errno > 0 ? -errno : -EIO;
+    if (e == EAI_MEMORY)
+        return -ENOMEM;
+    *why = gai_strerror(e);
+    return -EADDRNOTAVAIL;
 }

@@ -11,6 +11,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -256,4 +258,27 @@ int ipcx__children(pid_t *out, size_t cap)
         out[n++] = (pid_t) cur;
     }
     return (int) n;
+}
+
+/* ---- the caller: ids, limits, the scheduler ----------------------------- */
+
+pid_t ipcx__self_pid(void)
+{
+    return getpid();
+}
+
+uid_t ipcx__self_euid(void)
+{
+    return geteuid();
+}
+
+int ipcx__getrlimit(int resource, struct rlimit *rl)
+{
+    IPCX_FAULT_POINT(getrlimit);
+    return IPCX_FAILS(getrlimit) || getrlimit(resource, rl) < 0 ? -errno : 0;
+}
+
+void ipcx__yield(void)
+{
+    (void) sched_yield();
 }

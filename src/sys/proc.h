@@ -4,12 +4,14 @@
  * time (field 22, clock ticks since boot) name one process for the whole
  * uptime of the machine, so a reused pid is never taken for the process it
  * replaced.  Start times are uint64_t everywhere in ipcx; 0 means unknown.
+ * Also the caller's own ids, resource limits and a yield of the CPU.
  */
 #ifndef IPCX_SYS_PROC_H
 #define IPCX_SYS_PROC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* What /proc/PID/stat says about a process. */
@@ -66,5 +68,15 @@ uint32_t ipcx__self_tid(void);
  * pthread_atfork does not pass (docs/shm.md, fork).
  */
 int ipcx__children(pid_t *out, size_t cap);
+
+/* The caller's pid and effective uid (getpid, geteuid: they cannot fail). */
+pid_t ipcx__self_pid(void);
+uid_t ipcx__self_euid(void);
+
+/* getrlimit(2): 0 or -errno. */
+int ipcx__getrlimit(int resource, struct rlimit *rl);
+
+/* Give the CPU to another thread (sched_yield, which cannot fail). */
+void ipcx__yield(void);
 
 #endif

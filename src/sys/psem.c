@@ -5,6 +5,7 @@
  */
 #include "fault.h"
 #include "psem.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +36,7 @@ int ipcx__psem_wait(sem_t *s, int timeout_ms)
     } else if (timeout_ms == 0) {
         r = sem_trywait(s);
     } else {
-        struct timespec at;
-        (void) clock_gettime(CLOCK_MONOTONIC, &at);
-        at.tv_sec += timeout_ms / 1000;
-        at.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
-        if (at.tv_nsec >= 1000000000L)
-            at.tv_sec++, at.tv_nsec -= 1000000000L;
+        struct timespec at = ipcx__ts_abs(CLOCK_MONOTONIC, timeout_ms);
         r = sem_clockwait(s, CLOCK_MONOTONIC, &at);
     }
     return r < 0 ? -errno : 0;

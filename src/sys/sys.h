@@ -23,6 +23,10 @@ int ipcx__sleep_ms(int ms);
 int64_t ipcx__now_ns(void);
 int64_t ipcx__now_ms(void);
 
+/* The time ms milliseconds (ms >= 0) from now on clock clk, as an absolute
+ * timespec (for mq_timedsend's CLOCK_REALTIME, sem_clockwait's MONOTONIC). */
+struct timespec ipcx__ts_abs(clockid_t clk, int ms);
+
 /*
  * A deadline made from a poll(2)-style timeout: -1 never expires, 0 has
  * already expired, >0 expires that many ms from now.
@@ -57,6 +61,10 @@ ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 
 int ipcx__set_nonblock(int fd);
+/* fcntl(F_GETFL): the status flags (O_ACCMODE, O_NONBLOCK, ...) or -errno. */
+int ipcx__fd_flags(int fd);
+/* pipe2(O_NONBLOCK | O_CLOEXEC): fds[0] reads, fds[1] writes; 0 or -errno. */
+int ipcx__pipe(int fds[2]);
 int ipcx__close(int fd);
 
 

@@ -21,6 +21,19 @@ int64_t ipcx__now_ns(void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+struct timespec ipcx__ts_abs(clockid_t clk, int ms)
+{
+    struct timespec ts;
+    (void) clock_gettime(clk, &ts); /* a valid clock id cannot fail */
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long) (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 int64_t ipcx__now_ms(void)
 {
     return ipcx__now_ns() / 1000000;
