@@ -8,6 +8,7 @@
 #include "reg.h"
 #include "url.h"
 #include "transport/transport.h"
+#include "sys/proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
 
     if ((r = ipcx__url_parse(url, u)) < 0)
         return r;
-    ch->pid = getpid();
+    ch->pid = ipcx__self_pid();
     ch->tp = ipcx__transport_find(u->scheme);
     if (!ch->tp)
         return ipcx__fail(-EPROTONOSUPPORT, "unknown scheme '%s:'", u->scheme);

@@ -6,9 +6,9 @@
 #include "err.h"
 #include "sys/sys.h"
 #include "sys/fs.h"
+#include "sys/proc.h"
 
 #include <errno.h>
-#include <unistd.h>
 
 /* Is (uid, gid) the caller, root, or named by allow=? */
 static int owner_trusted(uid_t uid, gid_t gid, uid_t me, const struct ipcx_allow *a)
@@ -26,14 +26,14 @@ static int owner_trusted(uid_t uid, gid_t gid, uid_t me, const struct ipcx_allow
 
 int ipcx__owner_trusted(const struct ipcx__owner *o, const struct ipcx_allow *allow)
 {
-    const uid_t me = geteuid();
+    const uid_t me = ipcx__self_euid();
     return owner_trusted(o->uid, o->gid, me, allow) && owner_trusted(o->cuid, o->cgid, me, allow);
 }
 
 int ipcx__owner_check(const char *what, const struct ipcx__owner *o, mode_t mode,
                       const struct ipcx_allow *allow)
 {
-    const uid_t me = geteuid();
+    const uid_t me = ipcx__self_euid();
     const unsigned m = (unsigned) (o->mode & 0777);
 
     if (!owner_trusted(o->uid, o->gid, me, allow))

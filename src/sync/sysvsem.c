@@ -44,7 +44,7 @@ static int sysv_wait_init(int id)
         if (ipcx__remaining(&d) == 0)
             return ipcx__fail(-EPROTO, "the semaphore set was never initialised "
                                        "(its creator died?)");
-        (void) ipcx__poll1(-1, 0, 1); /* sleep 1 ms */
+        (void) ipcx__sleep_ms(1);
     }
 }
 

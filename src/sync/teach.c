@@ -22,10 +22,10 @@
  */
 #include "sync.h"
 #include "sys/futex.h"
+#include "sys/proc.h"
 #include "err.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 
 /* Busy-wait politely: after a while give the CPU to the holder, which on
@@ -33,7 +33,7 @@
 static void teach_pause(unsigned *spins)
 {
     if (++*spins % 128 == 0)
-        (void) sched_yield();
+        ipcx__yield();
     else
         ipcx__cpu_relax();
 }

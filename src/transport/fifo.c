@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -29,13 +28,14 @@ static int fifo_path(const struct ipcx_url *u)
 /* Create the FIFO, or check that an existing one may be taken over. 1 if created. */
 static int fifo_make(const struct ipcx_chan *ch, const char *path)
 {
-    if (mkfifo(path, 0600) == 0)
+    int r = ipcx__mkfifo(path, 0600);
+    if (r == 0)
         return 1;
-    if (errno != EEXIST)
-        return ipcx__fail(-errno, "cannot create the FIFO %s", path);
+    if (r != -EEXIST)
+        return ipcx__fail(r, "cannot create the FIFO %s", path);
     if (ch->flags & IPCX_EXCL)
         return ipcx__fail(-EEXIST, "%s already exists", path);
-    int r = ipcx__fs_reusable(path, S_IFIFO);
+    r = ipcx__fs_reusable(path, S_IFIFO);
     return r < 0 ? r : 0;
 }
 
@@ -49,14 +49,14 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         return r;
     if (recv && (ch->flags & IPCX_CREATE) && (created = fifo_make(ch, path)) < 0)
         return created;
-    fd = open(path, (recv ? O_RDONLY : O_WRONLY) | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    fd = ipcx__openat(AT_FDCWD, path, (recv ? O_RDONLY : O_WRONLY) | O_NONBLOCK | O_NOFOLLOW, 0);
     if (fd < 0) {
-        r = errno == ENXIO ? ipcx__fail(-ECONNREFUSED, "nobody has %s open for reading", path)
-          : errno == ELOOP ? ipcx__fail(-ELOOP, "%s is a symbolic link", path)
-          : ipcx__fail(-errno, "cannot open %s", path);
+        r = fd == -ENXIO ? ipcx__fail(-ECONNREFUSED, "nobody has %s open for reading", path)
+          : fd == -ELOOP ? ipcx__fail(-ELOOP, "%s is a symbolic link", path)
+          : ipcx__fail(fd, "cannot open %s", path);
         goto fail;
     }
-    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+    if (ipcx__fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
         (void) ipcx__close(fd);
         r = ipcx__fail(-EINVAL, "%s is not a FIFO", path);
         goto fail;
@@ -67,14 +67,13 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
      * goes away with a receiver that dies, and a forked child that
      * inherits the receiver shares it.
      */
-    if (recv && flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        r = errno == EWOULDBLOCK ? ipcx__fail(-EADDRINUSE, "a receiver already has %s open", path)
-                                 : ipcx__fail(-errno, "cannot lock %s", path);
+    if (recv && (r = ipcx__flock(fd, LOCK_EX | LOCK_NB)) < 0) {
+        r = r == -EWOULDBLOCK ? ipcx__fail(-EADDRINUSE, "a receiver already has %s open", path)
+                              : ipcx__fail(r, "cannot lock %s", path);
         (void) ipcx__close(fd);
         goto fail;
     }
-    if (created && fchmod(fd, ch->mode) < 0) {
-        r = ipcx__errno();
+    if (created && (r = ipcx__fchmod(fd, ch->mode)) < 0) {
         (void) ipcx__close(fd);
         goto fail;
     }
@@ -91,7 +90,7 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     return 0;
 fail:
     if (created)
-        (void) unlink(path);
+        (void) ipcx__unlinkat(AT_FDCWD, path, 0);
     return r;
 }
 

@@ -20,6 +20,8 @@
 #include "../addr.h"
 #include "../sys/mq.h"
 #include "../sys/proc.h"
+#include "../sys/fs.h"
+#include "../sys/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -95,11 +96,11 @@ static int mq_create_error(int err, const char *name, long depth, long msgsize)
     case -EMFILE: {
         /* EMFILE is both "out of descriptors" and "over RLIMIT_MSGQUEUE": see which. */
         struct rlimit rl;
-        int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int probe = ipcx__spare_fd();
         if (probe < 0)
             return ipcx__fail(-EMFILE, "mq:%s: this process has no descriptor left", name);
         (void) ipcx__close(probe);
-        if (getrlimit(RLIMIT_MSGQUEUE, &rl) < 0)
+        if (ipcx__getrlimit(RLIMIT_MSGQUEUE, &rl) < 0)
             rl.rlim_cur = RLIM_INFINITY;
         /* The kernel charges each message its bytes plus two bookkeeping
          * structures of about 48 bytes each (struct msg_msg, a tree node). */
@@ -234,8 +235,9 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
     }
     if (m->created || adopted) {
         struct stat st;
-        if ((m->created && fchmod(m->q, ch->mode) < 0) || fstat(m->q, &st) < 0) {
-            r = ipcx__fail(ipcx__errno(), "mq:%s: cannot set its mode", name);
+        if ((m->created && (r = ipcx__fchmod(m->q, ch->mode)) < 0) ||
+            (r = ipcx__fstat(m->q, &st)) < 0) {
+            r = ipcx__fail(r, "mq:%s: cannot set its mode", name);
             goto fail;
         }
         m->dev = st.st_dev;
@@ -258,20 +260,6 @@ fail:
     return r;
 }
 
-/* The absolute CLOCK_REALTIME time ms from now (ms >= 0), as the mq calls want it. */
-static struct timespec mq_abs(int ms)
-{
-    struct timespec ts;
-    (void) clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long) (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /*
  * The absolute time for the next call of a wait with deadline d, or NULL for
  * the untimed call.  A zero timeout (or a passed deadline) gives the epoch:
@@ -287,7 +275,7 @@ static const struct timespec *mq_when(const struct ipcx__deadline *d, struct tim
     if (left == 0)
         *ts = (struct timespec) { 0, 0 };
     else
-        *ts = mq_abs(left < MQ_SLICE_MS ? left : MQ_SLICE_MS);
+        *ts = ipcx__ts_abs(CLOCK_REALTIME, left < MQ_SLICE_MS ? left : MQ_SLICE_MS);
     return ts;
 }
 
@@ -409,7 +397,7 @@ static int mq_remove_own(const struct mq_chan *m)
         return 0; /* removed by someone else already */
     if (q < 0)
         return ipcx__fail(q, "mq:%s: cannot check that the queue is still ours: left it", m->name);
-    int same = fstat(q, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino;
+    int same = ipcx__fstat(q, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino;
     (void) ipcx__close(q);
     if (!same)
         return 0; /* another queue of that name now: not ours to remove */

@@ -6,13 +6,13 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 /* Give ch a pipe end fd (taken over, closed on failure). */
@@ -42,30 +42,31 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
 static int pipe_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 {
     const char *v = ipcx__url_get(u, "fd");
-    char *end;
     struct stat st;
-    long fd;
+    int64_t fd;
 
     if (u->path[0] || u->authority)
         return ipcx__fail(-EINVAL, "pipe: takes no path");
     if (!v)
         return ipcx__fail(-EINVAL, "pipe: is anonymous: make it with ipcx_pair() or "
                                    "name an inherited descriptor with pipe:?fd=N");
-    fd = strtol(v, &end, 10);
-    if (*end || end == v || fd < 0 || fd > 0x7fffffff)
+    if (ipcx__url_parse_int(v, 0, INT32_MAX, &fd) < 0)
         return ipcx__fail(-EINVAL, "fd=%s is not a descriptor number", v);
-    if (fstat((int) fd, &st) < 0)
-        return ipcx__fail(-EBADF, "fd=%ld is not open", fd);
+    if (ipcx__fstat((int) fd, &st) < 0)
+        return ipcx__fail(-EBADF, "fd=%d is not open", (int) fd);
     if (!S_ISFIFO(st.st_mode))
-        return ipcx__fail(-EINVAL, "fd=%ld is not a pipe", fd);
-    int acc = fcntl((int) fd, F_GETFL) & O_ACCMODE;
+        return ipcx__fail(-EINVAL, "fd=%d is not a pipe", (int) fd);
+    int r = ipcx__fd_flags((int) fd);
+    if (r < 0)
+        return r;
+    int acc = r & O_ACCMODE;
     if ((ch->flags & IPCX_SEND) ? acc == O_RDONLY : acc == O_WRONLY)
-        return ipcx__fail(-EINVAL, "fd=%ld is open in the other direction", fd);
-    int r = ipcx__set_nonblock((int) fd);
+        return ipcx__fail(-EINVAL, "fd=%d is open in the other direction", (int) fd);
+    r = ipcx__set_nonblock((int) fd);
     if (r < 0)
         return r;
     char addr[64];
-    snprintf(addr, sizeof addr, "pipe:?fd=%ld", fd);
+    snprintf(addr, sizeof addr, "pipe:?fd=%d", (int) fd);
     return ipcx__pipe_adopt(ch, u, (int) fd, addr);
 }
 
@@ -76,8 +77,8 @@ static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
 
     if (u->path[0] || u->authority || ipcx__url_get(u, "fd"))
         return ipcx__fail(-EINVAL, "a new pipe pair takes no path and no fd=");
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
-        return ipcx__errno();
+    if ((r = ipcx__pipe(fds)) < 0)
+        return r;
     r = ipcx__pipe_adopt(rx, u, fds[0], "pipe:");
     if (r < 0) {
         (void) ipcx__close(fds[1]);

@@ -6,12 +6,12 @@
 #include "sock.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/net.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <unistd.h>
 
 /* A socket buffer for records of maxmsg bytes: room for two, so a sender
  * need not wait for every one (clamped: the kernel doubles what it is given). */
@@ -26,8 +26,7 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
     struct ipcx__schan *s = ch->impl;
     int r;
 
-    if (type != SOCK_DGRAM && listen(fd, SOMAXCONN) < 0) {
-        r = ipcx__errno();
+    if (type != SOCK_DGRAM && (r = ipcx__listen(fd)) < 0) {
         (void) ipcx__close(fd);
         return r;
     }
@@ -39,7 +38,7 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
     }
     if (type == SOCK_DGRAM) {
         int sz = sock_record_room(ch->maxmsg);
-        (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+        (void) ipcx__setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, sz);
         return ipcx__rx_add(&s->rx, fd);
     }
     r = ipcx__rx_listen(&s->rx, fd);
@@ -50,13 +49,13 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
 
 int ipcx__sock_record_buf(int fd, size_t maxmsg)
 {
-    int sz = sock_record_room(maxmsg), got = 0;
-    socklen_t len = sizeof got;
+    int sz = sock_record_room(maxmsg), got = 0, r;
 
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) < 0)
-        return ipcx__errno();
+    /* SO_SNDBUFFORCE passes net.core.wmem_max, for a privileged caller only. */
+    if (ipcx__setsockopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, sz) < 0)
+        (void) ipcx__setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, sz);
+    if ((r = ipcx__getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, &got)) < 0)
+        return r;
     /* Linux refuses a record of more than the send buffer less 32 bytes
      * (EMSGSIZE at every send): refuse such a maxmsg now, with the reason. */
     if (got < 0 || (size_t) got < maxmsg + IPCX_FRAME_HDR + 32)
@@ -69,18 +68,16 @@ int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
                   const struct sockaddr *sa, socklen_t len, const char *what)
 {
     struct ipcx__schan *s = ch->impl;
-    int fd = socket(family, type | SOCK_CLOEXEC, 0), r;
+    int fd = ipcx__socket(family, type), r;
 
     if (fd < 0)
-        return ipcx__errno();
+        return fd;
     if (type != SOCK_STREAM && (r = ipcx__sock_record_buf(fd, ch->maxmsg)) < 0) {
         (void) ipcx__close(fd);
         return r;
     }
-    while ((r = connect(fd, sa, len)) < 0 && errno == EINTR)
-        ;
-    if (r < 0) {
-        int e = errno;
+    if ((r = ipcx__connect(fd, sa, len)) < 0) {
+        int e = -r;
         (void) ipcx__close(fd);
         if (e == ECONNREFUSED)
             return ipcx__fail(-ECONNREFUSED, "nobody is receiving on %s", what);
@@ -91,8 +88,7 @@ int ipcx__sock_tx(struct ipcx_chan *ch, int family, int type,
         return ipcx__fail(-e, "cannot connect to %s", what);
     }
     if (family != AF_UNIX) {
-        int one = 1;
-        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
     }
     r = ipcx__set_nonblock(fd);
     if (r < 0) {

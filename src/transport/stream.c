@@ -15,6 +15,8 @@
 #include "../sys/sys.h"
 #include "../sys/proc.h"
 #include "../sys/net.h"
+#include "../sys/event.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #define SRC_BUF_MIN   (64 * 1024) /* read buffer of a stream source: not charged to the budget */
@@ -372,14 +371,18 @@ int ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode,
     rx->bell = -1;
     rx->spare = -1;
     rx->cur = -1;
-    rx->epfd = epoll_create1(EPOLL_CLOEXEC);
-    return rx->epfd < 0 ? ipcx__errno() : 0;
+    rx->epfd = ipcx__epoll_new();
+    if (rx->epfd < 0) {
+        int r = rx->epfd;
+        rx->epfd = -1;
+        return r;
+    }
+    return 0;
 }
 
 static int rx_watch(struct ipcx__rx *rx, int fd, void *tag)
 {
-    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
-    return epoll_ctl(rx->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? ipcx__errno() : 0;
+    return ipcx__epoll_add(rx->epfd, fd, EPOLLIN, tag);
 }
 
 int ipcx__rx_listen(struct ipcx__rx *rx, int lfd)
@@ -424,7 +427,7 @@ int ipcx__rx_add(struct ipcx__rx *rx, int fd)
 static void rx_drop(struct ipcx__rx *rx, size_t i)
 {
     rx->used -= rx->v[i]->charge;
-    (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->v[i]->fd, NULL);
+    (void) ipcx__epoll_del(rx->epfd, rx->v[i]->fd);
     src_free(rx->v[i]);
     memmove(rx->v + i, rx->v + i + 1, (rx->n - i - 1) * sizeof *rx->v);
     rx->n--;
@@ -500,7 +503,7 @@ static int rx_shed(struct ipcx__rx *rx)
 /* Take the listener out of the wait for a while (it would stay readable). */
 static void rx_pause(struct ipcx__rx *rx)
 {
-    (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->lfd, NULL);
+    (void) ipcx__epoll_del(rx->epfd, rx->lfd);
     rx->lpause = ipcx__now_ms() + RX_BACKOFF_MS;
 }
 
@@ -560,7 +563,7 @@ static int rx_filled(struct ipcx__rx *rx, struct ipcx__src *s, int r)
             rx_account(rx, s);
             return 1;
         }
-        (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+        (void) ipcx__epoll_del(rx->epfd, s->fd);
         return 1;
     }
     if (r == -ENOBUFS && rx_conn(rx)) {
@@ -587,9 +590,9 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
 
     if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1)
         return rx_filled(rx, rx->v[0], src_fill(rx, rx->v[0]));
-    n = epoll_wait(rx->epfd, ev, 64, timeout_ms);
+    n = ipcx__epoll_wait(rx->epfd, ev, 64, timeout_ms);
     if (n < 0)
-        return ipcx__errno();
+        return n;
     for (int k = 0; k < n; k++) {
         void *tag = ev[k].data.ptr;
         if (tag == &rx->lfd) {
@@ -616,7 +619,6 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
 static void rx_ring(struct ipcx__rx *rx)
 {
     int pending = 0;
-    uint64_t one = 1, v;
 
     if (rx->bell < 0)
         return;
@@ -625,9 +627,9 @@ static void rx_ring(struct ipcx__rx *rx)
         pending = r != 0 || (rx->v[i]->eof && (rx->mode & IPCX_RX_PIPE) == 0);
     }
     if (pending && !rx->bell_on)
-        rx->bell_on = write(rx->bell, &one, sizeof one) == (ssize_t) sizeof one;
+        rx->bell_on = ipcx__eventfd_set(rx->bell) == 0;
     else if (!pending && rx->bell_on)
-        rx->bell_on = !(read(rx->bell, &v, sizeof v) == (ssize_t) sizeof v);
+        rx->bell_on = ipcx__eventfd_clear(rx->bell) != 0;
 }
 
 /* Is source s a slow-loris: a partial frame held longer than stall=? */
@@ -1033,8 +1035,9 @@ int ipcx__schan_new(struct ipcx_chan *ch, const struct ipcx_url *u)
 int ipcx__schan_own_path(struct ipcx__schan *s, const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) < 0)
-        return ipcx__errno();
+    int r = ipcx__fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW); /* lstat */
+    if (r < 0)
+        return r;
     snprintf(s->path, sizeof s->path, "%s", path);
     s->dev = st.st_dev;
     s->ino = st.st_ino;
@@ -1049,10 +1052,11 @@ int ipcx__schan_fd(struct ipcx_chan *ch)
     if (s->rx.bell < 0) {
         /* Asked for the first time: from now on the doorbell also tells
          * about messages already read into our buffers. */
-        s->rx.bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (s->rx.bell < 0)
-            return ipcx__errno();
-        int r = rx_watch(&s->rx, s->rx.bell, &s->rx.bell);
+        int r = ipcx__eventfd();
+        if (r < 0)
+            return r;
+        s->rx.bell = r;
+        r = rx_watch(&s->rx, s->rx.bell, &s->rx.bell);
         if (r < 0) {
             (void) ipcx__close(s->rx.bell);
             s->rx.bell = -1;
@@ -1091,9 +1095,13 @@ int ipcx__schan_close(struct ipcx_chan *ch)
     /* Remove what we created, unless someone replaced it meanwhile, and
      * only in the process that created it, not in a child that inherited
      * the channel over fork and closes its copy. */
-    if (s->path[0] && ipcx__chan_ours(ch) && lstat(s->path, &st) == 0 &&
-        st.st_dev == s->dev && st.st_ino == s->ino && unlink(s->path) < 0 && errno != ENOENT)
-        r = ipcx__fail(-errno, "cannot remove %s: left it", s->path);
+    if (s->path[0] && ipcx__chan_ours(ch) &&
+        ipcx__fstatat(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_dev == s->dev && st.st_ino == s->ino &&
+        (r = ipcx__unlinkat(AT_FDCWD, s->path, 0)) < 0 && r != -ENOENT)
+        r = ipcx__fail(r, "cannot remove %s: left it", s->path);
+    else
+        r = 0;
     free(s);
     ch->impl = NULL;
     return r;

@@ -8,6 +8,7 @@
 #include "sock.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,12 +16,12 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static int tcp_resolve(const struct ipcx_url *u, int passive, struct addrinfo **res)
 {
     struct addrinfo hints = { 0 };
-    int any = strcmp(u->host, "*") == 0, e;
+    const char *why = "";
+    int any = strcmp(u->host, "*") == 0, r;
 
     if (!u->authority)
         return ipcx__fail(-EINVAL, "tcp needs an address: tcp://host:port");
@@ -31,14 +32,10 @@ static int tcp_resolve(const struct ipcx_url *u, int passive, struct addrinfo **
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-    e = getaddrinfo(any ? NULL : u->host, u->port, &hints, res);
-    if (e == EAI_SYSTEM)
-        return ipcx__errno();
-    if (e == EAI_MEMORY)
-        return -ENOMEM;
-    if (e != 0)
-        return ipcx__fail(-EADDRNOTAVAIL, "cannot resolve %s: %s", u->host, gai_strerror(e));
-    return 0;
+    r = ipcx__getaddrinfo(any ? NULL : u->host, u->port, &hints, res, &why);
+    if (r == -EADDRNOTAVAIL)
+        return ipcx__fail(-EADDRNOTAVAIL, "cannot resolve %s: %s", u->host, why);
+    return r;
 }
 
 static void tcp_format(const struct sockaddr *sa, char *buf, size_t cap)
@@ -64,20 +61,18 @@ static int tcp_listen(struct ipcx_chan *ch, const struct addrinfo *res)
     int r = -EADDRNOTAVAIL;
 
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int one = 1, fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = ipcx__socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK);
         if (fd < 0) {
-            r = ipcx__errno();
+            r = fd;
             continue;
         }
-        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            r = ipcx__errno();
+        (void) ipcx__setsockopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+        if ((r = ipcx__bind(fd, ai->ai_addr, ai->ai_addrlen)) < 0) {
             (void) ipcx__close(fd);
             continue;
         }
         struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        if (getsockname(fd, (struct sockaddr *) &ss, &len) == 0)
+        if (ipcx__getsockname(fd, &ss) == 0)
             tcp_format((struct sockaddr *) &ss, s->addr, sizeof s->addr);
         return ipcx__sock_rx(ch, fd, SOCK_STREAM);
     }

@@ -10,6 +10,7 @@
 
 #include "ipcx.h"
 #include "../url.h"
+#include "../sys/proc.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,7 +37,7 @@ struct ipcx_chan {
 /* Is this the process that opened ch (not a child that inherited it over fork)? */
 static inline int ipcx__chan_ours(const struct ipcx_chan *ch)
 {
-    return ch->pid == getpid();
+    return ch->pid == ipcx__self_pid();
 }
 
 struct ipcx_transport {

@@ -8,12 +8,13 @@
 #include "../err.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
+#include "../sys/net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
@@ -72,11 +73,11 @@ static int unix_parse(const struct ipcx_url *u, struct unix_addr *a)
 /* Is anyone bound at this address?  Probing a stale socket file is refused. */
 static int unix_live(const struct unix_addr *a)
 {
-    int fd = socket(AF_UNIX, a->type | SOCK_CLOEXEC, 0), r;
+    int fd = ipcx__socket(AF_UNIX, a->type), r;
     if (fd < 0)
         return 1;
-    r = connect(fd, (const struct sockaddr *) &a->sa, a->len);
-    r = r == 0 || errno != ECONNREFUSED;
+    r = ipcx__connect(fd, (const struct sockaddr *) &a->sa, a->len);
+    r = r != -ECONNREFUSED;
     (void) ipcx__close(fd);
     return r;
 }
@@ -94,7 +95,7 @@ static int unix_clear(const struct ipcx_chan *ch, const struct unix_addr *a)
         return ipcx__fail(-EEXIST, "%s already exists", path);
     if (unix_live(a))
         return ipcx__fail(-EADDRINUSE, "a receiver is already bound at %s", path);
-    return unlink(path) < 0 ? ipcx__errno() : 0;
+    return ipcx__unlinkat(AT_FDCWD, path, 0);
 }
 
 static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
@@ -120,9 +121,9 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     if (ch->flags & IPCX_SEND)
         return ipcx__sock_tx(ch, AF_UNIX, a.type, (const struct sockaddr *) &a.sa, a.len, what);
 
-    fd = socket(AF_UNIX, a.type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = ipcx__socket(AF_UNIX, a.type | SOCK_NONBLOCK);
     if (fd < 0)
-        return ipcx__errno();
+        return fd;
     /* Senders size their buffers alike: refuse a maxmsg they could never
      * send before anything is bound or cleared away. */
     if ((a.type != SOCK_STREAM && (r = ipcx__sock_record_buf(fd, ch->maxmsg)) < 0) ||
@@ -130,19 +131,18 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         (void) ipcx__close(fd);
         return r;
     }
-    if (bind(fd, (const struct sockaddr *) &a.sa, a.len) < 0) {
-        r = errno == EADDRINUSE ? ipcx__fail(-EADDRINUSE, "%s is in use", what)
-                                : ipcx__fail(-errno, "cannot bind %s", what);
+    if ((r = ipcx__bind(fd, (const struct sockaddr *) &a.sa, a.len)) < 0) {
+        r = r == -EADDRINUSE ? ipcx__fail(-EADDRINUSE, "%s is in use", what)
+                             : ipcx__fail(r, "cannot bind %s", what);
         (void) ipcx__close(fd);
         return r;
     }
     if (!a.abstract) {
         /* Before listen() nobody can connect, so the umask's bits never matter. */
-        if (chmod(a.sa.sun_path, ch->mode) < 0 ||
+        if ((r = ipcx__chmod(a.sa.sun_path, ch->mode)) < 0 ||
             (r = ipcx__schan_own_path(s, a.sa.sun_path)) < 0) {
-            r = ipcx__errno();
             (void) ipcx__close(fd);
-            (void) unlink(a.sa.sun_path);
+            (void) ipcx__unlinkat(AT_FDCWD, a.sa.sun_path, 0);
             return r;
         }
     }
