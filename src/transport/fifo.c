@@ -84,9 +84,10 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         goto fail;
     /* A receiver that made the FIFO, or took over a stale one that a dead
      * receiver left (we hold the lock, so nobody else receives on it),
-     * removes it on close. */
-    if (recv && (ch->flags & IPCX_CREATE))
-        (void) ipcx__schan_own_path(ch->impl, path);
+     * removes it on close.  If it cannot note which file that is, the
+     * open fails: a receiver that would leave its FIFO behind is worse. */
+    if (recv && (ch->flags & IPCX_CREATE) && (r = ipcx__schan_own_path(ch->impl, path)) < 0)
+        goto fail;
     return 0;
 fail:
     if (created)

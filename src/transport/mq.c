@@ -395,11 +395,11 @@ static int mq_remove_own(const struct mq_chan *m)
         ;
     if (q == -ENOENT)
         return 0; /* removed by someone else already */
-    if (q < 0)
-        return ipcx__fail(q, "mq:%s: cannot check that the queue is still ours: left it", m->name);
-    int same = ipcx__fstat(q, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino;
+    r = q < 0 ? q : ipcx__fstat(q, &st);
     (void) ipcx__close(q);
-    if (!same)
+    if (r < 0)
+        return ipcx__fail(r, "mq:%s: cannot check that the queue is still ours: left it", m->name);
+    if (st.st_dev != m->dev || st.st_ino != m->ino)
         return 0; /* another queue of that name now: not ours to remove */
     r = ipcx__mq_unlink(m->name);
     return r == 0 || r == -ENOENT ? 0 : ipcx__fail(r, "mq:%s: cannot remove the queue", m->name);

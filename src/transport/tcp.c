@@ -71,9 +71,14 @@ static int tcp_listen(struct ipcx_chan *ch, const struct addrinfo *res)
             (void) ipcx__close(fd);
             continue;
         }
+        /* The address ipcx_addr() tells (the port the kernel picked for 0):
+         * a receiver that cannot learn it is of no use to its senders. */
         struct sockaddr_storage ss;
-        if (ipcx__getsockname(fd, &ss) == 0)
-            tcp_format((struct sockaddr *) &ss, s->addr, sizeof s->addr);
+        if ((r = ipcx__getsockname(fd, &ss)) < 0) {
+            (void) ipcx__close(fd);
+            return r;
+        }
+        tcp_format((struct sockaddr *) &ss, s->addr, sizeof s->addr);
         return ipcx__sock_rx(ch, fd, SOCK_STREAM);
     }
     return r == -EADDRINUSE ? ipcx__fail(r, "the port is in use") : r;
