@@ -6,8 +6,8 @@
  *                                  the named semaphores)
  *
  * For each template the walk first runs one life of a channel (open the
- * receiver, open a sender, send a small and a chunked message, receive
- * both, close both) with the fault seam of src/sys/ counting, to learn how
+ * receiver, open a sender, ask the receiver for its descriptor to poll,
+ * send a small and a chunked message, receive both, close both) with the fault seam of src/sys/ counting, to learn how
  * many calls pass the seam.  Then, for every call i of those and for every
  * errno in `errs`, a forked child runs the same life with call i failing
  * with that errno (src/sys/fault.h), and checks:
@@ -114,6 +114,10 @@ static void chan_life(const char *url, unsigned long at, int err)
             (r = C(ipcx_open(&tx, addr, IPCX_SEND))) < 0)
             goto out;
     }
+    /* The descriptor to poll: on a stream receiver its first call sets up
+     * the doorbell (an eventfd) that the receives below then ring. */
+    if ((r = C(ipcx_fd(rx))) < 0 && r != -ENOTSUP)
+        goto out;
     /* Nothing there yet: a short wait that times out (the sleeping paths). */
     r = C(ipcx_recv(rx, buf, sizeof buf, NULL, 1));
     if (r >= 0)
