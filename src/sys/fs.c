@@ -141,3 +141,9 @@ int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg)
     (void) closedir(d);
     return r;
 }
+
+int ipcx__getcwd(char *buf, size_t cap)
+{
+    IPCX_FAULT_POINT(getcwd);
+    return IPCX_FAILS(getcwd) || !getcwd(buf, cap) ? -errno : 0;
+}
