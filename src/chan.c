@@ -43,6 +43,32 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
     return 0;
 }
 
+/*
+ * Named objects: note this process as a user, for ipcx ls and gc (reg.h),
+ * from what the transport reports: the address, and whether this end made
+ * the object.  A transport that does not say (created -1): a receiver asked
+ * to create is the one that makes FIFOs and sockets.
+ */
+static void chan_register(struct ipcx_chan *ch)
+{
+    char url[IPCX_REG_OBJ_MAX];
+    if (!(ch->tp->caps & IPCX_CAP_NAMED) || !ch->tp->addr ||
+        ch->tp->addr(ch, url, sizeof url) < 0)
+        return;
+    const int recv = (ch->flags & IPCX_RECV) != 0;
+    const int created = ch->created >= 0 ? ch->created : recv && (ch->flags & IPCX_CREATE);
+    ch->reg = ipcx__reg_add(url, recv, created);
+}
+
+int ipcx__chan_adopt(const struct ipcx_chan *ch, const char *url)
+{
+    char obj[IPCX_REG_OBJ_MAX];
+    if (!(ch->tp->caps & IPCX_CAP_NAMED) || !(ch->flags & IPCX_RECV) ||
+        !(ch->flags & IPCX_CREATE) || ipcx__reg_object(url, obj, sizeof obj) < 0)
+        return 0;
+    return ipcx__reg_adopt(obj);
+}
+
 IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
 {
     const int known = IPCX_SEND | IPCX_RECV | IPCX_CREATE | IPCX_EXCL | IPCX_NONBLOCK;
@@ -76,9 +102,7 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
         (void) ch->tp->close(ch); /* the open's error is the one to report */
         goto fail;
     }
-    /* Named objects: note this process as a user, for ipcx ls and gc (reg.h). */
-    if (ch->tp->caps & IPCX_CAP_NAMED)
-        ch->reg = ipcx__reg_chan(ch);
+    chan_register(ch);
     free(u);
     *out = ch;
     return 0;

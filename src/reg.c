@@ -19,7 +19,9 @@
  */
 #include "reg.h"
 #include "ipcx.h"
-#include "transport/transport.h"
+#include "ipcx/admin.h"
+#include "err.h"
+#include "transport/transport.h" /* ipcx__transport_find: caps by scheme */
 #include "sys/sys.h"
 #include "sys/proc.h"
 #include "sys/fs.h"
@@ -43,6 +45,19 @@ struct ipcx__reg {
     char  name[64];         /* its file name there */
 };
 
+/* One entry as read back.  Every field came from a file: untrusted. */
+struct reg_rec {
+    char     obj[IPCX_REG_OBJ_MAX];
+    char     url[IPCX_REG_OBJ_MAX];
+    pid_t    pid;
+    uint64_t start;      /* the process's start time, ticks since boot (0: unknown) */
+    int      recv;       /* 1 receiving end, 0 sending end */
+    int      created;    /* 1 if that process created the object */
+    int      consistent; /* obj is the object url names (reg_canon(url) == obj) */
+    uid_t    uid;        /* the registry's user, who owns the entry */
+    char     name[NAME_MAX + 1]; /* the entry's file name in that registry */
+};
+
 static atomic_uint reg_seq;
 
 static void why_set(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,7 +71,7 @@ static void why_set(char *why, const char *fmt, ...)
     va_end(ap);
 }
 
-int ipcx__reg_base(char *buf, size_t cap)
+static int reg_base(char *buf, size_t cap)
 {
     /* secure_getenv: a set-user-ID program must not be pointed elsewhere. */
     const char *d = secure_getenv("IPCX_REGISTRY");
@@ -68,10 +83,19 @@ int ipcx__reg_base(char *buf, size_t cap)
     return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : 0;
 }
 
-int ipcx__reg_dir(uid_t uid, char *buf, size_t cap)
+IPCX_API int ipcx_reg_base(char *buf, size_t cap)
+{
+    ipcx__clear_detail();
+    if (!buf)
+        return -EINVAL;
+    int r = reg_base(buf, cap);
+    return r < 0 ? r : (int) strlen(buf);
+}
+
+static int reg_dir(uid_t uid, char *buf, size_t cap)
 {
     char base[1024];
-    int r = ipcx__reg_base(base, sizeof base);
+    int r = reg_base(base, sizeof base);
     if (r < 0)
         return r;
     int n = snprintf(buf, cap, "%s/" IPCX_REG_PREFIX "%u", base, (unsigned) uid);
@@ -87,7 +111,7 @@ static int reg_open(uid_t uid, int create, char *why)
 {
     char base[1024], name[40];
     struct stat st;
-    int r = ipcx__reg_base(base, sizeof base);
+    int r = reg_base(base, sizeof base);
     if (r < 0)
         return r;
     snprintf(name, sizeof name, IPCX_REG_PREFIX "%u", (unsigned) uid);
@@ -137,10 +161,29 @@ static int reg_open(uid_t uid, int create, char *why)
     return fd;
 }
 
-int ipcx__reg_object(const char *url, char *out, size_t cap)
+/*
+ * The object url names (see ipcx_reg_object).  Which URLs name a file is
+ * the transport's caps: a named object outside a kernel namespace
+ * (IPCX_CAP_NAMED without IPCX_CAP_KNAME) is a path in the filesystem,
+ * whose relative form is made absolute with our working directory when
+ * cwd is set, and refused (-EINVAL) when not: an entry read back must name
+ * its file by itself, never by the reader's directory.  A path that starts
+ * with '@' is a name in the abstract namespace (unix(7)), in no directory.
+ * Its length or -errno.
+ */
+static int reg_canon(const char *url, char *out, size_t cap, int cwd_ok)
 {
     const char *colon = strchr(url, ':');
-    if (!colon || colon == url || (colon[1] == '/' && colon[2] == '/'))
+    char scheme[32];
+    if (!colon || colon == url || (size_t) (colon - url) >= sizeof scheme ||
+        (colon[1] == '/' && colon[2] == '/'))
+        return -EINVAL;
+    memcpy(scheme, url, (size_t) (colon - url));
+    scheme[colon - url] = '\0';
+    const struct ipcx_transport *tp = ipcx__transport_find(scheme);
+    if (!tp)
+        return -EPROTONOSUPPORT;
+    if (!(tp->caps & IPCX_CAP_NAMED))
         return -EINVAL;
     const char *path = colon + 1, *q = strchr(path, '?');
     size_t slen = (size_t) (colon - url) + 1, plen = q ? (size_t) (q - path) : strlen(path);
@@ -150,18 +193,32 @@ int ipcx__reg_object(const char *url, char *out, size_t cap)
     if (plen == 0) /* sysvmq:?id=N is all query */
         n = snprintf(out, cap, "%s", url);
     else {
-        if (path[0] != '/' && path[0] != '@' &&
-            (strncmp(url, "fifo:", 5) == 0 || strncmp(url, "unix:", 5) == 0)) {
-            if (!getcwd(cwd, sizeof cwd - 1))
-                return -ENAMETOOLONG;
+        if (!(tp->caps & IPCX_CAP_KNAME) && path[0] != '/' && path[0] != '@') {
+            if (!cwd_ok || ipcx__getcwd(cwd, sizeof cwd - 1) < 0)
+                return cwd_ok ? -ENAMETOOLONG : -EINVAL;
             strcat(cwd, "/");
         }
         n = snprintf(out, cap, "%.*s%s%.*s", (int) slen, url, cwd, (int) plen, path);
     }
-    return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : 0;
+    return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : n;
 }
 
-struct ipcx__reg *ipcx__reg_chan(const struct ipcx_chan *ch)
+int ipcx__reg_object(const char *url, char *out, size_t cap)
+{
+    int r = reg_canon(url, out, cap, 1);
+    return r < 0 ? r : 0;
+}
+
+IPCX_API int ipcx_reg_object(const char *url, char *buf, size_t cap)
+{
+    ipcx__clear_detail();
+    if (!url || !buf)
+        return -EINVAL;
+    int r = reg_canon(url, buf, cap, 1);
+    return r < 0 ? ipcx__fail(r, "%.200s: not the URL of a named object", url) : r;
+}
+
+struct ipcx__reg *ipcx__reg_add(const char *url_in, int recv, int created)
 {
     char url[IPCX_REG_OBJ_MAX], obj[IPCX_REG_OBJ_MAX], abs_url[IPCX_REG_OBJ_MAX], tmp[64];
     char text[IPCX_REG_FILE_MAX];
@@ -170,7 +227,7 @@ struct ipcx__reg *ipcx__reg_chan(const struct ipcx_chan *ch)
     struct ipcx__reg *r;
     uint64_t start = 0;
 
-    if (!ch->tp->addr || ch->tp->addr(ch, url, sizeof url) < 0)
+    if ((size_t) snprintf(url, sizeof url, "%s", url_in) >= sizeof url)
         return NULL;
     if (ipcx__reg_object(url, obj, sizeof obj) < 0 || strpbrk(url, "\n\r"))
         return NULL; /* a name with a line break cannot be written as one line */
@@ -183,15 +240,11 @@ struct ipcx__reg *ipcx__reg_chan(const struct ipcx_chan *ch)
             return NULL;
         memcpy(url, abs_url, sizeof url);
     }
-    /* Transports that do not say whether they created the object: a
-     * receiver asked to create is the one that makes FIFOs and sockets. */
-    int created = ch->created >= 0 ? ch->created
-                : (ch->flags & IPCX_RECV) && (ch->flags & IPCX_CREATE);
     (void) ipcx__proc_start(pid, &start);
     unsigned seq = atomic_fetch_add(&reg_seq, 1);
     int len = snprintf(text, sizeof text, REG_MAGIC "\nobj %s\nurl %s\npid %d\nstart %llu\n"
                        "role %s\ncreated %d\n", obj, url, (int) pid, (unsigned long long) start,
-                       (ch->flags & IPCX_RECV) ? "recv" : "send", created);
+                       recv ? "recv" : "send", created != 0);
     if (len < 0 || (size_t) len >= sizeof text)
         return NULL;
     r = malloc(sizeof *r);
@@ -247,7 +300,7 @@ static int reg_num(const char *v, uint64_t max, uint64_t *out)
 }
 
 /* Parse the text of an entry (len bytes, NUL-terminated at buf[len]): 0 or -EBADMSG with *why. */
-static int reg_parse(char *buf, size_t len, struct ipcx__reg_rec *rec, char *why)
+static int reg_parse(char *buf, size_t len, struct reg_rec *rec, char *why)
 {
     static const char *const keys[] = { "obj", "url", "pid", "start", "role", "created" };
     unsigned seen = 0;
@@ -325,7 +378,7 @@ static int reg_parse(char *buf, size_t len, struct ipcx__reg_rec *rec, char *why
         return -EBADMSG;
     }
     char canon[IPCX_REG_OBJ_MAX];
-    rec->consistent = ipcx__reg_object(rec->url, canon, sizeof canon) == 0 &&
+    rec->consistent = reg_canon(rec->url, canon, sizeof canon, 0) >= 0 &&
                       strcmp(canon, rec->obj) == 0;
     return 0;
 }
@@ -334,7 +387,7 @@ static int reg_parse(char *buf, size_t len, struct ipcx__reg_rec *rec, char *why
  * Read entry name of registry dfd (the registry of uid).  0, -ENOENT (gone
  * meanwhile) or -EBADMSG (skipped: *why says why).
  */
-static int reg_read_at(int dfd, uid_t uid, const char *name, struct ipcx__reg_rec *rec,
+static int reg_read_at(int dfd, uid_t uid, const char *name, struct reg_rec *rec,
                        char *why)
 {
     char buf[IPCX_REG_FILE_MAX + 1];
@@ -398,55 +451,104 @@ bad:
     return -EBADMSG;
 }
 
-/* ---- walking registries -------------------------------------------------- */
+/* ---- walking registries: the iterator of ipcx_reg_open ----------------- */
 
-struct reg_walk {
-    void (*entry)(void *arg, const struct ipcx__reg_rec *rec);
-    void (*warn)(void *arg, const char *msg);
-    void *arg;
+/* One report, its strings packed behind it. */
+struct reg_item {
+    struct ipcx_reg_entry e;
+    char text[];
+};
+
+struct ipcx_reg_iter {
+    struct reg_item **v;
+    size_t n, cap, pos;
+    int err;                  /* the first -ENOMEM while walking */
+    /* The walk's state. */
     int   dfd;
     uid_t uid;
     char  dir[1100];
-    struct ipcx__reg_rec rec;
+    struct reg_rec rec;
 };
+
+/* Append a report: strings copied; rec NULL for a verdict without an entry. */
+static void iter_add(struct ipcx_reg_iter *it, int verdict, int err, const char *name,
+                     const char *why, const struct reg_rec *rec)
+{
+    const char *obj = rec ? rec->obj : "", *url = rec ? rec->url : "";
+    size_t ld = strlen(it->dir) + 1, ln = strlen(name) + 1, lw = strlen(why) + 1;
+    size_t lo = strlen(obj) + 1, lu = strlen(url) + 1;
+    if (it->err)
+        return;
+    if (it->n == it->cap) {
+        size_t cap = it->cap ? it->cap * 2 : 32;
+        struct reg_item **v = realloc(it->v, cap * sizeof *v);
+        if (!v) {
+            it->err = -ENOMEM;
+            return;
+        }
+        it->v = v;
+        it->cap = cap;
+    }
+    struct reg_item *m = calloc(1, sizeof *m + ld + ln + lw + lo + lu);
+    if (!m) {
+        it->err = -ENOMEM;
+        return;
+    }
+    char *t = m->text;
+    struct ipcx_reg_entry *e = &m->e;
+    e->size = sizeof *e;
+    e->verdict = verdict;
+    e->err = err;
+    e->uid = it->uid;
+    e->dir = memcpy(t, it->dir, ld);
+    e->name = memcpy(t += ld, name, ln);
+    e->why = memcpy(t += ln, why, lw);
+    e->obj = memcpy(t += lw, obj, lo);
+    e->url = memcpy(t += lo, url, lu);
+    if (rec) {
+        e->pid = rec->pid;
+        e->start = rec->start;
+        e->recv = rec->recv;
+        e->created = rec->created;
+        e->consistent = rec->consistent;
+    }
+    it->v[it->n++] = m;
+}
 
 static int walk_entry(void *arg, const char *name)
 {
-    struct reg_walk *w = arg;
+    struct ipcx_reg_iter *it = arg;
     char why[WHY_MAX] = "";
     if (name[0] == '.')
         return 0; /* a temporary file being written: never opened */
-    int r = reg_read_at(w->dfd, w->uid, name, &w->rec, why);
+    int r = reg_read_at(it->dfd, it->uid, name, &it->rec, why);
     if (r == 0)
-        w->entry(w->arg, &w->rec);
-    else if (r == -EBADMSG && w->warn) {
-        char msg[WHY_MAX + 1400];
-        snprintf(msg, sizeof msg, "registry entry %s/%s skipped: %s", w->dir, name, why);
-        w->warn(w->arg, msg);
-    }
-    return 0;
+        iter_add(it, IPCX_REG_ENTRY, 0, name, "", &it->rec);
+    else if (r == -EBADMSG)
+        iter_add(it, IPCX_REG_SKIPPED, r, name, why, NULL);
+    return it->err;
 }
 
-static void walk_one(struct reg_walk *w, uid_t uid)
+static void walk_one(struct ipcx_reg_iter *it, uid_t uid)
 {
     char why[WHY_MAX] = "";
-    w->uid = uid;
-    if (ipcx__reg_dir(uid, w->dir, sizeof w->dir) < 0)
+    it->uid = uid;
+    if (reg_dir(uid, it->dir, sizeof it->dir) < 0)
         return;
-    w->dfd = reg_open(uid, 0, why);
-    if (w->dfd < 0) {
-        if (w->dfd != -ENOENT && w->warn && why[0])
-            w->warn(w->arg, why);
+    it->dfd = reg_open(uid, 0, why);
+    if (it->dfd < 0) {
+        if (it->dfd != -ENOENT && why[0])
+            iter_add(it, IPCX_REG_REFUSED, it->dfd, "", why, NULL);
         return;
     }
-    (void) ipcx__dir_each(w->dfd, walk_entry, w);
-    (void) ipcx__close(w->dfd);
+    (void) ipcx__dir_each(it->dfd, walk_entry, it);
+    (void) ipcx__close(it->dfd);
 }
 
 /* A name in the base directory: a registry if it is PREFIX and a uid, written canonically. */
 static int walk_base(void *arg, const char *name)
 {
-    struct reg_walk *w = arg;
+    struct ipcx_reg_iter *it = arg;
     const size_t plen = sizeof IPCX_REG_PREFIX - 1;
     uint64_t uid;
     char canon[40];
@@ -454,45 +556,75 @@ static int walk_base(void *arg, const char *name)
         return 0;
     snprintf(canon, sizeof canon, IPCX_REG_PREFIX "%llu", (unsigned long long) uid);
     if (strcmp(canon, name) == 0)
-        walk_one(w, (uid_t) uid);
-    return 0;
+        walk_one(it, (uid_t) uid);
+    return it->err;
 }
 
-int ipcx__reg_walk(int all, void (*entry)(void *arg, const struct ipcx__reg_rec *rec),
-                   void (*warn)(void *arg, const char *msg), void *arg)
+IPCX_API int ipcx_reg_open(ipcx_reg_iter **out, int flags)
 {
     char base[1024];
-    int r = ipcx__reg_base(base, sizeof base);
+    ipcx__clear_detail();
+    if (!out || (flags & ~IPCX_REG_ALL))
+        return ipcx__fail(-EINVAL, "ipcx_reg_open: %s", out ? "unknown flags" : "no place for it");
+    int r = reg_base(base, sizeof base);
     if (r < 0)
-        return r;
-    struct reg_walk *w = malloc(sizeof *w);
-    if (!w)
+        return ipcx__fail(r, "the registry is off (IPCX_REGISTRY=off)");
+    struct ipcx_reg_iter *it = calloc(1, sizeof *it);
+    if (!it)
         return -ENOMEM;
-    w->entry = entry;
-    w->warn = warn;
-    w->arg = arg;
-    if (!all) {
-        walk_one(w, geteuid());
+    if (!(flags & IPCX_REG_ALL)) {
+        walk_one(it, geteuid());
     } else {
         int bfd = ipcx__dir_open(AT_FDCWD, base, 0);
         r = bfd;
         if (bfd >= 0) {
-            r = ipcx__dir_each(bfd, walk_base, w);
+            r = ipcx__dir_each(bfd, walk_base, it);
             (void) ipcx__close(bfd);
         }
+        if (r == -ENOENT)
+            r = 0; /* no base directory: no registry yet */
     }
-    free(w);
-    return r == -ENOENT ? 0 : r < 0 ? r : 0;
+    if (r == 0)
+        r = it->err;
+    if (r < 0) {
+        (void) ipcx_reg_close(it);
+        return ipcx__fail(r, "cannot read the registry in %s", base);
+    }
+    *out = it;
+    return 0;
 }
 
-int ipcx__reg_remove(const struct ipcx__reg_rec *rec)
+IPCX_API int ipcx_reg_next(ipcx_reg_iter *it, const struct ipcx_reg_entry **e)
 {
-    if (!rec->name[0] || rec->name[0] == '.' || strchr(rec->name, '/'))
+    if (!it || !e)
         return -EINVAL;
-    int dfd = reg_open(rec->uid, 0, NULL);
+    if (it->pos == it->n)
+        return 0;
+    *e = &it->v[it->pos++]->e;
+    return 1;
+}
+
+IPCX_API int ipcx_reg_close(ipcx_reg_iter *it)
+{
+    if (!it)
+        return 0;
+    for (size_t i = 0; i < it->n; i++)
+        free(it->v[i]);
+    free(it->v);
+    free(it);
+    return 0;
+}
+
+IPCX_API int ipcx_reg_remove(uid_t uid, const char *name)
+{
+    ipcx__clear_detail();
+    if (!name || !name[0] || name[0] == '.' || strchr(name, '/') || strlen(name) > NAME_MAX)
+        return ipcx__fail(-EINVAL, "not the name of a registry entry");
+    char why[WHY_MAX] = "";
+    int dfd = reg_open(uid, 0, why);
     if (dfd < 0)
-        return dfd;
-    int r = ipcx__unlinkat(dfd, rec->name, 0);
+        return why[0] ? ipcx__fail(dfd, "%s", why) : dfd;
+    int r = ipcx__unlinkat(dfd, name, 0);
     (void) ipcx__close(dfd);
     return r;
 }
@@ -502,7 +634,7 @@ int ipcx__reg_remove(const struct ipcx__reg_rec *rec)
 struct reg_adopt {
     const char *obj;
     int dfd, pass, dead_creator, live_recv;
-    struct ipcx__reg_rec rec;
+    struct reg_rec rec;
 };
 
 static int adopt_entry(void *arg, const char *name)

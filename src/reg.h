@@ -19,6 +19,9 @@
  * Readers treat every entry as untrusted input: an entry is opened without
  * following links and without blocking, must be a regular file of the
  * registry's user of bounded size, and is parsed strictly (see reg.c).
+ * Transports never call this module: chan.c registers a channel after a
+ * successful open and answers a transport's adopt question
+ * (ipcx__chan_adopt in transport/transport.h).
  */
 #ifndef IPCX_REG_H
 #define IPCX_REG_H
@@ -34,11 +37,15 @@
 /* An entry file is at most this long: two values of IPCX_REG_OBJ_MAX and the rest. */
 #define IPCX_REG_FILE_MAX     (2 * IPCX_REG_OBJ_MAX + 256)
 
-struct ipcx_chan;
 struct ipcx__reg;
 
-/* Register the channel's object (transports with IPCX_CAP_NAMED); NULL if not registered. */
-struct ipcx__reg *ipcx__reg_chan(const struct ipcx_chan *ch);
+/*
+ * Note this process as a user of the named object of url (the channel's
+ * address), a receiving end if recv, its creator if created: chan.c calls
+ * it after a successful open with what the transport reported.  The entry,
+ * or NULL if none was written (registering is best effort).
+ */
+struct ipcx__reg *ipcx__reg_add(const char *url, int recv, int created);
 
 /* Remove the entry, in the process that wrote it only (a forked child just forgets it). */
 void ipcx__reg_del(struct ipcx__reg *r);
@@ -52,44 +59,16 @@ void ipcx__reg_del(struct ipcx__reg *r);
  */
 int ipcx__reg_adopt(const char *obj);
 
-/* The registry's base directory into buf; 0, or -ENOENT when the registry is off. */
-int ipcx__reg_base(char *buf, size_t cap);
-
-/* The registry directory of uid into buf (for messages); 0, -ENOENT (off) or -ENAMETOOLONG. */
-int ipcx__reg_dir(uid_t uid, char *buf, size_t cap);
-
 /*
- * The object a channel URL names, as the registry and `ipcx ls` spell it:
- * scheme:path without the query (sysvmq:?id=N keeps it), a relative
- * filesystem path made absolute.  0 or -EINVAL / -ENAMETOOLONG.
+ * The object a channel URL names, as the registry and `ipcx ls` spell it
+ * (see ipcx_reg_object in ipcx/admin.h, which readers use): 0 or -errno.
  */
 int ipcx__reg_object(const char *url, char *out, size_t cap);
 
-/* One entry as read back.  Every field came from a file: untrusted. */
-struct ipcx__reg_rec {
-    char     obj[IPCX_REG_OBJ_MAX];
-    char     url[IPCX_REG_OBJ_MAX];
-    pid_t    pid;
-    uint64_t start;      /* the process's start time, ticks since boot (0: unknown) */
-    int      recv;       /* 1 receiving end, 0 sending end */
-    int      created;    /* 1 if that process created the object */
-    int      consistent; /* obj is the object url names (ipcx__reg_object(url) == obj) */
-    uid_t    uid;        /* the registry's user, who owns the entry */
-    char     name[NAME_MAX + 1]; /* the entry's file name in that registry */
-};
-
 /*
- * Walk registries for ipcx ls/gc: every user's that is readable (all != 0,
- * for root) or the caller's own.  entry is called for each valid entry;
- * warn (may be NULL) with a one-line text for each refused registry
- * directory and each skipped entry (the text holds names from outside:
- * escape it before printing).  0, -ENOENT when the registry is off, or
- * -errno when the base directory cannot be read.
+ * Reading the registry back (walking every user's, removing an entry) is
+ * public: ipcx_reg_open, ipcx_reg_next, ipcx_reg_close, ipcx_reg_remove and
+ * ipcx_reg_base in ipcx/admin.h, the API `ipcx ls` and `ipcx gc` use.
  */
-int ipcx__reg_walk(int all, void (*entry)(void *arg, const struct ipcx__reg_rec *rec),
-                   void (*warn)(void *arg, const char *msg), void *arg);
-
-/* Remove the entry rec names, re-checking its registry directory first.  0 or -errno. */
-int ipcx__reg_remove(const struct ipcx__reg_rec *rec);
 
 #endif

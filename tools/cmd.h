@@ -40,7 +40,7 @@ void out_json(FILE *f, const char *s);
 
 /* Commands (one per file besides send/recv/rm in ipcx.c). */
 int cmd_bench(int argc, char **argv);
-/* observe.c: every IPC object on the machine and who uses it. */
+/* observe/: every IPC object on the machine and who uses it (obs.h). */
 int cmd_ls(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_gc(int argc, char **argv);

@@ -144,6 +144,12 @@ int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg)
     return r;
 }
 
+int ipcx__getcwd(char *buf, size_t cap)
+{
+    IPCX_FAULT_POINT(getcwd);
+    return IPCX_FAILS(getcwd) || !getcwd(buf, cap) ? -errno : 0;
+}
+
 /* ---- FIFOs, modes and locks by path or descriptor ---------------------- */
 
 int ipcx__mkfifo(const char *path, mode_t mode)

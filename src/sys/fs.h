@@ -34,6 +34,9 @@ ssize_t ipcx__write_all(int fd, const void *buf, size_t len);
  */
 int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg);
 
+/* getcwd(3) into buf: 0 or -errno (-ERANGE when cap is too small). */
+int ipcx__getcwd(char *buf, size_t cap);
+
 /*
  * Filesystem objects (FIFOs, socket files) that ipcx creates.
  * ipcx__fs_reusable: 0 when path is an object of type (S_IFIFO, S_IFSOCK)

@@ -82,3 +82,10 @@ int ipcx__semctl_setall(int id, unsigned short *vals)
     int r = IPCX_FAILS(semctl_setall) ? -1 : semctl(id, 0, SETALL, vals);
     return r < 0 ? -errno : r;
 }
+
+int ipcx__shmctl(int id, int cmd, struct shmid_ds *ds)
+{
+    IPCX_FAULT_POINT(shmctl);
+    int r = IPCX_FAILS(shmctl) ? -1 : shmctl(id, cmd, ds);
+    return r < 0 ? -errno : r;
+}

@@ -12,6 +12,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
 
 /* ftok(3): *out is the key (any int, also negative); 0 or -errno. */
 int     ipcx__ftok(const char *path, int proj, key_t *out);
@@ -26,5 +27,7 @@ int     ipcx__semtimedop(int id, struct sembuf *ops, size_t nops, const struct t
 int     ipcx__semctl_int(int id, int num, int cmd, int val);
 int     ipcx__semctl_stat(int id, struct semid_ds *ds);
 int     ipcx__semctl_setall(int id, unsigned short *vals);
+/* shmctl(2) for IPC_STAT and IPC_RMID (ds NULL). */
+int     ipcx__shmctl(int id, int cmd, struct shmid_ds *ds);
 
 #endif

@@ -15,7 +15,6 @@
 #include "transport.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../reg.h"
 #include "../owner.h"
 #include "../addr.h"
 #include "../sys/mq.h"
@@ -228,10 +227,10 @@ static int mq_open_(struct ipcx_chan *ch, const struct ipcx_url *u)
      * a new receiver does with a stale FIFO or socket file.
      */
     int adopted = 0;
-    if (!m->created && recv && (ch->flags & IPCX_CREATE)) {
+    if (!m->created) {
         char obj[IPCX_URL_PATH + 8];
         snprintf(obj, sizeof obj, "mq:%s", name);
-        adopted = ipcx__reg_adopt(obj);
+        adopted = ipcx__chan_adopt(ch, obj);
     }
     if (m->created || adopted) {
         struct stat st;

@@ -43,7 +43,6 @@
 #include "transport.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../reg.h"
 #include "../owner.h"
 #include "../addr.h"
 #include "../sys/proc.h"
@@ -310,8 +309,7 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     if (key != IPC_PRIVATE)
         sv_bell_open(s, s->created, ch->mode, &ch->allow);
     /* Take over the queue of a receiver that died without closing (see mq.c). */
-    if (!s->created && recv && (ch->flags & IPCX_CREATE) && key != IPC_PRIVATE &&
-        ipcx__reg_adopt(s->name))
+    if (!s->created && key != IPC_PRIVATE && ipcx__chan_adopt(ch, s->name))
         s->created = 1;
     ch->created = s->created;
     return 0;

@@ -34,6 +34,16 @@ struct ipcx_chan {
                           what this end made (ipcx__chan_ours) */
 };
 
+/*
+ * Asked by a transport whose receiving end, opened with IPCX_CREATE, found
+ * the named object url (its own address form, e.g. "mq:/name") already
+ * there: may it take the object over as its own (and remove it on close)?
+ * chan.c answers from the user registry: 1 when the object's ipcx creator
+ * was a receiver that died without closing and no receiver lives; 0
+ * otherwise, and always for a sender or an open without IPCX_CREATE.
+ */
+int ipcx__chan_adopt(const struct ipcx_chan *ch, const char *url);
+
 /* Is this the process that opened ch (not a child that inherited it over fork)? */
 static inline int ipcx__chan_ours(const struct ipcx_chan *ch)
 {

@@ -1,0 +1,209 @@
+/*
+ * gc.c - ipcx gc: remove the IPC objects ipcx created whose every user is
+ * dead, the doorbells of removed queues and dead shm rings, and the
+ * registry entries of dead processes.  What to remove is decided here from
+ * what scan.c and join.c found; the removal itself is the library's
+ * (ipcx/admin.h), which acts only on the very object that was looked at.
+ */
+#include "ipcx.h"
+#include "ipcx/admin.h"
+#include "cmd.h"
+#include "obs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char gc_help[] =
+    "Usage: ipcx gc [--dry-run]\n"
+    "Remove the IPC objects that ipcx created and whose every user process is\n"
+    "dead: the creator and every process that opened it through ipcx (from\n"
+    "the ipcx registry, pid and start time, so a reused pid does not count),\n"
+    "every process with a descriptor or a mapping of it, and the last\n"
+    "sender/receiver the kernel recorded.  Also removes registry entries of\n"
+    "dead processes, leftover doorbells of removed sysvmq queues, and the\n"
+    "doorbell FIFOs of shm rings whose owner is dead\n"
+    "(/dev/shm/ipcx-bell-SEGMENT-INDEX-PID-START: pid and start time name\n"
+    "the owner).  Says what it removed.  Objects ipcx did not create are\n"
+    "never touched.  Run by root it reads every user's registry, and believes\n"
+    "an entry only about objects of that entry's user.\n"
+    "\n"
+    "  -n, --dry-run  only say what would be removed\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "Exit status: 0 done, 1 something could not be removed, 2 bad usage.\n";
+
+struct gc_bells {
+    const char *verb;
+    int done, failed;
+};
+
+static void gc_bell_seen(void *arg, const char *path, pid_t pid, int err)
+{
+    struct gc_bells *g = arg;
+    if (err < 0) {
+        fprintf(stderr, "ipcx: %s: %s\n", path, ipcx_strerror(err));
+        g->failed = 1;
+        return;
+    }
+    printf("%s %s (a shm ring's doorbell; its owner pid %d is dead)\n", g->verb, path, (int) pid);
+    g->done++;
+}
+
+/*
+ * Remove object b on behalf of uid, its owner as the registry said: the
+ * library looks at the object once more and acts on exactly what was
+ * looked at (ipcx/admin.h).  System V objects by the id checked (a new
+ * object under the same key has another id); files by their inode through
+ * the directory descriptor that was checked, in a directory where uid may
+ * remove names.  0 (removed, or would be with dry), -ENOENT gone already,
+ * -EPERM refused (ipcx_errdetail says why), -ENOTSUP nothing to remove, -errno.
+ */
+static int gc_remove(const struct obj *b, uid_t uid, int dry)
+{
+    const int flags = dry ? IPCX_ADMIN_DRY : 0;
+    struct ipcx_file_check want = { .uid = uid, .dev = b->dev, .ino = b->ino };
+    char path[PATH_MAX];
+
+    switch (b->kind) {
+    case K_SYSVMSG:
+        return ipcx_sysv_remove(IPCX_SYSV_MSG, (int) b->id, uid, flags);
+    case K_SYSVSHM:
+        return ipcx_sysv_remove(IPCX_SYSV_SHM, (int) b->id, uid, flags);
+    case K_MQ:
+    case K_SHM: {
+        const char *name = b->url + (b->kind == K_MQ ? 3 : 4); /* "mq:/NAME", "shm:/NAME" */
+        if (name[0] != '/' || !name[1] || strchr(name + 1, '/'))
+            return -EINVAL;
+        if (b->kind == K_MQ && !mqueue_mounted())
+            return ipcx_mq_unlink_checked(name, &want, sizeof want, flags);
+        snprintf(path, sizeof path, "%s%s", b->kind == K_MQ ? MQUEUE_DIR : SHM_DIR, name);
+        want.type = S_IFREG;
+        return ipcx_unlink_checked(path, &want, sizeof want, flags);
+    }
+    case K_FIFO:
+    case K_UNIX:
+        if (!b->path[0])
+            return -ENOENT; /* an abstract socket: nothing to remove */
+        want.type = b->kind == K_FIFO ? S_IFIFO : S_IFSOCK;
+        return ipcx_unlink_checked(b->path, &want, sizeof want, flags);
+    default:
+        return -ENOTSUP;
+    }
+}
+
+/* Say on stderr why URL was not removed (names from outside: escaped). */
+static int gc_refused(const char *url, int err, const char *why)
+{
+    fputs("ipcx gc: not removing ", stderr);
+    out_str(stderr, url);
+    fprintf(stderr, ": %s", why[0] ? "" : ipcx_strerror(err));
+    out_str(stderr, why);
+    fputc('\n', stderr);
+    return EXIT_RUNTIME;
+}
+
+int cmd_gc(int argc, char **argv)
+{
+    struct objs o;
+    struct recs rs;
+    int nargs, rc = 0, removed = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-n") == 0)
+            argv[i] = (char *) "--dry-run";
+    int dry = parse_flag(argc, argv, "gc", gc_help, "--dry-run", &nargs);
+    if (dry == -1)
+        return 0;
+    if (dry < -1)
+        return EXIT_USAGE;
+    if (nargs)
+        return cmd_usage_error("gc", "%s", "no arguments expected");
+    collect(&o, &rs);
+    if (!rs.on)
+        fprintf(stderr, "ipcx gc: the registry is off (IPCX_REGISTRY=off): nothing is known "
+                        "to be ipcx's\n");
+    if (!o.mq_mounted)
+        fprintf(stderr, "ipcx gc: %s\n", mq_unmounted);
+    warnings_text("gc", &rs);
+    const char *verb = dry ? "would remove" : "removed";
+
+    /*
+     * Objects ipcx created with no live user.  b->ipcx is set only by
+     * entries of the object's own owner (rec_trusted); the removal acts on
+     * the object scanned, never on a URL an entry wrote.
+     */
+    for (size_t i = 0; i < o.n; i++) {
+        struct obj *b = &o.v[i];
+        if (b->ipcx != 1 || obj_any_alive(b))
+            continue;
+        pid_t creator = 0;
+        for (size_t k = 0; k < rs.n; k++)
+            if (rs.v[k].created && obj_find_reg(&o, rs.v[k].obj) == b &&
+                rec_trusted(&rs.v[k], b))
+                creator = rs.v[k].pid;
+        int r = gc_remove(b, b->uid, dry);
+        if (r == -ENOENT || r == -ENOTSUP)
+            continue;
+        if (r < 0) {
+            rc = gc_refused(b->url, r, r == -EPERM ? ipcx_errdetail() : "");
+            continue;
+        }
+        printf("%s ", verb);
+        out_str(stdout, b->url);
+        printf(" (creator pid %d is dead and nobody uses it)\n", (int) creator);
+        removed++;
+        b->ipcx = 2; /* its entries go below */
+    }
+
+    /* Doorbells of sysvmq queues that are gone (removed by ipcrm -q, or above). */
+    for (size_t i = 0; i < o.n; i++) {
+        struct obj *b = &o.v[i];
+        unsigned key;
+        if (b->kind != K_SYSVSEM || !b->note[0] || sscanf(b->url, "sysvsem:0x%x", &key) != 1)
+            continue;
+        char qurl[40];
+        snprintf(qurl, sizeof qurl, "sysvmq:0x%08x", key);
+        struct obj *q = obj_find(&o, qurl);
+        if (q && q->ipcx != 2)
+            continue;
+        /* By the id that was looked at: a new set under the key is not touched. */
+        int r = ipcx_sysv_remove(IPCX_SYSV_SEM, (int) b->id, b->uid, dry ? IPCX_ADMIN_DRY : 0);
+        if (r < 0) {
+            if (r != -ENOENT)
+                rc = gc_refused(b->url, r, r == -EPERM ? ipcx_errdetail() : "");
+            continue;
+        }
+        printf("%s %s (the doorbell of %s, which is gone)\n", verb, b->url, qurl);
+        removed++;
+    }
+
+    /* Doorbell FIFOs of shm rings whose owner died: the name says who (src/shm/bell.h). */
+    struct gc_bells gb = { verb, 0, 0 };
+    int nb = ipcx_bell_sweep(dry ? IPCX_ADMIN_DRY : 0, gc_bell_seen, &gb);
+    if (nb < 0 && nb != -ENOENT)
+        rc = cmd_fail("the doorbells of shm rings", nb);
+    removed += gb.done;
+    if (gb.failed)
+        rc = EXIT_RUNTIME;
+
+    /* Registry entries: of dead processes, and of every object removed above. */
+    int stale = 0;
+    for (size_t k = 0; k < rs.n; k++) {
+        struct rec *r = &rs.v[k];
+        struct obj *b = obj_find_reg(&o, r->obj);
+        int drop = (b && b->ipcx == 2 && rec_trusted(r, b)) || (!r->alive && (!b || !r->created));
+        if (!drop)
+            continue;
+        if (!dry && ipcx_reg_remove(r->uid, r->name) < 0)
+            continue;
+        stale++;
+    }
+    if (stale)
+        printf("%s %d registry entr%s of dead processes or removed objects\n", verb, stale,
+               stale == 1 ? "y" : "ies");
+    if (!removed && !stale)
+        printf("nothing to remove\n");
+    objs_free(&o, &rs);
+    return rc;
+}
