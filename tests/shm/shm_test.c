@@ -503,8 +503,11 @@ static int t_mpmc(void)
     const char *u = url("mpmc22", "mode=mpmc&maxmsg=256&size=16384");
     ipcx_chan *rx;
     T_SUCCESS(ipcx_open(&rx, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
-    uint8_t *seen = mmap(NULL, 2 * MP_N, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* seen[]: how often each message was consumed; then the producers' start gate. */
+    uint8_t *seen = mmap(NULL, 2 * MP_N + 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                         -1, 0);
     T_OK(seen != MAP_FAILED);
+    uint32_t *gate = (uint32_t *) (seen + 2 * MP_N);
     pid_t kids[3];
     for (int k = 0; k < 3; k++) {
         kids[k] = fork();
@@ -512,8 +515,24 @@ static int t_mpmc(void)
             continue;
         ipcx_chan *c;
         if (k < 2) { /* producers */
-            if (ipcx_open(&c, u, IPCX_SEND) < 0)
+            int o = ipcx_open(&c, u, IPCX_SEND);
+            /*
+             * Neither producer sends before both are registered.  Without
+             * the gate, one that registered only after the other had sent
+             * its 50000 and was gone (about 0.1 s) met receivers that had
+             * rightly ended with -EPIPE (every sender came and went, ring
+             * empty: IPCX_CAP_EOF), filled the 32 slots nobody read any
+             * more and timed out at "send 32": its messages sat at
+             * positions 50000..50031.  The fenced runs made that likely:
+             * each fork child waits for MEMBARRIER_CMD_GLOBAL in its
+             * atfork handler (ring.c), so one producer could start late.
+             * Counted whether the open worked or not: nobody waits for good.
+             */
+            __atomic_fetch_add(gate, 1, __ATOMIC_SEQ_CST);
+            if (o < 0)
                 _exit(3);
+            while (__atomic_load_n(gate, __ATOMIC_SEQ_CST) < 2)
+                usleep(1000);
             uint8_t buf[256];
             for (uint32_t i = 0; i < MP_N; i++) {
                 uint32_t n = msg_len(i, 256);
