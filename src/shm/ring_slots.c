@@ -133,29 +133,55 @@ int ipcx__slots_abandon(struct ipcx__ring *r)
     return slots_publish(r, r->at, IPCX_SLOT_SKIP, 0, (unsigned) r->me);
 }
 
-/* Take a message a dead receiver held, if there is one. */
-static int slots_take_orphan(struct ipcx__ring *r)
+/*
+ * Scan the slots for messages to redeliver.  take: claim the first one for
+ * this receiver (1 if it did); else count them.
+ */
+static unsigned slots_scan_orphans(struct ipcx__ring *r, int take)
 {
-    struct ipcx__shm_hdr *h = r->h;
+    unsigned n = 0;
     for (uint64_t i = 0; i < r->fx.nslots; i++) {
         struct ipcx__shm_slot *s = (void *) (r->data + i * r->fx.slot_size);
         uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
         if (W_STATE(w) != IPCX_SLOT_REDELIVER || (W_POS(w) & r->mask) != i)
             continue;
-        if (atomic_compare_exchange_strong_explicit(
-                &s->word, &w, W_MAKE(W_POS(w), IPCX_SLOT_READING, (unsigned) r->me),
-                memory_order_acq_rel, memory_order_relaxed)) {
-            atomic_fetch_sub_explicit(&h->orphans, 1, memory_order_relaxed);
+        if (!take) {
+            n++;
+        } else if (atomic_compare_exchange_strong_explicit(
+                       &s->word, &w, W_MAKE(W_POS(w), IPCX_SLOT_READING, (unsigned) r->me),
+                       memory_order_acq_rel, memory_order_relaxed)) {
             r->at = W_POS(w);
             return 1;
         }
     }
-    /* Counted but not found (forged, or taken meanwhile): do not scan forever. */
+    return n;
+}
+
+/*
+ * Take a message a dead receiver held, if there is one.  orphans is a
+ * hint: too high costs scans, too low loses a message (its slot stays
+ * REDELIVER with nobody looking).  So a scan that found nothing clears the
+ * count (forged, or taken meanwhile: do not scan for ever) and then counts
+ * again what is there now.  An orphan is marked in its slot before it is
+ * counted (release); if its count was among what the CAS cleared, the CAS
+ * (acquire) makes its mark visible to the recount, and if it came after,
+ * the count is not 0.  Clearing without the recount lost an orphan counted
+ * while the scan was already past its slot.
+ */
+static int slots_take_orphan(struct ipcx__ring *r)
+{
+    struct ipcx__shm_hdr *h = r->h;
+    if (slots_scan_orphans(r, 1)) {
+        atomic_fetch_sub_explicit(&h->orphans, 1, memory_order_relaxed);
+        return 1;
+    }
     uint32_t o = atomic_load_explicit(&h->orphans, memory_order_relaxed);
-    if (o)
-        (void) atomic_compare_exchange_strong_explicit(&h->orphans, &o, 0,
-                                                       memory_order_relaxed,
-                                                       memory_order_relaxed);
+    if (o && atomic_compare_exchange_strong_explicit(&h->orphans, &o, 0, memory_order_acq_rel,
+                                                     memory_order_relaxed)) {
+        unsigned n = slots_scan_orphans(r, 0);
+        if (n)
+            atomic_fetch_add_explicit(&h->orphans, n, memory_order_release);
+    }
     return 0;
 }
 
@@ -258,7 +284,7 @@ int ipcx__slots_unpeek(struct ipcx__ring *r)
                                                  W_MAKE(r->at, IPCX_SLOT_REDELIVER, 0),
                                                  memory_order_acq_rel, memory_order_relaxed))
         return -EPROTO;
-    atomic_fetch_add_explicit(&r->h->orphans, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->h->orphans, 1, memory_order_release);
     ipcx__ring_notify_data(r);
     return 0;
 }
@@ -282,7 +308,7 @@ void ipcx__slots_reap(struct ipcx__ring *r, unsigned idx)
             if (atomic_compare_exchange_strong_explicit(
                     &s->word, &w, W_MAKE(W_POS(w), IPCX_SLOT_REDELIVER, 0),
                     memory_order_acq_rel, memory_order_relaxed))
-                atomic_fetch_add_explicit(&h->orphans, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&h->orphans, 1, memory_order_release);
         }
     }
 }
