@@ -93,6 +93,25 @@ static int fz_decode(const uint8_t *p, size_t n, size_t maxmsg, struct ipcx__fra
     return r;
 }
 
+/*
+ * Memory follows the bytes that came: every partial message's buffer is at
+ * most twice what arrived (at least frame.c's 4 KiB start), never more than
+ * its total, and the table's byte count is the sum of them.
+ */
+static void fz_bounded(const struct ipcx__reasm *r)
+{
+    size_t sum = 0;
+    for (int i = 0; i < IPCX_REASM_SLOTS; i++) {
+        uint32_t cap = r->part[i].cap, got = r->part[i].got;
+        sum += cap;
+        if (r->part[i].writer == 0)
+            continue;
+        FZ_CHECK(cap <= r->part[i].total);
+        FZ_CHECK(cap <= 4096 || cap / 2 < got);
+    }
+    FZ_CHECK(sum == r->bytes);
+}
+
 /* ---- raw mode ----------------------------------------------------------------- */
 
 static void fz_raw(const uint8_t *p, size_t n, size_t maxmsg)
@@ -120,6 +139,7 @@ static void fz_raw(const uint8_t *p, size_t n, size_t maxmsg)
         unsigned prio = 0;
         int k = ipcx__reasm_feed(&r, &f, payload, &msg, &len, &prio);
         FZ_CHECK(k == 0 || k == 1 || k == -EBADMSG);
+        fz_bounded(&r);
         FZ_CHECK(r.lost >= lost);
         lost = r.lost;
         if (k == 1) {
@@ -130,6 +150,14 @@ static void fz_raw(const uint8_t *p, size_t n, size_t maxmsg)
             if (pos % 3 == 0)
                 ipcx__reasm_consume(&r);
         }
+    }
+    if (r.bytes > 0 && (pos & 1)) {
+        /* evicting every partial message (as a budget would) empties the table */
+        while (ipcx__reasm_evict(&r))
+            fz_bounded(&r);
+        FZ_CHECK(r.lost >= lost);
+        ipcx__reasm_consume(&r);
+        FZ_CHECK(r.bytes == 0);
     }
     ipcx__reasm_reset(&r);
     FZ_CHECK(r.lost >= lost);
@@ -250,6 +278,7 @@ static void fz_structured(const uint8_t *p, size_t n, size_t maxmsg)
         unsigned prio = 0;
         int got = ipcx__reasm_feed(&r, &f, fz_payload, &msg, &len, &prio);
         FZ_CHECK(got == want);
+        fz_bounded(&r);
         FZ_CHECK(r.lost == model_lost);
         if (got == 1) {
             FZ_CHECK(len == cur.total && prio == cur.prio);

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A split message's buffer starts this small and doubles as chunks come. */
+#define REASM_MIN 4096u
+
 static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t) (v >> 8); p[1] = (uint8_t) v; }
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -81,6 +84,7 @@ void ipcx__reasm_init(struct ipcx__reasm *r)
 
 static void reasm_drop(struct ipcx__reasm *r, int i)
 {
+    r->bytes -= r->part[i].cap;
     free(r->part[i].buf);
     memset(&r->part[i], 0, sizeof r->part[i]);
 }
@@ -108,6 +112,45 @@ static int reasm_slot(struct ipcx__reasm *r)
     return oldest;
 }
 
+int ipcx__reasm_evict(struct ipcx__reasm *r)
+{
+    int oldest = -1;
+    for (int i = 0; i < IPCX_REASM_SLOTS; i++)
+        if (r->part[i].writer != 0 && i != r->done &&
+            (oldest < 0 || r->part[i].age < r->part[oldest].age))
+            oldest = i;
+    if (oldest < 0)
+        return 0;
+    reasm_drop(r, oldest);
+    r->lost++;
+    return 1;
+}
+
+/*
+ * Room in slot i for n more bytes.  The buffer doubles, up to the total
+ * the first chunk announced, so a writer that announces a large message
+ * and sends little of it holds little: memory follows the bytes that came.
+ */
+static int reasm_room(struct ipcx__reasm *r, int i, uint32_t n)
+{
+    uint32_t need = r->part[i].got + n, cap = r->part[i].cap;
+    if (need <= cap)
+        return 0;
+    if (cap < REASM_MIN)
+        cap = REASM_MIN;
+    while (cap < need)
+        cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
+    if (cap > r->part[i].total)
+        cap = r->part[i].total; /* need <= total: feed checked */
+    uint8_t *b = realloc(r->part[i].buf, cap);
+    if (!b)
+        return -ENOMEM;
+    r->bytes += cap - r->part[i].cap;
+    r->part[i].buf = b;
+    r->part[i].cap = cap;
+    return 0;
+}
+
 int ipcx__reasm_feed(struct ipcx__reasm *r, const struct ipcx__frame *f,
                      const uint8_t *payload, const uint8_t **msg, size_t *len,
                      unsigned *prio)
@@ -125,9 +168,6 @@ int ipcx__reasm_feed(struct ipcx__reasm *r, const struct ipcx__frame *f,
             r->lost++;
         }
         i = reasm_slot(r);
-        r->part[i].buf = malloc(f->total);
-        if (!r->part[i].buf)
-            return -ENOMEM;
         r->part[i].writer = f->writer;
         r->part[i].total = f->total;
         r->part[i].prio = f->prio;
@@ -141,6 +181,11 @@ int ipcx__reasm_feed(struct ipcx__reasm *r, const struct ipcx__frame *f,
         reasm_drop(r, i);
         r->lost++;
         return -EBADMSG;
+    }
+    if (reasm_room(r, i, f->len) < 0) {
+        reasm_drop(r, i);
+        r->lost++;
+        return -ENOMEM;
     }
     memcpy(r->part[i].buf + r->part[i].got, payload, f->len);
     r->part[i].got += f->len;

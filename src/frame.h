@@ -62,8 +62,11 @@ struct ipcx__reasm {
         unsigned prio;
         uint64_t age;
         uint8_t *buf;
+        uint32_t cap;    /* bytes allocated at buf: grows with what arrived, never
+                            with what a header merely announces */
     } part[IPCX_REASM_SLOTS];
     uint64_t tick;
+    size_t   bytes;      /* the sum of every slot's cap, for the receiver's budget */
     int      done;       /* slot of the completed message handed out, or -1 */
     unsigned long lost;  /* partial messages dropped (writer died, evicted) */
 };
@@ -79,6 +82,13 @@ void ipcx__reasm_init(struct ipcx__reasm *r);
 int ipcx__reasm_feed(struct ipcx__reasm *r, const struct ipcx__frame *f,
                      const uint8_t *payload, const uint8_t **msg, size_t *len,
                      unsigned *prio);
+
+/*
+ * Drop the partial message that least recently received a chunk (counted
+ * in lost), to bring bytes under a budget.  Returns 1, or 0 when there is
+ * no partial message left to drop (a completed one is never dropped).
+ */
+int ipcx__reasm_evict(struct ipcx__reasm *r);
 
 /* Free the message that feed completed. */
 void ipcx__reasm_consume(struct ipcx__reasm *r);

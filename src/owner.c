@@ -5,7 +5,7 @@
 #include "owner.h"
 #include "err.h"
 #include "sys/sys.h"
-#include "sys/dir.h"
+#include "sys/fs.h"
 
 #include <errno.h>
 #include <unistd.h>

@@ -21,8 +21,8 @@
 #include "ipcx.h"
 #include "transport/transport.h"
 #include "sys/sys.h"
-#include "sys/dir.h"
 #include "sys/proc.h"
+#include "sys/fs.h"
 
 #include <fcntl.h>
 #include <errno.h>

@@ -6,6 +6,7 @@
 #include "bell.h"
 #include "../err.h"
 #include "../sys/futex.h"
+#include "../sys/proc.h"
 
 #include <dirent.h>
 #include <errno.h>

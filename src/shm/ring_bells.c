@@ -22,6 +22,7 @@
 #include "bell.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>

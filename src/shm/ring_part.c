@@ -9,9 +9,9 @@
  */
 #include "ring_int.h"
 #include "../err.h"
-#include "../sys/children.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
+#include "../sys/proc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,7 +35,7 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
  *
  * Who the entry belongs to is then settled twice, whichever comes first:
  * the parent's handler learns the child's pid (the one new pid among this
- * thread's children, sys/children.h) and hands the entry to the child's
+ * thread's children, ipcx__children in sys/proc.h) and hands the entry to the child's
  * pid and start time; the child's handler writes the same.  So a child
  * killed before its handler ran (SIGKILL at the first instruction) is a
  * participant with a dead pid, reaped like any other, not one that lives

@@ -13,6 +13,7 @@
  */
 #include "sync.h"
 #include "sys/futex.h"
+#include "sys/proc.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -9,6 +9,8 @@
 #include "sync.h"
 #include "err.h"
 #include "owner.h"
+#include "../sys/psem.h"
+#include "../sys/shmfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

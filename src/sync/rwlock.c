@@ -19,6 +19,7 @@
 #include "sync.h"
 #include "sys/futex.h"
 #include "err.h"
+#include "sys/proc.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -23,6 +23,7 @@
 #include "sys/futex.h"
 #include "err.h"
 #include "owner.h"
+#include "../sys/shmfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -33,7 +33,6 @@
 
 #include "ipcx/sync.h"
 #include "sys/sys.h"
-#include "sys/syncsys.h"
 #include "url.h"
 
 #include <stdatomic.h>

@@ -14,9 +14,10 @@
  */
 #include "sync.h"
 #include "err.h"
-#include "sys/kipc.h"
 #include "owner.h"
 #include "addr.h"
+#include "sys/sys.h"
+#include "sys/sysv.h"
 
 #include <errno.h>
 #include <stdlib.h>

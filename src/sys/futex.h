@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 /* Who holds a word and whether it still lives: ipcx__proc_alive() and friends. */
-#include "proc.h"
 
 /*
  * Sleep while *word == expect, at most timeout_ms (-1: no limit).

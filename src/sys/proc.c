@@ -7,6 +7,10 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -144,4 +148,112 @@ int64_t ipcx__proc_epoch(uint64_t start)
     if (bt < 0)
         return -1;
     return bt + (int64_t) (start / (uint64_t) (tck > 0 ? tck : 100));
+}
+
+/* ---- small readers of /proc ------------------------------------------ */
+
+long ipcx__proc_long(const char *path, long def)
+{
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return def;
+    ssize_t n = ipcx__read(fd, buf, sizeof buf - 1);
+    (void) ipcx__close(fd);
+    if (n <= 0)
+        return def;
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long v = strtol(buf, &end, 10);
+    return errno || end == buf ? def : v;
+}
+
+int ipcx__has_cap(int cap)
+{
+    char line[256];
+    int has = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "CapEff:", 7) == 0) {
+            unsigned long long bits = strtoull(line + 7, NULL, 16);
+            has = cap >= 0 && cap < 64 && (bits >> cap) & 1;
+            break;
+        }
+    }
+    (void) fclose(f);
+    return has;
+}
+
+/* ---- thread id ---------------------------------------------------- */
+
+static _Thread_local uint32_t self_tid;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+/* fork() keeps the calling thread's thread-local values in the child,
+ * whose thread has another id: forget the cached one there. */
+static void self_forget(void)
+{
+    self_tid = 0;
+}
+
+static void self_register(void)
+{
+    (void) pthread_atfork(NULL, NULL, self_forget);
+}
+
+uint32_t ipcx__self_tid(void)
+{
+    if (self_tid == 0) {
+        (void) pthread_once(&self_once, self_register);
+        self_tid = (uint32_t) syscall(SYS_gettid);
+    }
+    return self_tid;
+}
+
+/* ---- children -------------------------------------------------------- */
+
+int ipcx__children(pid_t *out, size_t cap)
+{
+    char path[64], buf[512];
+    size_t n = 0;
+    long cur = -1; /* the number being read, -1 between numbers */
+    ssize_t got;
+
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long) syscall(SYS_gettid));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    while ((got = ipcx__read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < got; i++) {
+            char c = buf[i];
+            if (c >= '0' && c <= '9') {
+                cur = (cur < 0 ? 0 : cur) * 10 + (c - '0');
+                if (cur > 0x7fffffff) {
+                    (void) close(fd);
+                    return -EIO;
+                }
+                continue;
+            }
+            if (cur >= 0) {
+                if (n == cap) {
+                    (void) close(fd);
+                    return -ENOSPC;
+                }
+                out[n++] = (pid_t) cur;
+            }
+            cur = -1;
+        }
+    }
+    (void) close(fd);
+    if (got < 0)
+        return (int) got;
+    if (cur >= 0) {
+        if (n == cap)
+            return -ENOSPC;
+        out[n++] = (pid_t) cur;
+    }
+    return (int) n;
 }

@@ -8,6 +8,7 @@
 #ifndef IPCX_SYS_PROC_H
 #define IPCX_SYS_PROC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -45,5 +46,25 @@ int64_t ipcx__proc_epoch(uint64_t start);
  * one strict number reader for /proc lines and the registry's entries.
  */
 int ipcx__dec_u64(const char **p, uint64_t max, uint64_t *v);
+
+/* A number read from a /proc file such as /proc/sys/fs/mqueue/msg_max; def if unreadable. */
+long ipcx__proc_long(const char *path, long def);
+
+/* Does this process hold the capability (e.g. CAP_SYS_RESOURCE = 24) in its effective set? */
+int ipcx__has_cap(int cap);
+
+/* The kernel thread id of the caller, cached per thread (and renewed in a
+ * fork child, whose only thread has a new id). */
+uint32_t ipcx__self_tid(void);
+
+/*
+ * The children of the calling thread, from /proc/self/task/TID/children
+ * (Linux 3.5+, CONFIG_PROC_CHILDREN), zombies included until reaped, into
+ * out[0..cap): how many, -ENOSPC if there are more than cap, or -errno
+ * (-ENOENT: the kernel has no such file).  The ring's fork handlers use it
+ * to learn the pid of the child that fork(2) just made, which
+ * pthread_atfork does not pass (docs/shm.md, fork).
+ */
+int ipcx__children(pid_t *out, size_t cap);
 
 #endif

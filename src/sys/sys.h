@@ -16,6 +16,9 @@
 /* A relative timeout of ms milliseconds (ms >= 0) as a timespec. */
 struct timespec ipcx__ts_rel(int ms);
 
+/* Sleep ms milliseconds: 0, or -EINTR when a signal handler ran. */
+int ipcx__sleep_ms(int ms);
+
 /* The monotonic clock, in nanoseconds and in milliseconds. */
 int64_t ipcx__now_ns(void);
 int64_t ipcx__now_ms(void);
@@ -61,14 +64,3 @@ int ipcx__close(int fd);
 int ipcx__errno(void);
 
 #endif
-
-/*
- * Filesystem objects (FIFOs, socket files) that ipcx creates.
- * ipcx__fs_reusable: 0 when path is an object of type (S_IFIFO, S_IFSOCK)
- * owned by us and not a symbolic link, so a non-exclusive create may take
- * it over; -ELOOP, -EEXIST (another type) or -EPERM (another owner) if not,
- * -ENOENT if there is nothing.
- */
-int ipcx__fs_reusable(const char *path, unsigned type);
-/* Remove path if it is an object of that type; -EINVAL if it is something else. */
-int ipcx__fs_unlink(const char *path, unsigned type);

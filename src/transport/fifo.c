@@ -9,6 +9,7 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +80,7 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     }
     char addr[IPCX_URL_MAX + 8];
     snprintf(addr, sizeof addr, "fifo:%s", path);
-    r = ipcx__pipe_adopt(ch, fd, addr);
+    r = ipcx__pipe_adopt(ch, u, fd, addr);
     if (r < 0)
         goto fail;
     /* A receiver that made the FIFO, or took over a stale one that a dead
@@ -104,7 +105,7 @@ const struct ipcx_transport ipcx__transport_fifo = {
     .scheme  = "fifo",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED | IPCX_CAP_RXGONE |
                IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
-    .keys    = "mode",
+    .keys    = "mode " IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = fifo_open,

@@ -15,10 +15,11 @@
 #include "transport.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../sys/kipc.h"
 #include "../reg.h"
 #include "../owner.h"
 #include "../addr.h"
+#include "../sys/mq.h"
+#include "../sys/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

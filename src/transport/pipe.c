@@ -16,10 +16,11 @@
 #include <sys/stat.h>
 
 /* Give ch a pipe end fd (taken over, closed on failure). */
-int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr)
+int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
+                     const char *addr)
 {
     struct ipcx__schan *s;
-    int r = ipcx__schan_new(ch);
+    int r = ipcx__schan_new(ch, u);
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
@@ -30,7 +31,7 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr)
         ipcx__tx_init(&s->tx, fd, IPCX_TX_PIPE);
         return 0;
     }
-    r = ipcx__rx_init(&s->rx, ch->maxmsg, IPCX_RX_PIPE);
+    r = ipcx__rx_init(&s->rx, ch->maxmsg, IPCX_RX_PIPE, &s->lim);
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
@@ -65,7 +66,7 @@ static int pipe_open(struct ipcx_chan *ch, const struct ipcx_url *u)
         return r;
     char addr[64];
     snprintf(addr, sizeof addr, "pipe:?fd=%ld", fd);
-    return ipcx__pipe_adopt(ch, (int) fd, addr);
+    return ipcx__pipe_adopt(ch, u, (int) fd, addr);
 }
 
 static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
@@ -77,19 +78,19 @@ static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
         return ipcx__fail(-EINVAL, "a new pipe pair takes no path and no fd=");
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
         return ipcx__errno();
-    r = ipcx__pipe_adopt(rx, fds[0], "pipe:");
+    r = ipcx__pipe_adopt(rx, u, fds[0], "pipe:");
     if (r < 0) {
         (void) ipcx__close(fds[1]);
         return r;
     }
-    return ipcx__pipe_adopt(tx, fds[1], "pipe:");
+    return ipcx__pipe_adopt(tx, u, fds[1], "pipe:");
 }
 
 const struct ipcx_transport ipcx__transport_pipe = {
     .scheme  = "pipe",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR | IPCX_CAP_RXGONE |
                IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
-    .keys    = "fd",
+    .keys    = "fd " IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = pipe_open,

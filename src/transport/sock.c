@@ -31,7 +31,8 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
         (void) ipcx__close(fd);
         return r;
     }
-    r = ipcx__rx_init(&s->rx, ch->maxmsg, type == SOCK_STREAM ? 0 : IPCX_RX_RECORD);
+    r = ipcx__rx_init(&s->rx, ch->maxmsg, type == SOCK_STREAM ? 0 : IPCX_RX_RECORD,
+                      &s->lim);
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;

@@ -13,7 +13,8 @@
 #include "stream.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../sys/syncsys.h"
+#include "../sys/proc.h"
+#include "../sys/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +27,13 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#define SRC_BUF_MIN   (64 * 1024) /* read buffer of a stream source */
+#define SRC_BUF_MIN   (64 * 1024) /* read buffer of a stream source: not charged to the budget */
 #define RX_MAX_SOURCES 1024       /* senders one receiver takes at once */
+#define RX_ACCEPTS    64          /* connections taken per wake-up, so messages are not starved */
+#define RX_BACKOFF_MS 100         /* a listener that failed for want of memory rests this long */
+#define RX_AWAY_MS    1000        /* a longer gap between receives is the application's: no stall */
+#define RX_BUDGET_DEFAULT ((size_t) 64 << 20)
+#define RX_STALL_DEFAULT_MS 10000
 #define TX_LINGER_MS  2000        /* close waits this long to flush an accepted message */
 
 struct ipcx__src {
@@ -35,6 +41,10 @@ struct ipcx__src {
     int      eof;          /* the last read saw end of file */
     uint8_t *buf;
     size_t   cap, beg, end; /* unread bytes are buf[beg, end) */
+    size_t   want;         /* bytes from beg the frame there needs, once known */
+    size_t   charge;       /* what this source counts against the budget */
+    int64_t  since;        /* when its partial frame began (ms), 0 when none */
+    int64_t  last;         /* when it last sent a byte or was accepted (ms) */
     struct ipcx__reasm ra;
     /* The whole message found by src_parse, until consumed. */
     int      have;
@@ -52,6 +62,7 @@ static struct ipcx__src *src_new(int fd)
     if (!s)
         return NULL;
     s->fd = fd;
+    s->last = ipcx__now_ms();
     ipcx__reasm_init(&s->ra);
     return s;
 }
@@ -66,24 +77,39 @@ static void src_free(struct ipcx__src *s)
     free(s);
 }
 
-/* Make room for need bytes from beg on, moving and growing the buffer. */
-static int src_room(struct ipcx__src *s, size_t need)
+/* A connection, not a pipe or a datagram socket: it may be shed. */
+static int rx_conn(const struct ipcx__rx *rx)
 {
-    if (s->beg > 0 && (s->beg == s->end || s->cap - s->beg < need ||
-                       s->cap - s->end < SRC_BUF_MIN / 4)) {
-        memmove(s->buf, s->buf + s->beg, s->end - s->beg);
-        s->end -= s->beg;
-        s->beg = 0;
-    }
-    if (s->cap < need || s->cap == 0) {
-        size_t cap = need < SRC_BUF_MIN ? SRC_BUF_MIN : need;
-        uint8_t *b = realloc(s->buf, cap);
-        if (!b)
-            return -ENOMEM;
-        s->buf = b;
-        s->cap = cap;
-    }
-    return 0;
+    return rx->lfd >= 0 && !(rx->mode & IPCX_RX_RECORD);
+}
+
+/*
+ * Memory a source holds beyond its base read buffer: a grown buffer and
+ * the split messages of a pipe.  Records need a buffer of maxmsg to be
+ * read at all and are whole, so they are not charged.
+ */
+static void rx_account(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    size_t c = s->ra.bytes;
+    if (!(rx->mode & IPCX_RX_RECORD) && s->cap > SRC_BUF_MIN)
+        c += s->cap - SRC_BUF_MIN;
+    rx->used = rx->used - s->charge + c;
+    s->charge = c;
+}
+
+/* Bytes buffered that are not yet a handed-out message. */
+static int src_idle(const struct ipcx__src *s)
+{
+    return !s->have && s->beg == s->end;
+}
+
+/* Give back the grown buffer of a source that holds nothing. */
+static void src_shrink(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = s->beg = s->end = 0;
+    rx_account(rx, s);
 }
 
 /*
@@ -110,6 +136,87 @@ static void src_skip_bad(struct ipcx__src *s, size_t maxmsg)
         src_resync(s, maxmsg);
 }
 
+static void rx_drop(struct ipcx__rx *rx, size_t i);
+
+/*
+ * Make room in the budget for delta more bytes of source s.  Grown buffers
+ * that hold nothing go first (they cost a realloc, not a message); then,
+ * on a pipe, the split message that waited longest for its next chunk;
+ * on connections, the one holding the oldest partial message that is
+ * charged anything is dropped (counted in lost).  -ENOBUFS when that one
+ * is s itself: the caller drops it.
+ */
+static int rx_fit(struct ipcx__rx *rx, struct ipcx__src *s, size_t delta)
+{
+    for (size_t i = 0; i < rx->n && rx->used + delta > rx->lim.budget; i++)
+        if (rx->v[i] != s && src_idle(rx->v[i]) && rx->v[i]->cap > SRC_BUF_MIN)
+            src_shrink(rx, rx->v[i]);
+    while (rx->used + delta > rx->lim.budget) {
+        if (!rx_conn(rx)) {
+            /* One shared pipe: its buffer is at most a frame of maxmsg,
+             * which the budget holds; the rest is split messages. */
+            if (!ipcx__reasm_evict(&s->ra))
+                return 0;
+            rx_account(rx, s);
+            continue;
+        }
+        size_t victim = rx->n;
+        for (size_t i = 0; i < rx->n; i++) {
+            const struct ipcx__src *c = rx->v[i];
+            if (c->charge > 0 && !c->have && c->since &&
+                (victim == rx->n || c->since < rx->v[victim]->since))
+                victim = i;
+        }
+        if (victim == rx->n || rx->v[victim] == s)
+            return -ENOBUFS;
+        rx_drop(rx, victim);
+        rx->lost++;
+    }
+    return 0;
+}
+
+/*
+ * Room to read into.  The base buffer, moved down when the unread bytes
+ * lie high; it grows only when it is full of one frame that needs more,
+ * and then doubles at most: memory follows the bytes that came, never
+ * what a header announced.  0 with room, 1 when nothing may be read now
+ * (a whole frame waits to be parsed), or an error.
+ */
+static int src_room(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    size_t want = s->want > IPCX_FRAME_HDR ? s->want : IPCX_FRAME_HDR;
+
+    if (s->beg > 0 && (s->beg == s->end || s->cap - s->beg < want ||
+                       s->cap - s->end < SRC_BUF_MIN / 4)) {
+        memmove(s->buf, s->buf + s->beg, s->end - s->beg);
+        s->end -= s->beg;
+        s->beg = 0;
+    }
+    if (s->cap == 0) {
+        s->buf = malloc(SRC_BUF_MIN);
+        if (!s->buf)
+            return -ENOMEM;
+        s->cap = SRC_BUF_MIN;
+        return 0;
+    }
+    if (s->end < s->cap)
+        return 0;
+    if (s->end - s->beg >= want)
+        return 1;
+    size_t cap = s->cap * 2 < want ? s->cap * 2 : want;
+    size_t grow = cap - s->cap;
+    int r = rx_fit(rx, s, grow);
+    if (r < 0)
+        return r;
+    uint8_t *b = realloc(s->buf, cap);
+    if (!b)
+        return -ENOMEM;
+    s->buf = b;
+    s->cap = cap;
+    rx_account(rx, s);
+    return 0;
+}
+
 /*
  * Find the next whole message in what was read.  1: s->have is set; 0: more
  * bytes are needed; -EBADMSG: a malformed frame, left where it is (the
@@ -124,8 +231,13 @@ static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
         int r = ipcx__frame_decode(p, s->end - s->beg, rx->maxmsg, &f);
         if (r < 0)
             return ipcx__fail(-EBADMSG, "a peer sent a malformed frame header");
-        if (s->end - s->beg < IPCX_FRAME_HDR + (size_t) f.len)
-            return src_room(s, IPCX_FRAME_HDR + (size_t) f.len);
+        if (f.flags != IPCX_FRAME_WHOLE && !(rx->mode & IPCX_RX_PIPE))
+            return ipcx__fail(-EBADMSG, "a socket peer sent a split message (only pipes split)");
+        if (s->end - s->beg < IPCX_FRAME_HDR + (size_t) f.len) {
+            s->want = IPCX_FRAME_HDR + (size_t) f.len;
+            return 0;
+        }
+        s->want = 0;
         if (f.flags == IPCX_FRAME_WHOLE) {
             s->have = 1;
             s->from_ra = 0;
@@ -136,38 +248,45 @@ static int src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
         }
         s->beg += IPCX_FRAME_HDR + (size_t) f.len;
         r = ipcx__reasm_feed(&s->ra, &f, p + IPCX_FRAME_HDR, &s->msg, &s->len, &s->prio);
+        rx_account(rx, s);
         if (r < 0)
             return r == -EBADMSG ? ipcx__fail(-EBADMSG, "a peer sent a chunk that continues no message") : r;
         if (r == 1) {
             s->have = 1;
             s->from_ra = 1;
         }
+        if (rx->used > rx->lim.budget)
+            (void) rx_fit(rx, s, 0); /* a pipe: evicts split messages, never the one done */
     }
+    if (!s->have)
+        s->want = IPCX_FRAME_HDR;
     return s->have;
 }
 
-static void src_consume(struct ipcx__src *s)
+static void src_consume(struct ipcx__rx *rx, struct ipcx__src *s)
 {
     if (!s->have)
         return;
-    if (s->from_ra)
+    if (s->from_ra) {
         ipcx__reasm_consume(&s->ra);
-    else
+        rx_account(rx, s);
+    } else {
         s->beg += IPCX_FRAME_HDR + s->len; /* the whole frame in buf */
+    }
     s->have = 0;
-    if (s->beg == s->end)
+    s->want = 0;
+    if (s->beg == s->end) {
         s->beg = s->end = 0;
-}
-
-/* Bytes buffered that are not yet a handed-out message. */
-static int src_idle(const struct ipcx__src *s)
-{
-    return !s->have && s->beg == s->end;
+        s->since = 0;
+    } else {
+        s->since = ipcx__now_ms(); /* what follows is a new partial frame */
+    }
 }
 
 /*
  * Read once from a source.  >0 bytes read, 0 nothing new, -ENOTCONN when it
- * reached end of file just now, -EBADMSG for a bad record, other -errno.
+ * reached end of file just now, -EBADMSG for a bad record, -ENOBUFS when
+ * this connection must go to keep the budget, other -errno.
  */
 static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
 {
@@ -179,9 +298,13 @@ static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
         if (!src_idle(s))
             return 0;
         s->beg = s->end = 0;
-        int e = src_room(s, IPCX_FRAME_HDR + rx->maxmsg + 1);
-        if (e < 0)
-            return e;
+        if (s->cap < IPCX_FRAME_HDR + rx->maxmsg + 1) {
+            uint8_t *b = realloc(s->buf, IPCX_FRAME_HDR + rx->maxmsg + 1);
+            if (!b)
+                return -ENOMEM;
+            s->buf = b;
+            s->cap = IPCX_FRAME_HDR + rx->maxmsg + 1;
+        }
         r = ipcx__recv(s->fd, s->buf, s->cap, 0);
         if (r == -EAGAIN)
             return 0;
@@ -206,13 +329,18 @@ static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
         return 1;
     }
 
-    int e = src_room(s, IPCX_FRAME_HDR);
-    if (e < 0)
-        return e;
+    if (s->have)
+        return 0; /* the receive hands it out before it reads again */
+    int e = src_room(rx, s);
+    if (e != 0)
+        return e > 0 ? 0 : e;
     r = ipcx__read(s->fd, s->buf + s->end, s->cap - s->end);
     if (r > 0) {
         s->end += (size_t) r;
         s->eof = 0;
+        s->last = ipcx__now_ms();
+        if (!s->since)
+            s->since = s->last;
         return 1;
     }
     if (r == -EAGAIN)
@@ -233,13 +361,16 @@ static int src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
 
 /* ---- receiver --------------------------------------------------------- */
 
-int ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode)
+int ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode,
+                  const struct ipcx__rx_limits *lim)
 {
     memset(rx, 0, sizeof *rx);
     rx->mode = mode;
     rx->maxmsg = maxmsg;
+    rx->lim = *lim;
     rx->lfd = -1;
     rx->bell = -1;
+    rx->spare = -1;
     rx->cur = -1;
     rx->epfd = epoll_create1(EPOLL_CLOEXEC);
     return rx->epfd < 0 ? ipcx__errno() : 0;
@@ -254,6 +385,10 @@ static int rx_watch(struct ipcx__rx *rx, int fd, void *tag)
 int ipcx__rx_listen(struct ipcx__rx *rx, int lfd)
 {
     rx->lfd = lfd;
+    /* Without a spare, EMFILE still does not spin: the listener rests. */
+    rx->spare = ipcx__spare_fd();
+    if (rx->spare < 0)
+        rx->spare = -1;
     return rx_watch(rx, lfd, &rx->lfd);
 }
 
@@ -288,12 +423,22 @@ int ipcx__rx_add(struct ipcx__rx *rx, int fd)
 
 static void rx_drop(struct ipcx__rx *rx, size_t i)
 {
+    rx->used -= rx->v[i]->charge;
     (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->v[i]->fd, NULL);
     src_free(rx->v[i]);
     memmove(rx->v + i, rx->v + i + 1, (rx->n - i - 1) * sizeof *rx->v);
     rx->n--;
     if (rx->rr > i)
         rx->rr--;
+}
+
+static void rx_drop_src(struct ipcx__rx *rx, const struct ipcx__src *s)
+{
+    for (size_t i = 0; i < rx->n; i++)
+        if (rx->v[i] == s) {
+            rx_drop(rx, i);
+            return;
+        }
 }
 
 void ipcx__rx_fini(struct ipcx__rx *rx)
@@ -312,42 +457,119 @@ void ipcx__rx_fini(struct ipcx__rx *rx)
     free(rx->v);
     rx->v = NULL;
     (void) ipcx__close(rx->lfd);
+    (void) ipcx__close(rx->spare);
     (void) ipcx__close(rx->bell);
     (void) ipcx__close(rx->epfd);
-    rx->lfd = rx->bell = rx->epfd = -1;
+    rx->lfd = rx->spare = rx->bell = rx->epfd = -1;
 }
 
+/*
+ * Make room for one more connection: the one idle longest goes, else the
+ * one whose partial message is oldest (counted in lost).  A connection
+ * with a whole message waiting is kept.  1 if one went, 0 if none could.
+ */
+static int rx_shed(struct ipcx__rx *rx)
+{
+    size_t idle = rx->n, part = rx->n;
+
+    if (!rx_conn(rx))
+        return 0;
+    for (size_t i = 0; i < rx->n; i++) {
+        const struct ipcx__src *s = rx->v[i];
+        if (s->have)
+            continue;
+        if (src_idle(s) && !s->ra.bytes) {
+            if (idle == rx->n || s->last < rx->v[idle]->last)
+                idle = i;
+        } else if (part == rx->n || s->since < rx->v[part]->since) {
+            part = i;
+        }
+    }
+    if (idle < rx->n) {
+        rx_drop(rx, idle);
+        return 1;
+    }
+    if (part < rx->n) {
+        rx_drop(rx, part);
+        rx->lost++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Take the listener out of the wait for a while (it would stay readable). */
+static void rx_pause(struct ipcx__rx *rx)
+{
+    (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->lfd, NULL);
+    rx->lpause = ipcx__now_ms() + RX_BACKOFF_MS;
+}
+
+/*
+ * Take the pending connections, at most RX_ACCEPTS at a time.  A new
+ * sender always gets in while some connection is idle or only holds a
+ * partial message: at the limit of RX_MAX_SOURCES, and when the process
+ * has no descriptor left, such a one is shed.  Otherwise the new one is
+ * accepted and closed at once, so the listener never stays readable with
+ * nothing done about it (a spinning receive).
+ */
 static int rx_accept(struct ipcx__rx *rx)
 {
     int got = 0;
-    for (;;) {
-        int fd = accept4(rx->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    for (int k = 0; k < RX_ACCEPTS; k++) {
+        int fd = ipcx__accept(rx->lfd);
+        if (fd == -EAGAIN)
+            return got;
+        if (fd == -EMFILE || fd == -ENFILE) {
+            if (rx_shed(rx))
+                continue; /* its descriptor is free now */
+            int r = ipcx__accept_refuse(rx->lfd, &rx->spare);
+            if (r == 0)
+                return got;
+            if (r < 0) {
+                rx_pause(rx);
+                return got;
+            }
+            got++; /* progress: one pending connection fewer */
+            continue;
+        }
+        if (fd == -ENOBUFS || fd == -ENOMEM) {
+            rx_pause(rx);
+            return got;
+        }
         if (fd < 0)
-            return got; /* EAGAIN, or a connection that died before we took it */
-        if (rx->n >= RX_MAX_SOURCES) {
+            continue; /* a connection that died before we took it (ECONNABORTED, network errors) */
+        if (rx->n >= RX_MAX_SOURCES && !rx_shed(rx)) {
             (void) ipcx__close(fd); /* the sender sees -EPIPE */
+            got++;
             continue;
         }
         if (ipcx__rx_add(rx, fd) == 0)
             got++;
     }
+    return got;
 }
 
-/* Handle a fill result for source i; returns progress (1) or 0, or an error to report. */
-static int rx_filled(struct ipcx__rx *rx, size_t i, int r)
+/* Handle a fill result for source s; returns progress (1) or 0, or an error to report. */
+static int rx_filled(struct ipcx__rx *rx, struct ipcx__src *s, int r)
 {
     if (r > 0)
         return 1;
     if (r == -ENOTCONN) {
         if (rx->mode & IPCX_RX_PIPE) {
-            ipcx__reasm_reset(&rx->v[i]->ra); /* every writer is gone */
+            ipcx__reasm_reset(&s->ra); /* every writer is gone */
+            rx_account(rx, s);
             return 1;
         }
-        (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, rx->v[i]->fd, NULL);
+        (void) epoll_ctl(rx->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+        return 1;
+    }
+    if (r == -ENOBUFS && rx_conn(rx)) {
+        rx_drop_src(rx, s); /* the oldest partial message over the budget was its own */
+        rx->lost++;
         return 1;
     }
     if (r == -EBADMSG && rx->lfd >= 0) {
-        rx_drop(rx, i); /* a connection that sent garbage goes */
+        rx_drop_src(rx, s); /* a connection that sent garbage goes */
         return r;
     }
     return r; /* 0, or -EBADMSG on a datagram socket (the record is gone), or a hard error */
@@ -364,7 +586,7 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
     int progress = 0, n;
 
     if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1)
-        return rx_filled(rx, 0, src_fill(rx, rx->v[0]));
+        return rx_filled(rx, rx->v[0], src_fill(rx, rx->v[0]));
     n = epoll_wait(rx->epfd, ev, 64, timeout_ms);
     if (n < 0)
         return ipcx__errno();
@@ -376,10 +598,11 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
         }
         if (tag == &rx->bell)
             continue;
+        /* A source shed by an earlier event of this batch is not found. */
         for (size_t i = 0; i < rx->n; i++) {
             if (rx->v[i] != tag)
                 continue;
-            int r = rx_filled(rx, i, src_fill(rx, rx->v[i]));
+            int r = rx_filled(rx, rx->v[i], src_fill(rx, rx->v[i]));
             if (r < 0)
                 return r;
             progress += r;
@@ -407,6 +630,20 @@ static void rx_ring(struct ipcx__rx *rx)
         rx->bell_on = !(read(rx->bell, &v, sizeof v) == (ssize_t) sizeof v);
 }
 
+/* Is source s a slow-loris: a partial frame held longer than stall=? */
+static int rx_stalled(const struct ipcx__rx *rx, const struct ipcx__src *s, int64_t now,
+                      int64_t *next)
+{
+    if (!rx_conn(rx) || rx->lim.stall_ms == 0 || s->have || !s->since)
+        return 0;
+    int64_t at = s->since + rx->lim.stall_ms;
+    if (now >= at)
+        return 1;
+    if (*next == 0 || at < *next)
+        *next = at;
+    return 0;
+}
+
 /*
  * Find the next whole message: returns the index of a source with have
  * set, or a negative error.
@@ -414,9 +651,22 @@ static void rx_ring(struct ipcx__rx *rx)
 static long rx_next(struct ipcx__rx *rx, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    int64_t now = ipcx__now_ms();
 
+    /* Time the application spent away from its receives is not the
+     * peers' stall: they could not send while nobody read. */
+    if (rx->left_at && now - rx->left_at > RX_AWAY_MS)
+        for (size_t i = 0; i < rx->n; i++)
+            if (rx->v[i]->since)
+                rx->v[i]->since += now - rx->left_at;
     for (;;) {
         size_t k;
+        int64_t next = 0; /* the earliest stall deadline */
+        now = ipcx__now_ms();
+        if (rx->lpause && now >= rx->lpause) {
+            rx->lpause = 0;
+            (void) rx_watch(rx, rx->lfd, &rx->lfd);
+        }
         for (k = 0; k < rx->n; k++) {
             size_t i = (rx->rr + k) % rx->n;
             struct ipcx__src *s = rx->v[i];
@@ -431,7 +681,9 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
                 src_skip_bad(s, rx->maxmsg); /* every writer's chunks pass here: go on after it */
             if (r < 0)
                 return r;
-            if (s->eof && rx->lfd >= 0) {
+            if ((s->eof && rx->lfd >= 0) || rx_stalled(rx, s, now, &next)) {
+                if (!s->eof)
+                    rx->lost++; /* a slow-loris: its partial message goes with it */
                 rx_drop(rx, i); /* its partial frame, if any, was a dead sender's */
                 k = (size_t) -1;
                 continue;
@@ -449,6 +701,14 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
         int left = ipcx__remaining(&d);
         if (left == 0)
             return ipcx__expired(&d);
+        /* Wake up in time to drop a stalled peer or to listen again. */
+        if (rx->lpause && (next == 0 || rx->lpause < next))
+            next = rx->lpause;
+        if (next) {
+            int64_t until = next - now + 1;
+            if (left < 0 || until < left)
+                left = until < 1 ? 1 : (int) until;
+        }
         p = rx_pump(rx, left);
         if (p == -EINTR && ipcx__intr_returns())
             return -EINTR;
@@ -469,6 +729,7 @@ long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
     long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
     struct ipcx__src *s;
 
+    rx->left_at = ipcx__now_ms();
     if (i < 0) {
         rx_ring(rx);
         return i;
@@ -484,7 +745,7 @@ long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
     if (prio)
         *prio = s->prio;
     long len = (long) s->len;
-    src_consume(s);
+    src_consume(rx, s);
     rx->cur = -1;
     rx->rr = (size_t) i + 1;
     rx_ring(rx);
@@ -496,6 +757,7 @@ int ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
 {
     struct ipcx__rx *rx = &schan(ch)->rx;
     long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
+    rx->left_at = ipcx__now_ms();
     if (i < 0)
         return (int) i;
     rx->cur = i;
@@ -509,7 +771,7 @@ int ipcx__schan_release(struct ipcx_chan *ch)
     struct ipcx__rx *rx = &schan(ch)->rx;
     if (rx->cur < 0)
         return ipcx__fail(-EINVAL, "nothing was peeked");
-    src_consume(rx->v[rx->cur]);
+    src_consume(rx, rx->v[rx->cur]);
     rx->rr = (size_t) rx->cur + 1;
     rx->cur = -1;
     rx_ring(rx);
@@ -737,12 +999,31 @@ void ipcx__tx_fini(struct ipcx__tx *tx)
 
 /* ---- channel ops -------------------------------------------------------- */
 
-int ipcx__schan_new(struct ipcx_chan *ch)
+/* The engine's URL keys; the default budget always holds one whole message. */
+static int schan_limits(const struct ipcx_url *u, size_t maxmsg, struct ipcx__rx_limits *lim)
 {
+    size_t one = maxmsg + IPCX_FRAME_HDR, stall;
+    int r = ipcx__url_size(u, "budget", one > RX_BUDGET_DEFAULT ? one : RX_BUDGET_DEFAULT,
+                           one, SIZE_MAX / 4, &lim->budget);
+    if (r == 0)
+        r = ipcx__url_size(u, "stall", RX_STALL_DEFAULT_MS, 0, INT_MAX, &stall);
+    if (r < 0)
+        return r;
+    lim->stall_ms = (int) stall;
+    return 0;
+}
+
+int ipcx__schan_new(struct ipcx_chan *ch, const struct ipcx_url *u)
+{
+    struct ipcx__rx_limits lim;
+    int r = schan_limits(u, ch->maxmsg, &lim);
+    if (r < 0)
+        return r;
     struct ipcx__schan *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
-    s->rx.epfd = s->rx.lfd = s->rx.bell = -1;
+    s->lim = lim;
+    s->rx.epfd = s->rx.lfd = s->rx.bell = s->rx.spare = -1;
     s->rx.cur = -1;
     s->tx.fd = -1;
     ch->impl = s;
@@ -780,6 +1061,15 @@ int ipcx__schan_fd(struct ipcx_chan *ch)
         rx_ring(&s->rx);
     }
     return s->rx.epfd;
+}
+
+long long ipcx__schan_lost(const struct ipcx_chan *ch)
+{
+    const struct ipcx__rx *rx = &schan(ch)->rx;
+    long long n = rx->lost;
+    for (size_t i = 0; i < rx->n; i++)
+        n += (long long) rx->v[i]->ra.lost;
+    return n;
 }
 
 int ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap)

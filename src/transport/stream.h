@@ -22,6 +22,21 @@
 
 struct ipcx__src;
 
+/*
+ * What a receiver holds for its peers at most (URL keys of every engine
+ * transport, IPCX_STREAM_KEYS).  A peer is untrusted: what a frame header
+ * announces is never allocated up front, and the buffers of all senders
+ * together stay within the budget; beyond it, the connection holding the
+ * oldest partial message is dropped (ipcx_lost counts it).
+ */
+struct ipcx__rx_limits {
+    size_t budget;   /* budget=: bytes of partial messages, over every sender
+                        (default 64 MiB, at least maxmsg + a header) */
+    int    stall_ms; /* stall=: a connection whose partial frame is older is
+                        dropped (default 10000 ms; 0 never) */
+};
+#define IPCX_STREAM_KEYS "budget stall"
+
 struct ipcx__rx {
     unsigned mode;          /* IPCX_RX_* */
     size_t   maxmsg;
@@ -33,6 +48,12 @@ struct ipcx__rx {
     size_t   n, cap;
     size_t   rr;            /* where the next round-robin scan starts */
     long     cur;           /* source of the message handed out by peek, or -1 */
+    struct ipcx__rx_limits lim;
+    size_t   used;          /* bytes charged against lim.budget, over every source */
+    long long lost;         /* partial messages dropped with their connection */
+    int      spare;         /* a reserve descriptor for accept's EMFILE, or -1 */
+    int64_t  lpause;        /* the listener is out of the epoll set until then (ms), or 0 */
+    int64_t  left_at;       /* when the last receive returned (ms), or 0 */
 };
 
 /* How the sending side writes. */
@@ -51,6 +72,7 @@ struct ipcx__tx {
 
 /* The state of every channel built on this engine. */
 struct ipcx__schan {
+    struct ipcx__rx_limits lim; /* from the URL, for the receiving end */
     struct ipcx__rx rx;     /* used by a receiving end */
     struct ipcx__tx tx;     /* used by a sending end */
     char     path[PATH_MAX];/* a filesystem object this end created, removed on close */
@@ -59,10 +81,14 @@ struct ipcx__schan {
     char     addr[IPCX_URL_MAX + 64]; /* what ipcx_addr reports */
 };
 
-/* Make ch->impl a fresh ipcx__schan with no descriptors. */
-int ipcx__schan_new(struct ipcx_chan *ch);
+/*
+ * Make ch->impl a fresh ipcx__schan with no descriptors, after checking
+ * the engine's keys in u (budget=, stall=) against ch->maxmsg.
+ */
+int ipcx__schan_new(struct ipcx_chan *ch, const struct ipcx_url *u);
 
-int  ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode);
+int  ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode,
+                   const struct ipcx__rx_limits *lim);
 /* Hand a listening socket to the receiver (it accepts senders). */
 int  ipcx__rx_listen(struct ipcx__rx *rx, int lfd);
 /* Hand a source descriptor to the receiver; it is closed on failure. */
@@ -76,7 +102,8 @@ void ipcx__tx_fini(struct ipcx__tx *tx);
 int ipcx__schan_own_path(struct ipcx__schan *s, const char *path);
 
 /* Give ch one end of a pipe or FIFO (fd taken over; closed on failure). pipe.c */
-int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr);
+int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
+                     const char *addr);
 
 /*
  * The ops every engine transport shares, for its table:
@@ -87,7 +114,7 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, int fd, const char *addr);
     .send = ipcx__schan_send, .recv = ipcx__schan_recv,                     \
     .fd = ipcx__schan_fd, .addr = ipcx__schan_addr,                         \
     .close = ipcx__schan_close, .peek = ipcx__schan_peek,                   \
-    .release = ipcx__schan_release
+    .release = ipcx__schan_release, .lost = ipcx__schan_lost
 
 /* The channel ops every engine transport uses. */
 int  ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
@@ -100,5 +127,7 @@ int  ipcx__schan_close(struct ipcx_chan *ch);
 int  ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
                       int timeout_ms);
 int  ipcx__schan_release(struct ipcx_chan *ch);
+/* Partial messages this receiver dropped: connections shed, pipe writers' chunks evicted. */
+long long ipcx__schan_lost(const struct ipcx_chan *ch);
 
 #endif

@@ -43,10 +43,11 @@
 #include "transport.h"
 #include "../err.h"
 #include "../sys/sys.h"
-#include "../sys/kipc.h"
 #include "../reg.h"
 #include "../owner.h"
 #include "../addr.h"
+#include "../sys/proc.h"
+#include "../sys/sysv.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -91,7 +91,7 @@ static int tcp_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 
     if (r < 0)
         return r;
-    if ((r = ipcx__schan_new(ch)) < 0)
+    if ((r = ipcx__schan_new(ch, u)) < 0)
         goto out;
     if (ch->flags & IPCX_RECV) {
         r = tcp_listen(ch, res);
@@ -114,7 +114,7 @@ out:
 const struct ipcx_transport ipcx__transport_tcp = {
     .scheme  = "tcp",
     .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_RXGONE,
-    .keys    = "",
+    .keys    = IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = tcp_open,

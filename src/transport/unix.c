@@ -7,6 +7,7 @@
 #include "sock.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -110,7 +111,7 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     if (a.type != SOCK_STREAM && ch->maxmsg + IPCX_FRAME_HDR > UNIX_RECORD_LIMIT)
         return ipcx__fail(-EINVAL, "maxmsg=%zu: a %s record carries at most %u bytes",
                           ch->maxmsg, unix_types[a.typeidx], UNIX_RECORD_LIMIT - IPCX_FRAME_HDR);
-    if ((r = ipcx__schan_new(ch)) < 0)
+    if ((r = ipcx__schan_new(ch, u)) < 0)
         return r;
     s = ch->impl;
     snprintf(s->addr, sizeof s->addr, "unix:%s%s%s", u->path,
@@ -162,7 +163,7 @@ static int unix_unlink(const struct ipcx_url *u)
 const struct ipcx_transport ipcx__transport_unix = {
     .scheme  = "unix",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED | IPCX_CAP_RXGONE,
-    .keys    = "mode type",
+    .keys    = "mode type " IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = unix_open,

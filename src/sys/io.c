@@ -1,6 +1,7 @@
 /*
- * sys.c - system call wrappers returning -errno, clocks, deadlines and the
- * EINTR rule.  No policy lives here: callers decide what an error means.
+ * io.c - descriptor I/O as -errno wrappers: poll, read, SIGPIPE-free pipe
+ * writes, socket send and receive, non-blocking mode, close.  The EINTR
+ * retries here are those of calls without a deadline of their own.
  */
 #include "fault.h"
 #include "sys.h"
@@ -16,79 +17,6 @@
 int ipcx__errno(void)
 {
     return errno > 0 ? -errno : -EIO;
-}
-
-struct timespec ipcx__ts_rel(int ms)
-{
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    return ts;
-}
-
-int64_t ipcx__now_ns(void)
-{
-    struct timespec ts;
-    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t ipcx__now_ms(void)
-{
-    return ipcx__now_ns() / 1000000;
-}
-
-struct ipcx__deadline ipcx__deadline(int timeout_ms)
-{
-    struct ipcx__deadline d = { -1, 0 };
-    if (timeout_ms == 0)
-        d.zero = 1, d.at = 0;
-    else if (timeout_ms > 0)
-        d.at = ipcx__now_ms() + timeout_ms;
-    return d;
-}
-
-int ipcx__remaining(const struct ipcx__deadline *d)
-{
-    if (d->zero)
-        return 0;
-    if (d->at < 0)
-        return -1;
-    int64_t left = d->at - ipcx__now_ms();
-    if (left <= 0)
-        return 0;
-    return left > 0x7fffffff ? 0x7fffffff : (int) left;
-}
-
-int ipcx__expired(const struct ipcx__deadline *d)
-{
-    return d->zero ? -EAGAIN : -ETIMEDOUT;
-}
-
-int ipcx__intr_returns(void)
-{
-    sigset_t blocked;
-    if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
-        return 1;
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction sa;
-        if (sig == SIGKILL || sig == SIGSTOP || sigismember(&blocked, sig) == 1)
-            continue;
-        /*
-         * A fault signal is raised by the faulting instruction in its own
-         * thread, never while that thread sleeps in poll: its handler (a
-         * sanitizer's or a crash reporter's, rarely SA_RESTART) cannot be
-         * what interrupted us.
-         */
-        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
-            sig == SIGTRAP || sig == SIGSYS)
-            continue;
-        if (sigaction(sig, NULL, &sa) != 0)
-            continue; /* a signal number glibc reserves for itself */
-        if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
-            continue;
-        if (!(sa.sa_flags & SA_RESTART))
-            return 1;
-    }
-    return 0;
 }
 
 int ipcx__poll1(int fd, short events, int timeout_ms)

@@ -1,12 +1,14 @@
 /*
- * dir.h - -errno wrappers for working relative to a directory descriptor
- * (openat, mkdirat, renameat, unlinkat, fstat, listing): code that has
- * checked a directory once (owner, mode, not a symbolic link) keeps using
- * that descriptor, so a rename or a symbolic link swapped in afterwards
- * cannot redirect it.  The user registry (reg.c) is built on these.
+ * fs.h - the filesystem (fs.c): checks on the FIFOs and socket files ipcx
+ * creates, and -errno wrappers for working relative to a directory
+ * descriptor (openat, mkdirat, renameat, unlinkat, fstat, listing): code
+ * that has checked a directory once (owner, mode, not a symbolic link)
+ * keeps using that descriptor, so a rename or a symbolic link swapped in
+ * afterwards cannot redirect it.  The user registry (reg.c) is built on
+ * these.
  */
-#ifndef IPCX_SYS_DIR_H
-#define IPCX_SYS_DIR_H
+#ifndef IPCX_SYS_FS_H
+#define IPCX_SYS_FS_H
 
 #include <stddef.h>
 #include <sys/stat.h>
@@ -31,5 +33,16 @@ ssize_t ipcx__write_all(int fd, const void *buf, size_t len);
  * value.  0, fn's value, or -errno.
  */
 int ipcx__dir_each(int dirfd, int (*fn)(void *arg, const char *name), void *arg);
+
+/*
+ * Filesystem objects (FIFOs, socket files) that ipcx creates.
+ * ipcx__fs_reusable: 0 when path is an object of type (S_IFIFO, S_IFSOCK)
+ * owned by us and not a symbolic link, so a non-exclusive create may take
+ * it over; -ELOOP, -EEXIST (another type) or -EPERM (another owner) if not,
+ * -ENOENT if there is nothing.
+ */
+int ipcx__fs_reusable(const char *path, unsigned type);
+/* Remove path if it is an object of that type; -EINVAL if it is something else. */
+int ipcx__fs_unlink(const char *path, unsigned type);
 
 #endif
