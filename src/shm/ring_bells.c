@@ -22,6 +22,7 @@
 #include "bell.h"
 #include "../err.h"
 #include "../sys/sys.h"
+#include "../sys/fifo.h"
 #include "../sys/fs.h"
 
 #include <errno.h>
@@ -51,13 +52,15 @@ static int ring_bell_fd(struct ipcx__ring *r, unsigned i, uint64_t o)
         return r->bellw[i];
     if (ipcx__bell_path(path, sizeof path, r->fx.id, i, IPCX_PART_PID(o), start) < 0)
         return -1;
-    int fd = open(path, (ring_role(o) == IPCX_PART_TX ? O_RDONLY : O_RDWR) | O_NONBLOCK |
-                        O_NOFOLLOW | O_CLOEXEC);
+    int fd = ipcx__openat(AT_FDCWD, path, (ring_role(o) == IPCX_PART_TX ? O_RDONLY : O_RDWR) |
+                                          O_NONBLOCK | O_NOFOLLOW, 0);
     /* The name comes from the segment: use nothing but a FIFO. */
-    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+    if (fd >= 0 && (ipcx__fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))) {
         (void) ipcx__close(fd);
         fd = -1;
     }
+    if (fd < 0)
+        fd = -1;
     r->bellw[i] = fd;
     r->bellowner[i] = o;
     r->bellstart[i] = start;
@@ -73,22 +76,22 @@ static void ring_bell_poke(struct ipcx__ring *r, unsigned i, uint64_t role, uint
     if ((int) i == r->me) {
         /* Our own: a receiver rings itself through its write end, a sender drains its read end. */
         if (r->tx && r->bellfd >= 0)
-            while (read(r->bellfd, buf, sizeof buf) > 0)
+            while (ipcx__read(r->bellfd, buf, sizeof buf) > 0)
                 ;
         else if (!r->tx && r->bellw[i] >= 0)
-            (void) !write(r->bellw[i], buf, 1);
+            (void) ipcx__write_all(r->bellw[i], buf, 1);
         return;
     }
     int fd = ring_bell_fd(r, i, o);
     if (fd < 0)
         return;
     if (role == IPCX_PART_TX)
-        while ((n = read(fd, buf, sizeof buf)) > 0)
+        while ((n = ipcx__read(fd, buf, sizeof buf)) > 0)
             ;
     else
-        n = write(fd, buf, 1);
+        n = ipcx__write_all(fd, buf, 1);
     /* Empty, full (then it is readable anyway) or no writer left: fine.  Else forget it. */
-    if (n < 0 && errno != EAGAIN) {
+    if (n < 0 && n != -EAGAIN) {
         (void) ipcx__close(r->bellw[i]);
         r->bellw[i] = -1;
     }
@@ -219,7 +222,7 @@ void ipcx__ring_bell_reaped(struct ipcx__ring *r, unsigned i, uint64_t o, uint64
     if (!atomic_exchange_explicit(&p->fifo, 0, memory_order_acq_rel))
         return; /* it never made a doorbell */
     if (ipcx__bell_path(path, sizeof path, r->fx.id, i, IPCX_PART_PID(o), start) == 0)
-        (void) unlink(path);
+        (void) ipcx__unlinkat(AT_FDCWD, path, 0);
     if (role == IPCX_PART_RX)
         ring_count_down(&h->bells);
     if (r->bellw[i] >= 0 && (int) i != r->me) {
@@ -245,7 +248,7 @@ int ipcx__ring_has_data(struct ipcx__ring *r)
 void ipcx__ring_bell_rearm(struct ipcx__ring *r)
 {
     char buf[64];
-    while (read(r->bellfd, buf, sizeof buf) > 0)
+    while (ipcx__read(r->bellfd, buf, sizeof buf) > 0)
         ;
     /* Arm, then look again: store-load against notify_data, as a sleeper. */
     atomic_store_explicit(&r->h->part[r->me].bell, 1, memory_order_seq_cst);
@@ -253,7 +256,7 @@ void ipcx__ring_bell_rearm(struct ipcx__ring *r)
     if (ipcx__ring_has_data(r) &&
         atomic_exchange_explicit(&r->h->part[r->me].bell, 0, memory_order_seq_cst)) {
         char c = 1;
-        (void) !write(r->bellw[r->me], &c, 1); /* our own write end: readable again */
+        (void) ipcx__write_all(r->bellw[r->me], &c, 1); /* our own write end: readable again */
     }
 }
 
@@ -269,7 +272,7 @@ static void ring_tx_disarm(struct ipcx__ring *r, int drain)
     }
     /* Else whoever took the 1 reads the byte; drain: read it now anyway. */
     if (drain)
-        while (read(r->bellfd, buf, sizeof buf) > 0)
+        while (ipcx__read(r->bellfd, buf, sizeof buf) > 0)
             ;
 }
 
@@ -289,7 +292,7 @@ static void ring_tx_arm(struct ipcx__ring *r, size_t len)
      * 1 finds the byte to read (EAGAIN here: it is full already).
      */
     atomic_fetch_add_explicit(&h->sbells, 1, memory_order_seq_cst);
-    (void) !write(r->bellw[r->me], &c, 1);
+    (void) ipcx__write_all(r->bellw[r->me], &c, 1);
     if (atomic_exchange_explicit(&p->bell, 1, memory_order_seq_cst))
         ring_count_down(&h->sbells); /* armed already and not rung since: counted once */
     /*
@@ -337,28 +340,27 @@ static int ring_bell_make(struct ipcx__ring *r)
     /* Flags first: a reaper and the last one out look for FIFOs where they say so. */
     atomic_store_explicit(&r->h->fifos, 1, memory_order_seq_cst);
     atomic_store_explicit(&p->fifo, 1, memory_order_seq_cst);
-    if (mkfifo(r->bellpath, 0600) < 0) {
-        rc = -errno;
+    if ((rc = ipcx__mkfifo(r->bellpath, 0600)) < 0) {
         /* Ours from before (same segment, entry, pid and start time) is taken over. */
         if (rc != -EEXIST || (rc = ipcx__fs_reusable(r->bellpath, S_IFIFO)) < 0) {
             rc = ipcx__fail(rc, "cannot make the doorbell %s", r->bellpath);
             goto fail;
         }
     }
-    fd = open(r->bellpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    fd = ipcx__openat(AT_FDCWD, r->bellpath, O_RDONLY | O_NONBLOCK | O_NOFOLLOW, 0);
     /* Both ends held: no POLLHUP or POLLERR, and we can ring (or drain) ourselves. */
     if (fd >= 0)
-        wfd = open(r->bellpath, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        wfd = ipcx__openat(AT_FDCWD, r->bellpath, O_WRONLY | O_NONBLOCK | O_NOFOLLOW, 0);
     if (fd < 0 || wfd < 0) {
-        rc = ipcx__fail(-errno, "cannot open the doorbell %s", r->bellpath);
+        rc = ipcx__fail(fd < 0 ? fd : wfd, "cannot open the doorbell %s", r->bellpath);
         goto fail_unlink;
     }
     if (r->tx) {
         /* One page: one byte makes it full, and only an empty pipe is writable. */
         long page = sysconf(_SC_PAGESIZE);
-        int sz = fcntl(wfd, F_SETPIPE_SZ, (int) (page > 0 ? page : RING_PAGE));
+        int sz = ipcx__pipe_resize(wfd, (int) (page > 0 ? page : RING_PAGE));
         if (sz < 0) {
-            rc = ipcx__fail(-errno, "cannot make the doorbell %s one page", r->bellpath);
+            rc = ipcx__fail(sz, "cannot make the doorbell %s one page", r->bellpath);
             goto fail_unlink;
         }
         if (page > 0 && sz > page) {
@@ -375,7 +377,7 @@ static int ring_bell_make(struct ipcx__ring *r)
 fail_unlink:
     (void) ipcx__close(fd);
     (void) ipcx__close(wfd);
-    (void) unlink(r->bellpath);
+    (void) ipcx__unlinkat(AT_FDCWD, r->bellpath, 0);
 fail:
     atomic_store_explicit(&p->fifo, 0, memory_order_relaxed);
     return rc;

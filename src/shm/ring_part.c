@@ -12,8 +12,10 @@
 #include "../sys/futex.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -332,7 +334,7 @@ int ipcx__ring_leave(struct ipcx__ring *r)
             if (atomic_exchange_explicit(&p->fifo, 0, memory_order_acq_rel) && !r->tx)
                 ring_count_down(&h->bells);
             (void) ipcx__close(r->bellfd);
-            (void) unlink(r->bellpath);
+            (void) ipcx__unlinkat(AT_FDCWD, r->bellpath, 0);
             r->bellfd = -1;
         }
         atomic_fetch_sub_explicit(r->tx ? &h->ntx : &h->nrx, 1, memory_order_seq_cst);
