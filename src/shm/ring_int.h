@@ -75,7 +75,7 @@ typedef int (*ipcx__ring_try)(struct ipcx__ring *r, void *arg);
 int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
                      ipcx__ring_try try, void *arg, int timeout_ms);
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
-/* A sleeper's half of the store-load barrier (see ring.c): after announcing, before looking. */
+/* A sleeper's half of the store-load barrier (ring_wait.c): after announcing, before looking. */
 void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
 /* After a message was published: wake sleeping receivers and ring doorbells. */
 void ipcx__ring_notify_data(struct ipcx__ring *r);
@@ -114,7 +114,7 @@ void ipcx__bytes_joined(struct ipcx__ring *r);
 void ipcx__bytes_unlock(struct ipcx__ring *r);
 /* bcast: the lowest live receiver cursor in [head - capacity, head], or head. */
 uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head);
-/* Free the byte ring locks participant idx held when it died. */
+/* Free the byte ring locks participant idx held when it died (ring_part.c). */
 void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx);
 
 int  ipcx__slots_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
