@@ -59,6 +59,26 @@ static int seg_seal(struct ipcx__seg *s)
     return ipcx__shmfile_seal(s->fd, F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
 }
 
+/* shm_open for s into s->fd; quiet: the one error returned without a detail (the caller's). */
+static int seg_shm_open(struct ipcx__seg *s, int flags, mode_t mode, int quiet)
+{
+    int fd = ipcx__shm_open(s->name, flags, mode);
+    if (fd < 0)
+        return fd == quiet ? fd : ipcx__fail(fd, "shm_open %s", s->name);
+    s->fd = fd;
+    return 0;
+}
+
+/* shmget for s into s->shmid; quiet as for seg_shm_open. */
+static int seg_shmget(struct ipcx__seg *s, size_t size, int flags, int quiet)
+{
+    int id = ipcx__shmget(s->key, size, flags);
+    if (id < 0)
+        return id == quiet ? id : ipcx__fail(id, "shmget key 0x%x", (unsigned) s->key);
+    s->shmid = id;
+    return 0;
+}
+
 static int seg_map_fd(struct ipcx__seg *s, size_t size, int guard)
 {
     void *p;
@@ -78,12 +98,8 @@ static int seg_make(struct ipcx__seg *s, size_t size, mode_t mode)
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
-        s->fd = ipcx__shm_open(s->name, O_RDWR | O_CREAT | O_EXCL, mode);
-        if (s->fd < 0) {
-            rc = s->fd;
-            s->fd = -1;
-            return rc == -EEXIST ? -EEXIST : ipcx__fail(rc, "shm_open %s", s->name);
-        }
+        if ((rc = seg_shm_open(s, O_RDWR | O_CREAT | O_EXCL, mode, -EEXIST)) < 0)
+            return rc;
         if ((rc = ipcx__fstat(s->fd, &st)) < 0)
             goto fail;
         s->dev = st.st_dev;
@@ -95,13 +111,8 @@ static int seg_make(struct ipcx__seg *s, size_t size, mode_t mode)
             goto fail;
         return seg_map_fd(s, size, 1);
     case IPCX_SEG_SYSV:
-        s->shmid = ipcx__shmget(s->key, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777));
-        if (s->shmid < 0) {
-            rc = s->shmid;
-            s->shmid = -1;
-            return rc == -EEXIST ? -EEXIST
-                                 : ipcx__fail(rc, "shmget key 0x%x", (unsigned) s->key);
-        }
+        if ((rc = seg_shmget(s, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777), -EEXIST)) < 0)
+            return rc;
         if ((rc = ipcx__shmat(s->shmid, &p)) < 0)
             goto fail;
         s->base = p;
@@ -158,12 +169,8 @@ static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
-        s->fd = ipcx__shm_open(s->name, O_RDWR, 0);
-        if (s->fd < 0) {
-            rc = s->fd;
-            s->fd = -1;
-            return rc == -ENOENT ? -ENOENT : ipcx__fail(rc, "shm_open %s", s->name);
-        }
+        if ((rc = seg_shm_open(s, O_RDWR, 0, -ENOENT)) < 0)
+            return rc;
         if ((rc = ipcx__fstat(s->fd, &st)) < 0)
             return ipcx__fail(rc, "fstat %s", s->name);
         if (!S_ISREG(st.st_mode))
@@ -184,13 +191,8 @@ static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
         s->ino = st.st_ino;
         break;
     case IPCX_SEG_SYSV:
-        s->shmid = ipcx__shmget(s->key, 0, 0);
-        if (s->shmid < 0) {
-            rc = s->shmid;
-            s->shmid = -1;
-            return rc == -ENOENT ? -ENOENT
-                                 : ipcx__fail(rc, "shmget key 0x%x", (unsigned) s->key);
-        }
+        if ((rc = seg_shmget(s, 0, 0, -ENOENT)) < 0)
+            return rc;
         if ((rc = ipcx__shmctl_stat(s->shmid, &ds)) < 0)
             return ipcx__fail(rc, "shmctl IPC_STAT");
         if (s->allow) {
