@@ -15,8 +15,9 @@
  * sends if the loop ends first: from then on every call must give -EIO.
  * Then one receiver attaches and receives (timeout 0) until it gets
  * -EAGAIN or a bounded number of calls, and one sender sends a few
- * messages; in the byte rings every other call takes the one-piece path
- * (ipcx__bytes_recv, ipcx__bytes_send) that ipcx_recv and ipcx_send use.  Every result must be a documented one (a length, -EAGAIN,
+ * messages; every other call is a whole receive or send
+ * (ipcx__ring_recv, ipcx__ring_send: what ipcx_recv and ipcx_send use,
+ * with the byte rings' one-piece paths).  Every result must be a documented one (a length, -EAGAIN,
  * -EPIPE, -EPROTO, -EBADMSG, -ENOBUFS, -EMSGSIZE, -EBUSY, -EMFILE), and
  * nothing may crash, read out of bounds, or loop: the calls are bounded.
  */
@@ -101,14 +102,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     fz_dead = 1;
                     FZ_CHECK(ipcx__ring_dead(&rx) && ipcx__sigbus_check(zone) == 1);
                 }
-                if (!ipcx__ring_slotted(&rx) && (i & 1)) {
-                    /* The one-piece receive of the byte rings, into a buffer of 64. */
+                if (i & 1) {
+                    /* A whole receive, as ipcx_recv makes it (the one-piece path of the
+                       byte rings first), into a buffer of 64. */
                     uint8_t out[64];
-                    long got = -1;
-                    if (ipcx__bytes_recv(&rx, out, sizeof out, &prio, &got, 2) == 0) {
-                        FZ_CHECK(!fz_dead && got >= 0 && got <= (long) sizeof out);
+                    long got = ipcx__ring_recv(&rx, out, sizeof out, &prio, 0);
+                    if (got >= 0) {
+                        FZ_CHECK(!fz_dead && got <= (long) sizeof out);
                         continue;
                     }
+                    FZ_CHECK(fz_ok((int) got));
+                    if (got == -EAGAIN || got == -EPIPE)
+                        break;
+                    if (got != -EMSGSIZE)
+                        continue; /* else the message is still peeked: take it below */
                 }
                 r = ipcx__ring_peek(&rx, &m, &len, &prio, 0);
                 FZ_CHECK(fz_ok(r));
@@ -136,9 +143,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (int i = 0; i < 8; i++) {
                 void *buf;
                 static const uint8_t msg[40];
-                if (!ipcx__ring_slotted(&tx) && (i & 1) && ipcx__bytes_send(&tx, msg, 40, 0) == 0) {
+                if (i & 1) {
+                    /* A whole send, as ipcx_send makes it (one piece in the byte rings). */
+                    r = ipcx__ring_send(&tx, msg, 40, 0, 0);
+                    FZ_CHECK(fz_ok(r));
+                    if (r < 0)
+                        break;
                     FZ_CHECK(!fz_dead);
-                    continue; /* the one-piece send of the byte rings */
+                    continue;
                 }
                 r = ipcx__ring_loan(&tx, 40, &buf, 0);
                 FZ_CHECK(fz_ok(r));

@@ -95,7 +95,7 @@ IPCX_API int ipcx_sysv_remove(int kind, int id, uid_t owner, int flags)
     }
     case IPCX_SYSV_SHM: {
         struct shmid_ds ds;
-        if ((r = ipcx__shmctl(id, IPC_STAT, &ds)) < 0)
+        if ((r = ipcx__shmctl_stat(id, &ds)) < 0)
             return sysv_gone(r);
         uid = ds.shm_perm.uid;
         break;
@@ -116,7 +116,7 @@ IPCX_API int ipcx_sysv_remove(int kind, int id, uid_t owner, int flags)
         return 0;
     /* By the id that was checked: a new object under the same key has another. */
     r = kind == IPCX_SYSV_MSG ? ipcx__msgctl(id, IPC_RMID, NULL)
-      : kind == IPCX_SYSV_SHM ? ipcx__shmctl(id, IPC_RMID, NULL)
+      : kind == IPCX_SYSV_SHM ? ipcx__shmctl_rmid(id)
                               : ipcx__semctl_int(id, 0, IPC_RMID, 0);
     return r < 0 ? sysv_gone(r) : 0;
 }

@@ -5,11 +5,12 @@
  */
 #include "bell.h"
 #include "../err.h"
-#include "../sys/futex.h"
+#include "../sys/fs.h"
 #include "../sys/proc.h"
+#include "../sys/sys.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,43 +68,56 @@ int ipcx__bell_parse(const char *name, uint64_t *id, unsigned *idx, pid_t *pid,
     return 0;
 }
 
+/* The sweep's state, for ipcx__dir_each. */
+struct bell_sweep {
+    const uint64_t *id;
+    int dry, found, dirfd;
+    uid_t me;
+    void (*seen)(void *arg, const char *path, pid_t pid, int err);
+    void *arg;
+};
+
+static int bell_sweep_one(void *arg, const char *name)
+{
+    struct bell_sweep *w = arg;
+    uint64_t bid, start;
+    unsigned idx;
+    pid_t pid;
+    char path[300];
+    struct stat st;
+
+    if (ipcx__bell_parse(name, &bid, &idx, &pid, &start) < 0 || (w->id && bid != *w->id))
+        return 0;
+    /* start 0 (unknown when it was made): the pid alone decides. */
+    if (ipcx__proc_alive(pid, start))
+        return 0;
+    if (snprintf(path, sizeof path, IPCX_BELL_DIR "/%s", name) >= (int) sizeof path)
+        return 0;
+    if (ipcx__fstatat(w->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISFIFO(st.st_mode) ||
+        (st.st_uid != w->me && w->me != 0))
+        return 0;
+    int err = w->dry ? 0 : ipcx__unlinkat(w->dirfd, name, 0);
+    if (err == -ENOENT)
+        return 0; /* removed by someone else meanwhile */
+    if (err == 0)
+        w->found++;
+    if (w->seen)
+        w->seen(w->arg, path, pid, err);
+    return 0;
+}
+
 int ipcx__bell_sweep(const uint64_t *id, int dry,
                      void (*seen)(void *arg, const char *path, pid_t pid, int err),
                      void *arg)
 {
-    DIR *d = opendir(IPCX_BELL_DIR);
-    struct dirent *e;
-    int found = 0;
-    uid_t me = geteuid();
+    struct bell_sweep w = { id, dry, 0, -1, geteuid(), seen, arg };
+    int rc;
 
-    if (!d)
-        return ipcx__fail(-errno, "cannot read " IPCX_BELL_DIR);
-    while ((e = readdir(d))) {
-        uint64_t bid, start;
-        unsigned idx;
-        pid_t pid;
-        char path[300];
-        struct stat st;
-
-        if (ipcx__bell_parse(e->d_name, &bid, &idx, &pid, &start) < 0 || (id && bid != *id))
-            continue;
-        /* start 0 (unknown when it was made): the pid alone decides. */
-        if (ipcx__proc_alive(pid, start))
-            continue;
-        if (snprintf(path, sizeof path, IPCX_BELL_DIR "/%s", e->d_name) >= (int) sizeof path)
-            continue;
-        if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode) || (st.st_uid != me && me != 0))
-            continue;
-        int err = 0;
-        if (!dry && unlink(path) < 0)
-            err = -errno;
-        if (err == -ENOENT)
-            continue; /* removed by someone else meanwhile */
-        if (err == 0)
-            found++;
-        if (seen)
-            seen(arg, path, pid, err);
-    }
-    (void) closedir(d);
-    return found;
+    if ((w.dirfd = ipcx__dir_open(AT_FDCWD, IPCX_BELL_DIR, 0)) < 0)
+        return ipcx__fail(w.dirfd, "cannot read " IPCX_BELL_DIR);
+    rc = ipcx__dir_each(w.dirfd, bell_sweep_one, &w);
+    (void) ipcx__close(w.dirfd);
+    if (rc < 0)
+        return ipcx__fail(rc, "cannot read " IPCX_BELL_DIR);
+    return w.found;
 }

@@ -9,7 +9,7 @@
  * process that made it, so `ipcx gc`, the last participant to leave and
  * whoever removes the segment can tell a dead owner's FIFO without looking
  * into the segment, and a reused pid is not taken for the dead one.  The
- * ring (ring.c) makes, rings and removes the FIFOs; see docs/shm.md.
+ * ring (ring_bells.c) makes, rings and removes the FIFOs; see docs/shm.md.
  */
 #ifndef IPCX_BELL_H
 #define IPCX_BELL_H

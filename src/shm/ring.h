@@ -2,8 +2,9 @@
  * ring.h - the shared-memory ring: the layout of a segment (shared by
  * every process that maps it, so every field has a fixed width and place),
  * the per-handle state, and the internal API that src/transport/shm.c
- * calls.  One implementation serves POSIX, System V and anonymous
- * segments; seg.c makes the memory, this code only sees base and size.
+ * calls (the ring's own files share ring_int.h besides).  One
+ * implementation serves POSIX, System V and anonymous segments; seg.c
+ * makes the memory, this code only sees base and size.
  *
  * Modes:  spsc   one sender, one receiver, variable-length byte ring
  *         mpsc   many senders, one receiver   } fixed slots, each message
@@ -295,74 +296,18 @@ static inline int ipcx__ring_dead(const struct ipcx__ring *r)
 /* Look for dead peers and recover what they held.  Returns how many were reaped. */
 int  ipcx__ring_check_peers(struct ipcx__ring *r);
 
-/* ---- between ring.c, ring_bytes.c and ring_slots.c ---------------------- */
-
-/* Try once: 0 done, -EAGAIN not now (wait and retry), other -errno final. */
-typedef int (*ipcx__ring_try)(struct ipcx__ring *r, void *arg);
-int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
-                     ipcx__ring_try try, void *arg, int timeout_ms);
-void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
-/* A sleeper's half of the store-load barrier (see ring.c): after announcing, before looking. */
-void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
-/* After a message was published: wake sleeping receivers and ring doorbells. */
-void ipcx__ring_notify_data(struct ipcx__ring *r);
 /*
- * Room was freed (fits = 0: a receiver released, every armed sender is
- * rung) or txlock was given up (fits = 1: only senders whose last failed
- * send would fit now).  Rings the doorbells of armed senders other than r.
- * One relaxed load when no sender is armed.  Call it after the waker's
- * barrier that follows the freeing store: right after ipcx__ring_wake or
- * ipcx__ring_notify_data, whose barrier it relies on (the Dekker pair with
- * the sleeper's barrier in a sender's arming).
+ * A whole send or receive: the one-piece path of the ring's kind when it
+ * can be taken (the byte rings without a descriptor: ipcx__bytes_send,
+ * ipcx__bytes_recv), else loan, copy, commit / peek, copy, release.
+ * Receive: the length, -EMSGSIZE if cap is too small (the message stays),
+ * -ENOBUFS if it was overwritten while it was copied (overflow=drop).
  */
-void ipcx__ring_bells_tx(struct ipcx__ring *r, int fits);
+int  ipcx__ring_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio,
+                     int timeout_ms);
+long ipcx__ring_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio,
+                     int timeout_ms);
 /* The last one out, or whoever removes the segment: remove dead owners' doorbell FIFOs. */
 void ipcx__ring_bells_sweep(const struct ipcx__ring *r);
-/* -EPIPE when the other side has come and gone entirely, else 0. */
-int  ipcx__ring_peer_gone(const struct ipcx__ring *r);
-
-int  ipcx__bytes_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
-int  ipcx__bytes_commit(struct ipcx__ring *r, size_t len, unsigned prio);
-/*
- * A whole send in one piece when nothing stands in the way (no wrap, room
- * as last seen, the lock free, nobody else sent since): 0 sent, 1 not
- * tried (the caller loans, copies and commits instead).
- */
-int  ipcx__bytes_send(struct ipcx__ring *r, const void *msg, size_t len, unsigned prio);
-/*
- * A whole spsc receive in one piece when the next message is there, or
- * comes within tries looks, and fits: 0 received (*got bytes), 1 not
- * tried (the caller peeks instead, which waits as long as asked).
- */
-int  ipcx__bytes_recv(struct ipcx__ring *r, void *buf, size_t cap, unsigned *prio, long *got,
-                      unsigned tries);
-/* How many looks ipcx__bytes_recv may take for a receive with this timeout. */
-static inline unsigned ipcx__ring_quick(const struct ipcx__ring *r, int timeout_ms)
-{
-    return timeout_ms == 0 ? 0 : r->spin < 64 ? r->spin : 64;
-}
-int  ipcx__bytes_peek(struct ipcx__ring *r, int timeout_ms);
-int  ipcx__bytes_release(struct ipcx__ring *r);
-void ipcx__bytes_join(struct ipcx__ring *r);
-void ipcx__bytes_joined(struct ipcx__ring *r);
-void ipcx__bytes_unlock(struct ipcx__ring *r);
-/* bcast: the lowest live receiver cursor in [head - capacity, head], or head. */
-uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head);
-/* Free the byte ring locks participant idx held when it died. */
-void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx);
-
-int  ipcx__slots_loan(struct ipcx__ring *r, size_t len, void **buf, int timeout_ms);
-int  ipcx__slots_commit(struct ipcx__ring *r, size_t len, unsigned prio);
-int  ipcx__slots_abandon(struct ipcx__ring *r);
-int  ipcx__slots_peek(struct ipcx__ring *r, int timeout_ms);
-int  ipcx__slots_release(struct ipcx__ring *r);
-int  ipcx__slots_unpeek(struct ipcx__ring *r);
-/* Recover the slots participant idx held when it died. */
-void ipcx__slots_reap(struct ipcx__ring *r, unsigned idx);
-
-static inline int ipcx__ring_slotted(const struct ipcx__ring *r)
-{
-    return r->fx.mode == IPCX_SHM_MPSC || r->fx.mode == IPCX_SHM_MPMC;
-}
 
 #endif

@@ -14,7 +14,7 @@
  * in the ring is index & mask.  Everything read from the segment is checked
  * against the local, validated copy of the header before it is used.
  */
-#include "ring.h"
+#include "ring_int.h"
 #include "../err.h"
 #include "../sys/futex.h"
 
@@ -27,31 +27,9 @@ static int bytes_drop(const struct ipcx__ring *r)
     return (r->fx.flags & IPCX_SHM_F_DROP) != 0;
 }
 
-/* A record header as read: private memory, later checks use only the copy. */
-struct bytes_rec {
-    uint32_t len, prio;
-    uint64_t seq;
-};
-
-static _Atomic uint64_t *bytes_tagp(const struct ipcx__ring *r, uint64_t at)
-{
-    return (_Atomic uint64_t *) (void *) (r->data + (at & r->mask) +
-                                          offsetof(struct ipcx__shm_rec, tag));
-}
-
 static uint64_t bytes_tag(const struct ipcx__ring *r, uint64_t seq)
 {
     return seq ^ r->fx.id;
-}
-
-/* Read the record header at at: the tag first (acquire), then what it covers. */
-static struct bytes_rec bytes_rec(const struct ipcx__ring *r, uint64_t at)
-{
-    struct bytes_rec rec;
-    /* acquire: pairs with the sender's release of the tag; len and prio are complete. */
-    rec.seq = atomic_load_explicit(bytes_tagp(r, at), memory_order_acquire) ^ r->fx.id;
-    memcpy(&rec, r->data + (at & r->mask), 2 * sizeof (uint32_t));
-    return rec;
 }
 
 /* Publish a record header: len and prio, then the tag with release. */
@@ -263,75 +241,6 @@ void ipcx__bytes_unlock(struct ipcx__ring *r)
     ipcx__ring_wake(r, r->tx ? &r->h->space : &r->h->data);
     if (r->tx)
         ipcx__ring_bells_tx(r, 1); /* senders with a descriptor that were denied txlock */
-}
-
-/*
- * A sender that died inside commit may have published tags but not the
- * head and number that cover them: receivers took those records already.
- * Walk the tags from head on and move head and seq past every published
- * record, so the next sender does not write over them with numbers the
- * receivers have seen.  The caller holds txlock.  Bounded by one ring.
- */
-static void bytes_repair_head(struct ipcx__ring *r)
-{
-    struct ipcx__shm_hdr *h = r->h;
-    uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
-    uint64_t seq = atomic_load_explicit(&h->seq, memory_order_relaxed), cap = r->fx.data_size;
-    uint64_t start = head, v = atomic_load_explicit(&h->pubver, memory_order_relaxed);
-
-    /* bcast: died inside the (head, seq) seqlock: leave the version even again. */
-    if (v & 1)
-        atomic_store_explicit(&h->pubver, v + 1, memory_order_release);
-    if (head & (IPCX_REC_HDR - 1))
-        return; /* forged: the receivers' checks report it */
-    /*
-     * Died between storing seq and head: seq is one ahead of the record at
-     * head.  In a ring at rest head's position never carries the number
-     * before seq: that record (and the padding before it, if any) lies
-     * behind head, as the ring holds two of the largest records.
-     */
-    if (bytes_rec(r, head).seq + 1 == seq)
-        seq--;
-    uint64_t seq0 = seq;
-    while (head - start < cap) {
-        struct bytes_rec rec = bytes_rec(r, head);
-        uint64_t pos = head & r->mask;
-        if (rec.seq != seq)
-            break;
-        if (rec.len == IPCX_REC_PAD)
-            head += cap - pos;
-        else if (rec.len <= r->fx.maxmsg && ipcx__rec_span(head, rec.len) <= cap - pos)
-            head += ipcx__rec_span(head, rec.len), seq++;
-        else
-            break;
-    }
-    if (head == start && seq == seq0)
-        return;
-    atomic_store_explicit(&h->seq, seq, memory_order_relaxed);
-    /* release: as a commit's. */
-    atomic_store_explicit(&h->head, head, memory_order_release);
-}
-
-void ipcx__bytes_reap(struct ipcx__ring *r, unsigned idx)
-{
-    uint32_t held = idx + 1;
-    /*
-     * A dead sender's loan was never published and a dead receiver's peek
-     * never freed: drop the locks.  The sender's lock passes through our
-     * hands first, to put head right if it died halfway through a commit.
-     */
-    /*
-     * Taken in our own name: should we die in the repair, whoever reaps us
-     * takes it over and repairs again (the repair can be repeated).
-     */
-    if (atomic_compare_exchange_strong_explicit(&r->h->txlock, &held, (uint32_t) r->me + 1,
-                                                memory_order_acq_rel, memory_order_relaxed)) {
-        bytes_repair_head(r);
-        atomic_store_explicit(&r->h->txlock, 0, memory_order_release);
-    }
-    held = idx + 1;
-    (void) atomic_compare_exchange_strong_explicit(&r->h->rxlock, &held, 0,
-                                                   memory_order_acq_rel, memory_order_relaxed);
 }
 
 /* Just took the sender lock: the indices may have moved under other senders. */
@@ -721,3 +630,44 @@ int ipcx__bytes_release(struct ipcx__ring *r)
     }
     return 0;
 }
+
+/* A bcast receiver just registered: its cursor starts at the head (ipcx__bytes_joined). */
+static void bytes_registered(struct ipcx__ring *r)
+{
+    if (!r->tx && r->fx.mode == IPCX_SHM_BCAST)
+        ipcx__bytes_joined(r);
+}
+
+/* Anything past our cursor?  Only to re-check after arming a doorbell. */
+static int bytes_has_data(struct ipcx__ring *r)
+{
+    return atomic_load_explicit(&r->h->head, memory_order_acquire) > r->cursor;
+}
+
+/*
+ * Rings that wait for room (spsc, bcast overflow=block): the head and the
+ * oldest byte a receiver still needs, as a sender's try judges them
+ * (bytes_oldest).  0 for overflow=drop: it makes room.
+ */
+static int bytes_tx_room(struct ipcx__ring *r, uint64_t *head, uint64_t *oldest)
+{
+    struct ipcx__shm_hdr *h = r->h;
+
+    if (r->fx.flags & IPCX_SHM_F_DROP)
+        return 0;
+    *head = atomic_load_explicit(&h->head, memory_order_relaxed);
+    if (r->fx.mode == IPCX_SHM_SPSC) {
+        *oldest = atomic_load_explicit(&h->tail, memory_order_acquire);
+        return 1;
+    }
+    *oldest = ipcx__bytes_oldest_cursor(r, *head);
+    return 1;
+}
+
+const struct ipcx__ring_kind ipcx__ring_bytes = {
+    .loan = ipcx__bytes_loan, .commit = ipcx__bytes_commit,
+    .peek = ipcx__bytes_peek, .release = ipcx__bytes_release,
+    .send = ipcx__bytes_send, .recv = ipcx__bytes_recv,
+    .join = ipcx__bytes_join, .joined = bytes_registered, .drop = ipcx__bytes_unlock,
+    .reap = ipcx__bytes_reap, .has_data = bytes_has_data, .tx_room = bytes_tx_room,
+};

@@ -4,19 +4,24 @@
  * anonymous memfd mappings that a child inherits over fork.  The ring on
  * top is the same for all three.  This file never looks inside a segment.
  *
- * Like the rest of libipcx outside src/sys/, it reads errno only right
- * after the call that set it, and returns it negated.
+ * Like the rest of libipcx outside src/sys/, it makes no system call of
+ * its own: the -errno wrappers of src/sys/ (shmfile.h for POSIX shm,
+ * memfd and mappings, sysv.h for shmget and shmat, fs.h for fstat and
+ * fchmod) do, each with a fault point.
  */
 #include "seg.h"
 #include "../err.h"
 #include "../owner.h"
+#include "../sys/fs.h"
+#include "../sys/shmfile.h"
 #include "../sys/sigbus.h"
+#include "../sys/sys.h"
+#include "../sys/sysv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -51,85 +56,123 @@ static int seg_guard(struct ipcx__seg *s, int fd)
  */
 static int seg_seal(struct ipcx__seg *s)
 {
-    return fcntl(s->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
+    return ipcx__shmfile_seal(s->fd, F_SEAL_SHRINK | F_SEAL_SEAL) == 0;
+}
+
+/* shm_open for s into s->fd; quiet: the one error returned without a detail (the caller's). */
+static int seg_shm_open(struct ipcx__seg *s, int flags, mode_t mode, int quiet)
+{
+    int fd = ipcx__shm_open(s->name, flags, mode);
+    if (fd < 0)
+        return fd == quiet ? fd : ipcx__fail(fd, "shm_open %s", s->name);
+    s->fd = fd;
+    return 0;
+}
+
+/* shmget for s into s->shmid; quiet as for seg_shm_open. */
+static int seg_shmget(struct ipcx__seg *s, size_t size, int flags, int quiet)
+{
+    int id = ipcx__shmget(s->key, size, flags);
+    if (id < 0)
+        return id == quiet ? id : ipcx__fail(id, "shmget key 0x%x", (unsigned) s->key);
+    s->shmid = id;
+    return 0;
 }
 
 static int seg_map_fd(struct ipcx__seg *s, size_t size, int guard)
 {
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-    if (p == MAP_FAILED)
-        return ipcx__fail(-errno, "cannot map %zu bytes of shared memory", size);
+    void *p;
+    int rc = ipcx__shmfile_map(s->fd, size, &p);
+    if (rc < 0)
+        return ipcx__fail(rc, "cannot map %zu bytes of shared memory", size);
     s->base = p;
     s->size = size;
     return guard ? seg_guard(s, s->fd) : 0;
 }
 
-int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
+static int seg_make(struct ipcx__seg *s, size_t size, mode_t mode)
 {
     struct stat st;
+    void *p;
+    int rc;
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
-        s->fd = shm_open(s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        if (s->fd < 0)
-            return errno == EEXIST ? -EEXIST
-                                   : ipcx__fail(-errno, "shm_open %s", s->name);
-        /* shm_open applied the umask: set exactly the mode asked for. */
-        if (fchmod(s->fd, mode) < 0 || fstat(s->fd, &st) < 0)
-            goto fail_errno;
+        if ((rc = seg_shm_open(s, O_RDWR | O_CREAT | O_EXCL, mode, -EEXIST)) < 0)
+            return rc;
+        if ((rc = ipcx__fstat(s->fd, &st)) < 0)
+            goto fail;
         s->dev = st.st_dev;
         s->ino = st.st_ino;
-        if (ftruncate(s->fd, (off_t) size) < 0)
-            goto fail_errno;
+        /* shm_open applied the umask: set exactly the mode asked for. */
+        if ((rc = ipcx__fchmod(s->fd, mode)) < 0)
+            goto fail;
+        if ((rc = ipcx__shmfile_truncate(s->fd, size)) < 0)
+            goto fail;
         return seg_map_fd(s, size, 1);
     case IPCX_SEG_SYSV:
-        s->shmid = shmget(s->key, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777));
-        if (s->shmid < 0)
-            return errno == EEXIST ? -EEXIST
-                                   : ipcx__fail(-errno, "shmget key 0x%x", (unsigned) s->key);
-        s->base = shmat(s->shmid, NULL, 0);
-        if (s->base == (void *) -1) {
-            s->base = NULL;
-            goto fail_errno;
-        }
+        if ((rc = seg_shmget(s, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777), -EEXIST)) < 0)
+            return rc;
+        if ((rc = ipcx__shmat(s->shmid, &p)) < 0)
+            goto fail;
+        s->base = p;
         s->size = size;
         return seg_guard(s, -1);
     case IPCX_SEG_ANON:
         /* memfd first (it shows in /proc/PID/maps by name); plain anonymous shared memory if not. */
-        s->fd = memfd_create("ipcx-shm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (s->fd < 0 && errno == EINVAL)
-            s->fd = memfd_create("ipcx-shm", MFD_CLOEXEC); /* a kernel without sealing */
+        s->fd = ipcx__memfd("ipcx-shm", MFD_ALLOW_SEALING);
+        if (s->fd == -EINVAL)
+            s->fd = ipcx__memfd("ipcx-shm", 0); /* a kernel without sealing */
         if (s->fd >= 0) {
-            if (ftruncate(s->fd, (off_t) size) < 0)
-                goto fail_errno;
+            if ((rc = ipcx__shmfile_truncate(s->fd, size)) < 0)
+                goto fail;
             return seg_map_fd(s, size, !seg_seal(s));
         }
-        s->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (s->base == MAP_FAILED) {
-            s->base = NULL;
-            goto fail_errno;
-        }
+        s->fd = -1;
+        if ((rc = ipcx__shmfile_map_anon(size, &p)) < 0)
+            goto fail;
+        s->base = p;
         s->size = size;
         return 0;
     }
     return -EINVAL;
-fail_errno:
-    return ipcx__fail(-errno, "cannot set up the shared memory segment");
+fail:
+    return ipcx__fail(rc, "cannot set up the shared memory segment");
 }
 
-int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
+int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
+{
+    int rc = seg_make(s, size, mode);
+    if (rc < 0 && rc != -EEXIST) {
+        /*
+         * Made but not set up (a size, a mapping, the guard failed): remove
+         * it, or nobody would (the caller knows only a failed create).  A
+         * POSIX object whose identity we could not read yet was made by
+         * our O_EXCL a moment ago: its name is removed.
+         */
+        if (s->kind == IPCX_SEG_POSIX && s->fd >= 0 && !s->dev && !s->ino)
+            (void) ipcx__shmfile_unlink(s->name);
+        else
+            (void) ipcx__seg_remove_own(s);
+        ipcx__seg_detach(s);
+    }
+    return rc;
+}
+
+static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
 {
     struct stat st;
     struct shmid_ds ds;
     size_t size;
+    void *p;
+    int rc;
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
-        s->fd = shm_open(s->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (s->fd < 0)
-            return errno == ENOENT ? -ENOENT : ipcx__fail(-errno, "shm_open %s", s->name);
-        if (fstat(s->fd, &st) < 0)
-            return ipcx__fail(-errno, "fstat %s", s->name);
+        if ((rc = seg_shm_open(s, O_RDWR, 0, -ENOENT)) < 0)
+            return rc;
+        if ((rc = ipcx__fstat(s->fd, &st)) < 0)
+            return ipcx__fail(rc, "fstat %s", s->name);
         if (!S_ISREG(st.st_mode))
             return ipcx__fail(-EPROTO, "%s is not a shared memory object", s->name);
         if (s->allow) {
@@ -148,12 +191,10 @@ int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
         s->ino = st.st_ino;
         break;
     case IPCX_SEG_SYSV:
-        s->shmid = shmget(s->key, 0, 0);
-        if (s->shmid < 0)
-            return errno == ENOENT ? -ENOENT
-                                   : ipcx__fail(-errno, "shmget key 0x%x", (unsigned) s->key);
-        if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
-            return ipcx__fail(-errno, "shmctl IPC_STAT");
+        if ((rc = seg_shmget(s, 0, 0, -ENOENT)) < 0)
+            return rc;
+        if ((rc = ipcx__shmctl_stat(s->shmid, &ds)) < 0)
+            return ipcx__fail(rc, "shmctl IPC_STAT");
         if (s->allow) {
             /* No O_EXCL by key: the owner, creator and mode of the id we got. */
             char what[32];
@@ -172,28 +213,43 @@ int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
         return ipcx__fail(-EPROTO, "shared memory segment of %zu bytes: not an ipcx ring", size);
     if (s->kind == IPCX_SEG_POSIX)
         return seg_map_fd(s, size, 1);
-    s->base = shmat(s->shmid, NULL, 0);
-    if (s->base == (void *) -1) {
-        s->base = NULL;
-        return ipcx__fail(-errno, "shmat");
-    }
+    if ((rc = ipcx__shmat(s->shmid, &p)) < 0)
+        return ipcx__fail(rc, "shmat");
+    s->base = p;
     s->size = size;
     return seg_guard(s, -1);
+}
+
+int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
+{
+    int rc = seg_attach(s, min_size, max_size);
+    /*
+     * Nothing stays open after a failure: an attacher retries -EAGAIN (a
+     * segment its creator has not sized yet) every millisecond, and each
+     * try used to leave the descriptor of the one before open.
+     */
+    if (rc < 0)
+        ipcx__seg_detach(s);
+    return rc;
 }
 
 int ipcx__seg_dup(struct ipcx__seg *dst, const struct ipcx__seg *src)
 {
     ipcx__seg_init(dst, src->kind);
     if (src->fd >= 0) {
-        dst->fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
-        if (dst->fd < 0)
-            return ipcx__fail(-errno, "dup");
+        dst->fd = ipcx__shmfile_dup(src->fd);
+        if (dst->fd < 0) {
+            int rc = dst->fd;
+            dst->fd = -1;
+            return ipcx__fail(rc, "dup");
+        }
         return seg_map_fd(dst, src->size, src->zone != NULL); /* guarded if not sealed */
     }
     /* Old size 0 on a shared mapping makes a second mapping of the same pages. */
-    void *p = mremap(src->base, 0, src->size, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED)
-        return ipcx__fail(-errno, "mremap");
+    void *p;
+    int rc = ipcx__shmfile_remap(src->base, src->size, &p);
+    if (rc < 0)
+        return ipcx__fail(rc, "mremap");
     dst->base = p;
     dst->size = src->size;
     return 0;
@@ -206,37 +262,39 @@ void ipcx__seg_detach(struct ipcx__seg *s)
         int dead = ipcx__sigbus_unguard(s->zone);
         s->zone = NULL;
         if (s->kind == IPCX_SEG_SYSV && !dead)
-            (void) shmdt(s->base);
+            (void) ipcx__shmdt(s->base);
         else
-            (void) munmap(s->base, s->size);
+            (void) ipcx__shmfile_unmap(s->base, s->size);
         s->base = NULL;
     }
-    if (s->fd >= 0)
-        (void) close(s->fd);
+    (void) ipcx__close(s->fd);
     s->fd = -1;
 }
 
 int ipcx__seg_remove_own(struct ipcx__seg *s)
 {
     struct stat st;
-    int fd;
+    int fd, rc;
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
         /* Remove the name only if it still names our object, not a newer one. */
-        fd = shm_open(s->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        fd = ipcx__shm_open(s->name, O_RDONLY, 0);
         if (fd < 0)
-            return errno == ENOENT ? 0 : -errno;
-        int same = fstat(fd, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
-        (void) close(fd);
-        if (same && shm_unlink(s->name) < 0 && errno != ENOENT)
-            return -errno;
+            return fd == -ENOENT ? 0 : fd;
+        rc = ipcx__fstat(fd, &st);
+        int same = rc == 0 && st.st_dev == s->dev && st.st_ino == s->ino;
+        (void) ipcx__close(fd);
+        if (rc < 0)
+            return rc; /* cannot tell whether it is ours: say that it stays */
+        if (same && (rc = ipcx__shmfile_unlink(s->name)) < 0 && rc != -ENOENT)
+            return rc;
         return 0;
     case IPCX_SEG_SYSV:
         /* By id, not by key: a newer segment under the same key is not ours. */
-        if (s->shmid >= 0 && shmctl(s->shmid, IPC_RMID, NULL) < 0 &&
-            errno != EINVAL && errno != EIDRM)
-            return -errno;
+        if (s->shmid >= 0 && (rc = ipcx__shmctl_rmid(s->shmid)) < 0 && rc != -EINVAL &&
+            rc != -EIDRM)
+            return rc;
         return 0;
     default:
         return 0;
@@ -245,15 +303,17 @@ int ipcx__seg_remove_own(struct ipcx__seg *s)
 
 int ipcx__seg_remove(enum ipcx__seg_kind kind, const char *name, key_t key)
 {
-    int id;
+    int id, rc;
 
     switch (kind) {
     case IPCX_SEG_POSIX:
-        return shm_unlink(name) < 0 ? ipcx__fail(-errno, "shm_unlink %s", name) : 0;
+        rc = ipcx__shmfile_unlink(name);
+        return rc < 0 ? ipcx__fail(rc, "shm_unlink %s", name) : 0;
     case IPCX_SEG_SYSV:
-        id = shmget(key, 0, 0);
-        if (id < 0 || shmctl(id, IPC_RMID, NULL) < 0)
-            return ipcx__fail(-errno, "cannot remove System V segment key 0x%x", (unsigned) key);
+        id = ipcx__shmget(key, 0, 0);
+        rc = id < 0 ? id : ipcx__shmctl_rmid(id);
+        if (rc < 0)
+            return ipcx__fail(rc, "cannot remove System V segment key 0x%x", (unsigned) key);
         return 0;
     default:
         return -ENOTSUP;

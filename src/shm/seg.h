@@ -1,7 +1,7 @@
 /*
  * seg.h - shared memory segments: POSIX (shm_open), System V (shmget) and
  * anonymous (memfd, inherited over fork).  Only creation, attachment,
- * detachment and removal live here; what is inside is ring.c's business.
+ * detachment and removal live here; what is inside is the ring's business.
  */
 #ifndef IPCX_SEG_H
 #define IPCX_SEG_H

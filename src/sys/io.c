@@ -131,3 +131,10 @@ int ipcx__fd_flags(int fd)
     int fl = IPCX_FAILS(fcntl_getfl) ? -1 : fcntl(fd, F_GETFL);
     return fl < 0 ? -errno : fl;
 }
+
+int ipcx__pipe_resize(int fd, int size)
+{
+    IPCX_FAULT_POINT(pipe_resize);
+    int r = IPCX_FAILS(pipe_resize) ? -1 : fcntl(fd, F_SETPIPE_SZ, size);
+    return r < 0 ? -errno : r;
+}

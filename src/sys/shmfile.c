@@ -1,7 +1,8 @@
 /*
  * shmfile.c - POSIX shared-memory files: made under no name (O_TMPFILE in
  * /dev/shm) and published under their name only once initialised, opened,
- * mapped, removed.  -errno wrappers, no policy.
+ * mapped, removed; and the calls under the rings' segments (src/shm/seg.c):
+ * memfd, sealing, anonymous and second mappings.  -errno wrappers, no policy.
  */
 #include "fault.h"
 #include "shmfile.h"
@@ -83,4 +84,58 @@ int ipcx__shmfile_map(int fd, size_t size, void **out)
 int ipcx__shmfile_unmap(void *p, size_t size)
 {
     return munmap(p, size) < 0 ? -errno : 0;
+}
+
+int ipcx__shm_open(const char *name, int flags, mode_t mode)
+{
+    IPCX_FAULT_POINT(shm_open);
+    int fd = IPCX_FAILS(shm_open) ? -1 : shm_open(name, flags | O_CLOEXEC | O_NOFOLLOW, mode);
+    return fd < 0 ? -errno : fd;
+}
+
+int ipcx__shmfile_truncate(int fd, size_t size)
+{
+    IPCX_FAULT_POINT(ftruncate);
+    return IPCX_FAILS(ftruncate) || ftruncate(fd, (off_t) size) < 0 ? -errno : 0;
+}
+
+int ipcx__memfd(const char *name, unsigned flags)
+{
+    IPCX_FAULT_POINT(memfd_create);
+    int fd = IPCX_FAILS(memfd_create) ? -1 : memfd_create(name, flags | MFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int ipcx__shmfile_seal(int fd, int seals)
+{
+    IPCX_FAULT_POINT(add_seals);
+    return IPCX_FAILS(add_seals) || fcntl(fd, F_ADD_SEALS, seals) < 0 ? -errno : 0;
+}
+
+int ipcx__shmfile_dup(int fd)
+{
+    IPCX_FAULT_POINT(dup);
+    int r = IPCX_FAILS(dup) ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__shmfile_map_anon(size_t size, void **out)
+{
+    IPCX_FAULT_POINT(mmap_anon);
+    void *p = IPCX_FAILS(mmap_anon) ? MAP_FAILED
+            : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    *out = p;
+    return 0;
+}
+
+int ipcx__shmfile_remap(void *p, size_t size, void **out)
+{
+    IPCX_FAULT_POINT(mremap);
+    void *q = IPCX_FAILS(mremap) ? MAP_FAILED : mremap(p, 0, size, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED)
+        return -errno;
+    *out = q;
+    return 0;
 }

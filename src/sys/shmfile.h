@@ -23,4 +23,20 @@ int ipcx__shmfile_unlink(const char *name);
 int ipcx__shmfile_map(int fd, size_t size, void **out);
 int ipcx__shmfile_unmap(void *p, size_t size);
 
+/* The raw calls under the shared-memory segments (src/shm/seg.c). */
+/* shm_open(name, flags | O_CLOEXEC | O_NOFOLLOW, mode): a descriptor or -errno. */
+int ipcx__shm_open(const char *name, int flags, mode_t mode);
+/* ftruncate(fd, size). */
+int ipcx__shmfile_truncate(int fd, size_t size);
+/* memfd_create(name, flags | MFD_CLOEXEC): a descriptor or -errno. */
+int ipcx__memfd(const char *name, unsigned flags);
+/* fcntl(fd, F_ADD_SEALS, seals). */
+int ipcx__shmfile_seal(int fd, int seals);
+/* fcntl(fd, F_DUPFD_CLOEXEC): a second descriptor of the same file. */
+int ipcx__shmfile_dup(int fd);
+/* mmap(size, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS): shared with fork children. */
+int ipcx__shmfile_map_anon(size_t size, void **out);
+/* mremap(p, 0, size, MREMAP_MAYMOVE): a second mapping of the shared pages at p. */
+int ipcx__shmfile_remap(void *p, size_t size, void **out);
+
 #endif

@@ -61,6 +61,8 @@ ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 
 int ipcx__set_nonblock(int fd);
+/* fcntl(F_SETPIPE_SZ): the pipe's new size, or -errno. */
+int ipcx__pipe_resize(int fd, int size);
 /* fcntl(F_GETFL): the status flags (O_ACCMODE, O_NONBLOCK, ...) or -errno. */
 int ipcx__fd_flags(int fd);
 /* pipe2(O_NONBLOCK | O_CLOEXEC): fds[0] reads, fds[1] writes; 0 or -errno. */

@@ -1,6 +1,6 @@
 /*
  * sysv.c - -errno wrappers for System V IPC: ftok, message queues (msg*)
- * and semaphore sets (sem*).  None retries on EINTR: the callers apply the
+ * semaphore sets (sem*) and shared memory segments (shm*).  None retries on EINTR: the callers apply the
  * library's EINTR rule, because their waits have deadlines.
  */
 #include "fault.h"
@@ -83,9 +83,36 @@ int ipcx__semctl_setall(int id, unsigned short *vals)
     return r < 0 ? -errno : r;
 }
 
-int ipcx__shmctl(int id, int cmd, struct shmid_ds *ds)
+int ipcx__shmget(key_t key, size_t size, int flags)
 {
-    IPCX_FAULT_POINT(shmctl);
-    int r = IPCX_FAILS(shmctl) ? -1 : shmctl(id, cmd, ds);
+    IPCX_FAULT_POINT(shmget);
+    int r = IPCX_FAILS(shmget) ? -1 : shmget(key, size, flags);
     return r < 0 ? -errno : r;
+}
+
+int ipcx__shmat(int id, void **out)
+{
+    IPCX_FAULT_POINT(shmat);
+    void *p = IPCX_FAILS(shmat) ? (void *) -1 : shmat(id, NULL, 0);
+    if (p == (void *) -1)
+        return -errno;
+    *out = p;
+    return 0;
+}
+
+int ipcx__shmdt(const void *p)
+{
+    return shmdt(p) < 0 ? -errno : 0;
+}
+
+int ipcx__shmctl_stat(int id, struct shmid_ds *ds)
+{
+    IPCX_FAULT_POINT(shmctl_stat);
+    return IPCX_FAILS(shmctl_stat) || shmctl(id, IPC_STAT, ds) < 0 ? -errno : 0;
+}
+
+int ipcx__shmctl_rmid(int id)
+{
+    IPCX_FAULT_POINT(shmctl_rmid);
+    return IPCX_FAILS(shmctl_rmid) || shmctl(id, IPC_RMID, NULL) < 0 ? -errno : 0;
 }

@@ -1,6 +1,6 @@
 /*
  * sysv.h - -errno wrappers for System V IPC (sysv.c): ftok, message queues,
- * semaphore sets.  None retries on EINTR: the callers apply the library's
+ * semaphore sets, shared memory segments.  None retries on EINTR: the callers apply the library's
  * EINTR rule (ipcx__intr_returns), because their waits have deadlines.
  */
 #ifndef IPCX_SYS_SYSV_H
@@ -27,7 +27,12 @@ int     ipcx__semtimedop(int id, struct sembuf *ops, size_t nops, const struct t
 int     ipcx__semctl_int(int id, int num, int cmd, int val);
 int     ipcx__semctl_stat(int id, struct semid_ds *ds);
 int     ipcx__semctl_setall(int id, unsigned short *vals);
-/* shmctl(2) for IPC_STAT and IPC_RMID (ds NULL). */
-int     ipcx__shmctl(int id, int cmd, struct shmid_ds *ds);
+/* Shared memory segments (src/shm/seg.c). */
+int     ipcx__shmget(key_t key, size_t size, int flags);
+/* shmat(id, NULL, 0): *out is the mapping. */
+int     ipcx__shmat(int id, void **out);
+int     ipcx__shmdt(const void *p);
+int     ipcx__shmctl_stat(int id, struct shmid_ds *ds);
+int     ipcx__shmctl_rmid(int id);
 
 #endif

@@ -15,10 +15,10 @@
  * that finds it attaches and takes the mode and sizes from its header.
  * This file only parses, opens and closes; the ring is src/shm/.
  *
- * The ops table is switched after opening to the table of the segment kind
- * and ring mode, so that ipcx_caps() tells the truth for this channel
- * (today every mode has the same bits; a mode that differs needs no more
- * than its SHM_MODE_CAPS).
+ * The ops table is switched after opening to the table of the segment
+ * kind (named POSIX, System V, anonymous pair), so that ipcx_caps() tells
+ * the truth for this channel.  Sending and receiving are the ring's
+ * (ipcx__ring_send, ipcx__ring_recv), which picks its fast path itself.
  */
 #include "transport.h"
 #include "../err.h"
@@ -61,7 +61,7 @@ struct shm_chan {
     char     addr[IPCX_URL_MAX + 16];
 };
 
-static const struct ipcx_transport *shm_table(int kind, unsigned mode);
+static const struct ipcx_transport *shm_table(enum ipcx__seg_kind kind);
 
 static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
 {
@@ -139,7 +139,7 @@ static int shm_join(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_c
         return rc;
     s->joined = 1;
     ch->maxmsg = (size_t) r->fx.maxmsg; /* the segment decides */
-    ch->tp = shm_table(s->seg.kind, r->fx.mode);
+    ch->tp = shm_table(s->seg.kind);
     return 0;
 }
 
@@ -317,47 +317,14 @@ static int shm_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned 
                     int timeout_ms)
 {
     struct shm_chan *s = ch->impl;
-    void *buf;
-    /* One piece, unless a descriptor was asked for: its arming lives in the loan. */
-    if (!ipcx__ring_slotted(&s->ring) && s->ring.me >= 0 && s->ring.bellfd < 0 &&
-        ipcx__bytes_send(&s->ring, msg, len, prio) == 0)
-        return 0;
-    int rc = ipcx__ring_loan(&s->ring, len, &buf, timeout_ms);
-    if (rc < 0)
-        return rc;
-    if (len)
-        ipcx__ring_copy(buf, msg, len);
-    return ipcx__ring_commit(&s->ring, buf, len, prio);
+    return ipcx__ring_send(&s->ring, msg, len, prio, timeout_ms);
 }
 
 static long shm_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
                      int timeout_ms)
 {
     struct shm_chan *s = ch->impl;
-    const void *m;
-    size_t len;
-    unsigned p;
-    long got;
-    if (!ipcx__ring_slotted(&s->ring) && s->ring.me >= 0 &&
-        ipcx__bytes_recv(&s->ring, buf, cap, prio, &got,
-                         ipcx__ring_quick(&s->ring, timeout_ms)) == 0)
-        return got;
-    int rc = ipcx__ring_peek(&s->ring, &m, &len, &p, timeout_ms);
-    if (rc < 0)
-        return rc;
-    if (len > cap)
-        return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu", len, cap);
-    if (len)
-        ipcx__ring_copy(buf, m, len);
-    rc = ipcx__ring_release(&s->ring);
-    if (rc == -ESTALE)
-        return ipcx__fail(-ENOBUFS, "the message was overwritten while it was copied "
-                                    "(overflow=drop): it counts as lost");
-    if (rc < 0)
-        return rc;
-    if (prio)
-        *prio = p;
-    return (long) len;
+    return ipcx__ring_recv(&s->ring, buf, cap, prio, timeout_ms);
 }
 
 static int shm_fd(struct ipcx_chan *ch)
@@ -453,45 +420,32 @@ static int sysvshm_unlink(const struct ipcx_url *u)
     .perm_key = "perm", .send = shm_send, .recv = shm_recv, .fd = shm_fd,       \
     .addr = shm_addr, .close = shm_close, .loan = shm_loan, .commit = shm_commit, \
     .peek = shm_peek, .release = shm_release, .lost = shm_lost
-#define SHM_MODE_CAPS(m) IPCX_CAP_MANY /* every mode takes many senders (m unused) */
-#define SHM_NAMED(sch, op, ul, m)                                               \
-    { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | SHM_MODE_CAPS(m), \
-      .keys = SHM_KEYS, .open = op, .unlink = ul, SHM_OPS }
-#define SHM_PAIR(m)                                                             \
-    { .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_PAIR | SHM_MODE_CAPS(m),     \
-      .keys = SHM_KEYS, .pair = shm_pair, SHM_OPS }
+#define SHM_NAMED(sch, k, op, ul)                                               \
+    { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_MANY, \
+      .keys = k, .open = op, .unlink = ul, SHM_OPS }
 
-/* What ipcx_open finds by scheme: the mode is not known yet. */
+/* What ipcx_open and ipcx_pair find by scheme: named or anonymous is not known yet. */
 const struct ipcx_transport ipcx__transport_shm = {
     .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_PAIR |
                              IPCX_CAP_MANY,
     .keys = SHM_KEYS, .open = shm_open, .pair = shm_pair, .unlink = shm_unlink, SHM_OPS,
 };
-const struct ipcx_transport ipcx__transport_sysvshm = {
-    .scheme = "sysvshm", .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_MANY,
-    .keys = SHM_SYSV_KEYS, .open = sysvshm_open, .unlink = sysvshm_unlink, SHM_OPS,
+const struct ipcx_transport ipcx__transport_sysvshm =
+    SHM_NAMED("sysvshm", SHM_SYSV_KEYS, sysvshm_open, sysvshm_unlink);
+
+/*
+ * What an open channel uses: the table of its segment kind (every ring
+ * mode has the same bits: many senders in all of them; a mode that
+ * differs would get a table of its own here).
+ */
+static const struct ipcx_transport shm_kind_tp[] = {
+    [IPCX_SEG_POSIX] = SHM_NAMED("shm", SHM_KEYS, shm_open, shm_unlink),
+    [IPCX_SEG_SYSV]  = SHM_NAMED("sysvshm", SHM_SYSV_KEYS, sysvshm_open, sysvshm_unlink),
+    [IPCX_SEG_ANON]  = { .scheme = "shm", .caps = SHM_CAPS | IPCX_CAP_PAIR | IPCX_CAP_MANY,
+                         .keys = SHM_KEYS, .pair = shm_pair, SHM_OPS },
 };
 
-/* What an open channel uses: one table per segment kind and mode. */
-static const struct ipcx_transport shm_posix_tp[IPCX_SHM_NMODES] = {
-    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_SPSC),
-    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_MPSC),
-    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_MPMC),
-    SHM_NAMED("shm", shm_open, shm_unlink, IPCX_SHM_BCAST),
-};
-static const struct ipcx_transport shm_sysv_tp[IPCX_SHM_NMODES] = {
-    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_SPSC),
-    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_MPSC),
-    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_MPMC),
-    SHM_NAMED("sysvshm", sysvshm_open, sysvshm_unlink, IPCX_SHM_BCAST),
-};
-static const struct ipcx_transport shm_pair_tp[IPCX_SHM_NMODES] = {
-    SHM_PAIR(IPCX_SHM_SPSC), SHM_PAIR(IPCX_SHM_MPSC),
-    SHM_PAIR(IPCX_SHM_MPMC), SHM_PAIR(IPCX_SHM_BCAST),
-};
-
-static const struct ipcx_transport *shm_table(int kind, unsigned mode)
+static const struct ipcx_transport *shm_table(enum ipcx__seg_kind kind)
 {
-    return kind == IPCX_SEG_SYSV ? &shm_sysv_tp[mode]
-         : kind == IPCX_SEG_ANON ? &shm_pair_tp[mode] : &shm_posix_tp[mode];
+    return &shm_kind_tp[kind];
 }
