@@ -1,0 +1,327 @@
+/*
+ * stream_src.c - one source of a stream receiver: its read buffer, which
+ * grows with the bytes that arrived (never with what a header announces),
+ * what it is charged against the receiver's budget, and the frames in it
+ * (whole ones, or chunks reassembled by frame.c).  Which source to read
+ * and which to drop is stream_rx.c's.
+ */
+#include "stream_int.h"
+#include "../err.h"
+#include "../sys/sys.h"
+#include "../sys/proc.h"
+#include "../sys/net.h"
+#include "../sys/event.h"
+#include "../sys/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- sources ---------------------------------------------------------- */
+
+struct ipcx__src *ipcx__src_new(int fd)
+{
+    struct ipcx__src *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = fd;
+    s->last = ipcx__now_ms();
+    ipcx__reasm_init(&s->ra);
+    return s;
+}
+
+void ipcx__src_free(struct ipcx__src *s)
+{
+    if (!s)
+        return;
+    (void) ipcx__close(s->fd);
+    ipcx__reasm_fini(&s->ra);
+    free(s->buf);
+    free(s);
+}
+
+/* A connection, not a pipe or a datagram socket: it may be shed. */
+int ipcx__rx_conn(const struct ipcx__rx *rx)
+{
+    return rx->lfd >= 0 && !(rx->mode & IPCX_RX_RECORD);
+}
+
+/*
+ * Memory a source holds beyond its base read buffer: a grown buffer and
+ * the split messages of a pipe.  Records need a buffer of maxmsg to be
+ * read at all and are whole, so they are not charged.
+ */
+void ipcx__rx_account(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    size_t c = s->ra.bytes;
+    if (!(rx->mode & IPCX_RX_RECORD) && s->cap > SRC_BUF_MIN)
+        c += s->cap - SRC_BUF_MIN;
+    rx->used = rx->used - s->charge + c;
+    s->charge = c;
+}
+
+/* Bytes buffered that are not yet a handed-out message. */
+int ipcx__src_idle(const struct ipcx__src *s)
+{
+    return !s->have && s->beg == s->end;
+}
+
+/* Give back the grown buffer of a source that holds nothing. */
+static void src_shrink(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = s->beg = s->end = 0;
+    ipcx__rx_account(rx, s);
+}
+
+/*
+ * A bad header at beg on a shared pipe: every writer's chunks pass through
+ * it, so it cannot be dropped.  Skip to the next place that decodes as a
+ * header (the header check makes a false match unlikely) and go on.
+ */
+static void src_resync(struct ipcx__src *s, size_t maxmsg)
+{
+    struct ipcx__frame f;
+    size_t p;
+    for (p = s->beg + 1; p + IPCX_FRAME_HDR <= s->end; p++)
+        if (ipcx__frame_decode(s->buf + p, s->end - p, maxmsg, &f) == 0)
+            break;
+    s->beg = p;
+}
+
+/* After -EBADMSG on a shared pipe: skip the bad header, if it is still there. */
+void ipcx__src_skip_bad(struct ipcx__src *s, size_t maxmsg)
+{
+    struct ipcx__frame f;
+    if (s->end - s->beg >= IPCX_FRAME_HDR &&
+        ipcx__frame_decode(s->buf + s->beg, s->end - s->beg, maxmsg, &f) == -EBADMSG)
+        src_resync(s, maxmsg);
+}
+
+
+/*
+ * Make room in the budget for delta more bytes of source s.  Grown buffers
+ * that hold nothing go first (they cost a realloc, not a message); then,
+ * on a pipe, the split message that waited longest for its next chunk;
+ * on connections, the one holding the oldest partial message that is
+ * charged anything is dropped (counted in lost).  -ENOBUFS when that one
+ * is s itself: the caller drops it.
+ */
+static int rx_fit(struct ipcx__rx *rx, struct ipcx__src *s, size_t delta)
+{
+    for (size_t i = 0; i < rx->n && rx->used + delta > rx->lim.budget; i++)
+        if (rx->v[i] != s && ipcx__src_idle(rx->v[i]) && rx->v[i]->cap > SRC_BUF_MIN)
+            src_shrink(rx, rx->v[i]);
+    while (rx->used + delta > rx->lim.budget) {
+        if (!ipcx__rx_conn(rx)) {
+            /* One shared pipe: its buffer is at most a frame of maxmsg,
+             * which the budget holds; the rest is split messages. */
+            if (!ipcx__reasm_evict(&s->ra))
+                return 0;
+            ipcx__rx_account(rx, s);
+            continue;
+        }
+        size_t victim = rx->n;
+        for (size_t i = 0; i < rx->n; i++) {
+            const struct ipcx__src *c = rx->v[i];
+            if (c->charge > 0 && !c->have && c->since &&
+                (victim == rx->n || c->since < rx->v[victim]->since))
+                victim = i;
+        }
+        if (victim == rx->n || rx->v[victim] == s)
+            return -ENOBUFS;
+        ipcx__rx_drop(rx, victim);
+        rx->lost++;
+    }
+    return 0;
+}
+
+/*
+ * Room to read into.  The base buffer, moved down when the unread bytes
+ * lie high; it grows only when it is full of one frame that needs more,
+ * and then doubles at most: memory follows the bytes that came, never
+ * what a header announced.  0 with room, 1 when nothing may be read now
+ * (a whole frame waits to be parsed), or an error.
+ */
+static int src_room(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    size_t want = s->want > IPCX_FRAME_HDR ? s->want : IPCX_FRAME_HDR;
+
+    if (s->beg > 0 && (s->beg == s->end || s->cap - s->beg < want ||
+                       s->cap - s->end < SRC_BUF_MIN / 4)) {
+        memmove(s->buf, s->buf + s->beg, s->end - s->beg);
+        s->end -= s->beg;
+        s->beg = 0;
+    }
+    if (s->cap == 0) {
+        s->buf = malloc(SRC_BUF_MIN);
+        if (!s->buf)
+            return -ENOMEM;
+        s->cap = SRC_BUF_MIN;
+        return 0;
+    }
+    if (s->end < s->cap)
+        return 0;
+    if (s->end - s->beg >= want)
+        return 1;
+    size_t cap = s->cap * 2 < want ? s->cap * 2 : want;
+    size_t grow = cap - s->cap;
+    int r = rx_fit(rx, s, grow);
+    if (r < 0)
+        return r;
+    uint8_t *b = realloc(s->buf, cap);
+    if (!b)
+        return -ENOMEM;
+    s->buf = b;
+    s->cap = cap;
+    ipcx__rx_account(rx, s);
+    return 0;
+}
+
+/*
+ * Find the next whole message in what was read.  1: s->have is set; 0: more
+ * bytes are needed; -EBADMSG: a malformed frame, left where it is (the
+ * receive decides: skip it on a pipe, drop a connection); -ENOMEM.
+ * It never loses an error, so the doorbell check may call it freely.
+ */
+int ipcx__src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    while (!s->have && s->end - s->beg >= IPCX_FRAME_HDR) {
+        struct ipcx__frame f;
+        const uint8_t *p = s->buf + s->beg;
+        int r = ipcx__frame_decode(p, s->end - s->beg, rx->maxmsg, &f);
+        if (r < 0)
+            return ipcx__fail(-EBADMSG, "a peer sent a malformed frame header");
+        if (f.flags != IPCX_FRAME_WHOLE && !(rx->mode & IPCX_RX_PIPE))
+            return ipcx__fail(-EBADMSG, "a socket peer sent a split message (only pipes split)");
+        if (s->end - s->beg < IPCX_FRAME_HDR + (size_t) f.len) {
+            s->want = IPCX_FRAME_HDR + (size_t) f.len;
+            return 0;
+        }
+        s->want = 0;
+        if (f.flags == IPCX_FRAME_WHOLE) {
+            s->have = 1;
+            s->from_ra = 0;
+            s->msg = p + IPCX_FRAME_HDR;
+            s->len = f.len;
+            s->prio = f.prio;
+            return 1;
+        }
+        s->beg += IPCX_FRAME_HDR + (size_t) f.len;
+        r = ipcx__reasm_feed(&s->ra, &f, p + IPCX_FRAME_HDR, &s->msg, &s->len, &s->prio);
+        ipcx__rx_account(rx, s);
+        if (r < 0)
+            return r == -EBADMSG ? ipcx__fail(-EBADMSG, "a peer sent a chunk that continues no message") : r;
+        if (r == 1) {
+            s->have = 1;
+            s->from_ra = 1;
+        }
+        if (rx->used > rx->lim.budget)
+            (void) rx_fit(rx, s, 0); /* a pipe: evicts split messages, never the one done */
+    }
+    if (!s->have)
+        s->want = IPCX_FRAME_HDR;
+    return s->have;
+}
+
+void ipcx__src_consume(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    if (!s->have)
+        return;
+    if (s->from_ra) {
+        ipcx__reasm_consume(&s->ra);
+        ipcx__rx_account(rx, s);
+    } else {
+        s->beg += IPCX_FRAME_HDR + s->len; /* the whole frame in buf */
+    }
+    s->have = 0;
+    s->want = 0;
+    if (s->beg == s->end) {
+        s->beg = s->end = 0;
+        s->since = 0;
+    } else {
+        s->since = ipcx__now_ms(); /* what follows is a new partial frame */
+    }
+}
+
+/*
+ * Read once from a source.  >0 bytes read, 0 nothing new, -ENOTCONN when it
+ * reached end of file just now, -EBADMSG for a bad record, -ENOBUFS when
+ * this connection must go to keep the budget, other -errno.
+ */
+int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    ssize_t r;
+
+    if (rx->mode & IPCX_RX_RECORD) {
+        /* A record is read whole or lost, so read only into an empty
+         * buffer that holds the largest valid record and one byte more. */
+        if (!ipcx__src_idle(s))
+            return 0;
+        s->beg = s->end = 0;
+        if (s->cap < IPCX_FRAME_HDR + rx->maxmsg + 1) {
+            uint8_t *b = realloc(s->buf, IPCX_FRAME_HDR + rx->maxmsg + 1);
+            if (!b)
+                return -ENOMEM;
+            s->buf = b;
+            s->cap = IPCX_FRAME_HDR + rx->maxmsg + 1;
+        }
+        r = ipcx__recv(s->fd, s->buf, s->cap, 0);
+        if (r == -EAGAIN)
+            return 0;
+        if (r < 0)
+            return (int) r;
+        if (r == 0 && rx->lfd >= 0) {
+            s->eof = 1;
+            return -ENOTCONN;
+        }
+        struct ipcx__frame f;
+        if ((size_t) r >= s->cap ||
+            ipcx__frame_decode(s->buf, (size_t) r, rx->maxmsg, &f) < 0 ||
+            f.flags != IPCX_FRAME_WHOLE || (size_t) r != IPCX_FRAME_HDR + f.len)
+            return ipcx__fail(-EBADMSG, "a peer sent a malformed or oversized record");
+        /* The record is one whole message, checked: src_parse need not decode it again. */
+        s->end = (size_t) r;
+        s->have = 1;
+        s->from_ra = 0;
+        s->msg = s->buf + IPCX_FRAME_HDR;
+        s->len = f.len;
+        s->prio = f.prio;
+        return 1;
+    }
+
+    if (s->have)
+        return 0; /* the receive hands it out before it reads again */
+    int e = src_room(rx, s);
+    if (e != 0)
+        return e > 0 ? 0 : e;
+    r = ipcx__read(s->fd, s->buf + s->end, s->cap - s->end);
+    if (r > 0) {
+        s->end += (size_t) r;
+        s->eof = 0;
+        s->last = ipcx__now_ms();
+        if (!s->since)
+            s->since = s->last;
+        return 1;
+    }
+    if (r == -EAGAIN)
+        return 0;
+    if (r < 0 && r != -ECONNRESET)
+        return (int) r;
+    if (rx->mode & IPCX_RX_PIPE) {
+        /* A FIFO that never had a writer also reads 0; only POLLHUP says
+         * that writers came and all went. */
+        if (!(ipcx__poll1(s->fd, POLLIN, 0) & POLLHUP))
+            return 0;
+        if (s->eof)
+            return 0;
+    }
+    s->eof = 1;
+    return -ENOTCONN;
+}
+
