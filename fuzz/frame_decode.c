@@ -16,7 +16,7 @@
  *     order of last activity) predicts every result, the lost count, and
  *     the bytes of every completed message.
  */
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * Frames are made with the library's own encoder, so the seeds stay valid
  * if the header changes: rerun it and commit the result.  Not a test.
  */
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <errno.h>
 #include <limits.h>

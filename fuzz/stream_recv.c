@@ -20,7 +20,7 @@
  * between is not compared.
  */
 #include "ipcx.h"
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <errno.h>
 #include <fcntl.h>

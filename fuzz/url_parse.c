@@ -19,8 +19,8 @@
  * host *).  The directory must be empty after each input.
  */
 #include "ipcx.h"
-#include "url.h"
-#include "err.h"
+#include "util/url.h"
+#include "util/err.h"
 #include "transport/transport.h"
 
 #include <dirent.h>

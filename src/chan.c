@@ -4,9 +4,9 @@
  * Argument checks that are the same for every transport live here once.
  */
 #include "ipcx.h"
-#include "err.h"
-#include "reg.h"
-#include "url.h"
+#include "util/err.h"
+#include "admin/reg.h"
+#include "util/url.h"
 #include "transport/transport.h"
 #include "sys/proc.h"
 

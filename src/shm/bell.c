@@ -4,7 +4,7 @@
  * sweep decides from the name alone: it never opens a segment.
  */
 #include "bell.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/fs.h"
 #include "../sys/proc.h"
 #include "../sys/sys.h"

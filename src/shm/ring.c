@@ -12,7 +12,7 @@
  * "needs wakeup" word) and musl's __wait.c (bounded spin, then futex).
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 

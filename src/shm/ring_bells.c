@@ -20,7 +20,7 @@
  */
 #include "ring_int.h"
 #include "bell.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 

@@ -15,7 +15,7 @@
  * against the local, validated copy of the header before it is used.
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/futex.h"
 
 #include <errno.h>

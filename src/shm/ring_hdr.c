@@ -6,7 +6,7 @@
  * and the segment's real size (docs/shm.md, Layout).
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <string.h>

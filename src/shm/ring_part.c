@@ -8,7 +8,7 @@
  * peers and recovery".
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"

@@ -20,7 +20,7 @@
  * dies between its CAS on the slot and the move stops nobody.
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <string.h>

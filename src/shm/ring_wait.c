@@ -7,7 +7,7 @@
  * full fence before reading a "needs wakeup" word.
  */
 #include "ring_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
 

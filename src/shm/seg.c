@@ -10,8 +10,8 @@
  * fchmod) do, each with a fault point.
  */
 #include "seg.h"
-#include "../err.h"
-#include "../owner.h"
+#include "../util/err.h"
+#include "../util/owner.h"
 #include "../sys/fs.h"
 #include "../sys/shmfile.h"
 #include "../sys/sigbus.h"

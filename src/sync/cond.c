@@ -8,7 +8,7 @@
 #include "ipcx/sync.h"
 #include "sync.h"
 #include "sys/futex.h"
-#include "err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <limits.h>

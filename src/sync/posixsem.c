@@ -7,8 +7,8 @@
  * semaphore is opened here, so that its owner can be checked (owner.h).
  */
 #include "sync.h"
-#include "err.h"
-#include "owner.h"
+#include "../util/err.h"
+#include "../util/owner.h"
 #include "../sys/psem.h"
 #include "../sys/shmfile.h"
 

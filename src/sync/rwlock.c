@@ -18,7 +18,7 @@
  */
 #include "sync.h"
 #include "sys/futex.h"
-#include "err.h"
+#include "../util/err.h"
 #include "sys/proc.h"
 
 #include <errno.h>

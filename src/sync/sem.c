@@ -21,8 +21,8 @@
  */
 #include "sync.h"
 #include "sys/futex.h"
-#include "err.h"
-#include "owner.h"
+#include "../util/err.h"
+#include "../util/owner.h"
 #include "../sys/shmfile.h"
 
 #include <errno.h>

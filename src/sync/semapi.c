@@ -5,8 +5,8 @@
  * implements open, op, getval, close and unlink.
  */
 #include "sync.h"
-#include "err.h"
-#include "addr.h"
+#include "../util/err.h"
+#include "../util/addr.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
  */
 #include "ipcx/sync.h"
 #include "sync.h"
-#include "err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <string.h>

@@ -33,7 +33,7 @@
 
 #include "ipcx/sync.h"
 #include "sys/sys.h"
-#include "url.h"
+#include "../util/url.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

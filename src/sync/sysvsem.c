@@ -13,9 +13,9 @@
  * an opener waits until sem_otime is not 0 (Stevens, UNP vol. 2, 11.2).
  */
 #include "sync.h"
-#include "err.h"
-#include "owner.h"
-#include "addr.h"
+#include "../util/err.h"
+#include "../util/owner.h"
+#include "../util/addr.h"
 #include "sys/sys.h"
 #include "sys/sysv.h"
 

@@ -23,7 +23,7 @@
 #include "sync.h"
 #include "sys/futex.h"
 #include "sys/proc.h"
-#include "err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <string.h>

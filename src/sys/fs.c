@@ -8,7 +8,7 @@
 #include "fault.h"
 #include "fs.h"
 #include "sys.h"
-#include "../err.h"
+#include "../util/err.h"
 
 #include <errno.h>
 #include <string.h>

@@ -7,7 +7,7 @@
  * stream.c): the same chunking keeps long messages of many writers whole.
  */
 #include "stream.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 

@@ -13,10 +13,10 @@
  * so there is no IPCX_CAP_EOF or IPCX_CAP_RXGONE), zero copy.
  */
 #include "transport.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
-#include "../owner.h"
-#include "../addr.h"
+#include "../util/owner.h"
+#include "../util/addr.h"
 #include "../sys/mq.h"
 #include "../sys/proc.h"
 #include "../sys/fs.h"

@@ -4,7 +4,7 @@
  * inherited over exec.  Framing, chunking and timeouts are stream.c's.
  */
 #include "stream.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 

@@ -21,8 +21,8 @@
  * (ipcx__ring_send, ipcx__ring_recv), which picks its fast path itself.
  */
 #include "transport.h"
-#include "../err.h"
-#include "../addr.h"
+#include "../util/err.h"
+#include "../util/addr.h"
 #include "../shm/bell.h"
 #include "../shm/ring.h"
 #include "../shm/seg.h"

@@ -4,7 +4,7 @@
  * that a record of maxmsg bytes fits.  Addresses are the transports' job.
  */
 #include "sock.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/net.h"
 

@@ -13,7 +13,7 @@
  * hand the descriptors over.
  */
 #include "stream_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
 #include "../sys/net.h"

@@ -8,7 +8,7 @@
 #define IPCX_STREAM_H
 
 #include "transport.h"
-#include "../frame.h"
+#include "frame.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
  * and release of the channel ops.
  */
 #include "stream_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
 #include "../sys/net.h"

@@ -6,7 +6,7 @@
  * and which to drop is stream_rx.c's.
  */
 #include "stream_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
 #include "../sys/net.h"

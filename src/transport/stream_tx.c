@@ -4,7 +4,7 @@
  * a pending remainder when a send was interrupted after its first byte.
  */
 #include "stream_int.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
 #include "../sys/net.h"

@@ -41,10 +41,10 @@
  * of stream (a queue outlives its users).
  */
 #include "transport.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
-#include "../owner.h"
-#include "../addr.h"
+#include "../util/owner.h"
+#include "../util/addr.h"
 #include "../sys/proc.h"
 #include "../sys/sysv.h"
 

@@ -6,7 +6,7 @@
  * same as on a Unix stream socket.
  */
 #include "sock.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/net.h"
 

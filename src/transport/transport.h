@@ -9,7 +9,7 @@
 #define IPCX_TRANSPORT_H
 
 #include "ipcx.h"
-#include "../url.h"
+#include "../util/url.h"
 #include "../sys/proc.h"
 
 #include <stddef.h>

@@ -5,7 +5,7 @@
  * A receiver removes the socket file it made when it closes.
  */
 #include "sock.h"
-#include "../err.h"
+#include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 #include "../sys/net.h"

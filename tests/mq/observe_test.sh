@@ -11,7 +11,7 @@ T=ipcx-t-$$
 D=/tmp/$T-obs
 # A registry of our own: gc must not see (or remove) anything of other tests.
 export IPCX_REGISTRY=$D/reg
-REG=$IPCX_REGISTRY/.ipcx-registry-$(id -u)   # our own registry in it (src/reg.h)
+REG=$IPCX_REGISTRY/.ipcx-registry-$(id -u)   # our own registry in it (src/admin/reg.h)
 KEY=$(printf '0x%08x' $(( 0x50000000 + ($$ % 1048576) * 16 + 2 )))
 fails=0
 pids=""

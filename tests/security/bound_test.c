@@ -28,7 +28,7 @@
  * freed memory resident by design; the rest is.
  */
 #include "t.h"
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -5,7 +5,7 @@
  * use (its doorbell check parses ahead and must not swallow the error).
  */
 #include "t.h"
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <poll.h>
 

@@ -4,7 +4,7 @@
  * and no value, however odd, is a crash or a NULL.
  */
 #include "t.h"
-#include "err.h"
+#include "util/err.h"
 
 #include <limits.h>
 

@@ -5,7 +5,7 @@
  * The engine that reads frames from descriptors is tested elsewhere.
  */
 #include "t.h"
-#include "frame.h"
+#include "transport/frame.h"
 
 #include <stdint.h>
 

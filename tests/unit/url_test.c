@@ -4,8 +4,8 @@
  * ipcx__url_* functions directly; opening channels is conformance's job.
  */
 #include "t.h"
-#include "url.h"
-#include "err.h"
+#include "util/url.h"
+#include "util/err.h"
 
 #include <stdarg.h>
 #include <stdint.h>

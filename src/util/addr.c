@@ -5,7 +5,7 @@
  */
 #include "addr.h"
 #include "err.h"
-#include "sys/sysv.h"
+#include "../sys/sysv.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -20,11 +20,11 @@
 #include "reg.h"
 #include "ipcx.h"
 #include "ipcx/admin.h"
-#include "err.h"
-#include "transport/transport.h" /* ipcx__transport_find: caps by scheme */
-#include "sys/sys.h"
-#include "sys/proc.h"
-#include "sys/fs.h"
+#include "../util/err.h"
+#include "../transport/transport.h" /* ipcx__transport_find: caps by scheme */
+#include "../sys/sys.h"
+#include "../sys/proc.h"
+#include "../sys/fs.h"
 
 #include <fcntl.h>
 #include <errno.h>

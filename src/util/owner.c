@@ -4,9 +4,9 @@
  */
 #include "owner.h"
 #include "err.h"
-#include "sys/sys.h"
-#include "sys/fs.h"
-#include "sys/proc.h"
+#include "../sys/sys.h"
+#include "../sys/fs.h"
+#include "../sys/proc.h"
 
 #include <errno.h>
 

@@ -8,13 +8,13 @@
  */
 #include "ipcx.h"
 #include "ipcx/admin.h"
-#include "err.h"
-#include "shm/bell.h"
-#include "sys/sys.h"
-#include "sys/fs.h"
-#include "sys/mq.h"
-#include "sys/proc.h"
-#include "sys/sysv.h"
+#include "../util/err.h"
+#include "../shm/bell.h"
+#include "../sys/sys.h"
+#include "../sys/fs.h"
+#include "../sys/mq.h"
+#include "../sys/proc.h"
+#include "../sys/sysv.h"
 
 #include <errno.h>
 #include <fcntl.h>
