@@ -228,6 +228,7 @@ struct ipcx__ring {
 
     /* doorbells (ipcx_fd) */
     int      bellfd;               /* the read end of our own FIFO, or -1 (no descriptor yet) */
+    int      bell_left;            /* leave could not remove our doorbell FIFO: -errno, else 0 */
     char     bellpath[128];
     /*
      * The other participants' FIFOs as we ring them: a receiver's write

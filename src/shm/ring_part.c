@@ -334,7 +334,8 @@ int ipcx__ring_leave(struct ipcx__ring *r)
             if (atomic_exchange_explicit(&p->fifo, 0, memory_order_acq_rel) && !r->tx)
                 ring_count_down(&h->bells);
             (void) ipcx__close(r->bellfd);
-            (void) ipcx__unlinkat(AT_FDCWD, r->bellpath, 0);
+            int u = ipcx__unlinkat(AT_FDCWD, r->bellpath, 0);
+            r->bell_left = u < 0 && u != -ENOENT ? u : 0; /* close reports it */
             r->bellfd = -1;
         }
         atomic_fetch_sub_explicit(r->tx ? &h->ntx : &h->nrx, 1, memory_order_seq_cst);

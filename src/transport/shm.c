@@ -278,10 +278,15 @@ static int shm_close(struct ipcx_chan *ch)
             ipcx__ring_bells_sweep(&s->ring);
     } else if (created && !s->joined && s->seg.kind != IPCX_SEG_ANON)
         r = ipcx__seg_remove_own(&s->seg); /* a failed open leaves nothing behind */
+    if (r < 0)
+        r = ipcx__fail(r, "cannot remove the segment: left it");
+    else if (s->ring.bell_left < 0)
+        r = ipcx__fail(s->ring.bell_left, "cannot remove the doorbell %s: left it "
+                       "(ipcx gc removes it)", s->ring.bellpath);
     ipcx__seg_detach(&s->seg);
     free(s);
     ch->impl = NULL;
-    return r < 0 ? ipcx__fail(r, "cannot remove the segment: left it") : 0;
+    return r;
 }
 
 static int shm_pair(struct ipcx_chan *rx, struct ipcx_chan *tx, const struct ipcx_url *u)

@@ -16,7 +16,8 @@
  *   - a message received is the one sent, never a part or a mix;
  *   - closing works, and no descriptor is left open (ASan builds also find
  *     every byte of memory that leaked, at the child's exit);
- *   - after the faulty life the object is gone, and a second life without
+ *   - after the faulty life the object is gone (and no doorbell FIFO of
+ *     the child is left in /dev/shm), and a second life without
  *     a fault succeeds with the same names (nothing half-made is in the way).
  * The walk prints how many fault points the library has and which of them
  * this template exercised.
@@ -180,6 +181,32 @@ static const char *fired_at(void)
     return where;
 }
 
+/* No doorbell FIFO of this process is left in /dev/shm (docs/shm.md names
+ * them ipcx-bell-SEGMENT-INDEX-PID-START).  One that is left is removed;
+ * it is a failure unless the life was told (strict). */
+static void check_no_bells(unsigned long at, int err, int strict)
+{
+    char mine[32];
+    snprintf(mine, sizeof mine, "-%d-", (int) getpid());
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *p = strncmp(e->d_name, "ipcx-bell-", 10) == 0 ? strstr(e->d_name + 10, mine) : NULL;
+        if (p && strchr(p + strlen(mine), '-') == NULL) {
+            char name[300];
+            snprintf(name, sizeof name, "/dev/shm/%s", e->d_name);
+            (void) unlink(name);
+            if (!strict)
+                continue;
+            closedir(d);
+            T_FAIL("call %lu failing (%s, %s): the doorbell %s is left behind", at, strerror(err),
+                   fired_at(), name);
+        }
+    }
+    closedir(d);
+}
+
 /* The object of url is gone: its file, or ipcx_unlink finds nothing. */
 static void check_gone(const char *url, unsigned long at, int err)
 {
@@ -264,6 +291,7 @@ static int walk(const char *tmpl, unsigned char *seen, size_t nsites,
                     T_FAIL("%s: call %lu failing (%s): %d descriptors open after the life, %d before",
                            tmpl, at, strerror(errs[e]), nfds(), fds);
                 check_gone(url, at, errs[e]);
+                check_no_bells(at, errs[e], !cleanup_failed);
                 ipcx__fault_arm(NULL, 0, 0, 0);
                 life(url, 0, 0);
                 ipcx__fault_disarm();
