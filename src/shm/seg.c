@@ -4,10 +4,15 @@
  * anonymous memfd mappings that a child inherits over fork.  The ring on
  * top is the same for all three.  This file never looks inside a segment.
  *
+ * A POSIX segment is made under no name and named only once the ring is
+ * laid out in it (ipcx__seg_publish): an attacher finds a whole ring or
+ * nothing, and never waits.  System V has no such step: a key names its
+ * segment from shmget on, and its attachers wait for the ring's magic.
+ *
  * Like the rest of libipcx outside src/sys/, it makes no system call of
  * its own: the -errno wrappers of src/sys/ (shmfile.h for POSIX shm,
- * memfd and mappings, sysv.h for shmget and shmat, fs.h for fstat and
- * fchmod) do, each with a fault point.
+ * memfd and mappings, sysv.h for shmget and shmat, fs.h for fstat) do,
+ * each with a fault point.
  */
 #include "seg.h"
 #include "../util/err.h"
@@ -98,17 +103,18 @@ static int seg_make(struct ipcx__seg *s, size_t size, mode_t mode)
 
     switch (s->kind) {
     case IPCX_SEG_POSIX:
-        if ((rc = seg_shm_open(s, O_RDWR | O_CREAT | O_EXCL, mode, -EEXIST)) < 0)
-            return rc;
+        /*
+         * Under no name yet (O_TMPFILE in /dev/shm, sized, exact mode: the
+         * one create path of sem.c's semaphores too); ipcx__seg_publish
+         * names it once the ring is laid out in it.
+         */
+        if ((rc = ipcx__shmfile_anon(mode, size)) < 0)
+            return ipcx__fail(rc, "cannot create a shared memory file in /dev/shm");
+        s->fd = rc;
         if ((rc = ipcx__fstat(s->fd, &st)) < 0)
             goto fail;
-        s->dev = st.st_dev;
+        s->dev = st.st_dev; /* the inode keeps its identity when it gets its name */
         s->ino = st.st_ino;
-        /* shm_open applied the umask: set exactly the mode asked for. */
-        if ((rc = ipcx__fchmod(s->fd, mode)) < 0)
-            goto fail;
-        if ((rc = ipcx__shmfile_truncate(s->fd, size)) < 0)
-            goto fail;
         return seg_map_fd(s, size, 1);
     case IPCX_SEG_SYSV:
         if ((rc = seg_shmget(s, size, IPC_CREAT | IPC_EXCL | (int) (mode & 0777), -EEXIST)) < 0)
@@ -143,20 +149,33 @@ fail:
 int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode)
 {
     int rc = seg_make(s, size, mode);
-    if (rc < 0 && rc != -EEXIST) {
+    if (rc < 0) {
         /*
-         * Made but not set up (a size, a mapping, the guard failed): remove
-         * it, or nobody would (the caller knows only a failed create).  A
-         * POSIX object whose identity we could not read yet was made by
-         * our O_EXCL a moment ago: its name is removed.
+         * Made but not set up (a size, a mapping, the guard failed): a
+         * System V segment has its key already, so remove it, or nobody
+         * would (the caller knows only a failed create).  A POSIX one has
+         * no name yet: closing it is all.
          */
-        if (s->kind == IPCX_SEG_POSIX && s->fd >= 0 && !s->dev && !s->ino)
-            (void) ipcx__shmfile_unlink(s->name);
-        else
+        if (s->kind == IPCX_SEG_SYSV)
             (void) ipcx__seg_remove_own(s);
         ipcx__seg_detach(s);
     }
     return rc;
+}
+
+int ipcx__seg_publish(struct ipcx__seg *s)
+{
+    if (s->kind != IPCX_SEG_POSIX)
+        return 0;
+    int rc = ipcx__shmfile_publish(s->fd, s->name);
+    if (rc < 0) {
+        /* Ours had no name: with its mapping and descriptor it is gone. */
+        ipcx__seg_detach(s);
+        s->dev = 0;
+        s->ino = 0;
+        return rc == -EEXIST ? rc : ipcx__fail(rc, "cannot give the segment its name %s", s->name);
+    }
+    return 0;
 }
 
 static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
@@ -184,8 +203,11 @@ static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
             if (r < 0)
                 return r;
         }
-        if (st.st_size == 0)
-            return -EAGAIN; /* the creator has not sized it yet */
+        /*
+         * ipcx creators publish a segment only when it is whole
+         * (ipcx__seg_publish): one of 0 bytes, or too small for a header,
+         * is somebody else's (size check below: -EPROTO at once).
+         */
         size = (size_t) st.st_size;
         s->dev = st.st_dev;
         s->ino = st.st_ino;
@@ -223,11 +245,7 @@ static int seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
 int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size)
 {
     int rc = seg_attach(s, min_size, max_size);
-    /*
-     * Nothing stays open after a failure: an attacher retries -EAGAIN (a
-     * segment its creator has not sized yet) every millisecond, and each
-     * try used to leave the descriptor of the one before open.
-     */
+    /* Nothing stays open after a failure (a System V attacher retries, shm.c). */
     if (rc < 0)
         ipcx__seg_detach(s);
     return rc;

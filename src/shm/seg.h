@@ -38,13 +38,26 @@ struct ipcx__seg {
 /* An empty segment that detach accepts. */
 void ipcx__seg_init(struct ipcx__seg *s, enum ipcx__seg_kind kind);
 
-/* Create exclusively (-EEXIST if it exists) with mode, size bytes, zeroed, mapped. */
+/*
+ * Make a segment with mode, size bytes, zeroed, mapped.  POSIX: under no
+ * name yet (ipcx__seg_publish names it); System V: exclusively under its
+ * key (-EEXIST if it exists).  A failure leaves nothing behind.
+ */
 int ipcx__seg_create(struct ipcx__seg *s, size_t size, mode_t mode);
 
 /*
+ * Give a POSIX segment from ipcx__seg_create its name, once what is in it
+ * is complete (linkat: atomic, never replaces a name).  -EEXIST if the name
+ * is taken; on any failure the segment is detached and gone, and s can
+ * attach the existing one.  System V and anonymous segments: 0.
+ */
+int ipcx__seg_publish(struct ipcx__seg *s);
+
+/*
  * Attach an existing segment and map all of it; s->size says how big it is.
- * -ENOENT if there is none, -EAGAIN if it is still being created (size 0),
- * -EACCES if s->allow is set and the segment's owner or mode is refused.
+ * -ENOENT if there is none, -EPROTO if its size is outside [min_size,
+ * max_size], -EACCES if s->allow is set and the segment's owner or mode is
+ * refused.  Nothing stays open after a failure.
  */
 int ipcx__seg_attach(struct ipcx__seg *s, size_t min_size, size_t max_size);
 

@@ -1,7 +1,8 @@
 /*
  * shmfile.c - POSIX shared-memory files: made under no name (O_TMPFILE in
  * /dev/shm) and published under their name only once initialised, opened,
- * mapped, removed; and the calls under the rings' segments (src/shm/seg.c):
+ * mapped, removed (the one create path of the sem: semaphores and the
+ * POSIX shm: rings); and the calls under the rings' segments (src/shm/seg.c):
  * memfd, sealing, anonymous and second mappings.  -errno wrappers, no policy.
  */
 #include "fault.h"
@@ -20,12 +21,14 @@
 int ipcx__shmfile_anon(mode_t mode, size_t size)
 {
     IPCX_FAULT_POINT(open_tmpfile);
+    IPCX_FAULT_POINT(fchmod);
     IPCX_FAULT_POINT(ftruncate);
     int fd = IPCX_FAILS(open_tmpfile) ? -1 : open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
     if (fd < 0)
         return -errno;
     /* The umask must not narrow what the URL asked for. */
-    if (fchmod(fd, mode) < 0 || IPCX_FAILS(ftruncate) || ftruncate(fd, (off_t) size) < 0) {
+    if (IPCX_FAILS(fchmod) || fchmod(fd, mode) < 0 || IPCX_FAILS(ftruncate) ||
+        ftruncate(fd, (off_t) size) < 0) {
         int err = -errno;
         (void) close(fd);
         return err;

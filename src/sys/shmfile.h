@@ -12,7 +12,8 @@
  * A POSIX shm file created under no name (O_TMPFILE in /dev/shm), so that
  * it can be initialised before anyone can open it; shmfile_publish gives
  * it its name atomically (-EEXIST if the name is taken).  name is a POSIX
- * shm name ("/x").
+ * shm name ("/x").  The one create path of POSIX shm in libipcx: the sem:
+ * semaphores (src/sync/sem.c) and the shm: rings (src/shm/seg.c).
  */
 int ipcx__shmfile_anon(mode_t mode, size_t size);
 int ipcx__shmfile_publish(int fd, const char *name);

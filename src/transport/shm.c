@@ -40,7 +40,7 @@
 #define SHM_KEYS "mode size overflow unlink spin perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
-#define SHM_ATTACH_MS 2000 /* how long an attacher waits for a creator to finish */
+#define SHM_ATTACH_MS 2000 /* how long a System V attacher waits for a creator to finish */
 
 enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER };
 
@@ -166,26 +166,33 @@ static int shm_create(struct ipcx_chan *ch, struct shm_chan *s, const struct shm
     int rc = ipcx__seg_create(&s->seg, size, ch->mode);
     if (rc < 0)
         return rc;
-    s->created = 1;
     ipcx__ring_format(s->seg.base, s->seg.size, &o);
+    /* Only now does a POSIX segment get its name: attachers find a whole ring or none. */
+    if ((rc = ipcx__seg_publish(&s->seg)) < 0)
+        return rc; /* -EEXIST: ours is gone, the caller attaches the one at the name */
+    s->created = 1;
     return 0;
 }
 
+/*
+ * Attach the segment at the name or key.  A POSIX one is named only once
+ * it is whole (seg.h): a ring without its magic there is no ipcx ring.  A
+ * System V key names its segment from shmget on, before the creator lays
+ * out the ring: wait for the magic (the creator stores it last).
+ */
 static int shm_attach(struct ipcx__seg *seg)
 {
     int64_t until = ipcx__now_ms() + SHM_ATTACH_MS;
     for (;;) {
         int rc = ipcx__seg_attach(seg, sizeof(struct ipcx__shm_hdr), (size_t) 1 << 41);
-        if (rc == 0) {
-            /* The creator stores the magic last: wait for it as for the size. */
-            struct ipcx__ring probe;
-            rc = ipcx__ring_check(&probe, seg->base, seg->size);
-            if (rc != -EAGAIN)
-                return 0; /* shm_join reports any other problem */
-            ipcx__seg_detach(seg);
-        }
-        if (rc != -EAGAIN)
+        if (rc < 0)
             return rc;
+        struct ipcx__ring probe;
+        if (ipcx__ring_check(&probe, seg->base, seg->size) != -EAGAIN)
+            return 0; /* shm_join reports any other problem */
+        ipcx__seg_detach(seg);
+        if (seg->kind == IPCX_SEG_POSIX)
+            return ipcx__fail(-EPROTO, "shm:%s is not an ipcx ring (no magic)", seg->name);
         if (ipcx__now_ms() >= until)
             return ipcx__fail(-EPROTO, "the segment was never initialised by its creator");
         struct timespec ts = { 0, 1000000 };

@@ -10,6 +10,7 @@
  * failure, and children the cases fork are killed.
  */
 #include "t.h"
+#include "sys/fault.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -1538,23 +1539,102 @@ static int fd_count(void)
 }
 
 /*
- * A segment whose creator has not sized it yet (shm_open done, ftruncate
- * not): an attacher retries for 2 s, then gives up with -EPROTO, and
- * nothing of its tries stays open.  Each retry used to leave the
- * descriptor of the one before open: about 2000 in the 2 s, or -EMFILE
- * once the table was full.
+ * A segment at the name that no ipcx creator made (another program's
+ * shm_open): 0 bytes, or a ring's size of zeros (no magic).  An ipcx
+ * creator names a segment only once the ring is laid out in it (seg.c), so
+ * an attacher refuses these at once with -EPROTO, with one shm_open and no
+ * descriptor left open; an IPCX_CREATE end (not IPCX_EXCL) finds the name
+ * taken, discards its own and refuses the same, and the name stays the
+ * other program's.  The old attacher took them for a creator still at
+ * work and retried each millisecond for 2 s: about 2000 shm_opens.
  */
 static int t_unsized(void)
 {
-    const char *u = url("unsized", NULL);
-    int fd = shm_open(u + 4, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    T_OK(fd >= 0);
-    int before = fd_count();
-    ipcx_chan *ch = NULL;
-    T_EQ(ipcx_open(&ch, u, IPCX_SEND), -EPROTO);
-    T_EQ(fd_count(), before);
-    close(fd);
-    T_EQ(ipcx_unlink(u), 0);
+    static const off_t sizes[] = { 0, 2 << 20 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        const char *u = url(i ? "unsized-zeros" : "unsized", NULL);
+        int fd = shm_open(u + 4, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        T_OK(fd >= 0);
+        T_OK(ftruncate(fd, sizes[i]) == 0);
+        struct stat st0, st1;
+        T_OK(fstat(fd, &st0) == 0);
+        int before = fd_count();
+        ipcx_chan *ch = NULL;
+        ipcx__fault_arm("shm_open", 0, 0, 0); /* count the tries, fail none */
+        T_EQ(ipcx_open(&ch, u, IPCX_SEND), -EPROTO);
+        unsigned long tries = ipcx__fault_calls();
+        ipcx__fault_disarm();
+        T_EQ(tries, 1UL);
+        T_EQ(fd_count(), before);
+        T_EQ(ipcx_open(&ch, u, IPCX_RECV | IPCX_CREATE), -EPROTO);
+        T_EQ(fd_count(), before);
+        T_EQ(ipcx_open(&ch, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL), -EEXIST);
+        T_EQ(fd_count(), before);
+        int fd2 = shm_open(u + 4, O_RDONLY | O_CLOEXEC, 0);
+        T_OK(fd2 >= 0 && fstat(fd2, &st1) == 0);
+        T_OK(st1.st_ino == st0.st_ino && st1.st_size == sizes[i]); /* still the other's */
+        close(fd2);
+        close(fd);
+        T_EQ(ipcx_unlink(u), 0);
+    }
+    return 0;
+}
+
+/*
+ * Publish after init: a child creates and removes a ring under one name
+ * over and over (mpmc: the creator lays out 128 slots), while this process
+ * opens whatever is at the name with plain shm_open and looks: a segment
+ * of 0 bytes or without the ring's magic is a half-made one.  With the
+ * segment named only once it is whole (seg.c), none is ever seen; the old
+ * creator made it under its name and sized and laid it out afterwards.
+ */
+static int t_publish(void)
+{
+    const char *u = url("publish", "mode=mpmc");
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int) (strchr(u, '?') - (u + 4)), u + 4);
+    int go[2];
+    T_OK(pipe(go) == 0);
+    pid_t pid = fork();
+    T_OK(pid >= 0);
+    if (pid == 0) {
+        close(go[0]);
+        for (int i = 0; i < 400; i++) {
+            ipcx_chan *ch = NULL;
+            if (ipcx_open(&ch, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL) < 0 || ipcx_close(ch) < 0)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    forked[nkids++] = (struct kid) { pid, proc_start(pid), 0 };
+    close(go[1]);
+    long seen = 0, half = 0;
+    struct pollfd pf = { go[0], POLLIN, 0 };
+    while (poll(&pf, 1, 0) == 0) { /* until the child is done (its end of the pipe closes) */
+        int fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        T_OK(fstat(fd, &st) == 0);
+        seen++;
+        if (st.st_size < 8) {
+            half++;
+        } else {
+            /* The child may shrink nothing: it only ever unlinks; 8 bytes stay mapped. */
+            void *p = mmap(NULL, 8, PROT_READ, MAP_SHARED, fd, 0);
+            T_OK(p != MAP_FAILED);
+            half += __atomic_load_n((uint64_t *) p, __ATOMIC_ACQUIRE) == 0;
+            munmap(p, 8);
+        }
+        close(fd);
+    }
+    close(go[0]);
+    int status;
+    T_OK(waitpid(pid, &status, 0) == pid);
+    forked[nkids - 1].reaped = 1;
+    T_OK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    printf("publish: looked at the segment %ld times, half-made %ld times\n", seen, half);
+    T_EQ(half, 0L);
     return 0;
 }
 
@@ -1579,7 +1659,8 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "fd_tx_gone") ? t_fd_tx_gone()
           : !strcmp(argv[1], "bell_gc") ? t_bell_gc(argc > 2 ? argv[2] : NULL)
           : !strcmp(argv[1], "bell_close") ? t_bell_close()
-          : !strcmp(argv[1], "unsized") ? t_unsized() : 1;
+          : !strcmp(argv[1], "unsized") ? t_unsized()
+          : !strcmp(argv[1], "publish") ? t_publish() : 1;
     cleanup();
     return r;
 }
