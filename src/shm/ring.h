@@ -259,7 +259,8 @@ void ipcx__ring_format(void *base, size_t seg_size, const struct ipcx__ring_opts
 
 /*
  * Validate the segment at base (size bytes) and fill r->fx, r->h, r->data.
- * -EAGAIN while its creator has not published it, -EPROTO for anything
+ * -EAGAIN while the creator of a System V segment has not laid it out yet
+ * (a POSIX one is published only once laid out), -EPROTO for anything
  * wrong.  Touches nothing in the segment.
  */
 int ipcx__ring_check(struct ipcx__ring *r, void *base, size_t size);
