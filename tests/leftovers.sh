@@ -30,12 +30,12 @@ for f in /dev/shm/ipcx-bell-*; do
     fi
     left="$left $f"
 done
-# System V objects of the conformance templates: keys 77<pid> (sysvmq) and
-# 78<pid> (sysvshm), in decimal.
+# System V objects of the test templates: keys 77<pid> (sysvmq), 78<pid>
+# (sysvshm) and 79<pid> (sysvsem), in decimal.
 for kind in msg shm sem; do
     [ -r /proc/sysvipc/$kind ] || continue
     for key in $(awk 'NR > 1 { print $1 }' /proc/sysvipc/$kind); do
-        case "$key" in 77[0-9]*|78[0-9]*) ;; *) continue ;; esac
+        case "$key" in 77[0-9]*|78[0-9]*|79[0-9]*) ;; *) continue ;; esac
         pid=${key#7?}
         kill -0 "$pid" 2>/dev/null && continue
         left="$left sysv-$kind:$key"

@@ -1,6 +1,6 @@
 /*
  * registry.c - the const table of every transport.  Adding a transport is
- * one line here (see docs/architecture.md).
+ * one line here (see docs/howto-transport.md).
  */
 #include "transport.h"
 

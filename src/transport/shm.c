@@ -247,6 +247,7 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     if (!s->created && (ch->flags & (IPCX_CREATE | IPCX_RECV)) == (IPCX_CREATE | IPCX_RECV) &&
         atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed) == 1)
         s->created = 1;
+    ch->created = s->created; /* for the registry: who made it (or took it over) */
     snprintf(s->addr, sizeof s->addr, "%s:%s", kind == IPCX_SEG_SYSV ? "sysvshm" : "shm",
              u->path);
     return 0;

@@ -146,6 +146,7 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
             return r;
         }
     }
+    ch->created = 1; /* a receiver always binds: the name is its own, flags or not */
     return ipcx__sock_rx(ch, fd, a.type);
 }
 

@@ -1,6 +1,6 @@
 /*
  * squat_test.c - named objects made by another user are refused (issue 13
- * item 5, src/owner.c).  For one scheme per run (argv[1]: mq sysvmq shm
+ * item 5, src/util/owner.c).  For one scheme per run (argv[1]: mq sysvmq shm
  * sysvshm sem posixsem sysvsem, or "syntax"):
  *   1. uid nobody (a forked child, setresuid) creates the object with mode
  *      0666 under the name root is about to use, and leaves it;
