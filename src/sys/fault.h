@@ -8,7 +8,8 @@
  *         r = IPCX_FAILS(read) ? -1 : read(fd, buf, len);
  *     while (r < 0 && errno == EINTR);
  *
- * Unarmed, IPCX_FAILS is one relaxed load of a global and false.  A test
+ * Unarmed, IPCX_FAILS is one load of a global (acquire: a plain load on
+ * x86) and false.  A test
  * that arms the seam (ipcx__fault_arm) makes the Nth call through the
  * chosen point (or through any point) fail as the kernel would: errno set,
  * the call not made.  The wrapper's own logic (the EINTR retry, the errno
@@ -44,7 +45,8 @@ int ipcx__fault_hit(struct ipcx__fault_site *site);
 
 static inline int ipcx__fault_fires(struct ipcx__fault_site *site)
 {
-    return atomic_load_explicit(&ipcx__fault_armed, memory_order_relaxed) &&
+    /* acquire, paired with the arming's release: the arming is seen whole. */
+    return atomic_load_explicit(&ipcx__fault_armed, memory_order_acquire) &&
            ipcx__fault_hit(site);
 }
 

@@ -62,7 +62,11 @@ static int sigbus_replace(struct ipcx__sigbus_zone *z)
 /* Not ours: what would have happened without us. */
 static void sigbus_chain(int sig, siginfo_t *si, void *uc)
 {
-    if (sigbus_prev.sa_flags & SA_SIGINFO) {
+    /* SIG_DFL and SIG_IGN first: they may come with SA_SIGINFO set too, and
+     * sa_sigaction shares its storage with sa_handler (calling it would
+     * jump to address 0 or 1). */
+    int plain = sigbus_prev.sa_handler == SIG_DFL || sigbus_prev.sa_handler == SIG_IGN;
+    if (!plain && (sigbus_prev.sa_flags & SA_SIGINFO)) {
         sigbus_prev.sa_sigaction(sig, si, uc);
         return;
     }

@@ -139,7 +139,9 @@ static int rx_shed(struct ipcx__rx *rx)
 {
     size_t idle = rx->n, part = rx->n;
 
-    if (!ipcx__rx_conn(rx))
+    /* Every accepted connection may be shed, record ones (seqpacket) too:
+     * else 1024 idle peers would keep every new sender out for good. */
+    if (rx->lfd < 0)
         return 0;
     for (size_t i = 0; i < rx->n; i++) {
         const struct ipcx__src *s = rx->v[i];
@@ -252,8 +254,10 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
     struct epoll_event ev[64];
     int progress = 0, n;
 
-    if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1)
-        return rx_filled(rx, rx->v[0], ipcx__src_fill(rx, rx->v[0]));
+    if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1) {
+        struct ipcx__src *s = rx->v[0];
+        return rx_filled(rx, s, ipcx__src_fill(rx, s));
+    }
     n = ipcx__epoll_wait(rx->epfd, ev, 64, timeout_ms);
     if (n < 0)
         return n;
@@ -269,7 +273,14 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
         for (size_t i = 0; i < rx->n; i++) {
             if (rx->v[i] != tag)
                 continue;
-            int r = rx_filled(rx, rx->v[i], ipcx__src_fill(rx, rx->v[i]));
+            /*
+             * The source first, into a variable: filling it may drop another
+             * source over the budget (rx_fit), which moves rx->v, and the
+             * order in which arguments are evaluated is unspecified (gcc
+             * read rx->v[i] after the fill: the wrong source was dropped).
+             */
+            struct ipcx__src *s = rx->v[i];
+            int r = rx_filled(rx, s, ipcx__src_fill(rx, s));
             if (r < 0)
                 return r;
             progress += r;

@@ -63,7 +63,7 @@ static char scheme[16];
 static pid_t main_pid, kids[8];
 static int nkids;
 static pid_t track(pid_t pid);
-static char rx_url[256], tx_url[256];
+static char rx_url[256], tx_url[600];
 static char fifo_path[128];
 
 static int64_t now_ms(void)
@@ -131,7 +131,8 @@ static int raw_connect(void)
         const char *name = strchr(tx_url, '@') + 1;
         size_t n = strcspn(name, "?");
         memcpy(sa.sun_path + 1, name, n);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int type = strcmp(scheme, "seqpacket") == 0 ? SOCK_SEQPACKET : SOCK_STREAM;
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
         if (fd >= 0 && connect(fd, (struct sockaddr *) &sa,
                                (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0)
             return fd;
@@ -293,7 +294,10 @@ static pid_t spawn_receiver(void (*body)(ipcx_chan *, int, int), int arg, int *r
     T_OK(fgets(line, sizeof line, f) != NULL);
     fclose(f);
     line[strcspn(line, "\n")] = '\0';
-    snprintf(tx_url, sizeof tx_url, "%s", line);
+    /* Both ends agree on maxmsg (ipcx_addr leaves it out). */
+    const char *mm = strstr(rx_url, "maxmsg=");
+    snprintf(tx_url, sizeof tx_url, "%s%s%.*s", line, !mm ? "" : strchr(line, '?') ? "&" : "?",
+             mm ? (int) strcspn(mm, "&") : 0, mm ? mm : "");
     *result = rp[0];
     return pid;
 }
@@ -498,14 +502,22 @@ static void idle_attacker(int ready)
     pause();
 }
 
-static int case_idle(void)
+/* tcp, or (seq) a unix:?type=seqpacket receiver, whose record connections
+ * are shed at the limit too. */
+static int case_idle(int seq)
 {
     int result, ready[2];
     long hwm;
     long long lost;
 
-    snprintf(scheme, sizeof scheme, "tcp");
-    snprintf(rx_url, sizeof rx_url, "tcp://127.0.0.1:0");
+    if (seq) {
+        snprintf(scheme, sizeof scheme, "seqpacket");
+        snprintf(rx_url, sizeof rx_url, "unix:@ipcx-t-%d-idle?type=seqpacket&maxmsg=512k",
+                 (int) getpid());
+    } else {
+        snprintf(scheme, sizeof scheme, "tcp");
+        snprintf(rx_url, sizeof rx_url, "tcp://127.0.0.1:0");
+    }
     raise_nofile(IDLE_CONNS + 64); /* checked here too, so a skip happens before forking */
     pid_t rxp = spawn_receiver(run_receiver_legit, NLEGIT, &result);
     T_OK(pipe(ready) == 0);
@@ -670,7 +682,7 @@ static int case_keys(void)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        T_FAIL("usage: bound_test rss tcp|unix | fifo | idle | emfile | stall");
+        T_FAIL("usage: bound_test rss tcp|unix | fifo | idle [seqpacket] | emfile | stall");
     signal(SIGPIPE, SIG_IGN);
     main_pid = getpid();
     t_cleanup = cleanup;
@@ -681,7 +693,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "fifo") == 0)
         return case_fifo();
     if (strcmp(argv[1], "idle") == 0)
-        return case_idle();
+        return case_idle(argc > 2 && strcmp(argv[2], "seqpacket") == 0);
     if (strcmp(argv[1], "emfile") == 0)
         return case_emfile();
     if (strcmp(argv[1], "stall") == 0)

@@ -70,6 +70,7 @@ struct obj {
     ino_t     ino;
     unsigned long sockino;
     int       ipcx;           /* the registry says ipcx created it (gc: 2, removed) */
+    int       ambiguous;      /* one path listed twice: never removed (see scan.c) */
     char      note[160];
     struct user users[MAX_USERS];
     int       nusers;

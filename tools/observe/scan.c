@@ -323,6 +323,16 @@ static void scan_unix(struct objs *o)
         if (name[0] == '/') {
             struct stat sb;
             snprintf(b->path, sizeof b->path, "%s", name);
+            /*
+             * The kernel prints socket names unescaped, so anyone can bind an
+             * abstract name holding a newline and forge a line for another
+             * user's socket file (and two real sockets may be bound at one
+             * path).  A path listed twice is not known to be dead: gc leaves
+             * every object that names it.
+             */
+            for (size_t k = 0; k + 1 < o->n; k++)
+                if (o->v[k].kind == K_UNIX && strcmp(o->v[k].path, b->path) == 0)
+                    o->v[k].ambiguous = b->ambiguous = 1;
             if (lstat(name, &sb) == 0)
                 set_owner_from_stat(b, &sb); /* dev/ino too: scan_procs matches unix: by sockino */
         }
