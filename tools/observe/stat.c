@@ -17,9 +17,10 @@
 static const char stat_help[] =
     "Usage: ipcx stat [--json] URL\n"
     "Everything known about the IPC object of URL (mq:/name, sysvmq:KEY,\n"
-    "sysvmq:/path?proj=N, shm:/name, sysvshm:KEY, sysvsem:KEY, fifo:/path,\n"
-    "unix:/path, unix:@name): type, owner, mode, size, queued messages and\n"
-    "bytes, capacity, and every process known to use it, alive or dead.\n"
+    "sysvmq:/path?proj=N, sysvmq:?id=N, shm:/name, sysvshm:KEY, sysvsem:KEY,\n"
+    "fifo:/path, unix:/path, unix:@name; a KEY decimal or 0x hex): type,\n"
+    "owner, mode, size, queued messages and bytes, capacity, and every\n"
+    "process known to use it, alive or dead.\n"
     "Exit status: 0 found, 1 no such object, 2 bad usage.\n";
 
 int cmd_stat(int argc, char **argv)
