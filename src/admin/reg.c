@@ -165,7 +165,8 @@ static int reg_open(uid_t uid, int create, char *why)
 /*
  * The System V schemes and the proj= each takes by default for an ftok
  * path (0: proj= required), as their opens do (sysvmq.c, shm.c,
- * sysvsem.c; admin_test checks the names they give agree).  sysvsem: is
+ * sysvsem.c; admin_test checks that an open by path without proj= makes
+ * the object named here, or fails as here).  sysvsem: is
  * no channel, but `ipcx stat` names its sets the same way.
  */
 static const struct {

@@ -26,6 +26,7 @@
  */
 #include <ipcx.h>
 #include <ipcx/admin.h>
+#include <ipcx/sync.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +193,20 @@ static void test_object_sysv(void)
     }
     snprintf(url, sizeof url, "sysvsem:%s", file);
     T_ERR(ipcx_reg_object(url, out, sizeof out), -EINVAL);
+    /* The proj= defaults are the opens': the object opened is the one named. */
+    ipcx_sem *sem;
+    T_ERR(ipcx_sem_open(&sem, url, IPCX_CREATE, 0), -EINVAL);
+    const char *chans[] = { "sysvmq", "sysvshm" };
+    for (size_t i = 0; i < 2; i++) {
+        ipcx_chan *rx;
+        char addr[128];
+        snprintf(url, sizeof url, "%s:%s", chans[i], file);
+        T_SUCCESS(ipcx_open(&rx, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        T_OK(ipcx_addr(rx, addr, sizeof addr) > 0);
+        T_OK(ipcx_reg_object(url, out, sizeof out) > 0);
+        T_OK(strcmp(addr, out) == 0);
+        T_SUCCESS(ipcx_close(rx)); /* the creating receiver removes it */
+    }
     snprintf(url, sizeof url, "sysvmq:%s/none", dir);
     T_ERR(ipcx_reg_object(url, out, sizeof out), -ENOENT);
     T_OK(strstr(ipcx_errdetail(), "ftok") != NULL);
