@@ -88,11 +88,14 @@ IPCX_API int ipcx_reg_remove(uid_t uid, const char *name);
 IPCX_API int ipcx_reg_base(char *buf, size_t cap);
 
 /*
- * The object a channel URL names, as the registry spells it: scheme:path
- * without the query (sysvmq:?id=N keeps it), the relative path of a
- * filesystem object (fifo:, unix:) made absolute with our working
- * directory.  Its length, -EINVAL (no URL of a named object),
- * -EPROTONOSUPPORT (unknown scheme) or -ENAMETOOLONG.
+ * The object a channel URL names, as the registry and `ipcx ls` spell it:
+ * scheme:path without the query, the relative path of a filesystem object
+ * (fifo:, unix:) made absolute with our working directory; a System V URL
+ * (sysvmq:, sysvshm:, sysvsem:) in any form the library reads (KEY
+ * decimal, 0xKEY, /path?proj=N) by its key, "SCHEME:0x" and 8 hex digits,
+ * or "SCHEME:?id=N".  Its length, -EINVAL (no URL of a named object),
+ * -ENOENT (no file for an ftok path), -EPROTONOSUPPORT (unknown scheme) or
+ * -ENAMETOOLONG.
  */
 IPCX_API int ipcx_reg_object(const char *url, char *buf, size_t cap);
 

@@ -21,6 +21,7 @@
 #include "ipcx.h"
 #include "ipcx/admin.h"
 #include "../util/err.h"
+#include "../util/addr.h"   /* ipcx__addr_sysv: System V names */
 #include "../transport/transport.h" /* ipcx__transport_find: caps by scheme */
 #include "../sys/sys.h"
 #include "../sys/proc.h"
@@ -162,24 +163,67 @@ static int reg_open(uid_t uid, int create, char *why)
 }
 
 /*
- * The object url names (see ipcx_reg_object).  Which URLs name a file is
- * the transport's caps: a named object outside a kernel namespace
- * (IPCX_CAP_NAMED without IPCX_CAP_KNAME) is a path in the filesystem,
- * whose relative form is made absolute with our working directory when
- * cwd is set, and refused (-EINVAL) when not: an entry read back must name
- * its file by itself, never by the reader's directory.  A path that starts
- * with '@' is a name in the abstract namespace (unix(7)), in no directory.
- * Its length or -errno.
+ * The System V schemes and the proj= each takes by default for an ftok
+ * path (0: proj= required), as their opens do (sysvmq.c, shm.c,
+ * sysvsem.c; admin_test checks that an open by path without proj= makes
+ * the object named here, or fails as here).  sysvsem: is
+ * no channel, but `ipcx stat` names its sets the same way.
  */
-static int reg_canon(const char *url, char *out, size_t cap, int cwd_ok)
+static const struct {
+    const char *scheme;
+    int         proj_default;
+} reg_sysv[] = { { "sysvmq", 1 }, { "sysvshm", 1 }, { "sysvsem", 0 } };
+
+/*
+ * A System V object as `ipcx ls` spells it, parsed by ipcx__addr_sysv:
+ * "SCHEME:0xKEY" (8 hex digits) for a key, a decimal one or an ftok path
+ * (only when local: the key of a path is this process's file system's
+ * answer, so a URL read back from an entry must name its key itself), or
+ * "SCHEME:?id=N".  Its length or -errno.
+ */
+static int reg_sysv_canon(const char *url, int proj_default, char *out, size_t cap, int local)
+{
+    struct ipcx__sysv_addr a;
+    struct ipcx_url *u = malloc(sizeof *u);
+    if (!u)
+        return -ENOMEM;
+    int r = ipcx__url_parse(url, u);
+    if (r >= 0 && !local && u->path[0] == '/')
+        r = -EINVAL;
+    if (r >= 0)
+        r = ipcx__addr_sysv(u, proj_default, &a);
+    free(u);
+    if (r < 0)
+        return r;
+    int n = snprintf(out, cap, "%s", a.name);
+    return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : n;
+}
+
+/*
+ * The object url names (see ipcx_reg_object).  System V objects by key or
+ * id (reg_sysv_canon).  Which other URLs name a file is the transport's
+ * caps: a named object outside a kernel namespace (IPCX_CAP_NAMED without
+ * IPCX_CAP_KNAME) is a path in the filesystem, whose relative form is made
+ * absolute with our working directory when local is set, and refused
+ * (-EINVAL) when not: an entry read back must name its object by itself,
+ * never by the reader's directory or files.  A path that starts with '@'
+ * is a name in the abstract namespace (unix(7)), in no directory.  *file
+ * (when not NULL) tells whether the object is a file.  Its length or -errno.
+ */
+static int reg_canon(const char *url, char *out, size_t cap, int local, int *file)
 {
     const char *colon = strchr(url, ':');
     char scheme[32];
+    if (file)
+        *file = 0;
     if (!colon || colon == url || (size_t) (colon - url) >= sizeof scheme ||
         (colon[1] == '/' && colon[2] == '/'))
         return -EINVAL;
     memcpy(scheme, url, (size_t) (colon - url));
     scheme[colon - url] = '\0';
+    for (size_t i = 0; i < sizeof reg_sysv / sizeof reg_sysv[0]; i++)
+        if (strcmp(scheme, reg_sysv[i].scheme) == 0)
+            return reg_sysv_canon(url, reg_sysv[i].proj_default, out, cap, local);
     const struct ipcx_transport *tp = ipcx__transport_find(scheme);
     if (!tp)
         return -EPROTONOSUPPORT;
@@ -190,22 +234,24 @@ static int reg_canon(const char *url, char *out, size_t cap, int cwd_ok)
     char cwd[4096] = "";
     int n;
 
-    if (plen == 0) /* sysvmq:?id=N is all query */
-        n = snprintf(out, cap, "%s", url);
-    else {
-        if (!(tp->caps & IPCX_CAP_KNAME) && path[0] != '/' && path[0] != '@') {
-            if (!cwd_ok || ipcx__getcwd(cwd, sizeof cwd - 1) < 0)
-                return cwd_ok ? -ENAMETOOLONG : -EINVAL;
+    if (plen == 0)
+        return -EINVAL;
+    if (!(tp->caps & IPCX_CAP_KNAME)) {
+        if (file)
+            *file = 1;
+        if (path[0] != '/' && path[0] != '@') {
+            if (!local || ipcx__getcwd(cwd, sizeof cwd - 1) < 0)
+                return local ? -ENAMETOOLONG : -EINVAL;
             strcat(cwd, "/");
         }
-        n = snprintf(out, cap, "%.*s%s%.*s", (int) slen, url, cwd, (int) plen, path);
     }
+    n = snprintf(out, cap, "%.*s%s%.*s", (int) slen, url, cwd, (int) plen, path);
     return n < 0 || (size_t) n >= cap ? -ENAMETOOLONG : n;
 }
 
 int ipcx__reg_object(const char *url, char *out, size_t cap)
 {
-    int r = reg_canon(url, out, cap, 1);
+    int r = reg_canon(url, out, cap, 1, NULL);
     return r < 0 ? r : 0;
 }
 
@@ -214,8 +260,10 @@ IPCX_API int ipcx_reg_object(const char *url, char *buf, size_t cap)
     ipcx__clear_detail();
     if (!url || !buf)
         return -EINVAL;
-    int r = reg_canon(url, buf, cap, 1);
-    return r < 0 ? ipcx__fail(r, "%.200s: not the URL of a named object", url) : r;
+    int r = reg_canon(url, buf, cap, 1, NULL);
+    if (r < 0 && !*ipcx_errdetail()) /* the address parser's detail says more */
+        r = ipcx__fail(r, "%.200s: not the URL of a named object", url);
+    return r;
 }
 
 struct ipcx__reg *ipcx__reg_add(const char *url_in, int recv, int created)
@@ -229,12 +277,15 @@ struct ipcx__reg *ipcx__reg_add(const char *url_in, int recv, int created)
 
     if ((size_t) snprintf(url, sizeof url, "%s", url_in) >= sizeof url)
         return NULL;
-    if (ipcx__reg_object(url, obj, sizeof obj) < 0 || strpbrk(url, "\n\r"))
+    int file;
+    if (reg_canon(url, obj, sizeof obj, 1, &file) < 0 || strpbrk(url, "\n\r"))
         return NULL; /* a name with a line break cannot be written as one line */
     /* A relative path: write the URL absolute too, so that readers can
-     * check that url and obj name the same object without our cwd. */
+     * check that url and obj name the same object without our cwd.  (A
+     * kernel object's URL is the transport's address, which names it by
+     * itself: System V ones by key or id.) */
     size_t olen = strlen(obj);
-    if (strncmp(url, obj, olen) != 0 || (url[olen] && url[olen] != '?')) {
+    if (file && (strncmp(url, obj, olen) != 0 || (url[olen] && url[olen] != '?'))) {
         const char *q = strchr(strchr(url, ':'), '?');
         if ((size_t) snprintf(abs_url, sizeof abs_url, "%s%s", obj, q ? q : "") >= sizeof abs_url)
             return NULL;
@@ -378,7 +429,7 @@ static int reg_parse(char *buf, size_t len, struct reg_rec *rec, char *why)
         return -EBADMSG;
     }
     char canon[IPCX_REG_OBJ_MAX];
-    rec->consistent = reg_canon(rec->url, canon, sizeof canon, 0) >= 0 &&
+    rec->consistent = reg_canon(rec->url, canon, sizeof canon, 0, NULL) >= 0 &&
                       strcmp(canon, rec->obj) == 0;
     return 0;
 }

@@ -90,8 +90,13 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
     return 0;
 }
 
-/* Name the segment of u: POSIX "/name", or a System V key (addr.h). */
-static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
+/*
+ * Name the segment of u: POSIX "/name", or a System V key (addr.h); its
+ * address (what ipcx_addr and the registry report) into addr: a System V
+ * one by key, as addr.h spells it, so that the name does not depend on
+ * the reader's files or on a proj= left out.
+ */
+static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg, char *addr, size_t cap)
 {
     struct ipcx__sysv_addr a;
     int r;
@@ -102,11 +107,13 @@ static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg)
         if ((r = ipcx__addr_posix(u, sizeof seg->name - 2)) < 0)
             return r;
         memcpy(seg->name, u->path, strlen(u->path) + 1); /* the length was checked */
+        snprintf(addr, cap, "shm:%s", u->path);
         return 0;
     }
     if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
         return r;
     seg->key = a.key;
+    snprintf(addr, cap, "%s", a.name);
     return 0;
 }
 
@@ -216,7 +223,7 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
         return rc;
     s = ch->impl;
     s->unlink = c.unlink;
-    if ((rc = shm_name(u, &s->seg)) < 0)
+    if ((rc = shm_name(u, &s->seg, s->addr, sizeof s->addr)) < 0)
         return rc;
     /* A segment this end does not create must pass owner.h's rule. */
     s->seg.allow = &ch->allow;
@@ -248,8 +255,6 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
         atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed) == 1)
         s->created = 1;
     ch->created = s->created; /* for the registry: who made it (or took it over) */
-    snprintf(s->addr, sizeof s->addr, "%s:%s", kind == IPCX_SEG_SYSV ? "sysvshm" : "shm",
-             u->path);
     return 0;
 }
 
@@ -394,9 +399,10 @@ static int shm_unlink_kind(const struct ipcx_url *u, enum ipcx__seg_kind kind)
 {
     struct ipcx__seg seg;
     struct ipcx__ring probe;
+    char addr[IPCX_URL_MAX + 16];
     int bells = 0;
     ipcx__seg_init(&seg, kind);
-    int rc = shm_name(u, &seg);
+    int rc = shm_name(u, &seg, addr, sizeof addr);
     if (rc < 0)
         return rc;
     /*

@@ -10,6 +10,13 @@
  *    slash or a leading dot;
  *  - ipcx_reg_object makes relative filesystem paths absolute, keeps
  *    kernel names as they are, and refuses unnamed and unknown schemes;
+ *    System V URLs in every form (decimal key, 0x key, an ftok path with
+ *    each scheme's proj= default, ?id=) come back as `ipcx ls` spells
+ *    them (SCHEME:0x + 8 hex digits, SCHEME:?id=N), "010" as decimal 10;
+ *  - a System V segment opened by ftok path and proj= is registered by
+ *    its key (the entry consistent, as ls names the segment); an entry
+ *    whose url gives a decimal key is consistent, one whose url is an
+ *    ftok path is not (readers never ftok a path from an entry);
  *  - process identity: our own (pid, start) is alive, the same pid with
  *    another start time is not, and a dead child is not;
  *  - the checked removals: a file swapped under the name (another inode),
@@ -19,6 +26,7 @@
  */
 #include <ipcx.h>
 #include <ipcx/admin.h>
+#include <ipcx/sync.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +143,138 @@ static void test_object(void)
     T_ERR(ipcx_reg_object("mq:/q", out, 3), -ENAMETOOLONG);
 }
 
+/* url names the System V object want (as ls spells it). */
+static void sysv_is(const char *url, const char *want)
+{
+    char out[128];
+    int n = ipcx_reg_object(url, out, sizeof out);
+    if (n < 0 || strcmp(out, want) != 0)
+        fprintf(stderr, "%s: got %d [%s], want [%s]\n", url, n, n < 0 ? "" : out, want);
+    T_EQ(n, (long) strlen(want));
+    T_OK(strcmp(out, want) == 0);
+}
+
+static void test_object_sysv(void)
+{
+    char url[300], want[64], file[200], out[128];
+    sysv_is("sysvmq:010", "sysvmq:0x0000000a"); /* decimal, as the opens read it */
+    sysv_is("sysvmq:4660", "sysvmq:0x00001234");
+    sysv_is("sysvmq:0x4d2", "sysvmq:0x000004d2");
+    sysv_is("sysvmq:0XABCDEF01", "sysvmq:0xabcdef01");
+    sysv_is("sysvmq:4294967295", "sysvmq:0xffffffff");
+    sysv_is("sysvmq:0x1234?maxmsg=100&mode=0600", "sysvmq:0x00001234");
+    sysv_is("sysvmq:?id=7&maxmsg=100", "sysvmq:?id=7");
+    sysv_is("sysvshm:1234", "sysvshm:0x000004d2");
+    sysv_is("sysvshm:?id=3", "sysvshm:?id=3");
+    sysv_is("sysvsem:0x1", "sysvsem:0x00000001");
+    T_ERR(ipcx_reg_object("sysvmq:0", out, sizeof out), -EINVAL); /* IPC_PRIVATE */
+    T_ERR(ipcx_reg_object("sysvmq:0x100000000", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:12x", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:?id=-1", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:?id=1&proj=2", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:7?proj=2", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvshm://h/x", out, sizeof out), -EINVAL);
+    T_ERR(ipcx_reg_object("sysvmq:0x1234", out, 10), -ENAMETOOLONG);
+
+    /* ftok paths: proj= 1 by default for sysvmq: and sysvshm:, required for sysvsem:. */
+    snprintf(file, sizeof file, "%s/key", dir);
+    put(file, "");
+    const struct { const char *scheme, *query; int proj; } f[] = {
+        { "sysvmq", "", 1 }, { "sysvmq", "?proj=9", 9 }, { "sysvshm", "", 1 },
+        { "sysvshm", "?proj=3&size=65536", 3 }, { "sysvsem", "?proj=2", 2 },
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        key_t k = ftok(file, f[i].proj);
+        T_OK(k != (key_t) -1);
+        snprintf(url, sizeof url, "%s:%s%s", f[i].scheme, file, f[i].query);
+        snprintf(want, sizeof want, "%s:0x%08x", f[i].scheme, (unsigned) k);
+        sysv_is(url, want);
+    }
+    snprintf(url, sizeof url, "sysvsem:%s", file);
+    T_ERR(ipcx_reg_object(url, out, sizeof out), -EINVAL);
+    /* The proj= defaults are the opens': the object opened is the one named. */
+    ipcx_sem *sem;
+    T_ERR(ipcx_sem_open(&sem, url, IPCX_CREATE, 0), -EINVAL);
+    const char *chans[] = { "sysvmq", "sysvshm" };
+    for (size_t i = 0; i < 2; i++) {
+        ipcx_chan *rx;
+        char addr[128];
+        snprintf(url, sizeof url, "%s:%s", chans[i], file);
+        T_SUCCESS(ipcx_open(&rx, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        T_OK(ipcx_addr(rx, addr, sizeof addr) > 0);
+        T_OK(ipcx_reg_object(url, out, sizeof out) > 0);
+        T_OK(strcmp(addr, out) == 0);
+        T_SUCCESS(ipcx_close(rx)); /* the creating receiver removes it */
+    }
+    snprintf(url, sizeof url, "sysvmq:%s/none", dir);
+    T_ERR(ipcx_reg_object(url, out, sizeof out), -ENOENT);
+    T_OK(strstr(ipcx_errdetail(), "ftok") != NULL);
+}
+
+/*
+ * A segment opened as sysvshm:/path?proj=3: its address and its registry
+ * entry name it by key (ftok(path, 3)), the name ls gives the segment,
+ * and the entry is consistent (its url names the same object).
+ */
+static void test_registry_sysv(void)
+{
+    char file[200], url[300], want[64], addr[128];
+    ipcx_chan *rx;
+    ipcx_reg_iter *it;
+    const struct ipcx_reg_entry *e;
+    int found = 0;
+
+    snprintf(file, sizeof file, "%s/seg", dir);
+    put(file, "");
+    key_t k = ftok(file, 3);
+    T_OK(k != (key_t) -1);
+    snprintf(url, sizeof url, "sysvshm:%s?proj=3&maxmsg=1024&size=65536", file);
+    snprintf(want, sizeof want, "sysvshm:0x%08x", (unsigned) k);
+    T_SUCCESS(ipcx_open(&rx, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+    T_OK(ipcx_addr(rx, addr, sizeof addr) > 0);
+    T_OK(strcmp(addr, want) == 0);
+    /*
+     * Entries written by hand: a url by decimal key names the object of
+     * its obj; one by ftok path is never consistent (a reader does not ask
+     * its own files what a path named when the entry was written).
+     */
+    char reg[300], p[600], text[600];
+    snprintf(reg, sizeof reg, "%s/.ipcx-registry-%u", dir, (unsigned) geteuid());
+    snprintf(p, sizeof p, "%s/9-9-key", reg);
+    put(p, "ipcx-reg 1\nobj sysvshm:0x000004d2\nurl sysvshm:1234\npid 999999\nstart 0\n"
+           "role recv\ncreated 1\n");
+    snprintf(p, sizeof p, "%s/9-9-path", reg);
+    snprintf(text, sizeof text, "ipcx-reg 1\nobj %s\nurl %s\npid 999999\nstart 0\n"
+             "role recv\ncreated 1\n", want, url);
+    put(p, text);
+    int hand = 0;
+
+    T_SUCCESS(ipcx_reg_open(&it, 0));
+    while (ipcx_reg_next(it, &e) == 1)
+        if (e->verdict == IPCX_REG_ENTRY && strcmp(e->name, "9-9-key") == 0) {
+            T_OK(e->consistent);
+            hand++;
+        } else if (e->verdict == IPCX_REG_ENTRY && strcmp(e->name, "9-9-path") == 0) {
+            T_OK(!e->consistent);
+            hand++;
+        } else if (e->verdict == IPCX_REG_ENTRY && e->pid == getpid() &&
+            strncmp(e->obj, "sysvshm:", 8) == 0) {
+            if (strcmp(e->obj, want) != 0)
+                fprintf(stderr, "entry obj [%s] url [%s], want [%s]\n", e->obj, e->url, want);
+            T_OK(strcmp(e->obj, want) == 0);
+            T_OK(e->consistent);
+            T_OK(e->recv && e->created);
+            found++;
+        }
+    T_SUCCESS(ipcx_reg_close(it));
+    T_EQ(found, 1);
+    T_EQ(hand, 2);
+    T_SUCCESS(ipcx_reg_remove(geteuid(), "9-9-key"));
+    T_SUCCESS(ipcx_reg_remove(geteuid(), "9-9-path"));
+    T_SUCCESS(ipcx_close(rx)); /* the creating receiver removes the segment */
+}
+
 static void test_proc(void)
 {
     struct ipcx_proc_info me;
@@ -221,6 +361,8 @@ int main(void)
     T_OK(setenv("IPCX_REGISTRY", dir, 1) == 0);
     test_registry();
     test_object();
+    test_object_sysv();
+    test_registry_sysv();
     test_proc();
     test_unlink();
     test_sysv();
