@@ -172,7 +172,9 @@ static int reg_open(uid_t uid, int create, char *why)
 static const struct {
     const char *scheme;
     int         proj_default;
-} reg_sysv[] = { { "sysvmq", 1 }, { "sysvshm", 1 }, { "sysvsem", 0 } };
+} reg_sysv[] = {
+    { "sysvmq", IPCX_SYSV_PROJ_DEFAULT }, { "sysvshm", IPCX_SYSV_PROJ_DEFAULT }, { "sysvsem", IPCX_SYSV_PROJ_REQUIRED },
+};
 
 /*
  * A System V object as `ipcx ls` spells it, parsed by ipcx__addr_sysv:

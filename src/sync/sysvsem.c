@@ -27,8 +27,7 @@
 #define SYSV_MAXSEMS  32000 /* SEMMSL: the kernel's default largest set */
 #define SYSV_INIT_MS  1000  /* how long an opener waits for the creator */
 
-/* sysvsem: takes KEY or /path?proj=P, proj= required (addr.h). */
-#define SYSV_PROJ_REQUIRED 0
+/* sysvsem: takes KEY or /path?proj=P, proj= required (IPCX_SYSV_PROJ_REQUIRED, addr.h). */
 
 /* Wait until the creator has set the values (sem_otime != 0). */
 static int sysv_wait_init(int id)
@@ -85,7 +84,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     mode_t mode;
     int undo, id, r, created = 0;
 
-    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
+    if (ipcx__addr_sysv(u, IPCX_SYSV_PROJ_REQUIRED, &a) < 0 || ipcx__url_size(u, "n", 1, 1, SYSV_MAXSEMS, &n) < 0 ||
         ipcx__url_mode(u, "mode", 0600, &mode) < 0)
         return -EINVAL;
     key = a.key;
@@ -183,7 +182,7 @@ static void sysv_close(struct ipcx_sem *s)
 static int sysv_unlink(const struct ipcx_url *u)
 {
     struct ipcx__sysv_addr a;
-    if (ipcx__addr_sysv(u, SYSV_PROJ_REQUIRED, &a) < 0)
+    if (ipcx__addr_sysv(u, IPCX_SYSV_PROJ_REQUIRED, &a) < 0)
         return -EINVAL;
     int id = ipcx__semget(a.key, 0, 0);
     if (id < 0)

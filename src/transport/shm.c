@@ -110,7 +110,7 @@ static int shm_name(const struct ipcx_url *u, struct ipcx__seg *seg, char *addr,
         snprintf(addr, cap, "shm:%s", u->path);
         return 0;
     }
-    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
+    if ((r = ipcx__addr_sysv(u, IPCX_SYSV_PROJ_DEFAULT, &a)) < 0)
         return r;
     seg->key = a.key;
     snprintf(addr, cap, "%s", a.name);

@@ -203,7 +203,7 @@ static int sv_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     int id, r;
 
     /* Validate everything before creating anything. */
-    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
+    if ((r = ipcx__addr_sysv(u, IPCX_SYSV_PROJ_DEFAULT, &a)) < 0)
         return r;
     key = a.key;
     id = a.id;
@@ -510,7 +510,7 @@ static int sv_unlink(const struct ipcx_url *u)
     struct ipcx__sysv_addr a;
     int r;
 
-    if ((r = ipcx__addr_sysv(u, 1, &a)) < 0)
+    if ((r = ipcx__addr_sysv(u, IPCX_SYSV_PROJ_DEFAULT, &a)) < 0)
         return r;
     const char *what = a.name;
     key_t key = a.key;

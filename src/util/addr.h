@@ -40,4 +40,9 @@ struct ipcx__sysv_addr {
  */
 int ipcx__addr_sysv(const struct ipcx_url *u, int proj_default, struct ipcx__sysv_addr *a);
 
+/* The proj_default of sysvmq: and sysvshm: (ftok's proj of "/path" alone),
+ * and of sysvsem:, which wants proj= given. */
+#define IPCX_SYSV_PROJ_DEFAULT  1
+#define IPCX_SYSV_PROJ_REQUIRED 0
+
 #endif

@@ -58,7 +58,9 @@ int cmd_stat(int argc, char **argv)
         b = obj_find_reg(&o, canon);
     int rc = 0;
     if (!b) {
-        fprintf(stderr, "ipcx: %s: no such object%s\n", url,
+        fputs("ipcx: ", stderr);
+        out_str(stderr, url); /* the user's words, but maybe pasted from ls: escaped */
+        fprintf(stderr, ": no such object%s\n",
                 strncmp(canon, "mq:", 3) == 0 && !o.mq_mounted ? " (and /dev/mqueue is not mounted)" : "");
         rc = EXIT_RUNTIME;
     } else if (json) {
