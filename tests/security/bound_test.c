@@ -396,9 +396,44 @@ static void run_receiver_legit(ipcx_chan *rx, int out, int n)
     receiver_legit(rx, out, n);
 }
 
+/*
+ * The receiver rxp (spawned with run_receiver_legit) under attack: attack
+ * runs in a child and writes a byte to ready once it is under way; then a
+ * legitimate sender sends its NLEGIT messages, the receiver reports (hwm,
+ * lost) and both children are reaped.
+ */
+static void under_attack(void (*attack)(int ready), pid_t rxp, int result, long *hwm,
+                         long long *lost)
+{
+    int ready[2];
+    T_OK(pipe(ready) == 0);
+    pid_t atk = track(fork());
+    T_OK(atk >= 0);
+    if (atk == 0) {
+        close(ready[0]);
+        attack(ready[1]);
+        _exit(0);
+    }
+    close(ready[1]);
+    char x;
+    T_OK(read(ready[0], &x, 1) == 1);
+    close(ready[0]);
+    pid_t snd = spawn(legit_all, NULL);
+    T_OK(wait_ok(snd));
+    read_result(result, hwm, lost);
+    kill_wait(atk);
+    T_OK(wait_ok(rxp));
+}
+
+/* 1.5 MiB of each 2 MiB message: 450 MB in all before the sender starts. */
+static void rss_attacker(int ready)
+{
+    attack_trickle(RSS_CONNS, 2 * MIB, 64 * 1024, (size_t) RSS_CONNS * 3 * MIB / 2, ready);
+}
+
 static int case_rss(void)
 {
-    int result, ready[2];
+    int result;
     long hwm;
     long long lost;
 
@@ -409,24 +444,7 @@ static int case_rss(void)
                  (int) getpid());
     raise_nofile(RSS_CONNS + 64);
     pid_t rxp = spawn_receiver(run_receiver_legit, NLEGIT, &result);
-    T_OK(pipe(ready) == 0);
-    pid_t atk = track(fork());
-    T_OK(atk >= 0);
-    if (atk == 0) {
-        close(ready[0]);
-        /* 1.5 MiB of each 2 MiB message: 450 MB in all before the sender starts */
-        attack_trickle(RSS_CONNS, 2 * MIB, 64 * 1024, (size_t) RSS_CONNS * 3 * MIB / 2, ready[1]);
-        _exit(0);
-    }
-    close(ready[1]);
-    char x;
-    T_OK(read(ready[0], &x, 1) == 1);
-    close(ready[0]);
-    pid_t snd = spawn(legit_all, NULL);
-    T_OK(wait_ok(snd));
-    read_result(result, &hwm, &lost);
-    kill_wait(atk);
-    T_OK(wait_ok(rxp));
+    under_attack(rss_attacker, rxp, result, &hwm, &lost);
     fprintf(stderr, "partial messages dropped (ipcx_lost): %lld\n", lost);
     check_hwm(hwm, RSS_BUDGET + RSS_CONNS * 64 * 1024 + RSS_SLACK);
     T_OK(lost > 0);
@@ -506,7 +524,7 @@ static void idle_attacker(int ready)
  * are shed at the limit too. */
 static int case_idle(int seq)
 {
-    int result, ready[2];
+    int result;
     long hwm;
     long long lost;
 
@@ -520,23 +538,7 @@ static int case_idle(int seq)
     }
     raise_nofile(IDLE_CONNS + 64); /* checked here too, so a skip happens before forking */
     pid_t rxp = spawn_receiver(run_receiver_legit, NLEGIT, &result);
-    T_OK(pipe(ready) == 0);
-    pid_t atk = track(fork());
-    T_OK(atk >= 0);
-    if (atk == 0) {
-        close(ready[0]);
-        idle_attacker(ready[1]);
-        _exit(0);
-    }
-    close(ready[1]);
-    char x;
-    T_OK(read(ready[0], &x, 1) == 1);
-    close(ready[0]);
-    pid_t snd = spawn(legit_all, NULL);
-    T_OK(wait_ok(snd));
-    read_result(result, &hwm, &lost);
-    kill_wait(atk);
-    T_OK(wait_ok(rxp));
+    under_attack(idle_attacker, rxp, result, &hwm, &lost);
     return 0;
 }
 
