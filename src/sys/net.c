@@ -10,6 +10,7 @@
 #include "fault.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <unistd.h>
@@ -69,14 +70,37 @@ int ipcx__listen(int fd)
     return IPCX_FAILS(listen) || listen(fd, SOMAXCONN) < 0 ? -errno : 0;
 }
 
+/*
+ * A connect that a signal interrupted goes on in the kernel (connect(2)):
+ * calling connect again only says EALREADY, or EISCONN.  So wait until the
+ * socket is writable and ask how it ended (SO_ERROR); if it is not
+ * connected after all (the call never reached the kernel), connect again.
+ */
 int ipcx__connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
     IPCX_FAULT_POINT(connect);
-    int r;
-    do
-        r = IPCX_FAILS(connect) ? -1 : connect(fd, sa, len);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
+    for (int tries = 0;; tries++) {
+        if (!IPCX_FAILS(connect) && connect(fd, sa, len) == 0)
+            return 0;
+        if (errno != EINTR || tries == 16)
+            return -errno;
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        while (poll(&p, 1, -1) < 0)
+            if (errno != EINTR)
+                return -errno;
+        int err = 0;
+        socklen_t n = sizeof err;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) < 0)
+            return -errno;
+        if (err)
+            return -err;
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *) &peer, &plen) == 0)
+            return 0;
+        if (errno != ENOTCONN)
+            return -errno;
+    }
 }
 
 int ipcx__setsockopt_int(int fd, int level, int opt, int val)
