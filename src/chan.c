@@ -46,8 +46,7 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
 /*
  * Named objects: note this process as a user, for ipcx ls and gc (reg.h),
  * from what the transport reports: the address, and whether this end made
- * the object.  A transport that does not say (created -1): a receiver asked
- * to create is the one that makes FIFOs and sockets.
+ * the object (every named transport says; see transport.h).
  */
 static void chan_register(struct ipcx_chan *ch)
 {
@@ -55,9 +54,7 @@ static void chan_register(struct ipcx_chan *ch)
     if (!(ch->tp->caps & IPCX_CAP_NAMED) || !ch->tp->addr ||
         ch->tp->addr(ch, url, sizeof url) < 0)
         return;
-    const int recv = (ch->flags & IPCX_RECV) != 0;
-    const int created = ch->created >= 0 ? ch->created : recv && (ch->flags & IPCX_CREATE);
-    ch->reg = ipcx__reg_add(url, recv, created);
+    ch->reg = ipcx__reg_add(url, (ch->flags & IPCX_RECV) != 0, ch->created > 0);
 }
 
 int ipcx__chan_adopt(const struct ipcx_chan *ch, const char *url)

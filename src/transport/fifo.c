@@ -88,6 +88,7 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
      * open fails: a receiver that would leave its FIFO behind is worse. */
     if (recv && (ch->flags & IPCX_CREATE) && (r = ipcx__schan_own_path(ch->impl, path)) < 0)
         goto fail;
+    ch->created = recv && (ch->flags & IPCX_CREATE); /* made or taken over: its own now */
     return 0;
 fail:
     if (created)

@@ -27,8 +27,10 @@ struct ipcx_chan {
                           most an existing one may grant (owner.h) */
     struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
     void    *impl;     /* the transport's own state */
-    int      created;  /* open sets 1 when this end made the named object, 0 when
-                          it did not; chan.c presets -1 (unknown) and then guesses */
+    int      created;  /* open of a named transport sets 1 when this end made the
+                          object (or took over a stale one), 0 when it did not;
+                          chan.c presets -1, read as 0 (the registry then never
+                          names this end as the creator: gc stays cautious) */
     struct ipcx__reg *reg; /* this process's entry in the user registry (reg.c), or NULL */
     pid_t    pid;      /* the process that opened it: a forked copy never removes
                           what this end made (ipcx__chan_ours) */

@@ -7,29 +7,13 @@
 # after gc.  The System V queue made with mode 0600 must be listed as 0600
 # (the kernel writes /proc/sysvipc/msg's perms in octal).
 # Usage: gc_live_test.sh PATH/TO/ipcx
-set -u
-IPCX=${1:?usage: gc_live_test.sh IPCX}
 T=ipcx-t-$$-gclive
-D=/tmp/$T
-export IPCX_REGISTRY=$D/reg
+. "$(dirname "$0")/../lib.sh"
 KEY=$(printf '0x%08x' $(( 0x51000000 + ($$ % 1048576) * 16 + 3 )))
 URLS="sysvmq:$KEY?mode=0600 mq:/$T shm:/$T fifo:$D/fifo"
-fails=0
-pids=""
-
-cleanup() {
-    for p in $pids; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    for u in $URLS; do "$IPCX" rm "$u" 2>/dev/null; done
+on_exit 'for u in $URLS; do "$IPCX" rm "$u" 2>/dev/null; done
     rm -f /dev/mqueue/"$T" /dev/shm/"$T"
-    ipcrm -Q "$KEY" 2>/dev/null; ipcrm -S "$KEY" 2>/dev/null
-    rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-command -v jq >/dev/null || { echo "SKIP: jq is missing"; exit 77; }
-mkdir -p "$D" || exit 1
+    ipcrm -Q "$KEY" 2>/dev/null; ipcrm -S "$KEY" 2>/dev/null'
 
 n=0
 for u in $URLS; do

@@ -1,38 +1,17 @@
-# Shared by the tests/security/reg_*.sh tests: a second user (nobody), a
-# scratch directory, a registry base both users can make their registries
-# in, and cleanup.  Source it after setting T (a unique, pid-suffixed name).
+# Shared by the tests/security/reg_*.sh tests: what tests/lib.sh gives
+# (the command, a scratch directory, a registry base, fail, cleanup), and a
+# second user (nobody) with a directory of its own.  Source it after
+# setting T (a unique, pid-suffixed name).
 # $NOBODY CMD...: run CMD as uid/gid 65534 without supplementary groups (a
 # plain command, not a function, so that `$NOBODY CMD &` gives CMD's pid).
-set -u
-IPCX=$(readlink -f "${1:?usage: $0 PATH/TO/ipcx}")
-fails=0
-pids=""
-cleanups=""
-D=/tmp/$T
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib.sh"
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
-on_exit() { cleanups="$cleanups
-$*"; }
-cleanup() {
-    for p in $pids; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    eval "$cleanups"
-    rm -rf "$D"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to act as a second user (uid nobody)"; exit 77; }
 command -v setpriv >/dev/null || { echo "SKIP: setpriv is missing"; exit 77; }
 $NOBODY true 2>/dev/null || { echo "SKIP: cannot become uid 65534"; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: jq is missing"; exit 77; }
 grep -q ' /dev/mqueue mqueue ' /proc/mounts || { echo "SKIP: /dev/mqueue is not mounted"; exit 77; }
 
-# The registry base (IPCX_REGISTRY): shared like /dev/shm, so that each user
-# can make a registry of their own in it, and so can a squatter.
-mkdir -p "$D" && chmod 0755 "$D" || exit 1
-mkdir -m 1777 "$D/reg" || exit 1
-export IPCX_REGISTRY=$D/reg
 # A directory of nobody's own.
 mkdir -m 0755 "$D/nb" && chown 65534:65534 "$D/nb" || exit 1
 

@@ -10,6 +10,7 @@
  * failure, and children the cases fork are killed.
  */
 #include "t.h"
+#include "ipcx/admin.h"
 #include "sys/fault.h"
 
 #include <dirent.h>
@@ -814,23 +815,12 @@ static int t_align(void)
 #define BOUND_MS 10000 /* a wake-up that takes longer fails the case: no hang (no timing claim) */
 #define TX_LEN   48    /* one 64-byte record, or one 128-byte slot: a freed one fits the next */
 
-/* Field 22 of /proc/PID/stat, as the ring names doorbells by it; 0 if unknown. */
+/* The start time the ring names doorbells by (the library's one reader of
+ * /proc/PID/stat, ipcx/admin.h); 0 if unknown. */
 static unsigned long long proc_start(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the end of field 2, the command */
-    for (int field = 2; p && field < 22; field++)
-        p = strchr(p + 1, ' ');
-    return p ? strtoull(p + 1, NULL, 10) : 0;
+    struct ipcx_proc_info info;
+    return ipcx_proc_read(pid, &info, sizeof info) == 0 ? info.start : 0;
 }
 
 /* The doorbell FIFO of process (pid, start) into out: 1 if there is one (start 0: any). */
