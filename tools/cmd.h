@@ -44,5 +44,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+/* demo.c: list and start the demos (demos/lib/demo.h). */
+int cmd_demo(int argc, char **argv);
 
 #endif

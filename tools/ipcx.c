@@ -296,6 +296,7 @@ static const struct {
     { "ls",   cmd_ls,   "list every IPC object on the machine and its users" },
     { "stat", cmd_stat, "everything about one IPC object" },
     { "gc",   cmd_gc,   "remove objects ipcx created whose users all died" },
+    { "demo", cmd_demo, "list the demos (the course's systems) and run one" },
 };
 
 static void help(FILE *f)

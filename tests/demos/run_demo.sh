@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# run_demo.sh IPCX EXPECT NAME [ARG...] - run `ipcx demo NAME ARG...` and
+# check what it says of itself:
+#   - `ipcx demo` lists NAME with a summary and a seed;
+#   - `ipcx demo NAME --help` prints a usage that names NAME;
+#   - the run's last line on stdout is "verdict: ok ..." (EXPECT=ok, exit
+#     status 0) or "verdict: FAILED ..." (EXPECT=FAILED, exit status 1: a
+#     negative test, e.g. --inject-bug, whose checker must catch the bug);
+#   - the demo leaves no process behind (its process group is empty after).
+# Output is kept in the test log.
+set -u
+ipcx=${1:?usage: run_demo.sh IPCX EXPECT NAME [ARG...]}
+expect=${2:?}
+name=${3:?}
+shift 3
+fail() { echo "FAIL: $name: $*"; exit 1; }
+
+"$ipcx" demo | grep -Eq "^  $name +[^ ].*\(.+\)$" || fail "not listed by 'ipcx demo' with a summary and a seed"
+"$ipcx" demo "$name" --help | grep -q "$name" || fail "--help does not name the demo"
+
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+# setsid: the demo and all it forks are one process group, checked below.
+setsid "$ipcx" demo "$name" "$@" >"$out" 2>&1 &
+pid=$!
+wait "$pid"
+rc=$?
+cat "$out"
+verdict=$(grep '^verdict: ' "$out" | tail -n 1)
+left=$(pgrep -g "$pid" 2>/dev/null | tr '\n' ' ')
+if [ -n "$left" ]; then
+    pkill -KILL -g "$pid" 2>/dev/null
+    fail "processes left behind: $left"
+fi
+case $expect in
+ok)     [ "$rc" -eq 0 ] || fail "exit status $rc, wanted 0"
+        [[ $verdict == "verdict: ok"* ]] || fail "no 'verdict: ok' line (got '${verdict}')" ;;
+FAILED) [ "$rc" -eq 1 ] || fail "exit status $rc, wanted 1 (the checker must catch the injected bug)"
+        [[ $verdict == "verdict: FAILED"* ]] || fail "no 'verdict: FAILED' line (got '${verdict}')" ;;
+*)      fail "EXPECT is ok or FAILED, not $expect" ;;
+esac
+echo "PASS: $name $*: $verdict"
