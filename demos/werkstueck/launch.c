@@ -353,7 +353,7 @@ static void summary(const struct opts *o, const struct plan *p, const struct kid
         printf("  values      ");
         print_stats(stdout, rep);
         printf("\n  throughput  ");
-        print_throughput(stdout, o, rep);
+        print_throughput(stdout, o->interval_ms, rep);
         putchar('\n');
     } else {
         printf("  values      none reported%s\n", kids[REPORT].finished ? "" : " (report did not finish)");

@@ -277,7 +277,8 @@ void close_ends(wlink *in, wlink out[2], struct result *res)
 
 /* ---- the lines of the summary ---------------------------------------------- */
 
-void print_throughput(FILE *f, const struct opts *o, const struct result *res)
+/* paced_ms: conv's interval, when known here (0: flat out, or another host's business). */
+void print_throughput(FILE *f, long paced_ms, const struct result *res)
 {
     double s = (double) res->span_us / 1e6;
     if (res->values < 2 || s <= 0) {
@@ -286,8 +287,8 @@ void print_throughput(FILE *f, const struct opts *o, const struct result *res)
         fprintf(f, "%.0f values/s (report got values 1 to %ld in %.6f s)",
                 (double) (res->values - 1) / s, res->values, s);
     }
-    if (o->interval_ms > 0)
-        fprintf(f, ", paced by conv at one every %ld ms", o->interval_ms);
+    if (paced_ms > 0)
+        fprintf(f, ", paced by conv at one every %ld ms", paced_ms);
 }
 
 void print_removed(FILE *f, const struct result *res)

@@ -148,7 +148,7 @@ static void alone_summary(const struct opts *o, const struct result *res)
         printf(" ");
         print_stats(stdout, res);
         printf("; throughput ");
-        print_throughput(stdout, o, res);
+        print_throughput(stdout, 0, res); /* conv's pace is not known here */
     } else
         printf(" no values");
     if (res->removed) {

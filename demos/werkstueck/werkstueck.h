@@ -94,7 +94,7 @@ int open_in(const char *role, wlink *in, const char *url, int flags, struct resu
 int open_out(const char *role, wlink *out, const char *url);
 void close_ends(wlink *in, wlink out[2], struct result *res);
 void print_stats(FILE *f, const struct result *res);
-void print_throughput(FILE *f, const struct opts *o, const struct result *res);
+void print_throughput(FILE *f, long paced_ms, const struct result *res);
 void print_removed(FILE *f, const struct result *res);
 
 /* launch.c */
