@@ -43,16 +43,26 @@ test-tsan: $(TSAN)/CMakeCache.txt
 # The whole suite plainly, under ASan+UBSan, and src/sync/ under TSan.
 test: test-plain test-asan test-tsan
 
-# The main job: Werkstück A (conv, log, stat, report) with the fastest
-# mechanism, one value every 800 ms, until Ctrl-C.  Watch it from another
-# terminal: pstree -p $$(pgrep -x werkstueck), ipcx ls.
-demo: build
-	@echo "werkstueck: Ctrl-C stops all four processes and removes every IPC object"
-	$(BUILD)/demos/werkstueck --log $(BUILD)/werkstueck.log
+# The demos build quietly: the build's output is shown only when it fails.
+DEMO_LOG = $(BUILD)/demo-build.log
+QUIET_BUILD = mkdir -p $(BUILD) && { { [ -f $(BUILD)/CMakeCache.txt ] || \
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX); } && \
+	$(CMAKE) --build $(BUILD) -j $(JOBS); } >$(DEMO_LOG) 2>&1 || \
+	{ cat $(DEMO_LOG); echo "make: the build failed (above; also in $(DEMO_LOG))"; exit 1; }
 
-# A tour: a receiver and a sender process exchange messages over every scheme.
-demo-schemes: build
-	./demos/twoproc.sh $(BUILD)/tools/ipcx
+# The main job: Werkstück A (conv, log, stat, report) with the fastest
+# mechanism, one value every 800 ms, until Ctrl-C; its banner says who is
+# who, its summary what they did.  Watch it from another terminal:
+# pstree -p $$(pgrep -x werkstueck), ipcx ls.
+demo:
+	@$(QUIET_BUILD)
+	@$(BUILD)/demos/werkstueck --log $(BUILD)/werkstueck.log
+
+# A tour: a receiver and its senders exchange messages over every scheme,
+# each exchange checked.
+demo-schemes:
+	@$(QUIET_BUILD)
+	@./demos/twoproc.sh $(BUILD)/tools/ipcx
 
 # The standard benchmark set (under 5 minutes on 2 cores): the table on
 # stdout, JSON, CSV and an SVG chart in $(BUILD)/bench-results/.

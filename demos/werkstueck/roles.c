@@ -284,8 +284,9 @@ void print_throughput(FILE *f, long paced_ms, const struct result *res)
     if (res->values < 2 || s <= 0) {
         fprintf(f, "too few values to measure");
     } else {
-        fprintf(f, "%.0f values/s (report got values 1 to %ld in %.6f s)",
-                (double) (res->values - 1) / s, res->values, s);
+        double rate = (double) (res->values - 1) / s;
+        fprintf(f, "%.*f values/s (report got values 1 to %ld in %.6f s)", rate < 100 ? 2 : 0, rate,
+                res->values, s);
     }
     if (paced_ms > 0)
         fprintf(f, ", paced by conv at one every %ld ms", paced_ms);
