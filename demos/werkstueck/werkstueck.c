@@ -208,20 +208,22 @@ static void help(void)
 {
     printf("Usage: werkstueck [OPTION...]\n"
            "Werkstück A: conv (an A/D converter), log, stat and report as four processes\n"
-           "linked by one IPC mechanism.  Ctrl-C stops all four; every IPC object is removed.\n\n"
+           "linked by one IPC mechanism.  A banner names the mechanism, each link and each\n"
+           "process's pid; report prints each value and the statistics so far; a summary\n"
+           "at the end gives the values, the throughput and what was removed.  Ctrl-C\n"
+           "stops all four; every IPC object is removed.\n\n"
            "  --via MECH      the mechanism of every link: ");
     for (size_t i = 0; i < sizeof vias / sizeof vias[0]; i++)
         printf("%s%s", vias[i].name, i + 1 < sizeof vias / sizeof vias[0] ? "|" : "\n");
     printf("                  (default: shm, the fastest, when this build has it)\n"
            "  --count N       stop after N values (default: run until stopped)\n"
-           "  --interval MS   one value every MS ms (default 800; 0: flat out, and report\n"
-           "                  prints the throughput at the end)\n"
+           "  --interval MS   one value every MS ms (default 800; 0: flat out)\n"
            "  --seed S        the random sequence's seed (default: from the clock)\n"
            "  --log FILE      log's file (default werkstueck.log), appended to\n"
            "  --quiet         report prints only the last statistics\n"
            "  --role ROLE     run only conv, log, stat or report, linked by URLs:\n"
            "  --listen URL    the URL this role receives on (log, stat, report)\n"
-           "  --connect URL   where it sends (conv: log's then stat's; stat: report's)\n"
+           "  --connect URL   where it sends (conv: log's then stat's; stat: report's)\n"           "                  (across hosts: see docs/multihost.md)\n"
            "  -h, --help      show this help\n\n"
            "Exit status: 0 stopped cleanly, 1 a process failed or died, 2 bad usage.\n");
 }
