@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_CANDS 48
 
@@ -36,7 +37,7 @@ static const char bench_help[] =
     "      --csv FILE   write the results as CSV\n"
     "      --plot FILE  draw an SVG chart with gnuplot\n"
     "      --no-refs    only the ipcx rows (no raw, floor or peers)\n"
-    "  -q, --quiet      no progress line on stderr\n"
+    "  -q, --quiet      no progress line (there is one only when stderr is a terminal)\n"
     "  -h, --help       show this help\n"
     "\n"
     "Exit status: 0 all measured and verified, 1 a failure or a verification\n"
@@ -53,6 +54,24 @@ static int cand_selected(const struct bench_cand *c, char **sel, int nsel)
         if (strcmp(c->group, sel[i]) == 0)
             return 1;
     }
+    return 0;
+}
+
+/*
+ * An operand is a URL (it has a ':') or names a scheme or group of a
+ * built-in row; anything else is a mistake to report, not to skip (an
+ * option's value left over, a misspelt scheme).
+ */
+static int operand_known(const char *sel)
+{
+    const struct bench_cand *tables[] = { bench_ipcx_rows, bench_raw_rows };
+    const size_t sizes[] = { bench_ipcx_nrows, bench_raw_nrows };
+    if (strchr(sel, ':'))
+        return 1;
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < sizes[t]; i++)
+            if (cand_selected(&tables[t][i], (char **) &sel, 1))
+                return 1;
     return 0;
 }
 
@@ -138,7 +157,8 @@ int cmd_bench(int argc, char **argv)
     int c, rc = 0;
     long v;
 
-    while ((c = getopt_long(argc, argv, "+s:n:qh", opts, NULL)) != -1) {
+    opterr = 0; /* one error line, ours */
+    while ((c = getopt_long(argc, argv, "s:n:qh", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             if ((v = cmd_parse_num(optarg, BENCH_HDR_BYTES, 16 << 20)) == LONG_MIN)
@@ -159,7 +179,7 @@ int cmd_bench(int argc, char **argv)
             fputs(bench_help, stdout);
             return 0;
         default:
-            return cmd_usage_error("bench", "%s", "bad option");
+            return cmd_usage_error("bench", "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (p.medium < p.small)
@@ -169,6 +189,11 @@ int cmd_bench(int argc, char **argv)
     p.flood_small = p.rtts * 10;
     p.flood_large = p.rtts / 10 > 20 ? p.rtts / 10 : 20;
 
+    p.progress = !p.quiet && isatty(STDERR_FILENO);
+    for (int i = optind; i < argc; i++)
+        if (!operand_known(argv[i]))
+            return cmd_usage_error("bench", "'%s' is no scheme of the built-in rows and no URL "
+                                            "(see 'ipcx bench --help')", argv[i]);
     pick_all(&k, argv + optind, argc - optind, p.quiet);
     if (k.n == 0)
         return cmd_usage_error("bench", "nothing to measure: no scheme matches '%s'",
@@ -181,10 +206,12 @@ int cmd_bench(int argc, char **argv)
         fl.rtt = bench_floor_rtt(p.rtts * 10);
         fl.memcpy_gbps = bench_floor_memcpy(p.large, (long) ((1L << 31) / (long) p.large));
     }
+    p.nrows = k.n;
     for (int i = 0; i < k.n; i++) {
+        p.row = i + 1;
         bench_run(&cands[i], &p, &rs[i]);
         if (rs[i].failed || rs[i].errors) {
-            fprintf(stderr, "\r\033[Kipcx bench: %s: %s\n", cands[i].name,
+            fprintf(stderr, "%sipcx bench: %s: %s\n", p.progress ? "\r\033[K" : "", cands[i].name,
                     rs[i].failed ? rs[i].why : "messages failed verification");
             rc = EXIT_RUNTIME;
         }
@@ -193,12 +220,13 @@ int cmd_bench(int argc, char **argv)
         /* The floor of a VM jumps now and then: measure it again at the end
          * and keep the lower, so a jump during the first turn does not make
          * every ratio look better than it is. */
+        p.row = 0;
         bench_progress(&p, "cache-line ping-pong, again", "floor");
         struct bench_lat again = bench_floor_rtt(p.rtts * 10);
         if (again.p50 > 0 && (fl.rtt.p50 <= 0 || again.p50 < fl.rtt.p50))
             fl.rtt = again;
     }
-    if (!p.quiet)
+    if (p.progress)
         fprintf(stderr, "\r\033[K");
     bench_print_table(stdout, rs, k.n, &p, &fl);
     if (json && (c = bench_write_json(json, rs, k.n, &p, &fl)) < 0)

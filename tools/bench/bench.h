@@ -97,6 +97,8 @@ struct bench_params {
     size_t small, medium, large;
     long rtts, flood_small, flood_large;
     int quiet;
+    int progress;    /* a progress line: not quiet, and stderr is a terminal */
+    int row, nrows;  /* the row being measured (1-based) of how many, for the counter */
 };
 
 /* The hardware floor: a cache-line round trip between the two CPUs, memcpy on one. */
@@ -114,7 +116,7 @@ struct bench_lat bench_floor_rtt(long n);
 /* Single-core memcpy bandwidth for n blocks of size bytes, GB/s. */
 double bench_floor_memcpy(size_t size, long n);
 
-/* The progress line on stderr (nothing when p->quiet). */
+/* The progress line on stderr, "[row/nrows] name: what ..." (only when p->progress). */
 void bench_progress(const struct bench_params *p, const char *what, const char *name);
 
 /* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */

@@ -14,14 +14,13 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 
-static void fmt_ns(char *b, size_t cap, double ns)
+/* Every time column is in microseconds: one unit per column, no "ns" beside "us". */
+static void fmt_us(char *b, size_t cap, double ns)
 {
     if (ns < 0)
         snprintf(b, cap, "-");
-    else if (ns < 10000)
-        snprintf(b, cap, "%.0f ns", ns);
     else
-        snprintf(b, cap, "%.1f us", ns / 1000);
+        snprintf(b, cap, "%.2f", ns / 1000);
 }
 
 static void fmt_ratio(char *b, size_t cap, double x, double y)
@@ -29,7 +28,7 @@ static void fmt_ratio(char *b, size_t cap, double x, double y)
     if (x <= 0 || y <= 0)
         snprintf(b, cap, "-");
     else
-        snprintf(b, cap, "%.2fx", x / y);
+        snprintf(b, cap, "%.2f", x / y);
 }
 
 static const struct bench_result *find_ref(const struct bench_result *rs, int n, const char *kind,
@@ -45,54 +44,109 @@ static const struct bench_result *find_ref(const struct bench_result *rs, int n,
     return best;
 }
 
+static int any_of_kind(const struct bench_result *rs, int n, const char *kind)
+{
+    for (int i = 0; i < n; i++)
+        if (!rs[i].failed && strcmp(rs[i].c->kind, kind) == 0)
+            return 1;
+    return 0;
+}
+
+/* One cell after another, "| a | b |", for a row of cols cells. */
+static void row_out(FILE *f, char cells[][40], int cols)
+{
+    for (int i = 0; i < cols; i++)
+        fprintf(f, "| %s ", cells[i]);
+    fprintf(f, "|\n");
+}
+
+/*
+ * The Markdown table: a unit in every header and only numbers below it.
+ * The ratio columns appear only when there is something to compare with:
+ * no raw rows, no floor, no peer rows (--no-refs, or no peer library)
+ * leave their columns out rather than fill them with dashes.
+ */
 void bench_print_table(FILE *f, const struct bench_result *rs, int n, const struct bench_params *p,
                        const struct bench_floor *fl)
 {
-    char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
-    fprintf(f, "| transport | RTT %zu B p50 | p99 | p99.9 | RTT %zu B p50 | p99 | "
-               "%zu B msgs/s | %zu B GB/s | vs raw (RTT / msgs/s) | vs floor (RTT) | vs best peer (RTT / msgs/s) |\n",
-            p->small, p->medium, p->small, p->large);
-    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    int has_raw = any_of_kind(rs, n, "raw"), has_peer = any_of_kind(rs, n, "peer");
+    int has_floor = fl->rtt.p50 > 0;
+    char cell[16][40];
+    int cols = 0;
+
+    fprintf(f, "| transport | RTT %zu B p50 (us) | RTT %zu B p99 (us) | RTT %zu B p99.9 (us) "
+               "| RTT %zu B p50 (us) | RTT %zu B p99 (us) | %zu B msgs/s | %zu B GB/s ",
+            p->small, p->small, p->small, p->medium, p->medium, p->small, p->large);
+    if (has_raw)
+        fprintf(f, "| RTT / raw's (x) | raw's msgs/s / ours (x) ");
+    if (has_floor)
+        fprintf(f, "| RTT / floor's (x) ");
+    if (has_peer)
+        fprintf(f, "| RTT / best peer's (x) | best peer's msgs/s / ours (x) ");
+    fprintf(f, "|\n|---");
+    int ncols = 8 + 2 * has_raw + has_floor + 2 * has_peer;
+    for (int i = 1; i < ncols; i++)
+        fprintf(f, "|---:");
+    fprintf(f, "|\n");
     for (int i = 0; i < n; i++) {
         const struct bench_result *r = &rs[i];
+        cols = 0;
+        snprintf(cell[cols++], sizeof cell[0], "%.39s", r->c->name);
         if (r->failed) {
-            fprintf(f, "| %s | failed: %s |||||||||\n", r->c->name, r->why);
+            fprintf(f, "| %s | failed: %s ", r->c->name, r->why);
+            for (int k = 2; k < ncols; k++)
+                fprintf(f, "| - ");
+            fprintf(f, "|\n");
             continue;
         }
-        const struct bench_result *raw = strcmp(r->c->kind, "ipcx") == 0
-                                       ? find_ref(rs, n, "raw", r->c->group, 0) : NULL;
-        const struct bench_result *peer = strcmp(r->c->kind, "ipcx") == 0
-                                        ? find_ref(rs, n, "peer", r->c->group, 1) : NULL;
-        char vraw[80] = "-", vpeer[80] = "-", vfloor[16];
-        if (raw) {
-            fmt_ratio(a, sizeof a, r->rtt[0].p50, raw->rtt[0].p50);
-            fmt_ratio(b, sizeof b, raw->mps, r->mps);
-            snprintf(vraw, sizeof vraw, "%s / %s", a, b);
+        int ours = strcmp(r->c->kind, "ipcx") == 0;
+        const struct bench_result *raw = ours ? find_ref(rs, n, "raw", r->c->group, 0) : NULL;
+        const struct bench_result *peer = ours ? find_ref(rs, n, "peer", r->c->group, 1) : NULL;
+        fmt_us(cell[cols++], sizeof cell[0], r->rtt[0].p50);
+        fmt_us(cell[cols++], sizeof cell[0], r->rtt[0].p99);
+        fmt_us(cell[cols++], sizeof cell[0], r->rtt[0].p999);
+        fmt_us(cell[cols++], sizeof cell[0], r->rtt[1].p50);
+        fmt_us(cell[cols++], sizeof cell[0], r->rtt[1].p99);
+        snprintf(cell[cols++], sizeof cell[0], r->mps > 0 ? "%.0f" : "-", r->mps);
+        snprintf(cell[cols++], sizeof cell[0], r->gbps > 0 ? "%.2f" : "-", r->gbps);
+        if (has_raw) {
+            fmt_ratio(cell[cols++], sizeof cell[0], raw ? r->rtt[0].p50 : -1, raw ? raw->rtt[0].p50 : -1);
+            fmt_ratio(cell[cols++], sizeof cell[0], raw ? raw->mps : -1, raw ? r->mps : -1);
         }
-        if (peer) {
-            fmt_ratio(a, sizeof a, r->rtt[0].p50, peer->rtt[0].p50);
-            fmt_ratio(b, sizeof b, peer->mps, r->mps);
-            snprintf(vpeer, sizeof vpeer, "%s / %s", a, b);
+        if (has_floor)
+            fmt_ratio(cell[cols++], sizeof cell[0], ours ? r->rtt[0].p50 : -1, fl->rtt.p50);
+        if (has_peer) {
+            fmt_ratio(cell[cols++], sizeof cell[0], peer ? r->rtt[0].p50 : -1, peer ? peer->rtt[0].p50 : -1);
+            fmt_ratio(cell[cols++], sizeof cell[0], peer ? peer->mps : -1, peer ? r->mps : -1);
         }
-        fmt_ratio(vfloor, sizeof vfloor, r->rtt[0].p50, fl->rtt.p50);
-        fmt_ns(a, sizeof a, r->rtt[0].p50);
-        fmt_ns(b, sizeof b, r->rtt[0].p99);
-        fmt_ns(c, sizeof c, r->rtt[0].p999);
-        fmt_ns(d, sizeof d, r->rtt[1].p50);
-        fmt_ns(e, sizeof e, r->rtt[1].p99);
-        snprintf(g, sizeof g, r->mps > 0 ? "%.0f" : "-", r->mps);
-        snprintf(h, sizeof h, r->gbps > 0 ? "%.2f" : "-", r->gbps);
-        fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                r->c->name, a, b, c, d, e, g, h, vraw, vfloor, vpeer);
+        row_out(f, cell, cols);
     }
-    fmt_ns(a, sizeof a, fl->rtt.p50);
-    fmt_ns(b, sizeof b, fl->rtt.p99);
-    fmt_ns(c, sizeof c, fl->rtt.p999);
-    fprintf(f, "| floor: cache-line ping-pong | %s | %s | %s | | | | %.2f (memcpy %zu B, 1 core) | | | |\n",
-            a, b, c, fl->memcpy_gbps, p->large);
-    fprintf(f, "\nRatios: \"vs raw\" and \"vs best peer\" are ipcx's round-trip p50 over theirs "
-               "(lower is better) and their msgs/s over ipcx's (lower is better); "
-               "\"vs floor\" is ipcx's round-trip p50 over the cache-line ping-pong.\n");
+    if (has_floor) {
+        cols = 0;
+        snprintf(cell[cols++], sizeof cell[0], "floor (GB/s: memcpy, 1 core)");
+        fmt_us(cell[cols++], sizeof cell[0], fl->rtt.p50);
+        fmt_us(cell[cols++], sizeof cell[0], fl->rtt.p99);
+        fmt_us(cell[cols++], sizeof cell[0], fl->rtt.p999);
+        for (int k = 0; k < 3; k++)
+            snprintf(cell[cols++], sizeof cell[0], "-");
+        snprintf(cell[cols++], sizeof cell[0], fl->memcpy_gbps > 0 ? "%.2f" : "-", fl->memcpy_gbps);
+        while (cols < ncols)
+            snprintf(cell[cols++], sizeof cell[0], "-");
+        row_out(f, cell, cols);
+    }
+    if (has_raw || has_floor || has_peer) {
+        fprintf(f, "\nRatios (x), lower is better for ipcx:");
+        if (has_raw)
+            fprintf(f, " \"RTT / raw's\" is ipcx's round-trip p50 over the raw mechanism's, "
+                       "\"raw's msgs/s / ours\" its msgs/s over ipcx's;");
+        if (has_peer)
+            fprintf(f, " \"RTT / best peer's\" and \"best peer's msgs/s / ours\" the same against the "
+                       "fastest peer library of the group;");
+        if (has_floor)
+            fprintf(f, " \"RTT / floor's\" is ipcx's round-trip p50 over the cache-line ping-pong "
+                       "between the two CPUs (the floor row);");
+        fprintf(f, " - where a row has nothing to compare with.\n");
+    }
 }
 
 static void json_lat(FILE *f, const char *k, struct bench_lat l)
@@ -148,12 +202,26 @@ int bench_write_csv(const char *path, const struct bench_result *rs, int n)
     return fclose(f) == 0 ? 0 : -errno;
 }
 
-/* An SVG bar chart of the small-message round trip, log scale, through gnuplot. */
+/* Bar colours: ipcx's rows in blue, the references in grey, the floor black. */
+static unsigned bar_rgb(const struct bench_result *r, int p99)
+{
+    if (strcmp(r->c->kind, "ipcx") == 0)
+        return p99 ? 0x9ecae1u : 0x2166acu;
+    return p99 ? 0xd9d9d9u : 0x969696u;
+}
+
+/*
+ * The SVG through gnuplot, on a white background: the small-message round
+ * trip (p50 and p99, log scale) on the left, the small-message throughput
+ * (msgs/s, log scale) on the right, ipcx's bars blue and the references'
+ * grey, so the two never look alike.  Columns of the data file: x, name,
+ * p50, p99, msgs/s, and the three bar colours.
+ */
 int bench_write_plot(const char *path, const struct bench_result *rs, int n,
                      const struct bench_params *p, const struct bench_floor *fl)
 {
     char dat[] = "/tmp/ipcx-bench-plot-XXXXXX";
-    int fd = mkstemp(dat);
+    int fd = mkstemp(dat), x = 0;
     if (fd < 0)
         return -errno;
     FILE *d = fdopen(fd, "w");
@@ -163,23 +231,33 @@ int bench_write_plot(const char *path, const struct bench_result *rs, int n,
         unlink(dat);
         return -e;
     }
-    fprintf(d, "\"floor\" %.0f %.0f\n", fl->rtt.p50, fl->rtt.p99);
+    if (fl->rtt.p50 > 0)
+        fprintf(d, "%d \"floor\" %.0f %.0f 0 %u %u %u\n", x++, fl->rtt.p50, fl->rtt.p99, 0x000000u,
+                0x525252u, 0x000000u);
     for (int i = 0; i < n; i++)
         if (!rs[i].failed && rs[i].rtt[0].p50 > 0)
-            fprintf(d, "\"%s\" %.0f %.0f\n", rs[i].c->name, rs[i].rtt[0].p50, rs[i].rtt[0].p99);
+            fprintf(d, "%d \"%s\" %.0f %.0f %.0f %u %u %u\n", x++, rs[i].c->name, rs[i].rtt[0].p50,
+                    rs[i].rtt[0].p99, rs[i].mps, bar_rgb(&rs[i], 0), bar_rgb(&rs[i], 1),
+                    bar_rgb(&rs[i], 0));
     fclose(d);
     FILE *g = popen("gnuplot 2>&1", "w");
     if (!g) {
         unlink(dat);
         return -ENOENT;
     }
-    fprintf(g, "set terminal svg size 1000,520 dynamic\nset output '%s'\n"
-               "set title 'ipcx bench: round trip of %zu B messages (p50 and p99, log scale)'\n"
-               "set logscale y\nset ylabel 'ns'\nset style data histogram\n"
-               "set style histogram cluster gap 1\nset style fill solid 0.8 border -1\n"
-               "set xtics rotate by -35\nset bmargin 9\nset rmargin 8\nset key top left\nset grid ytics\n"
-               "plot '%s' using 2:xtic(1) title 'p50', '' using 3 title 'p99'\n",
-            path, p->small, dat);
+    fprintf(g, "set terminal svg size 1600,600 dynamic background rgb 'white'\nset output '%s'\n"
+               "set multiplot layout 1,2 title 'ipcx bench, %zu B messages: ipcx blue, references grey'\n"
+               "set logscale y\nset grid ytics\nset style fill solid 1.0 border -1\n"
+               "set boxwidth 0.4\nset xtics rotate by 45 right font ',10'\nset bmargin 11\nset format y '%%.0s%%c'\n"
+               "set xrange [-0.6:%d.6]\nset key top left\n"
+               "set title 'round trip, p50 (dark) and p99 (light)'\nset ylabel 'ns'\n"
+               "plot '%s' using ($1-0.2):3:6:xtic(2) with boxes lc rgb variable notitle, "
+               "'' using ($1+0.2):4:7 with boxes lc rgb variable notitle\n"
+               "set title 'one-way throughput'\nset ylabel 'messages/s'\n"
+               "set boxwidth 0.6\n"
+               "plot '%s' using 1:($5 > 0 ? $5 : 1/0):8:xtic(2) with boxes lc rgb variable notitle\n"
+               "unset multiplot\n",
+            path, p->small, x > 0 ? x - 1 : 0, dat, dat);
     int st = pclose(g);
     unlink(dat);
     return st == 0 ? 0 : -EIO;

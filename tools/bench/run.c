@@ -178,7 +178,12 @@ static int serve(struct bench_ep *ep, size_t cap)
 
 void bench_progress(const struct bench_params *p, const char *what, const char *name)
 {
-    if (!p->quiet)
+    /* A line rewritten in place: on a terminal only, never into a log file. */
+    if (!p->progress)
+        return;
+    if (p->row > 0)
+        fprintf(stderr, "\r\033[K  [%d/%d] %s: %s ...", p->row, p->nrows, name, what);
+    else
         fprintf(stderr, "\r\033[K  %s: %s ...", name, what);
 }
 
