@@ -215,9 +215,13 @@ static void child(const struct opts *o, const struct plan *p, struct kid *kids, 
     if (getppid() != launcher)
         _exit(EXIT_RUNTIME);
     set_name(role_names[role]);
-    for (int r = 0; r < NROLES; r++)
+    for (int r = 0; r < NROLES; r++) {
+        /* The launcher's read ends of the others' pipes and its pidfds of them. */
         if (kids[r].ctl >= 0)
-            close(kids[r].ctl); /* the launcher's read ends of the others' pipes */
+            close(kids[r].ctl);
+        if (kids[r].pidfd >= 0)
+            close(kids[r].pidfd);
+    }
     if (child_ends(p, kids, role, &in, out, &res))
         _exit(EXIT_RUNTIME);
     ctl_send(ctl, CTL_READY, &res);
