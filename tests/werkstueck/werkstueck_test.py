@@ -255,7 +255,7 @@ def check_summary(out, vals, urls, log):
     m = re.search(r"^  values      (.*)$", text, re.M)
     if not m or m.group(1) != stats_text(vals):
         fail(f"the summary's values {m and m.group(1)!r} disagree with the log: {stats_text(vals)}")
-    m = re.search(r"^  throughput  (\d+) values/s \(report got values 1 to (\d+) in ", text, re.M)
+    m = re.search(r"^  throughput  ([\d.]+) values/s \(report got values 1 to (\d+) in ", text, re.M)
     if not m or int(m.group(2)) != len(vals):
         fail(f"no throughput of {len(vals)} values in the summary: {text!r}")
     if not re.search(rf"^  log         {len(vals)} lines appended to {re.escape(log)}$", text, re.M):
