@@ -8,7 +8,9 @@
 # (namespaces, veths, processes, files) is removed at the end, also when it
 # fails or is stopped.  See docs/multihost.md.
 #
-# Usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme SCHEME] [--keep DIR] PATH/TO/werkstueck
+# Usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme SCHEME] [--keep DIR]
+#                     [--forever] PATH/TO/werkstueck
+# --forever: no reference run, and conv runs until the script is stopped.
 # Exit status: 0 the runs agree, 1 they do not or a step failed, 2 bad
 # usage, 77 this machine forbids namespaces (or we are not root).
 set -u
@@ -17,8 +19,9 @@ SEED=20260
 INTERVAL=0
 SCHEME=tcp
 KEEP=""
+FOREVER=0
 usage() {
-    echo "usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme tcp] [--keep DIR] PATH/TO/werkstueck" >&2
+    echo "usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme tcp] [--keep DIR] [--forever] PATH/TO/werkstueck" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
     --interval) INTERVAL=${2:?}; shift 2 ;;
     --scheme) SCHEME=${2:?}; shift 2 ;;
     --keep) KEEP=${2:?}; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --forever) FOREVER=1; shift ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "multihost.sh: unknown option $1" >&2; usage ;;
     *) break ;;
     esac
@@ -57,10 +61,14 @@ url() { echo "$SCHEME://$B:$1"; }
 echo "== hosts: a = $A ($(netns_name a)), b = $B ($(netns_name b)), a veth pair between them"
 
 # The reference: the same seed on one host (host a, all four over tcp on 127.0.0.1).
+if [ $FOREVER -eq 1 ]; then
+    echo "== no reference run: conv runs until this script is stopped"
+else
 netns_run a timeout 120 "$W" --via tcp --count "$COUNT" --seed "$SEED" --interval "$INTERVAL" \
     --log "$D/one.log" >"$D/one.out" 2>"$D/one.err" ||
     { echo "== the one-host run failed:"; cat "$D/one.err"; exit 1; }
 echo "== one host: $(grep -c '^report: ' "$D/one.out") report lines, $(wc -l <"$D/one.log") log lines"
+fi
 
 # The split: receivers first on b (each waits for its senders), then conv on a.
 role() { # HOST NAME ARGS...
@@ -73,8 +81,14 @@ PIDS=""
 role b report --listen "$(url 7003)"
 role b stat --listen "$(url 7002)" --connect "$(url 7003)"
 role b log --listen "$(url 7001)" --log "$D/split.log"
-role a conv --connect "$(url 7001)" --connect "$(url 7002)" --count "$COUNT" --seed "$SEED" \
-    --interval "$INTERVAL"
+if [ $FOREVER -eq 1 ]; then
+    netns_run a "$W" --role conv --connect "$(url 7001)" --connect "$(url 7002)" --seed "$SEED" \
+        --interval "$INTERVAL" >"$D/conv.out" 2>"$D/conv.err" &
+    PIDS="$PIDS $!"
+else
+    role a conv --connect "$(url 7001)" --connect "$(url 7002)" --count "$COUNT" --seed "$SEED" \
+        --interval "$INTERVAL"
+fi
 status=0
 for j in $PIDS; do
     wait "$j" || status=1

@@ -363,7 +363,8 @@ static void summary(const struct opts *o, const struct plan *p, const struct kid
         printf("  values      none reported%s\n", kids[REPORT].finished ? "" : " (report did not finish)");
     }
     if (kids[LOG].finished)
-        printf("  log         %ld lines appended to %s\n", kids[LOG].res.lines, o->log_path);
+        printf("  log         %ld line%s appended to %s\n", kids[LOG].res.lines,
+               kids[LOG].res.lines == 1 ? "" : "s", o->log_path);
     printf("  removed     ");
     int any = 0;
     if (p->shm_removed)

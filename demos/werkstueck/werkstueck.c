@@ -141,7 +141,7 @@ static void alone_summary(const struct opts *o, const struct result *res)
     if (o->role == CONV)
         printf(" %ld values sent", res->values);
     else if (o->role == LOG)
-        printf(" %ld lines appended to %s", res->lines, o->log_path);
+        printf(" %ld line%s appended to %s", res->lines, res->lines == 1 ? "" : "s", o->log_path);
     else if (o->role == STAT)
         printf(" %ld values", res->values);
     else if (res->values > 0) {

@@ -258,7 +258,7 @@ def check_summary(out, vals, urls, log):
     m = re.search(r"^  throughput  ([\d.]+) values/s \(report got values 1 to (\d+) in ", text, re.M)
     if not m or int(m.group(2)) != len(vals):
         fail(f"no throughput of {len(vals)} values in the summary: {text!r}")
-    if not re.search(rf"^  log         {len(vals)} lines appended to {re.escape(log)}$", text, re.M):
+    if not re.search(rf"^  log         {len(vals)} lines? appended to {re.escape(log)}$", text, re.M):
         fail(f"the summary does not count the log's {len(vals)} lines: {text!r}")
     m = re.search(r"^  removed     (.*)$", text, re.M)
     if not m:
