@@ -16,11 +16,14 @@ grep -q ' /dev/mqueue mqueue ' /proc/mounts || { echo "SKIP: /dev/mqueue is not 
 mkdir -m 0755 "$D/nb" && chown 65534:65534 "$D/nb" || exit 1
 
 # wait_entry PID: until the registry holds an entry of process PID (wherever
-# its library wrote it); prints that entry's path.
+# its library wrote it); prints that entry's path.  An entry is written to
+# a .tmp-PID-N file and renamed into place: the temporary is not the entry
+# (a test that took it raced the rename).  The bound (60 s) is for a
+# library that never writes; a loaded machine takes its time.
 wait_entry() {
     i=0
-    while [ $i -lt 200 ]; do
-        f=$(grep -rlx "pid $1" "$IPCX_REGISTRY" 2>/dev/null | head -n 1)
+    while [ $i -lt 1200 ]; do
+        f=$(grep -rlx "pid $1" "$IPCX_REGISTRY" 2>/dev/null | grep -v '/\.tmp-' | head -n 1)
         [ -n "$f" ] && { echo "$f"; return 0; }
         sleep 0.05; i=$((i + 1))
     done
