@@ -1,0 +1,52 @@
+/*
+ * classics.h - what the synchronisation classics (race, prodcons,
+ * philosophers, readerswriters, cannibals) share beyond demos/lib/demo.h:
+ * a System V semaphore set that is removed on every way out (normal end,
+ * demo_die, SIGINT/SIGTERM/SIGHUP), the signal flag their watchdogs look
+ * at, and a short nap.
+ *
+ * The set's key is 79<pid of the demo> in decimal, the form the test
+ * suite's leftover check (tests/leftovers.sh) recognises: a set left by a
+ * demo that was SIGKILLed is reported there and by `ipcs -s`.
+ */
+#ifndef IPCX_CLASSICS_H
+#define IPCX_CLASSICS_H
+
+#include <ipcx/sync.h>
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP in this process (SA_RESTART: the
+ * library's waits go on); classic_interrupted() then returns the signal.
+ * A watchdog returns nonzero when it does, so the demo kills its children
+ * and cleans up instead of dying with objects left behind.
+ */
+void classic_catch_signals(void);
+int classic_interrupted(void);
+
+/* In a child: the default actions again (the parent does the cleaning). */
+void classic_child_signals(void);
+
+/*
+ * After an interruption: say so, remove the set (if any) and die by the
+ * signal caught.
+ */
+void classic_die_interrupted(void) __attribute__((noreturn));
+
+/*
+ * Create the demo's System V set of n members, each set to value; the
+ * URL (sysvsem:79<pid>?n=N) goes to url.  It is removed by
+ * classic_sysvsem_remove(), and by an atexit handler of this process
+ * (never of a child that exits) if the demo ends another way.
+ * demo_die on failure.
+ */
+ipcx_sem *classic_sysvsem(unsigned n, unsigned value, char *url, size_t len);
+void classic_sysvsem_remove(void);
+
+/* Sleep us microseconds (resumed after a signal). */
+void classic_nap_us(long us);
+
+/* A small pseudo-random number in [0, n) for think/eat times: no verdict
+ * depends on it. */
+unsigned classic_rand(unsigned *state, unsigned n);
+
+#endif
