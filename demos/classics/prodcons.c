@@ -59,7 +59,8 @@ static const struct demo_info info = {
         "  --no-force             sleepwakeup without the forced delay: the lost wake-up\n"
         "                         happens only if the timing is unlucky\n"
         "  --inject-bug           (for the tests; sem) the producers insert without the mutex,\n"
-        "                         and producers 0 and 1 are made to read the same free slot:\n"
+        "                         and producers 0 and 1 are made to write the same free slot\n"
+        "                         before either posts full:"
         "                         an item is overwritten for certain and the check must fail\n"
         "\n"
         "Verdict: 'ok' when every item was consumed exactly once and in order.\n"
@@ -132,6 +133,13 @@ static void insert_item(struct item it, int unlocked_first)
     }
     sh->slot[i] = it;
     sh->in = (i + 1) % (unsigned) size;
+    if (unlocked_first) {
+        /* ... and both have written the slot before either tells a
+         * consumer (up(full)): the first item is overwritten unseen. */
+        atomic_fetch_add(&sh->rendezvous, 1);
+        while (atomic_load(&sh->rendezvous) < 4)
+            sched_yield();
+    }
 }
 
 static struct item remove_item(void)
