@@ -60,8 +60,8 @@ static const struct demo_info info = {
         "                         happens only if the timing is unlucky\n"
         "  --inject-bug           (for the tests; sem) the producers insert without the mutex,\n"
         "                         and producers 0 and 1 are made to write the same free slot\n"
-        "                         before either posts full:"
-        "                         an item is overwritten for certain and the check must fail\n"
+        "                         before either posts full: an item is overwritten for\n"
+        "                         certain and the check must fail\n"
         "\n"
         "Verdict: 'ok' when every item was consumed exactly once and in order.\n"
         "sleepwakeup: 'ok lost wake-up: ...' when the watchdog caught it (the point of\n"
@@ -523,7 +523,7 @@ static int run_buffer(void)
            variant_names[var], nprod, ncons, items, size);
     if (inject)
         printf("prodcons: --inject-bug: producers insert without the mutex; producers 0 and 1 "
-               "both read the same free slot\n");
+               "both write the same free slot\n");
     for (int c = 0; c < ncons; c++)
         cons[c] = demo_fork(consumer, NULL, c);
     for (int p = 0; p < nprod; p++)
