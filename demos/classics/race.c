@@ -41,7 +41,8 @@ static const struct demo_info info = {
         "                  sem       Dijkstra's semaphore (ipcx_semaphore, value 1)\n"
         "                  sysvsem   a System V semaphore set of one member\n"
         "  --procs N     processes (default 2; 1 to 64)\n"
-        "  --count M     additions per process (default 200000)\n"
+        "  --count M     additions per process (default 5000000 without a lock, so\n"
+        "                that the processes overlap, 200000 with one)\n"
         "  --yield       give up the CPU between the read and the write: the race\n"
         "                fires much more often\n"
         "  --pair        seed 003's example: a child adds 1 while its parent\n"
@@ -75,7 +76,7 @@ struct shared {
 static struct shared *sh;
 static ipcx_sem *sysv;
 static enum lock_kind kind = L_NONE;
-static long count = 200000;
+static long count; /* 0 until given: the default depends on the lock */
 static int nprocs = 2, yield, inject;
 
 static void must(int r, const char *what)
@@ -294,6 +295,8 @@ int main(int argc, char **argv)
         demo_usage_error("--inject-bug needs a lock and at least two processes");
     if (pair && (inject || kind != L_NONE))
         demo_usage_error("--pair has no lock: it is seed 003's example as it stands");
+    if (count == 0)
+        count = kind == L_NONE ? 5000000 : 200000;
     classic_catch_signals();
     sh = demo_shared(sizeof *sh);
     return pair ? run_pair(trials) : run_counter();
