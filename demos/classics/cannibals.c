@@ -24,8 +24,8 @@
 
 static const struct demo_info info = {
     .name = "cannibals",
-    .summary = "missionaries and cannibals cross a river by a two-seat boat, as processes or threads",
-    .seed = "seed 001: cannibals and missionaries, an example with threads and with processes",
+    .summary = "missionaries and cannibals cross by a two-seat boat, as processes or threads",
+    .seed = "seed 001: cannibals and missionaries",
     .usage =
         "Usage: cannibals [--processes|--threads] [--missionaries M] [--cannibals C]\n"
         "                 [--inject-bug]\n"

@@ -22,8 +22,8 @@
 
 static const struct demo_info info = {
     .name = "philosophers",
-    .summary = "five dining philosophers: the naive table deadlocks, three strategies do not",
-    .seed = "seed 003: the five philosophers as a deadlock example",
+    .summary = "five dining philosophers: the naive table deadlocks, three ways do not",
+    .seed = "seed 003: the five philosophers",
     .usage =
         "Usage: philosophers [--strategy naive|ordered|waiter|atomic] [--meals N]\n"
         "                    [--pause-ms MS] [--lockstep] [--inject-bug]\n"

@@ -22,8 +22,8 @@
 
 static const struct demo_info info = {
     .name = "prodcons",
-    .summary = "producers and consumers on a bounded buffer: semaphores, condvar, monitor, broken sleep/wakeup",
-    .seed = "seed 001: producer/consumer, sleep/wakeup, three semaphores; seed 003: monitors",
+    .summary = "bounded buffer: semaphores, condvar, monitor, the broken sleep/wakeup",
+    .seed = "seed 001: producer/consumer; seed 003: monitors",
     .usage =
         "Usage: prodcons [--variant sem|condvar|monitor|sleepwakeup] [--producers P]\n"
         "                [--consumers C] [--items N] [--size S] [--no-force] [--inject-bug]\n"

@@ -16,8 +16,8 @@
 
 static const struct demo_info info = {
     .name = "race",
-    .summary = "N processes add 1 to a shared counter: lost updates, then each lock makes it exact",
-    .seed = "seed 001: race conditions, Peterson, Lamport, TSL, semaphores; seed 003: the shared counter",
+    .summary = "processes add 1 to a shared counter: lost updates, exact with each lock",
+    .seed = "seed 001: race conditions, Peterson, Lamport, TSL; seed 003",
     .usage =
         "Usage: race [--lock LOCK] [--procs N] [--count M] [--yield] [--inject-bug]\n"
         "       race --pair [--trials T] [--yield]\n"

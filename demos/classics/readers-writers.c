@@ -32,8 +32,8 @@
 
 static const struct demo_info info = {
     .name = "readers-writers",
-    .summary = "readers and writers on ipcx_rwlock: writer starvation under prefer-readers, none otherwise",
-    .seed = "seed 004: reader-writer locks, their preferences and writer starvation",
+    .summary = "readers and writers on ipcx_rwlock: who starves under which preference",
+    .seed = "seed 004: rwlock preferences, writer starvation",
     .usage =
         "Usage: readers-writers [--prefer readers|writers|fair] [--readers R]\n"
         "                       [--writers W] [--reads K] [--writes N]\n"
