@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t caught;
@@ -98,4 +99,47 @@ unsigned classic_rand(unsigned *state, unsigned n)
 {
     *state = *state * 1103515245u + 12345u;
     return n ? (*state >> 16) % n : 0;
+}
+
+static int classic_watchdog(void *arg)
+{
+    struct classic_watch *w = arg;
+    if (caught)
+        return -1;
+    for (int i = 0; i < w->n; i++)
+        if (w->pids[i] == 0 && w->status[i] != -1 && !demo_exited_ok(w->status[i])) {
+            w->failed = i;
+            return CLASSIC_CHILD_FAILED;
+        }
+    return w->look ? w->look() : 0;
+}
+
+int classic_wait(struct classic_watch *w, int poll_ms)
+{
+    w->failed = -1;
+    int r = demo_wait(w->pids, w->n, w->status, classic_watchdog, w, poll_ms);
+    if (r == -1) {
+        demo_kill_all(w->pids, w->n);
+        classic_die_interrupted();
+    }
+    if (r == 0) /* the last one may have failed after the last look */
+        for (int i = 0; i < w->n; i++)
+            if (!demo_exited_ok(w->status[i])) {
+                w->failed = i;
+                return CLASSIC_CHILD_FAILED;
+            }
+    if (r == CLASSIC_CHILD_FAILED)
+        demo_kill_all(w->pids, w->n);
+    return r;
+}
+
+const char *classic_status(int status, char *buf, size_t len)
+{
+    if (status == -1)
+        snprintf(buf, len, "still running");
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+    return buf;
 }

@@ -14,6 +14,9 @@
 
 #include <ipcx/sync.h>
 
+#include <stddef.h>
+#include <sys/types.h>
+
 /*
  * Catch SIGINT, SIGTERM and SIGHUP in this process (SA_RESTART: the
  * library's waits go on); classic_interrupted() then returns the signal.
@@ -41,6 +44,33 @@ void classic_die_interrupted(void) __attribute__((noreturn));
  */
 ipcx_sem *classic_sysvsem(unsigned n, unsigned value, char *url, size_t len);
 void classic_sysvsem_remove(void);
+
+/*
+ * Waiting for the children with the watchdogs every classic has:
+ * classic_wait() is demo_wait() over w->pids, polling every poll_ms, that
+ * stops when
+ *   - a signal was caught: it kills the children and calls
+ *     classic_die_interrupted() (it does not return);
+ *   - a child ended other than by exit 0: it kills the others and returns
+ *     CLASSIC_CHILD_FAILED with the child's index in w->failed (the
+ *     survivors may wait for the dead one for ever: never wait for them);
+ *   - w->look (the demo's own watchdog, may be NULL) returns nonzero: that
+ *     value, the children left running for the caller to look at and
+ *     demo_kill_all().
+ * It returns 0 when all exited with 0.
+ */
+#define CLASSIC_CHILD_FAILED (-2)
+struct classic_watch {
+    pid_t *pids;
+    int *status;
+    int n;
+    int (*look)(void);
+    int failed;
+};
+int classic_wait(struct classic_watch *w, int poll_ms);
+
+/* How a child ended, from its wait status: "exit status 1", "killed by signal 9". */
+const char *classic_status(int status, char *buf, size_t len);
 
 /* Sleep us microseconds (resumed after a signal). */
 void classic_nap_us(long us);

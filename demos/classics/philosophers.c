@@ -288,11 +288,8 @@ static int find_cycle(struct snapshot *s)
     return 0;
 }
 
-static int watch_table(void *arg)
+static int watch_table(void)
 {
-    (void) arg;
-    if (classic_interrupted())
-        return -1;
     return take_snapshot(&snap) && find_cycle(&snap);
 }
 
@@ -376,10 +373,13 @@ int main(int argc, char **argv)
     int status[N];
     for (int i = 0; i < N; i++)
         pids[i] = demo_fork(philosopher, NULL, i);
-    int w = demo_wait(pids, N, status, watch_table, NULL, 20);
-    if (w < 0) {
-        demo_kill_all(pids, N);
-        classic_die_interrupted();
+    struct classic_watch cw = { pids, status, N, watch_table, -1 };
+    int w = classic_wait(&cw, 20);
+    if (w == CLASSIC_CHILD_FAILED) {
+        char how[64];
+        classic_sysvsem_remove();
+        return demo_verdict(0, "philosopher %d left the table (%s): the others were stopped", cw.failed,
+                            classic_status(status[cw.failed], how, sizeof how));
     }
     if (w > 0) {
         print_deadlock();
@@ -400,9 +400,6 @@ int main(int argc, char **argv)
     if (strat == S_WAITER)
         forks_back &= ipcx_sem_getval(forks, WAITER) == N - 1;
     classic_sysvsem_remove();
-    for (int i = 0; i < N; i++)
-        if (!demo_exited_ok(status[i]))
-            return demo_verdict(0, "philosopher %d failed (status 0x%x)", i, status[i]);
 
     int fair = 1, worst = 0;
     char eaten[128] = "", waits[128] = "";

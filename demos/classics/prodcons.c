@@ -13,6 +13,7 @@
 #include "classics.h"
 #include "demo.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -104,7 +105,7 @@ struct shared {
     _Atomic int rendezvous;
     /* the check */
     _Atomic long puts, gets;
-    _Atomic int bad_items, out_of_order, consumer_done[MAX_PROCS];
+    _Atomic int bad_items, out_of_order, consumer_done[MAX_PROCS], producers_done, ends_put;
     _Atomic long taken_by[MAX_PROCS];
     _Atomic unsigned char seen[]; /* producers x items: how often each was taken */
 };
@@ -374,6 +375,15 @@ static int producer(void *arg, int p)
         struct item it = { p, (int32_t) k };
         put(it, inject && k == 0 && p < 2);
     }
+    if (atomic_fetch_add(&sh->producers_done, 1) + 1 == nprod) {
+        /* The last producer puts one end marker per consumer, through the
+         * same buffer, after every item. */
+        for (int c = 0; c < ncons; c++) {
+            struct item end = { END_MARK, 0 };
+            put(end, 0);
+        }
+        atomic_store(&sh->ends_put, 1);
+    }
     return 0;
 }
 
@@ -409,16 +419,13 @@ static int consumer(void *arg, int c)
 
 /* ---- watchdogs ----------------------------------------------------- */
 
-/* After the last put: a consumer still running, with every item taken,
- * waits for an item that will never come (it missed its end marker).
- * Stable: nobody puts any more. */
+/* After the end markers: a consumer still running, with every item
+ * taken, waits for an item that will never come (it missed its end
+ * marker).  Stable: nobody puts any more. */
 static int stuck_consumers;
-static int watch_consumers(void *arg)
+static int watch_consumers(void)
 {
-    (void) arg;
-    if (classic_interrupted())
-        return -1;
-    if (atomic_load(&sh->gets) < atomic_load(&sh->puts))
+    if (!atomic_load(&sh->ends_put) || atomic_load(&sh->gets) < atomic_load(&sh->puts))
         return 0;
     stuck_consumers = 0;
     for (int c = 0; c < ncons; c++)
@@ -426,22 +433,19 @@ static int watch_consumers(void *arg)
     return stuck_consumers > 0;
 }
 
-static int watch_producers(void *arg)
-{
-    (void) arg;
-    return classic_interrupted() ? -1 : 0;
-}
-
 /* sleepwakeup: both asleep (or one asleep and the other finished): only
  * they wake each other, so nobody ever will.  Read under sw_lock, which
  * sleep() and wakeup() hold while they change asleep[]: exact, no guess. */
 static int sw_asleep[2], sw_finished_seen[2];
-static int watch_sleepers(void *arg)
+static int watch_sleepers(void)
 {
-    (void) arg;
-    if (classic_interrupted())
-        return -1;
-    must(ipcx_mutex_lock(&sh->sw_lock, -1), "watchdog");
+    int r = ipcx_mutex_lock(&sh->sw_lock, -1);
+    if (r == -EOWNERDEAD) { /* a child died holding it: classic_wait reports that */
+        must(ipcx_mutex_consistent(&sh->sw_lock), "watchdog");
+        must(ipcx_mutex_unlock(&sh->sw_lock), "watchdog");
+        return 0;
+    }
+    must(r, "watchdog");
     for (int w = 0; w < 2; w++) {
         sw_asleep[w] = sh->asleep[w];
         sw_finished_seen[w] = sh->finished[w];
@@ -480,10 +484,12 @@ static int run_sleepwakeup(void)
            items, size, force ? ", the lost wake-up forced" : "");
     pids[0] = demo_fork(producer, NULL, 0);
     pids[1] = demo_fork(consumer, NULL, 0);
-    int w = demo_wait(pids, 2, status, watch_sleepers, NULL, 20);
-    if (w < 0) {
-        demo_kill_all(pids, 2);
-        classic_die_interrupted();
+    struct classic_watch cw = { pids, status, 2, watch_sleepers, -1 };
+    int w = classic_wait(&cw, 20);
+    if (w == CLASSIC_CHILD_FAILED) {
+        char how[64];
+        return demo_verdict(0, "the %s ended early (%s)", cw.failed == 0 ? "producer" : "consumer",
+                            classic_status(status[cw.failed], how, sizeof how));
     }
     if (w > 0) {
         demo_kill_all(pids, 2);
@@ -501,8 +507,6 @@ static int run_sleepwakeup(void)
                             sw_asleep[PRODUCER] ? "producer" : "consumer",
                             sw_asleep[PRODUCER] ? "consumer" : "producer", sh->count, lost);
     }
-    if (!demo_exited_ok(status[0]) || !demo_exited_ok(status[1]))
-        return demo_verdict(0, "a process failed (status 0x%x, 0x%x)", status[0], status[1]);
     printf("no lost wake-up this time (%ld wakeups went to a process that was awake)\n",
            sh->wakeups_lost[CONSUMER] + sh->wakeups_lost[PRODUCER]);
     long missing = 0;
@@ -516,8 +520,8 @@ static int run_sleepwakeup(void)
 
 static int run_buffer(void)
 {
-    pid_t cons[MAX_PROCS], prod[MAX_PROCS];
-    int cst[MAX_PROCS], pst[MAX_PROCS];
+    pid_t pids[2 * MAX_PROCS];
+    int status[2 * MAX_PROCS], n = ncons + nprod;
     char why[160];
     printf("prodcons %s: %d producers, %d consumers, %ld items each, buffer of %d slots\n",
            variant_names[var], nprod, ncons, items, size);
@@ -525,40 +529,26 @@ static int run_buffer(void)
         printf("prodcons: --inject-bug: producers insert without the mutex; producers 0 and 1 "
                "both write the same free slot\n");
     for (int c = 0; c < ncons; c++)
-        cons[c] = demo_fork(consumer, NULL, c);
+        pids[c] = demo_fork(consumer, NULL, c);
     for (int p = 0; p < nprod; p++)
-        prod[p] = demo_fork(producer, NULL, p);
-    if (demo_wait(prod, nprod, pst, watch_producers, NULL, 50) < 0) {
-        demo_kill_all(prod, nprod);
-        demo_kill_all(cons, ncons);
-        classic_die_interrupted();
-    }
-    for (int p = 0; p < nprod; p++)
-        if (!demo_exited_ok(pst[p])) {
-            demo_kill_all(cons, ncons);
-            return demo_verdict(0, "producer %d failed (status 0x%x)", p, pst[p]);
-        }
-    /* One end marker per consumer, through the same buffer. */
-    for (int c = 0; c < ncons; c++) {
-        struct item end = { END_MARK, 0 };
-        put(end, 0);
-    }
-    int w = demo_wait(cons, ncons, cst, watch_consumers, NULL, 50);
-    if (w < 0) {
-        demo_kill_all(cons, ncons);
-        classic_die_interrupted();
+        pids[ncons + p] = demo_fork(producer, NULL, p);
+    struct classic_watch cw = { pids, status, n, watch_consumers, -1 };
+    int w = classic_wait(&cw, 50);
+    if (w == CLASSIC_CHILD_FAILED) {
+        char how[64];
+        int k = cw.failed;
+        return demo_verdict(0, "%s %d ended early (%s): the others were stopped",
+                            k < ncons ? "consumer" : "producer", k < ncons ? k : k - ncons,
+                            classic_status(status[k], how, sizeof how));
     }
     if (w > 0) {
-        demo_kill_all(cons, ncons);
+        demo_kill_all(pids, n);
         printf("watchdog: every item is taken, yet %d consumer(s) still wait: they missed their end marker\n",
                stuck_consumers);
         (void) check_items(why, sizeof why);
         return demo_verdict(0, "%s: %d consumer(s) wait for items that were never put; %s", variant_names[var],
                             stuck_consumers, why);
     }
-    for (int c = 0; c < ncons; c++)
-        if (!demo_exited_ok(cst[c]))
-            return demo_verdict(0, "consumer %d failed (status 0x%x)", c, cst[c]);
     if (!check_items(why, sizeof why))
         return demo_verdict(0, "%s: %s", variant_names[var], why);
     return demo_verdict(1, "%s: all %ld items consumed exactly once, each producer's in order",

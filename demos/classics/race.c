@@ -157,12 +157,6 @@ static int adder(void *arg, int self)
     return 0;
 }
 
-static int watch_signals(void *arg)
-{
-    (void) arg;
-    return classic_interrupted();
-}
-
 static int run_counter(void)
 {
     pid_t pids[64];
@@ -188,15 +182,15 @@ static int run_counter(void)
         classic_nap_us(1000);
     long long t0 = demo_now_ns();
     atomic_store(&sh->go, 1);
-    if (demo_wait(pids, nprocs, status, watch_signals, NULL, 50)) {
-        demo_kill_all(pids, nprocs);
-        classic_die_interrupted();
-    }
+    struct classic_watch w = { pids, status, nprocs, NULL, -1 };
+    int r = classic_wait(&w, 50);
     long long t1 = demo_now_ns();
     classic_sysvsem_remove();
-    for (int i = 0; i < nprocs; i++)
-        if (!demo_exited_ok(status[i]))
-            return demo_verdict(0, "process %d did not finish its additions (status 0x%x)", i, status[i]);
+    if (r == CLASSIC_CHILD_FAILED) {
+        char how[64];
+        return demo_verdict(0, "process %d ended before its additions were done (%s)", w.failed,
+                            classic_status(status[w.failed], how, sizeof how));
+    }
 
     long expected = (long) nprocs * count, got = sh->counter, lost = expected - got;
     printf("expected %ld, got %ld: %ld updates lost (%.1f ms)\n", expected, got, lost,

@@ -208,12 +208,6 @@ static int writer(void *arg, int w)
     return 0;
 }
 
-static int watch_signals(void *arg)
-{
-    (void) arg;
-    return classic_interrupted();
-}
-
 int main(int argc, char **argv)
 {
     demo_start(&info, argc, argv);
@@ -272,14 +266,14 @@ int main(int argc, char **argv)
         pids[r] = demo_fork(reader, NULL, r);
     for (int w = 0; w < nwriters; w++)
         pids[nreaders + w] = demo_fork(writer, NULL, w);
-    if (demo_wait(pids, n, status, watch_signals, NULL, 50)) {
-        demo_kill_all(pids, n);
-        classic_die_interrupted();
+    struct classic_watch cw = { pids, status, n, NULL, -1 };
+    if (classic_wait(&cw, 50) == CLASSIC_CHILD_FAILED) {
+        char how[64];
+        int k = cw.failed;
+        return demo_verdict(0, "%s %d ended early (%s): the others were stopped",
+                            k < nreaders ? "reader" : "writer", k < nreaders ? k : k - nreaders,
+                            classic_status(status[k], how, sizeof how));
     }
-    for (int k = 0; k < n; k++)
-        if (!demo_exited_ok(status[k]))
-            return demo_verdict(0, "%s %d failed (status 0x%x)", k < nreaders ? "reader" : "writer",
-                                k < nreaders ? k : k - nreaders, status[k]);
 
     long worst = 0;
     int who = 0;

@@ -55,3 +55,4 @@ set_tests_properties(demo-cannibals-threads-inject PROPERTIES LABELS tsan)
 
 # A demo with a System V set that is interrupted removes it (and its children).
 ipcx_test(demo-classics-signal ${CMAKE_CURRENT_SOURCE_DIR}/classics_signal.sh $<TARGET_FILE:ipcx_cmd>)
+ipcx_test(demo-classics-kill ${CMAKE_CURRENT_SOURCE_DIR}/classics_kill.sh $<TARGET_FILE:ipcx_cmd>)
