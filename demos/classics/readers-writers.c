@@ -60,7 +60,8 @@ static const struct demo_info info = {
         "  --readers R       reader processes (default 2; 2 to 16)\n"
         "  --writers W       writer processes (default 2; 1 to 8)\n"
         "  --reads K         reads each reader makes once a writer has been seen\n"
-        "                    waiting (default 20; at least 4)\n"
+        "                    waiting (default 20; at least 4, above 2R with prefer\n"
+        "                    readers)\n"
         "  --writes N        writes per writer (default 3)\n"
         "  --inject-bug policy  (for the tests) the lock is made prefer-readers whatever\n"
         "                    --prefer says: the bound check must say FAILED\n"
@@ -242,6 +243,11 @@ int main(int argc, char **argv)
             demo_usage_error("unknown argument '%s'", a);
         }
     }
+    /* Under prefer-readers the first writer is overtaken at least K times
+     * (the reads of the first reader to finish, all made while the lock was
+     * never free); the starvation shows when that beats the fair bound. */
+    if ((prefer == P_READERS || bug_policy) && reads <= 2L * nreaders)
+        demo_usage_error("--reads must be above 2R (%d) for the starvation to show", 2 * nreaders);
     if (bug_policy && prefer == P_READERS)
         demo_usage_error("--inject-bug policy makes the lock prefer readers: use it with writers or fair");
 
