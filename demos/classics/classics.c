@@ -101,16 +101,29 @@ unsigned classic_rand(unsigned *state, unsigned n)
     return n ? (*state >> 16) % n : 0;
 }
 
+/* The child to blame: one killed by a signal before one that exited with
+ * an error (which is often a survivor that found a dead peer's lock). */
+static int classic_blame(const struct classic_watch *w)
+{
+    int blame = -1;
+    for (int i = 0; i < w->n; i++) {
+        if (w->pids[i] != 0 || w->status[i] == -1 || demo_exited_ok(w->status[i]))
+            continue;
+        if (WIFSIGNALED(w->status[i]))
+            return i;
+        if (blame < 0)
+            blame = i;
+    }
+    return blame;
+}
+
 static int classic_watchdog(void *arg)
 {
     struct classic_watch *w = arg;
     if (caught)
         return -1;
-    for (int i = 0; i < w->n; i++)
-        if (w->pids[i] == 0 && w->status[i] != -1 && !demo_exited_ok(w->status[i])) {
-            w->failed = i;
-            return CLASSIC_CHILD_FAILED;
-        }
+    if ((w->failed = classic_blame(w)) >= 0)
+        return CLASSIC_CHILD_FAILED;
     return w->look ? w->look() : 0;
 }
 
@@ -122,14 +135,17 @@ int classic_wait(struct classic_watch *w, int poll_ms)
         demo_kill_all(w->pids, w->n);
         classic_die_interrupted();
     }
-    if (r == 0) /* the last one may have failed after the last look */
+    if (r == 0 && (w->failed = classic_blame(w)) >= 0)
+        return CLASSIC_CHILD_FAILED; /* the last ones failed after the last look */
+    if (r == CLASSIC_CHILD_FAILED) {
+        /* Whoever died before the one seen is a zombie now: collect them, so
+         * the blame goes to the first cause, then stop the rest. */
         for (int i = 0; i < w->n; i++)
-            if (!demo_exited_ok(w->status[i])) {
-                w->failed = i;
-                return CLASSIC_CHILD_FAILED;
-            }
-    if (r == CLASSIC_CHILD_FAILED)
+            if (w->pids[i] > 0 && waitpid(w->pids[i], &w->status[i], WNOHANG) == w->pids[i])
+                w->pids[i] = 0;
+        w->failed = classic_blame(w);
         demo_kill_all(w->pids, w->n);
+    }
     return r;
 }
 
