@@ -36,7 +36,7 @@ $(TSAN)/CMakeCache.txt:
 	$(CMAKE) -S . -B $(TSAN) -DIPCX_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug
 
 test-tsan: $(TSAN)/CMakeCache.txt
-	$(CMAKE) --build $(TSAN) -j $(JOBS) --target ipcx_sync_tests shm_threads
+	$(CMAKE) --build $(TSAN) -j $(JOBS) --target ipcx_sync_tests shm_threads ipcx_cmd demo_cannibals
 	cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -L tsan
 
