@@ -15,6 +15,12 @@
  * whose point is a failure (a deadlock, a lost update) that it detected as
  * it should reports "ok" with the finding in the text.
  *
+ * A demo removes every IPC object it creates, also when a child of it was
+ * killed.  Named ones are called ipcx-NAME-PID... (NAME the demo's, PID
+ * the demo process's): /tmp/ipcx-NAME-PID-..., /dev/shm/ipcx-NAME-PID,
+ * mq:/ipcx-NAME-PID-...; tests/demos/run_demo.sh fails a run that leaves
+ * one behind.
+ *
  * These helpers print and exit: they are for programs, not for libipcx.
  */
 #ifndef IPCX_DEMO_H

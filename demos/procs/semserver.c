@@ -52,7 +52,9 @@ static const char usage[] =
     "the counter is above 0, else queues the client and answers when a V\n"
     "comes.  The check: the counter ends at exactly the number of increments\n"
     "done, never more than V clients were inside at once, every client\n"
-    "finished, the master read only well-formed requests.\n"
+    "finished, the master read only well-formed requests.  (With V above 1,\n"
+    "V clients may be inside together, so there the increment is atomic and\n"
+    "the number inside is what the semaphore must bound.)\n"
     "\n"
     "Why one request channel may be shared: its messages are atomic.  When\n"
     "clients 1 and 2 send \"1+\" and \"2-\" at once, the master must read\n"
@@ -93,6 +95,7 @@ struct shared {
     atomic_int dead[MAXC + 1];  /* the supervisor reaped this client, not cleanly */
     atomic_int stop;            /* every client is gone */
     atomic_int victim_ready;    /* the victim holds the semaphore and waits to die */
+    atomic_int victim_gone;     /* the supervisor reaped it */
     long requests, grants, queued, returned; /* the master's tally */
     char torn[16];              /* the first malformed request the master read */
 };
@@ -370,6 +373,12 @@ static int client_main(void *arg, int id)
         req = open_or_die("client", c->req_url, IPCX_SEND);
 
     for (long it = 0; it < c->iters; it++) {
+        /* With --kill-client the others keep their last P until the victim
+         * is dead, so that the master's give-back is what lets them finish
+         * (not that they happened to be done before it died). */
+        if (c->victim && id != c->victim && it == c->iters - 1)
+            while (!atomic_load(&sh->victim_gone))
+                usleep(1000);
         request(c, req, ackch, id, '-', it == 0);
         int in = atomic_fetch_add(&sh->inside, 1) + 1, mx = atomic_load(&sh->max_inside);
         while (in > mx && !atomic_compare_exchange_weak(&sh->max_inside, &mx, in))
@@ -382,10 +391,18 @@ static int client_main(void *arg, int id)
             for (;;)
                 pause(); /* the supervisor's SIGKILL comes here */
         }
-        long v = sh->counter; /* a plain read-modify-write: only the semaphore protects it */
-        if (it % 8 == 0)
-            sched_yield();
-        sh->counter = v + 1;
+        if (c->init == 1) {
+            long v = sh->counter; /* a plain read-modify-write: only the semaphore protects it */
+            if (it % 8 == 0)
+                sched_yield();
+            sh->counter = v + 1;
+        } else {
+            /* Up to V clients inside at once: a plain counter would lose
+             * updates by design, so here the increment is atomic. */
+            __atomic_fetch_add(&sh->counter, 1, __ATOMIC_RELAXED);
+            if (it % 8 == 0)
+                sched_yield();
+        }
         sh->done[id]++;
         atomic_fetch_sub(&sh->inside, 1);
         request(c, req, ackch, id, '+', 0);
@@ -412,8 +429,11 @@ static int supervise(void *arg)
     for (int i = 1; i <= c->clients; i++) {
         if (w->pids[i] > 0)
             left++;
-        else if (w->status[i] != -1 && !demo_exited_ok(w->status[i]))
+        else if (w->status[i] != -1 && !demo_exited_ok(w->status[i])) {
             atomic_store(&c->sh->dead[i], 1);
+            if (i == c->victim)
+                atomic_store(&c->sh->victim_gone, 1);
+        }
     }
     if (c->victim && !w->killed && atomic_load(&c->sh->victim_ready) && w->pids[c->victim] > 0) {
         printf("semserver: SIGKILL to client %d while it holds the semaphore\n", c->victim);

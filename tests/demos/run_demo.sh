@@ -6,7 +6,8 @@
 #   - the run's last line on stdout is "verdict: ok ..." (EXPECT=ok, exit
 #     status 0) or "verdict: FAILED ..." (EXPECT=FAILED, exit status 1: a
 #     negative test, e.g. --inject-bug, whose checker must catch the bug);
-#   - the demo leaves no process behind (its process group is empty after).
+#   - the demo leaves no process behind (its process group is empty after)
+#     and no object named ipcx-NAME-PID... in /tmp, /dev/shm, /dev/mqueue.
 # Output is kept in the test log.
 set -u
 ipcx=${1:?usage: run_demo.sh IPCX EXPECT NAME [ARG...]}
@@ -32,6 +33,22 @@ if [ -n "$left" ]; then
     pkill -KILL -g "$pid" 2>/dev/null
     fail "processes left behind: $left"
 fi
+# Named objects: a demo names what it creates ipcx-NAME-PID... (demo.h),
+# in /tmp, /dev/shm or /dev/mqueue.  One whose PID is not running was left
+# behind (by this run or an earlier one); it is reported and removed.
+# Objects of a run still going (another build's suite) are left alone.
+stale=""
+for f in /tmp/ipcx-"$name"-[0-9]* /dev/shm/ipcx-"$name"-[0-9]* /dev/mqueue/ipcx-"$name"-[0-9]*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    owner=$(basename "$f" | sed -n "s/^ipcx-$name-\([0-9][0-9]*\).*/\1/p")
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+    # Looked again after the owner is known dead: a run that removed its
+    # objects and ended between the listing and kill -0 left nothing.
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    stale="$stale $f"
+    rm -rf -- "$f"
+done
+[ -z "$stale" ] || fail "IPC objects left behind:$stale"
 case $expect in
 ok)     [ "$rc" -eq 0 ] || fail "exit status $rc, wanted 0"
         [[ $verdict == "verdict: ok"* ]] || fail "no 'verdict: ok' line (got '${verdict}')" ;;
