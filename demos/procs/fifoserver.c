@@ -173,7 +173,12 @@ static int server_main(void *arg, int unused)
     (void) unused;
     struct cfg *c = arg;
     ipcx_chan *in;
-    int r = ipcx_open(&in, c->server_url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
+    /* Every party joins the start barrier first: one that dies before
+     * its wait then breaks it (-EPIPE) for the others. */
+    int r = ipcx_barrier_join(&c->sh->start);
+    if (r < 0)
+        demo_die("server: barrier: %s", ipcx_strerror(r));
+    r = ipcx_open(&in, c->server_url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
     if (r < 0)
         demo_die("server: %s: %s (%s)", c->server_url, ipcx_strerror(r), ipcx_errdetail());
     int dirfd = open_dir(c->dir);
@@ -203,7 +208,7 @@ static int client_main(void *arg, int id)
 {
     struct cfg *c = arg;
     int r;
-    if ((r = ipcx_barrier_wait(&c->sh->start, IPCX_FOREVER)) < 0)
+    if ((r = ipcx_barrier_join(&c->sh->start)) < 0 || (r = ipcx_barrier_wait(&c->sh->start, IPCX_FOREVER)) < 0)
         demo_die("client %d: start barrier: %s", id, ipcx_strerror(r));
     ipcx_chan *out;
     if ((r = ipcx_open(&out, c->server_url, IPCX_SEND)) < 0)
@@ -389,6 +394,8 @@ int main(int argc, char **argv)
 
     pid_t pids[FIFO_MAXC + 1];
     int status[FIFO_MAXC + 1];
+    if ((r = ipcx_barrier_join(&c.sh->start)) < 0)
+        demo_die("ipcx_barrier_join: %s", ipcx_strerror(r));
     pids[0] = demo_fork(server_main, &c, 0);
     for (int i = 1; i <= c.clients; i++)
         pids[i] = demo_fork(client_main, &c, i);

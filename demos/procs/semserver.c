@@ -278,7 +278,9 @@ static int master_main(void *arg, int unused)
     (void) unused;
     struct cfg *c = arg;
     struct master m = { .c = c, .count = c->init };
-    int r;
+    int r = ipcx_barrier_join(&c->sh->start);
+    if (r < 0)
+        demo_die("master: barrier: %s", ipcx_strerror(r));
 
     if (c->unframed) {
         (void) close(c->raw[1]);
@@ -337,8 +339,11 @@ static void request(struct cfg *c, ipcx_chan *req, ipcx_chan *ackch, int id, cha
         /* Two writes: another client's bytes can come between them. */
         if (write(c->raw[1], msg, 1) != 1)
             demo_die("client %d: write: %s", id, strerror(errno));
-        if (first)
-            (void) ipcx_barrier_wait(&c->sh->tear, IPCX_FOREVER);
+        if (first) {
+            int r = ipcx_barrier_wait(&c->sh->tear, IPCX_FOREVER);
+            if (r < 0)
+                demo_die("client %d: barrier: %s", id, ipcx_strerror(r));
+        }
         if (write(c->raw[1], msg + 1, 1) != 1)
             demo_die("client %d: write: %s", id, strerror(errno));
     } else {
@@ -358,6 +363,11 @@ static int client_main(void *arg, int id)
     ipcx_chan *req = NULL, *ackch;
     int r;
 
+    /* Join the barriers first: a client that dies before it reaches one
+     * then breaks it (-EPIPE) instead of leaving the others waiting. */
+    if ((r = ipcx_barrier_join(&sh->start)) < 0 ||
+        (c->unframed && (r = ipcx_barrier_join(&sh->tear)) < 0))
+        demo_die("client %d: barrier: %s", id, ipcx_strerror(r));
     if (c->unframed)
         (void) close(c->raw[0]);
     if (c->via == VIA_PIPE) {
@@ -425,7 +435,7 @@ static int supervise(void *arg)
 {
     struct watch *w = arg;
     struct cfg *c = w->c;
-    int left = 0;
+    int left = 0, failed = 0;
     for (int i = 1; i <= c->clients; i++) {
         if (w->pids[i] > 0)
             left++;
@@ -433,7 +443,15 @@ static int supervise(void *arg)
             atomic_store(&c->sh->dead[i], 1);
             if (i == c->victim)
                 atomic_store(&c->sh->victim_gone, 1);
+            else
+                failed = 1;
         }
+    }
+    /* A client that failed while the master runs: nothing good can follow
+     * (the others may wait on a barrier it broke, or for ever). */
+    if (failed && w->pids[0] > 0 && !c->unframed) {
+        w->master_early = 1;
+        return 1;
     }
     if (c->victim && !w->killed && atomic_load(&c->sh->victim_ready) && w->pids[c->victim] > 0) {
         printf("semserver: SIGKILL to client %d while it holds the semaphore\n", c->victim);
@@ -443,8 +461,11 @@ static int supervise(void *arg)
     if (left == 0)
         atomic_store(&c->sh->stop, 1);
     /* A master that ended well saw every client close its end (they are
-     * exiting now); one that failed leaves clients waiting for ever. */
-    if (w->pids[0] == 0 && left > 0 && !demo_exited_ok(w->status[0])) {
+     * exiting now).  One that failed leaves the clients waiting for ever on
+     * an mq, unix or shm channel; on a pipe or FIFO they see it gone
+     * (-EPIPE) and end by themselves, so they are left to do that. */
+    if (w->pids[0] == 0 && left > 0 && !demo_exited_ok(w->status[0]) &&
+        c->via != VIA_PIPE && c->via != VIA_FIFO) {
         w->master_early = 1;
         return 1;
     }
@@ -547,7 +568,7 @@ int main(int argc, char **argv)
     struct watch w = { .c = &c, .pids = pids, .status = status };
     demo_wait(pids, c.clients + 1, status, supervise, &w, 2);
     if (w.master_early)
-        printf("semserver: the master failed before the clients ended: they are stopped\n");
+        printf("semserver: the master or a client failed: the others are stopped\n");
     demo_kill_all(pids, c.clients + 1);
     remove_objects(&c);
 

@@ -282,7 +282,7 @@ int main(int argc, char **argv)
         int killed = died && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         int ok = killed && removed && wrong == 0 && passed >= kill_at && passed <= kill_at + 1;
         return demo_verdict(ok, ok ? "the child's SIGKILL after value %ld was reported by SIGCHLD, %ld values "
-                                     "checked before it, the segment removed"
+                                     "checked, the segment removed"
                                    : "the child killed after value %ld: %ld values passed, death %sreported",
                             kill_at, passed, killed ? "" : "NOT ");
     }
