@@ -25,9 +25,6 @@
  * posix_spawn and glibc's system/popen do not), as a table with the
  * ratio to posix_spawn.  Timing is printed, never checked.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include "demo.h"
 
 #include <errno.h>
