@@ -22,6 +22,8 @@ ipcx_demo_test_fails(fifoserver-bug fifoserver --clients 2 --requests 5 --inject
 ipcx_demo_test(pipeline pipeline -- "seq 1 100" "tail -n 3")
 ipcx_demo_test(pipeline-sort pipeline -- "printf %s\\n c a b" sort)
 ipcx_demo_test(pipeline-status pipeline -- "seq 1 5" false)
+# B ends first: A dies of SIGPIPE (status 141, pipefail's), the pipeline's is head's 0.
+ipcx_demo_test(pipeline-sigpipe pipeline -- "seq 1 1000000000" "head -n 1")
 ipcx_demo_test(pipeline-popen pipeline --popen -- "seq 1 100" "tail -n 3")
 ipcx_demo_test_fails(pipeline-bug pipeline --inject-bug -- "seq 1 5" "wc -l")
 
@@ -31,3 +33,13 @@ ipcx_demo_test_fails(signals-bug signals --values 100 --inject-bug)
 
 ipcx_demo_test(spawn spawn --reps 3 --big-mib 16)
 ipcx_demo_test_fails(spawn-bug spawn --reps 1 --big-mib 1 --inject-bug)
+
+# The same as a second user (uid 65534, where only root could give the
+# hostile FIFO away, so that case is left out; and nothing may assume root).
+function(procs_demo_test_as_nobody test name)
+  ipcx_test(demo-${test} ${CMAKE_CURRENT_SOURCE_DIR}/as_nobody.sh
+            ${CMAKE_CURRENT_SOURCE_DIR}/run_demo.sh $<TARGET_FILE:ipcx_cmd> ok ${name} ${ARGN})
+endfunction()
+procs_demo_test_as_nobody(fifoserver-nobody fifoserver --clients 3 --requests 10 --kill-client 2)
+procs_demo_test_as_nobody(semserver-nobody semserver --via fifo --clients 3 --iters 20 --kill-client 1)
+procs_demo_test_as_nobody(signals-nobody signals --values 50)
