@@ -63,37 +63,30 @@ struct mats {
     void *a, *b, *c; /* N*N int64_t or double each */
 };
 
-/* Rows [lo, hi) of C = A x B, i-k-j order for the cache. */
+/* Rows [lo, hi) of C = A x B, i-k-j order for the cache; one body for both types. */
+#define MULTIPLY_ROWS(T, m, lo, hi)                                  \
+    do {                                                             \
+        long n_ = (m)->job->n;                                       \
+        const T *a_ = (m)->a, *b_ = (m)->b;                          \
+        T *c_ = (m)->c;                                              \
+        for (long i_ = (lo); i_ < (hi); i_++) {                      \
+            T *ci_ = c_ + i_ * n_;                                   \
+            memset(ci_, 0, (size_t) n_ * sizeof *ci_);               \
+            for (long k_ = 0; k_ < n_; k_++) {                       \
+                T aik_ = a_[i_ * n_ + k_];                           \
+                const T *bk_ = b_ + k_ * n_;                         \
+                for (long j_ = 0; j_ < n_; j_++)                     \
+                    ci_[j_] += aik_ * bk_[j_];                       \
+            }                                                        \
+        }                                                            \
+    } while (0)
+
 static void multiply_rows(const struct mats *m, long lo, long hi)
 {
-    long n = m->job->n;
-    if (m->job->dbl) {
-        const double *a = m->a, *b = m->b;
-        double *c = m->c;
-        for (long i = lo; i < hi; i++) {
-            double *ci = c + i * n;
-            memset(ci, 0, (size_t) n * sizeof *ci);
-            for (long k = 0; k < n; k++) {
-                double aik = a[i * n + k];
-                const double *bk = b + k * n;
-                for (long j = 0; j < n; j++)
-                    ci[j] += aik * bk[j];
-            }
-        }
-    } else {
-        const int64_t *a = m->a, *b = m->b;
-        int64_t *c = m->c;
-        for (long i = lo; i < hi; i++) {
-            int64_t *ci = c + i * n;
-            memset(ci, 0, (size_t) n * sizeof *ci);
-            for (long k = 0; k < n; k++) {
-                int64_t aik = a[i * n + k];
-                const int64_t *bk = b + k * n;
-                for (long j = 0; j < n; j++)
-                    ci[j] += aik * bk[j];
-            }
-        }
-    }
+    if (m->job->dbl)
+        MULTIPLY_ROWS(double, m, lo, hi);
+    else
+        MULTIPLY_ROWS(int64_t, m, lo, hi);
 }
 
 static void band(const struct job *j, int w, long *lo, long *hi)
