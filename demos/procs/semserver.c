@@ -41,7 +41,8 @@
 
 static const char usage[] =
     "Usage: ipcx demo semserver [--via pipe|fifo|mq|unix|shm] [--clients N]\n"
-    "                           [--iters M] [--init V] [--kill-client ID] [--unframed]\n"
+    "                           [--iters M] [--init V] [--kill-client ID [--kill-waiting]]\n"
+    "                           [--unframed]\n"
     "\n"
     "Seed 003's semaphore from channels and a master process.  The master owns\n"
     "the counter (--init V, default 1) and a wait queue.  N clients (2..9,\n"
@@ -72,7 +73,11 @@ static const char usage[] =
     "                   verdict is FAILED (that is the point)\n"
     "  --kill-client ID client ID is SIGKILLed while it holds the semaphore,\n"
     "                   half-way through; the master gives its token back (as\n"
-    "                   SEM_UNDO would) and the others finish\n";
+    "                   SEM_UNDO would) and the others finish\n"
+    "  --kill-waiting   with --kill-client: SIGKILL it after it sent its P and\n"
+    "                   before the '!' (while another client is inside, so the\n"
+    "                   P is queued): the master takes it out of the queue, or\n"
+    "                   gives back the token if it was granted meanwhile\n";
 
 static const struct demo_info info = {
     .name = "semserver",
@@ -96,13 +101,15 @@ struct shared {
     atomic_int stop;            /* every client is gone */
     atomic_int victim_ready;    /* the victim holds the semaphore and waits to die */
     atomic_int victim_gone;     /* the supervisor reaped it */
-    long requests, grants, queued, returned; /* the master's tally */
+    atomic_int parked;          /* clients waiting for the victim's death */
+    atomic_int hold_for_victim; /* --kill-waiting: 1 asked, 2 a client holds until it is dead */
+    long requests, grants, queued, returned, dequeued; /* the master's tally */
     char torn[16];              /* the first malformed request the master read */
 };
 
 struct cfg {
     enum via via;
-    int clients, unframed, victim;
+    int clients, unframed, victim, kill_waiting;
     long iters, init;
     char dir[64]; /* fifo: the private directory */
     char req_url[128], ack_url[MAXC + 1][128];
@@ -205,6 +212,8 @@ static void forget_dead(struct master *m)
         m->gone[id] = 1;
         for (int w = 0; w < m->nwait; w++)
             if (m->waiters[w] == id) {
+                m->c->sh->dequeued++;
+                printf("semserver: master: client %d died waiting: out of the queue\n", id);
                 memmove(m->waiters + w, m->waiters + w + 1, (size_t) (m->nwait - w - 1) * sizeof m->waiters[0]);
                 m->nwait--;
                 w--;
@@ -230,8 +239,14 @@ static int handle(struct master *m, const char *msg, long len)
         return -1;
     }
     sh->requests++;
-    if (m->gone[id])
-        return 0; /* sent just before it died: nobody waits for the answer */
+    if (m->gone[id]) {
+        /* Sent just before it died, read after: nobody waits for the answer. */
+        if (msg[1] == '-') {
+            sh->dequeued++;
+            printf("semserver: master: a P of client %d, dead: dropped\n", id);
+        }
+        return 0;
+    }
     if (msg[1] == '+') {
         if (m->held[id] > 0)
             m->held[id]--;
@@ -332,9 +347,9 @@ static int master_main(void *arg, int unused)
 
 /* ---- a client -------------------------------------------------------- */
 
-static void request(struct cfg *c, ipcx_chan *req, ipcx_chan *ackch, int id, char op, int first)
+static void request_send(struct cfg *c, ipcx_chan *req, int id, char op, int first)
 {
-    char msg[2] = { (char) ('0' + id), op }, bang[8];
+    char msg[2] = { (char) ('0' + id), op };
     if (c->unframed) {
         /* Two writes: another client's bytes can come between them. */
         if (write(c->raw[1], msg, 1) != 1)
@@ -351,9 +366,20 @@ static void request(struct cfg *c, ipcx_chan *req, ipcx_chan *ackch, int id, cha
         if (r < 0)
             demo_die("client %d: send %.2s: %s", id, msg, ipcx_strerror(r));
     }
+}
+
+static void request_wait(ipcx_chan *ackch, int id)
+{
+    char bang[8];
     long n = ipcx_recv(ackch, bang, sizeof bang, NULL, IPCX_FOREVER);
     if (n != 1 || bang[0] != '!')
         demo_die("client %d: waited for '!', got %s", id, n < 0 ? ipcx_strerror((int) n) : "something else");
+}
+
+static void request(struct cfg *c, ipcx_chan *req, ipcx_chan *ackch, int id, char op, int first)
+{
+    request_send(c, req, id, op, first);
+    request_wait(ackch, id);
 }
 
 static int client_main(void *arg, int id)
@@ -386,13 +412,33 @@ static int client_main(void *arg, int id)
         /* With --kill-client the others keep their last P until the victim
          * is dead, so that the master's give-back is what lets them finish
          * (not that they happened to be done before it died). */
-        if (c->victim && id != c->victim && it == c->iters - 1)
+        if (c->victim && id != c->victim && it == c->iters - 1) {
+            atomic_fetch_add(&sh->parked, 1);
             while (!atomic_load(&sh->victim_gone))
                 usleep(1000);
+        }
+        if (id == c->victim && it == c->iters / 2 && c->kill_waiting) {
+            /* Killed between its P and the '!', while another client holds
+             * the semaphore and stays inside until the victim is dead, so
+             * the P is queued at the master when the victim dies.  (If the
+             * others are all parked already, nobody can hold: the P is then
+             * granted, and the token given back.) */
+            atomic_store(&sh->hold_for_victim, 1);
+            while (atomic_load(&sh->hold_for_victim) != 2 && atomic_load(&sh->parked) < c->clients - 1)
+                usleep(100);
+            request_send(c, req, id, '-', it == 0);
+            atomic_store(&sh->victim_ready, 1);
+            for (;;)
+                pause();
+        }
         request(c, req, ackch, id, '-', it == 0);
         int in = atomic_fetch_add(&sh->inside, 1) + 1, mx = atomic_load(&sh->max_inside);
         while (in > mx && !atomic_compare_exchange_weak(&sh->max_inside, &mx, in))
             ;
+        int asked = 1;
+        if (atomic_compare_exchange_strong(&sh->hold_for_victim, &asked, 2))
+            while (!atomic_load(&sh->victim_gone))
+                usleep(1000); /* --kill-waiting: the holder while the victim dies */
         if (id == c->victim && it == c->iters / 2) {
             /* Not counted inside: it touches the counter no more, but its
              * token stays taken until the master learns of its death. */
@@ -454,7 +500,8 @@ static int supervise(void *arg)
         return 1;
     }
     if (c->victim && !w->killed && atomic_load(&c->sh->victim_ready) && w->pids[c->victim] > 0) {
-        printf("semserver: SIGKILL to client %d while it holds the semaphore\n", c->victim);
+        printf("semserver: SIGKILL to client %d %s\n", c->victim,
+               c->kill_waiting ? "after its P, before the '!'" : "while it holds the semaphore");
         (void) kill(w->pids[c->victim], SIGKILL);
         w->killed = 1;
     }
@@ -511,6 +558,8 @@ static void parse(struct cfg *c, int argc, char **argv)
             c->init = demo_num(a, argv[++i], 1, MAXC);
         else if (strcmp(a, "--kill-client") == 0 && i + 1 < argc)
             c->victim = (int) demo_num(a, argv[++i], 1, MAXC);
+        else if (strcmp(a, "--kill-waiting") == 0)
+            c->kill_waiting = 1;
         else if (strcmp(a, "--unframed") == 0)
             c->unframed = 1;
         else
@@ -520,6 +569,8 @@ static void parse(struct cfg *c, int argc, char **argv)
         demo_usage_error("--kill-client %d: there are only %d clients", c->victim, c->clients);
     if (c->unframed && c->via != VIA_PIPE)
         demo_usage_error("--unframed is a raw byte pipe: it goes with --via pipe only");
+    if (c->kill_waiting && !c->victim)
+        demo_usage_error("--kill-waiting goes with --kill-client ID");
     if (c->unframed && c->victim)
         demo_usage_error("--unframed and --kill-client: one demonstration at a time");
 }
@@ -583,9 +634,10 @@ int main(int argc, char **argv)
             clients_ok = 0;
     }
     int victim_ok = !c.victim || (status[c.victim] != -1 && WIFSIGNALED(status[c.victim]) &&
-                                  WTERMSIG(status[c.victim]) == SIGKILL && sh->returned >= 1);
-    printf("semserver: master: %ld requests, %ld granted, %ld had to wait, %ld given back for the dead\n",
-           sh->requests, sh->grants, sh->queued, sh->returned);
+                                  WTERMSIG(status[c.victim]) == SIGKILL &&
+                                  sh->returned + sh->dequeued >= 1);
+    printf("semserver: master: %ld requests, %ld granted, %ld had to wait, %ld given back and %ld taken "
+           "out of the queue for the dead\n", sh->requests, sh->grants, sh->queued, sh->returned, sh->dequeued);
     printf("semserver: counter %ld, increments done %ld, at most %d inside at once (semaphore %ld)\n",
            sh->counter, sum, atomic_load(&sh->max_inside), c.init);
     long counter = sh->counter;
@@ -600,7 +652,7 @@ int main(int argc, char **argv)
         return demo_verdict(0, "counter %ld for %ld increments, at most %d inside, clients %s, master %s%s",
                             counter, sum, max_inside, clients_ok ? "finished" : "did not finish",
                             master_ok ? "ok" : "failed",
-                            victim_ok ? "" : ", the killed client's token was not given back");
+                            victim_ok ? "" : ", the killed client's P was not undone");
     return demo_verdict(1, "counter %ld = increments done, never more than %ld inside%s", sum, c.init,
-                        c.victim ? "; the killed client's token was given back and the others finished" : "");
+                        c.victim ? "; the killed client's P was undone and the others finished" : "");
 }

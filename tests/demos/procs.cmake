@@ -11,6 +11,8 @@ foreach(via pipe fifo mq unix shm)
   # A client SIGKILLed while it holds the semaphore: its token goes back,
   # the others finish, the master does not hang.
   ipcx_demo_test(semserver-${via}-kill semserver --via ${via} --clients 4 --iters 60 --kill-client 2)
+  # ... and one SIGKILLed after its P, before the '!' (queued at the master).
+  ipcx_demo_test(semserver-${via}-killwait semserver --via ${via} --clients 4 --iters 40 --kill-client 3 --kill-waiting)
 endforeach()
 ipcx_demo_test(semserver-init2 semserver --via mq --clients 5 --iters 50 --init 2)
 ipcx_demo_test_fails(semserver-unframed semserver --unframed --clients 3 --iters 20)
