@@ -17,15 +17,19 @@
 #include "ipcx.h"
 #include "ipcx/sync.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char usage[] =
     "Usage: ipcx demo matmul [--n N] [--procs P] [--type int|double] [--inject-bug]\n"
+    "                        [--kill-worker W]\n"
     "\n"
     "Seed 001, \"matrix multiplication in 4 processes\": C = A x B for two\n"
     "N x N matrices (default 512) with P worker processes (default 4), each\n"
@@ -41,7 +45,10 @@ static const char usage[] =
     "whatever P is), and it is never part of the verdict.\n"
     "\n"
     "  --inject-bug   the last worker skips the last row of its band: the\n"
-    "                 check must report FAILED\n";
+    "                 check must report FAILED\n"
+    "  --kill-worker W  worker W (0-based) dies of SIGKILL half-way through its\n"
+    "                 band: the barrier breaks, the parent reports it instead\n"
+    "                 of waiting for ever (the verdict is ok when it did)\n";
 
 static const struct demo_info info = {
     .name = "matmul",
@@ -55,7 +62,7 @@ static const struct demo_info info = {
 struct job {
     ipcx_barrier done;
     long n;
-    int procs, dbl, bug;
+    int procs, dbl, bug, victim; /* victim: worker + 1 that dies half-way, 0 none */
 };
 
 struct mats {
@@ -108,6 +115,10 @@ static int worker(void *arg, int w)
     band(m->job, w, &lo, &hi);
     if (m->job->bug && w == m->job->procs - 1 && hi > lo)
         hi--; /* the injected bug: one row never computed */
+    if (m->job->victim == w + 1) {
+        multiply_rows(m, lo, lo + (hi - lo) / 2);
+        (void) kill(getpid(), SIGKILL); /* half its band done: it dies */
+    }
     multiply_rows(m, lo, hi);
     r = ipcx_barrier_wait(&m->job->done, IPCX_FOREVER);
     if (r < 0) {
@@ -156,7 +167,7 @@ int main(int argc, char **argv)
 {
     demo_start(&info, argc, argv);
     long n = 512;
-    int procs = 4, dbl = 0, bug = 0;
+    int procs = 4, dbl = 0, bug = 0, victim = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--n") == 0 && i + 1 < argc)
@@ -173,6 +184,8 @@ int main(int argc, char **argv)
                 demo_usage_error("--type is int or double, not '%s'", t);
         } else if (strcmp(a, "--inject-bug") == 0)
             bug = 1;
+        else if (strcmp(a, "--kill-worker") == 0 && i + 1 < argc)
+            victim = (int) demo_num(a, argv[++i], 0, IPCX_BARRIER_MAX) + 1;
         else
             demo_usage_error("unknown argument '%s'", a);
     }
@@ -188,6 +201,9 @@ int main(int argc, char **argv)
     m.job->procs = procs;
     m.job->dbl = dbl;
     m.job->bug = bug;
+    m.job->victim = victim;
+    if (victim > procs)
+        demo_usage_error("--kill-worker %d: the workers are 0..%d", victim - 1, procs - 1);
     int r = ipcx_barrier_init(&m.job->done, (unsigned) procs + 1);
     if (r < 0)
         demo_die("ipcx_barrier_init: %s", ipcx_strerror(r));
@@ -231,6 +247,18 @@ int main(int argc, char **argv)
             workers_ok = 0;
         }
 
+    if (victim) {
+        int st = status[victim - 1];
+        int killed = st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+        int ok = r == -EPIPE && killed;
+        free(want);
+        free(pids);
+        free(status);
+        return demo_verdict(ok, "worker %d %s; the barrier %s", victim - 1,
+                            killed ? "died of SIGKILL" : "did NOT die of SIGKILL",
+                            r == -EPIPE ? "broke and the parent reported it instead of waiting for ever"
+                                        : "did NOT break");
+    }
     long first, bad = compare(m.job, m.c, want, &first);
     printf("matmul: one process %.1f ms, %d processes %.1f ms: speed-up %.2f on %ld CPUs\n",
            t_one / 1e6, procs, t_par / 1e6, t_par > 0 ? (double) t_one / (double) t_par : 0.0,

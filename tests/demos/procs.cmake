@@ -4,6 +4,8 @@
 # demo's checker must report as FAILED, every run.
 ipcx_demo_test(matmul matmul --n 96 --procs 4)
 ipcx_demo_test(matmul-double matmul --n 64 --procs 3 --type double)
+# A worker SIGKILLed half-way: the barrier breaks, the parent does not hang.
+ipcx_demo_test(matmul-kill matmul --n 96 --procs 4 --kill-worker 2)
 ipcx_demo_test_fails(matmul-bug matmul --n 64 --procs 2 --inject-bug)
 
 foreach(via pipe fifo mq unix shm)
