@@ -166,6 +166,40 @@ void demo_kill_all(pid_t *pids, int n)
     }
 }
 
+static volatile sig_atomic_t demo_caught;
+static const int demo_caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void demo_on_signal(int sig)
+{
+    demo_caught = sig;
+}
+
+void demo_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = demo_on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof demo_caught_signals / sizeof demo_caught_signals[0]; i++)
+        (void) sigaction(demo_caught_signals[i], &sa, NULL);
+}
+
+int demo_interrupted(void)
+{
+    return demo_caught;
+}
+
+void demo_die_by_signal(void)
+{
+    int sig = demo_caught ? demo_caught : SIGTERM;
+    fprintf(stderr, "%s: interrupted by signal %d: children killed, objects removed\n", demo_name, sig);
+    fflush(NULL);
+    (void) signal(sig, SIG_DFL);
+    (void) raise(sig);
+    _exit(128 + sig);
+}
+
 int demo_exited_ok(int status)
 {
     return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;

@@ -89,6 +89,18 @@ int demo_wait(pid_t *pids, int n, int *status, int (*watch)(void *arg),
 /* SIGKILL each child of pids not yet reaped (pids[i] > 0), reap it, set pids[i] = 0. */
 void demo_kill_all(pid_t *pids, int n);
 
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP in this process (SA_RESTART: waits go
+ * on; the handler only notes the signal).  demo_interrupted() then returns
+ * it, so a watch callback can stop the wait and the demo can kill its
+ * children and remove its objects before demo_die_by_signal() ends it by
+ * that signal.  Call it after forking the children (they keep the default
+ * actions and die with the demo).
+ */
+void demo_catch_signals(void);
+int demo_interrupted(void);
+void demo_die_by_signal(void) __attribute__((noreturn));
+
 /* 1 if the wait status is a normal exit with status 0. */
 int demo_exited_ok(int status);
 

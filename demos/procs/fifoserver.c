@@ -343,6 +343,8 @@ static int supervise(void *arg)
     struct watch *w = arg;
     struct cfg *c = w->c;
     int left = 0;
+    if (demo_interrupted())
+        return 1; /* SIGINT/SIGTERM/SIGHUP: kill, clean up, die by it */
     for (int i = 1; i <= c->clients; i++)
         left += w->pids[i] > 0;
     if (c->victim && !w->killed && atomic_load(&c->sh->victim_ready) && w->pids[c->victim] > 0) {
@@ -401,6 +403,7 @@ int main(int argc, char **argv)
     pids[0] = demo_fork(server_main, &c, 0);
     for (int i = 1; i <= c.clients; i++)
         pids[i] = demo_fork(client_main, &c, i);
+    demo_catch_signals();
     ipcx_chan *hold = NULL;
     if ((r = ipcx_barrier_wait(&c.sh->start, IPCX_FOREVER)) < 0) {
         printf("fifoserver: the start barrier broke: %s\n", ipcx_strerror(r));
@@ -418,6 +421,8 @@ int main(int argc, char **argv)
     int left = sweep_dir(c.dir);
     if (rmdir(c.dir) < 0)
         fprintf(stderr, "fifoserver: cannot remove %s: %s\n", c.dir, strerror(errno));
+    if (demo_interrupted())
+        demo_die_by_signal();
 
     struct shared *sh = c.sh;
     long answered = 0, wrong = 0, want = (long) c.clients * c.requests - (c.victim ? c.requests - c.requests / 2 : 0);

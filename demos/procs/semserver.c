@@ -482,6 +482,8 @@ static int supervise(void *arg)
     struct watch *w = arg;
     struct cfg *c = w->c;
     int left = 0, failed = 0;
+    if (demo_interrupted())
+        return 1; /* SIGINT/SIGTERM/SIGHUP: kill, clean up, die by it */
     for (int i = 1; i <= c->clients; i++) {
         if (w->pids[i] > 0)
             left++;
@@ -611,6 +613,7 @@ int main(int argc, char **argv)
     pids[0] = demo_fork(master_main, &c, 0);
     for (int i = 1; i <= c.clients; i++)
         pids[i] = demo_fork(client_main, &c, i);
+    demo_catch_signals();
     close_pairs_except(&c, -1, -1, -1); /* the supervisor uses none */
     if (c.unframed) {
         (void) close(c.raw[0]);
@@ -622,6 +625,8 @@ int main(int argc, char **argv)
         printf("semserver: the master or a client failed: the others are stopped\n");
     demo_kill_all(pids, c.clients + 1);
     remove_objects(&c);
+    if (demo_interrupted())
+        demo_die_by_signal();
 
     struct shared *sh = c.sh;
     long sum = 0;

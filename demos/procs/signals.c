@@ -78,12 +78,26 @@ static uint64_t answer_of(uint64_t v)
     return ~v ^ 0x5a5a5a5a5a5a5a5aULL;
 }
 
+/* The signals that end the demo early: the parent takes them with
+ * sigwaitinfo too, kills the child and removes the segment first. */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static int is_stop(int s)
+{
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        if (s == stop_signals[i])
+            return 1;
+    return 0;
+}
+
 static void block(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGRTMIN);
     sigaddset(set, SIGRTMIN + 1);
     sigaddset(set, SIGCHLD);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        sigaddset(set, stop_signals[i]);
     if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
         demo_die("sigprocmask: %s", strerror(errno));
 }
@@ -107,7 +121,7 @@ static int wait_from(const sigset_t *set, pid_t pid, siginfo_t *si, long *strang
                 continue;
             demo_die("sigwaitinfo: %s", strerror(errno));
         }
-        if (s == SIGCHLD || (si->si_pid == pid && si->si_code == SI_QUEUE))
+        if (s == SIGCHLD || is_stop(s) || (si->si_pid == pid && si->si_code == SI_QUEUE))
             return s;
         (*strangers)++;
     }
@@ -132,8 +146,12 @@ static int pending_answer(pid_t pid, int i, siginfo_t *si, long *strangers)
 
 static int child_main(const char *name, long k, int bug)
 {
-    sigset_t set, one;
+    sigset_t set, one, stop;
     block(&set);
+    sigemptyset(&stop); /* the child dies of these as usual */
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        sigaddset(&stop, stop_signals[i]);
+    (void) sigprocmask(SIG_UNBLOCK, &stop, NULL);
     sigemptyset(&one);
     sigaddset(&one, SIGRTMIN);
     pid_t parent = getppid();
@@ -231,9 +249,10 @@ int main(int argc, char **argv)
     int died = 0, status = -1, ready = 0;
     siginfo_t si;
     /* The child is ready once it has mapped the segment. */
-    if (wait_from(&set, child, &si, &strangers) == SIGCHLD)
+    int first = wait_from(&set, child, &si, &strangers), stopped = is_stop(first) ? first : 0;
+    if (first == SIGCHLD)
         died = 1;
-    else
+    else if (!stopped)
         ready = 1;
     for (long i = 0; ready && !died && i < k; i++) {
         __atomic_store_n(&s->value, value_of(i), __ATOMIC_RELEASE);
@@ -245,8 +264,13 @@ int main(int argc, char **argv)
             (void) kill(child, SIGKILL);
         }
         int sig;
-        while ((sig = wait_from(&set, child, &si, &strangers)) != SIGCHLD && si.si_value.sival_int != (int) i)
+        while ((sig = wait_from(&set, child, &si, &strangers)) != SIGCHLD && !is_stop(sig) &&
+               si.si_value.sival_int != (int) i)
             ; /* a late duplicate cannot come: the numbers are in order */
+        if (is_stop(sig)) {
+            stopped = sig;
+            break;
+        }
         if (sig == SIGCHLD) {
             /* sigwaitinfo takes the lowest-numbered pending signal first:
              * SIGCHLD (17) before a real-time one.  A child that answered
@@ -264,6 +288,8 @@ int main(int argc, char **argv)
         if (died)
             break;
     }
+    if (stopped)
+        (void) kill(child, SIGKILL);
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;
     if (died)
@@ -277,6 +303,19 @@ int main(int argc, char **argv)
     removed = removed && fd2 < 0 && errno == ENOENT;
     printf("signals: %ld values passed, %ld wrong answers, %ld signals from strangers ignored, segment %s\n",
            passed, wrong, strangers, removed ? "removed" : "NOT removed");
+    if (stopped) {
+        fprintf(stderr, "signals: interrupted by signal %d: the child killed, the segment removed\n", stopped);
+        fflush(NULL);
+        /* Unblocked alone (an answer still pending must not be delivered:
+         * its default action would kill us by the wrong signal). */
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, stopped);
+        (void) signal(stopped, SIG_DFL);
+        (void) raise(stopped);
+        (void) sigprocmask(SIG_UNBLOCK, &only, NULL);
+        _exit(128 + stopped);
+    }
 
     if (kill_at >= 0) {
         int killed = died && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;

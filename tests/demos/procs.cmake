@@ -47,3 +47,7 @@ endfunction()
 procs_demo_test_as_nobody(fifoserver-nobody fifoserver --clients 3 --requests 10 --kill-client 2)
 procs_demo_test_as_nobody(semserver-nobody semserver --via fifo --clients 3 --iters 20 --kill-client 1)
 procs_demo_test_as_nobody(signals-nobody signals --values 50)
+
+# SIGTERM, SIGINT, SIGHUP while semserver (mq, fifo, shm), fifoserver and
+# signals run: children killed, objects removed, death by that signal.
+ipcx_test(demo-procs-signal ${CMAKE_CURRENT_SOURCE_DIR}/procs_signal.sh $<TARGET_FILE:ipcx_cmd>)
