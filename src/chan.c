@@ -9,6 +9,7 @@
 #include "util/url.h"
 #include "transport/transport.h"
 #include "sys/proc.h"
+#include "pattern/pattern_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -199,8 +200,11 @@ IPCX_API int ipcx_close(ipcx_chan *ch)
 {
     if (!ch)
         return 0;
+    int p = ipcx__pat_free(ch); /* the reply channel of a requester goes first */
     int r = ch->tp->close(ch);
     ipcx__reg_del(ch->reg);
+    if (r == 0)
+        r = p;
     free(ch);
     return r;
 }

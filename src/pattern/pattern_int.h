@@ -76,8 +76,19 @@ int ipcx__pat_decode(const void *buf, size_t len, struct ipcx__pat_hdr *h);
 int ipcx__pat_reply_url(const char *chan_addr, uint32_t pid, uint64_t token,
                         char *out, size_t cap);
 
-/* Free the pattern state of ch (ipcx_close); 0 or the first close error. */
 struct ipcx_chan;
+
+/*
+ * The requester's half of request/reply and rendezvous (reqrep.c): send
+ * msg as kind (IPCX_PAT_REQUEST or IPCX_PAT_SYNC) on the sending end ch
+ * and wait until the answer (IPCX_PAT_REPLY or IPCX_PAT_ACK) with its id
+ * comes back; the answer's payload goes into reply (cap bytes).  The
+ * length of the answer, or -errno.
+ */
+long ipcx__pat_call(struct ipcx_chan *ch, unsigned kind, const void *msg, size_t len,
+                    unsigned prio, void *reply, size_t cap, int timeout_ms);
+
+/* Free the pattern state of ch (ipcx_close); 0 or the first close error. */
 int ipcx__pat_free(struct ipcx_chan *ch);
 
 #endif

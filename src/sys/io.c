@@ -1,6 +1,6 @@
 /*
  * io.c - descriptor I/O as -errno wrappers: poll, read, SIGPIPE-free pipe
- * writes, socket send and receive, non-blocking mode and status flags,
+ * writes, socket send and receive, random bytes, non-blocking mode and status flags,
  * pipes, close.  The EINTR
  * retries here are those of calls without a deadline of their own.
  */
@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 int ipcx__errno(void)
@@ -28,6 +29,33 @@ int ipcx__poll1(int fd, short events, int timeout_ms)
     if (r < 0)
         return -errno;
     return r == 0 ? 0 : (p.revents ? p.revents : events);
+}
+
+/* poll(2) over n descriptors: how many have events (0 on timeout) or -errno;
+ * -EINTR is passed up (the caller applies the EINTR rule with its deadline). */
+int ipcx__poll(struct pollfd *p, size_t n, int timeout_ms)
+{
+    IPCX_FAULT_POINT(poll_many);
+    int r = IPCX_FAILS(poll_many) ? -1 : poll(p, (nfds_t) n, timeout_ms);
+    return r < 0 ? -errno : r;
+}
+
+/* len random bytes from the kernel (getrandom, never blocking once the pool
+ * is ready at boot); 0 or -errno. */
+int ipcx__random(void *buf, size_t len)
+{
+    IPCX_FAULT_POINT(getrandom);
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t r = IPCX_FAILS(getrandom) ? -1 : getrandom(p, len, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        p += r;
+        len -= (size_t) r;
+    }
+    return 0;
 }
 
 ssize_t ipcx__read(int fd, void *buf, size_t len)

@@ -52,6 +52,12 @@ int ipcx__intr_returns(void);
 /* poll one descriptor; returns revents (>= 0), 0 on timeout, or -errno. */
 int ipcx__poll1(int fd, short events, int timeout_ms);
 
+/* poll(2) over n descriptors: the count with events, 0 on timeout, or -errno (-EINTR too). */
+struct pollfd;
+int ipcx__poll(struct pollfd *p, size_t n, int timeout_ms);
+/* len random bytes (getrandom(2)); 0 or -errno. */
+int ipcx__random(void *buf, size_t len);
+
 ssize_t ipcx__read(int fd, void *buf, size_t len);
 /* writev on a pipe without ever raising SIGPIPE: -EPIPE instead. */
 ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt);

@@ -34,6 +34,7 @@ struct ipcx_chan {
     struct ipcx__reg *reg; /* this process's entry in the user registry (reg.c), or NULL */
     pid_t    pid;      /* the process that opened it: a forked copy never removes
                           what this end made (ipcx__chan_ours) */
+    struct ipcx__pat *pat; /* request/reply state (src/pattern/pattern_int.h), or NULL */
 };
 
 /*
