@@ -5,6 +5,7 @@
  * if the header changes: rerun it and commit the result.  Not a test.
  */
 #include "transport/frame.h"
+#include "pattern/pattern_int.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -240,6 +241,37 @@ static void streams(void)
     free(b.p);
 }
 
+/* Pattern headers (pattern_decode): a request, a reply, a sync, bad ones. */
+static void pat_seed(const char *name, unsigned kind, const char *addr, uint32_t pid,
+                     uint64_t token, const char *payload, size_t cut)
+{
+    struct gbuf b = { 0 };
+    uint8_t h[IPCX_PAT_HDR + IPCX_PAT_ADDRMAX];
+    struct ipcx__pat_hdr ph = { .kind = kind, .id = 0x0102030405060708ull, .pid = pid,
+                                .token = token, .addr = addr,
+                                .addrlen = addr ? strlen(addr) : 0 };
+    size_t n = ipcx__pat_encode(&ph, h, sizeof h);
+    put(&b, h, n);
+    put(&b, payload, strlen(payload));
+    b.n -= cut;
+    write_seed("pattern_decode", name, &b);
+    free(b.p);
+}
+
+static void patterns(void)
+{
+    char url[IPCX_PAT_ADDRMAX + 1];
+    (void) ipcx__pat_reply_url("mq:/s", 42, 0xabcdefull, url, sizeof url);
+    pat_seed("request-mq", IPCX_PAT_REQUEST, url, 42, 0xabcdefull, "hello", 0);
+    (void) ipcx__pat_reply_url("unix:@s?type=dgram", 7, 1, url, sizeof url);
+    pat_seed("sync-unix", IPCX_PAT_SYNC, url, 7, 1, "x", 0);
+    pat_seed("reply", IPCX_PAT_REPLY, NULL, 0, 0, "answer", 0);
+    pat_seed("ack", IPCX_PAT_ACK, NULL, 0, 0, "", 0);
+    pat_seed("request-no-pid", IPCX_PAT_REQUEST, "fifo:/tmp/s.r1-1", 0, 1, "", 0);
+    pat_seed("request-torn", IPCX_PAT_REQUEST, "fifo:/tmp/s.r1-1", 1, 1, "", 8);
+    pat_seed("reply-with-addr", IPCX_PAT_REPLY, "fifo:/etc/passwd", 1, 0, "", 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -250,5 +282,6 @@ int main(int argc, char **argv)
     urls();
     frames();
     streams();
+    patterns();
     return 0;
 }
