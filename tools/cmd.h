@@ -46,5 +46,8 @@ int cmd_stat(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 /* demo.c: list and start the demos (demos/lib/demo.h). */
 int cmd_demo(int argc, char **argv);
+/* reqrep.c: request/reply from the shell (ipcx/pattern.h). */
+int cmd_req(int argc, char **argv);
+int cmd_rep(int argc, char **argv);
 
 #endif

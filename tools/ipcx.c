@@ -297,6 +297,8 @@ static const struct {
     { "stat", cmd_stat, "everything about one IPC object" },
     { "gc",   cmd_gc,   "remove objects ipcx created whose users all died" },
     { "demo", cmd_demo, "list the demos (the course's systems) and run one" },
+    { "req",  cmd_req,  "send a request and print its reply" },
+    { "rep",  cmd_rep,  "answer requests with a command's output, or echo them" },
 };
 
 static void help(FILE *f)
