@@ -177,14 +177,18 @@ static long pat_match(struct ipcx__pat *p, long n, unsigned want, uint64_t id, v
 
 /*
  * Wait for the answer to id.  Where the transport tells a sender that its
- * receiver went (IPCX_CAP_RXGONE: the socket hangs up, the FIFO loses its
- * reader) the wait also watches the request channel, and a server that
- * dies gives -EPIPE at once; elsewhere the deadline ends the wait.
+ * receiver went by a hang-up on the sender's descriptor (IPCX_CAP_RXGONE:
+ * the socket hangs up, the FIFO loses its reader) the wait also watches
+ * the request channel, and a server that dies gives -EPIPE at once.  A
+ * ring's descriptor is a doorbell that never hangs up (the ring reports a
+ * gone receiver at the next send; IPCX_CAP_ZEROCOPY marks the rings): there
+ * the receive itself waits, in the ring's futex, until the deadline.
  */
 static long pat_await(struct ipcx_chan *ch, struct ipcx__pat *p, unsigned want, uint64_t id,
                       void *reply, size_t cap, const struct ipcx__deadline *d)
 {
-    int gonefd = (ch->tp->caps & IPCX_CAP_RXGONE) ? ipcx_fd(ch) : -1;
+    unsigned caps = ch->tp->caps;
+    int gonefd = (caps & IPCX_CAP_RXGONE) && !(caps & IPCX_CAP_ZEROCOPY) ? ipcx_fd(ch) : -1;
     int rxfd = gonefd >= 0 ? ipcx_fd(p->rx) : -1;
     int gone = 0, done;
 

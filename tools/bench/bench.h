@@ -119,6 +119,14 @@ double bench_floor_memcpy(size_t size, long n);
 /* The progress line on stderr, "[row/nrows] name: what ..." (only when p->progress). */
 void bench_progress(const struct bench_params *p, const char *what, const char *name);
 
+/*
+ * Request/reply rows (group "reqrep") carry the runner's messages as
+ * requests: one that expects no answer (a flood or size message) is answered with
+ * an empty acknowledgement by the serving side's endpoint itself, so a
+ * flood there measures requests per second.  1 if the runner answers m.
+ */
+int bench_msg_answered(const void *m, size_t len);
+
 /* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */
 void bench_expand(char *out, size_t cap, const char *tmpl, const char *tag);
 

@@ -7,6 +7,7 @@
  * address.  A URL given on the command line becomes a row of the same kind.
  */
 #include "ipcx.h"
+#include "ipcx/pattern.h"
 #include "bench.h"
 
 #include <errno.h>
@@ -111,6 +112,96 @@ static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_
     return ipcx_open((ipcx_chan **) &ep->a, addr, IPCX_SEND);
 }
 
+/* ---- request/reply rows: ipcx_request in the parent, ipcx_serve/ipcx_reply in the child ---- */
+
+/* One side of a request/reply link (ep->a). */
+struct rr_side {
+    ipcx_chan *ch;
+    const void *stash;  /* parent: the request whose reply the next recv waits for */
+    size_t stash_len;
+    ipcx_req req;       /* child: the request the next send answers */
+    int pending;
+};
+
+static int rr_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    struct rr_side *s = ep->a;
+    if (s->pending) /* the child: the answer to what it received */
+        return s->pending = 0, ipcx_reply(s->ch, &s->req, b, n, -1);
+    if (!bench_msg_answered(b, n)) {
+        char ack[8];
+        long r = ipcx_request(s->ch, b, n, ack, sizeof ack, -1);
+        return r < 0 ? (int) r : 0;
+    }
+    s->stash = b;       /* the runner keeps it until its recv */
+    s->stash_len = n;
+    return 0;
+}
+
+static long rr_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    struct rr_side *s = ep->a;
+    if (s->stash) {
+        const void *q = s->stash;
+        s->stash = NULL;
+        return ipcx_request(s->ch, q, s->stash_len, b, cap, -1);
+    }
+    long n = ipcx_serve(s->ch, b, cap, &s->req, -1);
+    if (n >= 0 && !bench_msg_answered(b, (size_t) n)) {
+        int r = ipcx_reply(s->ch, &s->req, NULL, 0, -1);
+        if (r < 0)
+            return r;
+    } else if (n >= 0)
+        s->pending = 1;
+    return n;
+}
+
+static void rr_close(struct bench_ep *ep)
+{
+    struct rr_side *s = ep->a;
+    ipcx_close(s->ch);
+    free(s);
+}
+
+static const struct bench_ep_ops rr_ops = { rr_send, rr_recv, rr_close };
+
+static int rr_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct rr_side *s = calloc(1, sizeof *s);
+    char url[4200];
+    int r;
+    (void) state;
+    if (!s)
+        return -ENOMEM;
+    ep->ops = &rr_ops;
+    ep->a = s;
+    bench_expand(url, sizeof url, c->url, "rr");
+    if ((r = ipcx_open(&s->ch, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL)) < 0)
+        return r;
+    if (ipcx_addr(s->ch, url, sizeof url) < 0 || bench_ctl_put(ctl, url) < 0)
+        return -EIO;
+    return 0;
+}
+
+static int rr_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    struct rr_side *s = calloc(1, sizeof *s);
+    char addr[4200];
+    (void) c;
+    (void) state;
+    if (!s)
+        return -ENOMEM;
+    ep->ops = &rr_ops;
+    ep->a = s;
+    if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
+        return -EIO;
+    return ipcx_open(&s->ch, addr, IPCX_SEND);
+}
+
+/* Requests of at most 4 KiB: the large flood is left out. */
+#define IPCX_RRCAND(label, tmpl) \
+    { label, "ipcx", "reqrep", tmpl, NULL, rr_child, rr_parent, NULL, 4096 }
+
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
 /* The kernel queues carry at most their default message size. */
@@ -130,6 +221,8 @@ const struct bench_cand bench_ipcx_rows[] = {
     IPCX_CAND("ipcx shm spsc, spinning", "shm", "shm:/ipcx-b-%p-%n?mode=spsc&spin=1000000"),
     IPCX_CAND("ipcx shm mpmc", "shm", "shm:/ipcx-b-%p-%n?mode=mpmc"),
     IPCX_CAND("ipcx shm spsc (pair)", "shm", "shm:?mode=spsc"),
+    IPCX_RRCAND("ipcx req/rep unix", "unix:@ipcx-b-%p-%n"),
+    IPCX_RRCAND("ipcx req/rep shm", "shm:/ipcx-b-%p-%n?mode=mpsc"),
 };
 const size_t bench_ipcx_nrows = sizeof bench_ipcx_rows / sizeof bench_ipcx_rows[0];
 

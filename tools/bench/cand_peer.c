@@ -1,6 +1,8 @@
 /*
  * cand_peer.c - the libraries a user would pick instead of ipcx, as rows
- * of `ipcx bench`: ZeroMQ PAIR and nng pair0, each over ipc:// and tcp://.
+ * of `ipcx bench`: ZeroMQ PAIR and nng pair0, each over ipc:// and tcp://,
+ * and for request/reply (group "reqrep") ZeroMQ REQ/REP and nng req0/rep0
+ * over ipc://.
  * Compiled in when their -dev packages were found at configure time
  * (IPCX_HAVE_ZMQ, IPCX_HAVE_NNG), but never linked: the command opens them
  * with dlopen() by their soname (IPCX_ZMQ_SONAME, IPCX_NNG_SONAME, read
@@ -79,6 +81,7 @@ static int zmq_load(char *why, size_t cap)
 
 struct zmq_link {
     void *ctx, *sock;
+    int type;             /* ZMQ_PAIR, ZMQ_REQ or ZMQ_REP */
     char endpoint[256];
 };
 
@@ -115,14 +118,42 @@ static void zmqb_ep_close(struct bench_ep *ep)
 
 static const struct bench_ep_ops zmq_ops = { zmqb_ep_send, zmqb_ep_recv, zmqb_ep_close };
 
-static int zmqb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind)
+/* REQ/REP: a message the runner does not answer is acknowledged empty (bench_msg_answered). */
+static int zmqrr_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    struct zmq_link *l = ep->a;
+    char ack[8];
+    int r = zmqb_ep_send(ep, b, n);
+    if (r == 0 && l->type == ZMQ_REQ && !bench_msg_answered(b, n)) {
+        long k = zmqb_ep_recv(ep, ack, sizeof ack);
+        r = k < 0 ? (int) k : 0;
+    }
+    return r;
+}
+
+static long zmqrr_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    struct zmq_link *l = ep->a;
+    long n = zmqb_ep_recv(ep, b, cap);
+    if (n >= 0 && l->type == ZMQ_REP && !bench_msg_answered(b, (size_t) n)) {
+        int r = zmqb_ep_send(ep, "", 0);
+        if (r < 0)
+            return r;
+    }
+    return n;
+}
+
+static const struct bench_ep_ops zmqrr_ops = { zmqrr_ep_send, zmqrr_ep_recv, zmqb_ep_close };
+
+static int zmqb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind, int type)
 {
     struct zmq_link *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
     l->ctx = zmq_lib.zmq_ctx_new();
-    l->sock = zmq_lib.zmq_socket(l->ctx, ZMQ_PAIR);
-    ep->ops = &zmq_ops;
+    l->sock = zmq_lib.zmq_socket(l->ctx, type);
+    l->type = type;
+    ep->ops = type == ZMQ_PAIR ? &zmq_ops : &zmqrr_ops;
     ep->a = l;
     if (bind) {
         size_t len = sizeof l->endpoint;
@@ -141,13 +172,25 @@ static int zmqb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bin
 static int zmqb_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
 {
     (void) s;
-    return zmqb_side(c, ctl, ep, 1);
+    return zmqb_side(c, ctl, ep, 1, ZMQ_PAIR);
 }
 
 static int zmqb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
 {
     (void) s;
-    return zmqb_side(c, ctl, ep, 0);
+    return zmqb_side(c, ctl, ep, 0, ZMQ_PAIR);
+}
+
+static int zmqrr_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
+{
+    (void) s;
+    return zmqb_side(c, ctl, ep, 1, ZMQ_REP);
+}
+
+static int zmqrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
+{
+    (void) s;
+    return zmqb_side(c, ctl, ep, 0, ZMQ_REQ);
 }
 
 #endif
@@ -155,9 +198,11 @@ static int zmqb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *
 #ifdef IPCX_HAVE_NNG
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #define NNG_FUNCS(X) X(nng_pair0_open) X(nng_close) X(nng_listen) X(nng_listener_get_int) \
-    X(nng_dial) X(nng_send) X(nng_recv)
+    X(nng_dial) X(nng_send) X(nng_recv) X(nng_req0_open) X(nng_rep0_open)
 static struct { NNG_FUNCS(PEER_FN) } nng_lib;
 
 /* As zmq_load. */
@@ -173,6 +218,7 @@ static int nng_load(char *why, size_t cap)
 
 struct nng_link {
     nng_socket sock;
+    int rr;               /* 0 pair0, 1 req0, 2 rep0 */
     char endpoint[256];
 };
 
@@ -202,14 +248,44 @@ static void nngb_ep_close(struct bench_ep *ep)
 
 static const struct bench_ep_ops nng_ops = { nngb_ep_send, nngb_ep_recv, nngb_ep_close };
 
-static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind)
+/* req0/rep0: as zmqrr_ep_send and zmqrr_ep_recv. */
+static int nngrr_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    struct nng_link *l = ep->a;
+    char ack[8];
+    int r = nngb_ep_send(ep, b, n);
+    if (r == 0 && l->rr == 1 && !bench_msg_answered(b, n)) {
+        long k = nngb_ep_recv(ep, ack, sizeof ack);
+        r = k < 0 ? (int) k : 0;
+    }
+    return r;
+}
+
+static long nngrr_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    struct nng_link *l = ep->a;
+    long n = nngb_ep_recv(ep, b, cap);
+    if (n >= 0 && l->rr == 2 && !bench_msg_answered(b, (size_t) n)) {
+        int r = nngb_ep_send(ep, "", 0);
+        if (r < 0)
+            return r;
+    }
+    return n;
+}
+
+static const struct bench_ep_ops nngrr_ops = { nngrr_ep_send, nngrr_ep_recv, nngb_ep_close };
+
+static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind, int rr)
 {
     struct nng_link *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    ep->ops = &nng_ops;
+    ep->ops = rr ? &nngrr_ops : &nng_ops;
     ep->a = l;
-    if (nng_lib.nng_pair0_open(&l->sock) != 0)
+    l->rr = rr;
+    int r = rr == 1 ? nng_lib.nng_req0_open(&l->sock)
+          : rr == 2 ? nng_lib.nng_rep0_open(&l->sock) : nng_lib.nng_pair0_open(&l->sock);
+    if (r != 0)
         return -EIO;
     /* Messages up to the large size: nng's default limit is 1 MiB, fine. */
     if (bind) {
@@ -234,13 +310,25 @@ static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bin
 static int nngb_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
 {
     (void) s;
-    return nngb_side(c, ctl, ep, 1);
+    return nngb_side(c, ctl, ep, 1, 0);
 }
 
 static int nngb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
 {
     (void) s;
-    return nngb_side(c, ctl, ep, 0);
+    return nngb_side(c, ctl, ep, 0, 0);
+}
+
+static int nngrr_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
+{
+    (void) s;
+    return nngb_side(c, ctl, ep, 1, 2);
+}
+
+static int nngrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
+{
+    (void) s;
+    return nngb_side(c, ctl, ep, 0, 1);
 }
 
 #endif
@@ -253,19 +341,25 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
     if (why_cap)
         *why = '\0';
 #ifdef IPCX_HAVE_ZMQ
-    if (n + 2 <= max && zmq_load(why, why_cap) == 0) {
+    if (n + 3 <= max && zmq_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "zeromq pair ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, zmqb_child, zmqb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "zeromq pair tcp", "peer", "tcp", "tcp://127.0.0.1:*",
                                          NULL, zmqb_child, zmqb_parent, NULL, 0 };
+        out[n++] = (struct bench_cand) { "zeromq req/rep ipc", "peer", "reqrep",
+                                         "ipc:///tmp/ipcx-b-%p-%n", NULL, zmqrr_child,
+                                         zmqrr_parent, NULL, 4096 };
     }
 #endif
 #ifdef IPCX_HAVE_NNG
-    if (n + 2 <= max && nng_load(why, why_cap) == 0) {
+    if (n + 3 <= max && nng_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "nng pair0 ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, nngb_child, nngb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "nng pair0 tcp", "peer", "tcp", "tcp://127.0.0.1:0",
                                          NULL, nngb_child, nngb_parent, NULL, 0 };
+        out[n++] = (struct bench_cand) { "nng req0/rep0 ipc", "peer", "reqrep",
+                                         "ipc:///tmp/ipcx-b-%p-%n", NULL, nngrr_child,
+                                         nngrr_parent, NULL, 4096 };
     }
 #endif
     return n;
