@@ -114,6 +114,8 @@ static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_
 
 /* ---- request/reply rows: ipcx_request in the parent, ipcx_serve/ipcx_reply in the child ---- */
 
+#define RR_PREFIX "reqrep:" /* see IPCX_RRCAND */
+
 /* One side of a request/reply link (ep->a). */
 struct rr_side {
     ipcx_chan *ch;
@@ -175,7 +177,7 @@ static int rr_child(struct bench_cand *c, void *state, int ctl, struct bench_ep 
         return -ENOMEM;
     ep->ops = &rr_ops;
     ep->a = s;
-    bench_expand(url, sizeof url, c->url, "rr");
+    bench_expand(url, sizeof url, c->url + strlen(RR_PREFIX), "rr");
     if ((r = ipcx_open(&s->ch, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL)) < 0)
         return r;
     if (ipcx_addr(s->ch, url, sizeof url) < 0 || bench_ctl_put(ctl, url) < 0)
@@ -198,9 +200,13 @@ static int rr_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep
     return ipcx_open(&s->ch, addr, IPCX_SEND);
 }
 
-/* Requests of at most 4 KiB: the large flood is left out. */
+/*
+ * Requests of at most 4 KiB: the large flood is left out.  The template
+ * starts "reqrep:" so that `ipcx bench unix` (the transport rows) leaves
+ * these out and `ipcx bench reqrep` picks them; rr_child drops the prefix.
+ */
 #define IPCX_RRCAND(label, tmpl) \
-    { label, "ipcx", "reqrep", tmpl, NULL, rr_child, rr_parent, NULL, 4096 }
+    { label, "ipcx", "reqrep", RR_PREFIX tmpl, NULL, rr_child, rr_parent, NULL, 4096 }
 
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
