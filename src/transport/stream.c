@@ -41,6 +41,10 @@ static int schan_limits(const struct ipcx_url *u, size_t maxmsg, struct ipcx__rx
     if (r < 0)
         return r;
     lim->stall_ms = (int) stall;
+    r = ipcx__url_word(u, "framing", IPCX_FRAMING_WORDS, IPCX_FRAMING_IPCX);
+    if (r < 0)
+        return r;
+    lim->framing = (enum ipcx__framing) r;
     return 0;
 }
 
