@@ -116,6 +116,22 @@ struct obj *mq_probe(struct objs *o, const char *name);
 void scan_objects(struct objs *o);   /* every source but the processes */
 void scan_procs(struct objs *o);     /* descriptors and mappings of every process */
 
+/*
+ * find.c: the object of a user's URL (in any form the library reads, a
+ * System V id, sem:/posixsem:, a FIFO or socket file ls does not list), or
+ * NULL with *err -ENOENT or the URL's error.  It may leave o holding only
+ * that object.
+ */
+struct obj *obj_lookup(struct objs *o, const struct recs *rs, const char *url, int *err);
+
+/*
+ * remove.c: remove object b on behalf of uid, its owner, acting on exactly
+ * the object looked at (ipcx/admin.h); with dry only say whether it could.
+ * A sysvmq queue's doorbell set goes with it.  0, -ENOENT gone already,
+ * -EPERM refused (ipcx_errdetail says why), -ENOTSUP nothing to remove.
+ */
+int obj_remove(struct objs *o, const struct obj *b, uid_t uid, int dry);
+
 /* join.c: the registry, joined to the objects. */
 void collect(struct objs *o, struct recs *rs);
 void recs_apply(struct objs *o, const struct recs *rs);
@@ -129,6 +145,12 @@ void obj_json(FILE *f, const struct obj *b);
 void obj_line(FILE *f, const struct obj *b);
 void obj_text(FILE *f, const struct obj *b);
 void warnings_text(const char *cmd, const struct recs *rs);
+/*
+ * After getopt_long (opterr = 0, optstring starting with ':') returned c
+ * for a mistake: one usage error naming the option (unknown, or missing
+ * its value); returns EXIT_USAGE.
+ */
+int obs_bad_option(const char *cmd, int c, char **argv);
 /* --json, --dry-run style flags; returns 1 if set, 0 if not, -1 help shown, -2 error. */
 int parse_flag(int argc, char **argv, const char *cmd, const char *help, const char *flag,
                int *nargs);

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "obs.h"
 
+#include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,6 +211,15 @@ void obj_text(FILE *f, const struct obj *b)
     fprintf(f, "users:    ");
     users_text(f, b);
     fputc('\n', f);
+}
+
+int obs_bad_option(const char *cmd, int c, char **argv)
+{
+    char opt[3] = { '-', (char) optopt, '\0' };
+    const char *name = optopt ? opt : argv[optind - 1];
+    if (c == ':')
+        return cmd_usage_error(cmd, "option '%s' needs a value", optopt ? opt : argv[optind - 1]);
+    return cmd_usage_error(cmd, "unknown option '%s'", name);
 }
 
 /* --json, --dry-run style flags; returns 1 if json, 0 if not, -1 help shown, -2 error. */
