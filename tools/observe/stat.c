@@ -1,8 +1,8 @@
 /*
  * stat.c - ipcx stat URL: everything known about one IPC object, found
- * by its URL in any form the library reads, named as ls spells it by
- * ipcx_reg_object (System V keys in hexadecimal, an ftok path as its key,
- * a relative path made absolute).
+ * by its URL in any form ls prints or the library reads (find.c), and for
+ * a shm ring what it holds: layout, fill, participants and doorbells, read
+ * by the library as a bystander (ipcx_ring_stat).
  */
 #include "ipcx.h"
 #include "ipcx/admin.h"
@@ -25,6 +25,21 @@ static const char stat_help[] =
     "process known to use it, alive or dead.\n"
     "Exit status: 0 found, 1 no such object, 2 bad usage.\n";
 
+/* A shm object's ring, if it is one (a semaphore file or another program's segment is not). */
+static void stat_ring(struct obj *b, struct ipcx_ring_info *ring)
+{
+    if (b->kind != K_SHM && (b->kind != K_SYSVSHM || strstr(b->url, "?id=")))
+        return;
+    int r = ipcx_ring_stat(b->url, ring, sizeof *ring);
+    if (r == 0) {
+        b->ring = ring;
+        return;
+    }
+    b->ring_err = r;
+    snprintf(b->ring_why, sizeof b->ring_why, "%s%s%s%s", ipcx_strerror(r),
+             *ipcx_errdetail() ? " (" : "", ipcx_errdetail(), *ipcx_errdetail() ? ")" : "");
+}
+
 int cmd_stat(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -34,6 +49,7 @@ int cmd_stat(int argc, char **argv)
     };
     struct objs o;
     struct recs rs;
+    struct ipcx_ring_info ring;
     int c, json = 0, err;
 
     opterr = 0;
@@ -61,11 +77,14 @@ int cmd_stat(int argc, char **argv)
         fprintf(stderr, ": no such object%s\n",
                 strncmp(url, "mq:", 3) == 0 && !o.mq_mounted ? " (and /dev/mqueue is not mounted)" : "");
         rc = EXIT_RUNTIME;
-    } else if (json) {
-        obj_json(stdout, b);
-        fputc('\n', stdout);
     } else {
-        obj_text(stdout, b);
+        stat_ring(b, &ring);
+        if (json) {
+            obj_json(stdout, b);
+            fputc('\n', stdout);
+        } else {
+            obj_text(stdout, b);
+        }
     }
     objs_free(&o, &rs);
     return rc;
