@@ -11,6 +11,7 @@
 #include "obs.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -66,18 +67,26 @@ static int gc_refused(const char *url, int err, const char *why)
 
 int cmd_gc(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     struct objs o;
     struct recs rs;
-    int nargs, rc = 0, removed = 0;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-n") == 0)
-            argv[i] = (char *) "--dry-run";
-    int dry = parse_flag(argc, argv, "gc", gc_help, "--dry-run", &nargs);
-    if (dry == -1)
-        return 0;
-    if (dry < -1)
-        return EXIT_USAGE;
-    if (nargs)
+    int c, dry = 0, rc = 0, removed = 0;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":nh", opts, NULL)) != -1) {
+        if (c == 'n')
+            dry = 1;
+        else if (c == 'h') {
+            fputs(gc_help, stdout);
+            return 0;
+        } else
+            return obs_bad_option("gc", c, argv);
+    }
+    if (optind < argc)
         return cmd_usage_error("gc", "%s", "no arguments expected");
     collect(&o, &rs);
     if (!rs.on)

@@ -165,8 +165,6 @@ void warnings_text(const char *cmd, const struct recs *rs);
  * its value); returns EXIT_USAGE.
  */
 int obs_bad_option(const char *cmd, int c, char **argv);
-/* --json, --dry-run style flags; returns 1 if set, 0 if not, -1 help shown, -2 error. */
-int parse_flag(int argc, char **argv, const char *cmd, const char *help, const char *flag,
-               int *nargs);
+
 
 #endif

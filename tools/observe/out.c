@@ -384,25 +384,3 @@ int obs_bad_option(const char *cmd, int c, char **argv)
         return cmd_usage_error(cmd, "option '%s' needs a value", optopt ? opt : argv[optind - 1]);
     return cmd_usage_error(cmd, "unknown option '%s'", name);
 }
-
-/* --json, --dry-run style flags; returns 1 if json, 0 if not, -1 help shown, -2 error. */
-int parse_flag(int argc, char **argv, const char *cmd, const char *help,
-                      const char *flag, int *nargs)
-{
-    int set = 0;
-    *nargs = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return -1;
-        }
-        if (strcmp(argv[i], flag) == 0)
-            set = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            (void) cmd_usage_error(cmd, "unknown option '%s'", argv[i]);
-            return -2;
-        } else
-            argv[1 + (*nargs)++] = argv[i];
-    }
-    return set;
-}
