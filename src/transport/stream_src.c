@@ -111,7 +111,7 @@ void ipcx__src_skip_bad(struct ipcx__rx *rx, struct ipcx__src *s)
     struct ipcx__frame f;
     size_t n = s->end - s->beg, len, used;
     if (rx->lim.framing == IPCX_FRAMING_LINES) {
-        if (ipcx__line_find(s->buf + s->beg, n, rx->maxmsg, s->eof, &len, &used) < 0)
+        if (n > 0 && ipcx__line_find(s->buf + s->beg, n, rx->maxmsg, s->eof, &len, &used) < 0)
             src_skip_line(s);
         return;
     }
@@ -224,9 +224,9 @@ static int src_parse_plain(struct ipcx__rx *rx, struct ipcx__src *s)
         len = n < rx->maxmsg ? n : rx->maxmsg;
         return n ? src_have(s, s->buf + s->beg, len, len, 0) : 0;
     }
-    if (s->skipping) {
+    if (s->skipping || n == 0) {
         s->want = 0;
-        return 0;
+        return 0; /* (an empty buffer may have none at all: buf is NULL) */
     }
     int r = ipcx__line_find(s->buf + s->beg, n, rx->maxmsg, s->eof, &len, &used);
     if (r == -EMSGSIZE)
