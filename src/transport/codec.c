@@ -9,6 +9,13 @@
 #include <errno.h>
 #include <string.h>
 
+const char *ipcx__framing_name(enum ipcx__framing f)
+{
+    /* The words of IPCX_FRAMING_WORDS, in its order. */
+    static const char *const names[] = { "ipcx", "lines", "none" };
+    return (unsigned) f < sizeof names / sizeof names[0] ? names[f] : "ipcx";
+}
+
 int ipcx__line_find(const uint8_t *p, size_t n, size_t maxmsg, int eof,
                     size_t *len, size_t *used)
 {

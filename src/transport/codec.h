@@ -29,6 +29,9 @@ enum ipcx__framing {
 };
 #define IPCX_FRAMING_WORDS "ipcx lines none" /* in the order of the enum */
 
+/* The word of f in IPCX_FRAMING_WORDS ("lines"), for addresses. */
+const char *ipcx__framing_name(enum ipcx__framing f);
+
 /*
  * The next line in the n bytes at p.  1: the line is p[0, *len) and takes
  * *used bytes with its newline; 0: more bytes are needed; -EMSGSIZE: no
