@@ -216,7 +216,7 @@ struct ipcx_ring_info {
     uint64_t bytes;       /* queued: byte rings, bytes of records (headers and padding
                              included) not yet read by the slowest receiver; slot rings,
                              payload bytes of full slots */
-    uint64_t messages;    /* queued messages (bcast: for the slowest live receiver) */
+    uint64_t messages;    /* queued messages (bcast: for the slowest registered receiver) */
     unsigned senders, receivers; /* registered, as the ring counts them */
     unsigned bells;       /* receivers with a doorbell */
     unsigned armed_senders; /* senders whose doorbell is armed (the ring was full for them) */

@@ -51,7 +51,7 @@ static void stat_parts(const struct ipcx__ring *r, struct ipcx_ring_info *out)
 
 /*
  * Byte rings: the records between from (the spsc tail, or the slowest
- * live bcast receiver) and head.  The message count is head's number less
+ * registered bcast receiver) and head.  The message count is head's number less
  * the number of the record at from (its tag), so no record is walked.
  * 0, or 1 if the indices are impossible (the counts are then bounds).
  */
