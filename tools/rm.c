@@ -112,9 +112,13 @@ static int rm_one(const char *url, const struct rm_opts *op)
                              "not sure which one it is", "");
         goto done;
     }
+    if (b->kind == K_UNIX && !b->path[0]) {
+        rc = rm_left(b->url, "an abstract socket has no name to remove: it goes with its last user", "");
+        goto done;
+    }
     int r = obj_remove(&o, b, b->has_owner ? b->uid : geteuid(), op->dry);
     if (r == -ENOTSUP) {
-        rc = rm_left(b->url, "nothing to remove (an abstract socket goes with its last user)", "");
+        rc = rm_left(b->url, "nothing to remove", "");
     } else if (r < 0) {
         rc = cmd_fail(b->url, r);
     } else if (op->dry || op->verbose) {
