@@ -81,8 +81,9 @@ wait_for "$D/plain.err" "not an ipcx frame: a plain writer? see framing=lines"
 kill $rpid 2>/dev/null; wait $rpid 2>/dev/null
 [ -s "$D/plain.out" ] && fail "plain writer: a message came out: $(cat "$D/plain.out")"
 
-# socat to unix: with framing=lines, two lines in one connection.
-recv_bg socat_unix -n 2 -t 20000 "unix:$S?framing=lines"
+# socat to unix: with framing=lines, two lines in one connection; the
+# receiver's URL in the ZeroMQ/nng spelling unix:///path (S is absolute).
+recv_bg socat_unix -n 2 -t 20000 "unix://$S?framing=lines"
 wait_path "$S"
 printf 'one\ntwo\n' | socat - "UNIX-CONNECT:$S" || fail "socat to unix: exited $?"
 wait $rpid || fail "socat_unix: recv exited $?"
@@ -130,6 +131,11 @@ beta gamma" ] || fail "socat got '$(cat "$D/listen.out")'"
 [ $? -eq 1 ] || fail "a message with a newline: exit $?, want 1"
 grep -q "newline cannot be sent with framing=lines" "$D/nl.err" || fail "newline: detail: $(cat "$D/nl.err")"
 kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
+
+# ipc:// (ZeroMQ, nng) is refused with the ipcx spelling.
+"$IPCX" recv -n 1 -t 1 "ipc://$S" 2>"$D/ipc.err"
+[ $? -eq 1 ] || fail "ipc://: exit not 1"
+grep -qF "did you mean unix:$S?" "$D/ipc.err" || fail "ipc://: $(cat "$D/ipc.err")"
 
 # framing= is refused where records keep their boundaries, and checked.
 "$IPCX" recv -n 1 -t 1 "unix:$S.d?type=dgram&framing=lines" 2>"$D/dg.err"

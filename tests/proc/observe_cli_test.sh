@@ -198,6 +198,8 @@ done <"$D/ours"
 # shm:/$T-r is a ring (a dead receiver's): stat reads it.
 "$IPCX" stat --json "shm:/$T-r" | jq -e '.ring.mode == "spsc" and .ring.receivers == 1' >/dev/null ||
     fail "stat of the dead receiver's ring: $("$IPCX" stat --json "shm:/$T-r" | jq -c .ring)"
+"$IPCX" stat --json "sysvshm:$KEY2" | jq -e '.ring.mode == "mpsc" and .ring.slots > 0 and .nattch == 0' >/dev/null ||
+    fail "stat of the System V ring: $("$IPCX" stat --json "sysvshm:$KEY2" | jq -c .)"
 # the semaphore file is not a ring: stat says so and goes on
 "$IPCX" stat --json "shm:/$T-fs" | jq -e '.ring.error | test("too small|not an ipcx ring")' >/dev/null ||
     fail "stat of a non-ring: $("$IPCX" stat --json "shm:/$T-fs" | jq -c .ring)"
