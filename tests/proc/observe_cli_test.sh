@@ -36,6 +36,12 @@ wait_sysv() { # ipcs -q/-m KEY
     i=0
     while [ $i -lt 400 ] && ! ipcs "$1" | grep -q "^$2 "; do sleep 0.05; i=$((i + 1)); done
 }
+# forget_bells PID: a ring's doorbell FIFOs of a receiver we killed (their
+# names end in its pid and start time; ipcx gc would remove them), removed
+# when the test ends.
+forget_bells() {
+    on_exit "rm -f /dev/shm/ipcx-bell-*-*-$1-*"
+}
 # made_by_dead URL FILE-OR-"sysv -q KEY": a receiver makes the object and is
 # killed with SIGKILL, so the object stays behind with no live user.
 made_by_dead() {
@@ -46,7 +52,16 @@ made_by_dead() {
     -*) wait_sysv "$2" "$3" ;;
     *) wait_file "$2" ;;
     esac
+    # A System V segment exists before its creator laid the ring out in it.
+    case $1 in
+    sysvshm:*)
+        i=0
+        while [ $i -lt 400 ] && ! "$IPCX" stat --json "${1%%\?*}" 2>/dev/null | jq -e .ring.mode >/dev/null; do
+            sleep 0.05; i=$((i + 1))
+        done ;;
+    esac
     kill -9 $p 2>/dev/null; wait $p 2>/dev/null
+    forget_bells $p
 }
 
 made_by_dead "mq:/$T-q" "/dev/mqueue/$T-q"
@@ -170,6 +185,7 @@ ring_fill() { # URL OPTS MODE K
     "$IPCX" stat --json "$1" >"$D/ring.json" || fail "stat $1: exit $?"
     "$IPCX" stat "$1" >"$D/ring.txt" || fail "stat $1 (text): exit $?"
     kill -9 $p; kill -CONT $p 2>/dev/null; wait $p 2>/dev/null
+    forget_bells $p
     r() { jq -r "$@" "$D/ring.json"; }
     [ "$(r .mode)" = "$5" ] || fail "$1: mode $(r .mode), want $5"
     [ "$(r .ring.mode)" = "$3" ] || fail "$1: ring mode $(r .ring.mode), want $3"

@@ -33,6 +33,7 @@ pids="$pids $p"
 i=0
 while [ $i -lt 400 ] && [ ! -s "/dev/shm/$R" ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 $p; wait $p 2>/dev/null
+on_exit "rm -f /dev/shm/ipcx-bell-*-*-$p-*" # its doorbells, if it made any
 [ "$(stat -c %u "/dev/shm/$R")" = 65534 ] || fail "nobody's ring is not nobody's"
 stat_ok "an honest ring" || fail "stat of nobody's ring failed: $(cat "$D/s.err")"
 jq -e '.ring.mode == "spsc" and .ring.suspect == false and .owner == "nobody"' "$D/s.json" >/dev/null ||
@@ -81,6 +82,7 @@ on_exit 'rm -f "/dev/shm/$R-g"'
 i=0
 while [ $i -lt 400 ] && [ ! -s "/dev/shm/$R-g" ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 $p; wait $p 2>/dev/null
+on_exit "rm -f /dev/shm/ipcx-bell-*-*-$p-*"
 gsize=$(stat -c %s "/dev/shm/$R-g")
 cp "/dev/shm/$R-g" "$D/ring.img"
 chmod 0644 "$D/ring.img"

@@ -36,6 +36,11 @@ static void stat_ring(struct obj *b, struct ipcx_ring_info *ring)
         return;
     }
     b->ring_err = r;
+    if (r == -EAGAIN) {
+        snprintf(b->ring_why, sizeof b->ring_why, "not laid out: its creator has not finished "
+                                                  "it, or died before it did");
+        return;
+    }
     snprintf(b->ring_why, sizeof b->ring_why, "%s%s%s%s", ipcx_strerror(r),
              *ipcx_errdetail() ? " (" : "", ipcx_errdetail(), *ipcx_errdetail() ? ")" : "");
 }
