@@ -15,7 +15,7 @@ fi
 build=$1
 secs=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${FUZZ_TARGETS:-"url_parse frame_decode stream_recv shm_attach pattern_decode"}
+targets=${FUZZ_TARGETS:-"url_parse frame_decode stream_recv shm_attach demo_fifo_req pattern_decode line_decode"}
 crashes=$build/fuzz-crashes
 tmp=
 pid=

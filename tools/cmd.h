@@ -38,7 +38,8 @@ void out_str(FILE *f, const char *s);
 /* Print s as a JSON string, quotes included. */
 void out_json(FILE *f, const char *s);
 
-/* Commands (one per file besides send/recv/rm in ipcx.c). */
+/* Commands (one per file besides send/recv in ipcx.c). */
+int cmd_rm(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 /* observe/: every IPC object on the machine and who uses it (obs.h). */
 int cmd_ls(int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
- * ipcx.c - the ipcx command: send and receive messages on any channel URL,
- * and remove named IPC objects.  One function per command, one table of
+ * ipcx.c - the ipcx command: send and receive messages on any channel URL;
+ * the other commands live in files of their own (cmd.h).  One table of
  * commands.  Exit status: 0 success, 1 runtime error (one line on stderr
  * naming the URL and the cause), 2 usage error.
  */
@@ -254,31 +254,6 @@ static int cmd_recv(int argc, char **argv)
     }
     free(buf);
     ipcx_close(ch);
-    return rc;
-}
-
-/* ---- ipcx rm ------------------------------------------------------------ */
-
-static const char rm_help[] =
-    "Usage: ipcx rm URL...\n"
-    "Remove the named IPC object of each URL: a FIFO or socket file, a POSIX\n"
-    "or System V message queue, a shared-memory segment.\n"
-    "Exit status: 0 all removed, 1 some could not be (one line each), 2 bad usage.\n";
-
-static int cmd_rm(int argc, char **argv)
-{
-    int rc = 0;
-    if (argc < 2)
-        return cmd_usage_error("rm", "%s", "no URL");
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(rm_help, stdout);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        int r = ipcx_unlink(argv[i]);
-        if (r < 0)
-            rc = cmd_fail(argv[i], r);
-    }
     return rc;
 }
 

@@ -182,6 +182,61 @@ IPCX_API int ipcx_unlink_checked(const char *path, const struct ipcx_file_check 
 IPCX_API int ipcx_mq_unlink_checked(const char *name, const struct ipcx_file_check *want,
                                     size_t size, int flags);
 
+/* ---- what a shared-memory ring holds ------------------------------------ */
+
+#define IPCX_RING_PARTS 64 /* participants a ring has room for */
+
+/* One participant of a ring (an open handle), as ipcx_ring_stat() read it. */
+struct ipcx_ring_part {
+    pid_t    pid;
+    int      role;     /* IPCX_SEND or IPCX_RECV */
+    int      alive;    /* 1 the process (pid, start) runs; 0 it is gone */
+    int      armed;    /* 1 its doorbell is armed (it waits through ipcx_fd()) */
+    int      fifo;     /* 1 it may have a doorbell FIFO */
+    uint64_t start;    /* its start time, clock ticks since boot; 0 while registering */
+};
+
+/*
+ * The state of a shm: or sysvshm: ring.  size is sizeof the struct the
+ * library filled: fields a later version adds go at the end.  Everything
+ * but the layout (version .. slot_size, checked) is a snapshot of memory
+ * other processes change and may forge: counts are clamped to what the
+ * layout allows, and nothing here is trusted for more than printing.
+ */
+struct ipcx_ring_info {
+    size_t   size;
+    unsigned version;     /* layout version (IPCX_SHM_VERSION of the library that made it) */
+    char     mode[8];     /* "spsc", "mpsc", "mpmc" or "bcast" */
+    int      drop;        /* bcast with overflow=drop */
+    uint64_t seg_size;    /* bytes of the segment */
+    uint64_t capacity;    /* bytes of ring data */
+    uint64_t maxmsg;      /* the largest message */
+    uint32_t nslots;      /* slot rings (mpsc, mpmc): slots; else 0 */
+    uint32_t slot_size;   /* slot rings: bytes per slot, header included; else 0 */
+    uint64_t bytes;       /* queued: byte rings, bytes of records (headers and padding
+                             included) not yet read by the slowest receiver; slot rings,
+                             payload bytes of full slots */
+    uint64_t messages;    /* queued messages (bcast: for the slowest registered receiver) */
+    unsigned senders, receivers; /* registered, as the ring counts them */
+    unsigned bells;       /* receivers with a doorbell */
+    unsigned armed_senders; /* senders whose doorbell is armed (the ring was full for them) */
+    int      fifos;       /* 1 once anybody made a doorbell FIFO for this ring */
+    int      suspect;     /* 1: the shared indices are impossible (forged or torn):
+                             bytes and messages are bounds, not counts */
+    unsigned nparts;      /* entries of part[] that are set */
+    struct ipcx_ring_part part[IPCX_RING_PARTS];
+};
+
+/*
+ * Read the ring of url (shm:/name, sysvshm:KEY, sysvshm:?id=N) into *info
+ * without joining it or changing anything; size is sizeof *info.  A
+ * segment that shrinks while it is read gives -EIO, never SIGBUS.  0,
+ * -ENOENT, -EACCES (it may not be mapped), -EPROTO (not an ipcx ring, or
+ * a layout this library does not read: ipcx_errdetail says what),
+ * -EAGAIN (its creator has not laid it out yet), -EINVAL or -errno.
+ */
+IPCX_API int ipcx_ring_stat(const char *url, struct ipcx_ring_info *info, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

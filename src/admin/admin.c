@@ -3,13 +3,16 @@
  * identity over sys/proc.h, the doorbell sweep over shm/bell.h, and the
  * removal primitives of `ipcx gc`, which act only on the object that was
  * looked at: System V objects by their id, files by their inode through a
- * directory descriptor that was checked.  No scanning of /proc or /dev here:
+ * directory descriptor that was checked; and the bystander's look at a
+ * shm ring (shm/ring_stat.c).  No scanning of /proc or /dev here:
  * the tools decide what to remove, this file removes it carefully.
  */
 #include "ipcx.h"
 #include "ipcx/admin.h"
 #include "../util/err.h"
 #include "../shm/bell.h"
+#include "../shm/ring_stat.h"
+#include "../util/url.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 #include "../sys/mq.h"
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -203,4 +207,34 @@ IPCX_API int ipcx_mq_unlink_checked(const char *name, const struct ipcx_file_che
     if (r < 0 || (flags & IPCX_ADMIN_DRY))
         return r;
     return ipcx__mq_unlink(name);
+}
+
+/* ---- a look at a ring ---------------------------------------------------- */
+
+IPCX_API int ipcx_ring_stat(const char *url, struct ipcx_ring_info *info, size_t size)
+{
+    struct ipcx_url *u;
+    struct ipcx_ring_info tmp;
+    int r;
+
+    ipcx__clear_detail();
+    if (!url || !info || size < sizeof *info)
+        return -EINVAL;
+    if (!(u = malloc(sizeof *u)))
+        return -ENOMEM;
+    r = ipcx__url_parse(url, u);
+    int sysv = r == 0 && strcmp(u->scheme, "sysvshm") == 0;
+    if (r == 0 && !sysv && strcmp(u->scheme, "shm") != 0)
+        r = ipcx__fail(-EINVAL, "%s: not a shared-memory ring (shm:/name, sysvshm:KEY)", u->scheme);
+    /* Only what names the segment: a System V one by its key (shmget; an id has none). */
+    if (r == 0)
+        r = ipcx__url_check_keys(u, sysv ? "proj" : "");
+    if (r == 0 && !u->path[0])
+        r = ipcx__fail(-EINVAL, "%s: an anonymous ring has no name to look at", u->scheme);
+    if (r == 0)
+        r = ipcx__shm_stat(u, sysv, &tmp);
+    free(u);
+    if (r == 0)
+        memcpy(info, &tmp, sizeof tmp); /* written only on success */
+    return r;
 }

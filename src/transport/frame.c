@@ -76,6 +76,17 @@ int ipcx__frame_decode(const uint8_t *p, size_t n, size_t maxmsg,
     return 0;
 }
 
+int ipcx__frame_prefix(const uint8_t *p, size_t n)
+{
+    if (n >= 1 && p[0] != (IPCX_FRAME_MAGIC >> 8))
+        return 0;
+    if (n >= 2 && p[1] != (IPCX_FRAME_MAGIC & 0xffu))
+        return 0;
+    if (n >= 3 && p[2] != IPCX_FRAME_VERSION)
+        return 0;
+    return n < 4 || (p[3] & ~IPCX_FRAME_WHOLE) == 0;
+}
+
 void ipcx__reasm_init(struct ipcx__reasm *r)
 {
     memset(r, 0, sizeof *r);

@@ -52,6 +52,13 @@ void ipcx__frame_encode(uint8_t hdr[IPCX_FRAME_HDR], const struct ipcx__frame *f
 int ipcx__frame_decode(const uint8_t *p, size_t n, size_t maxmsg,
                        struct ipcx__frame *f);
 
+/*
+ * 1 if the n bytes at p (any n, fewer than a header too) could begin a
+ * header ipcx sends: its magic, version and flag bits; 0 if they cannot,
+ * so a plain writer (echo, nc) is told apart early.
+ */
+int ipcx__frame_prefix(const uint8_t *p, size_t n);
+
 /* Messages being reassembled from chunks, per writer. */
 #define IPCX_REASM_SLOTS 16
 

@@ -25,6 +25,7 @@
 #include "../util/addr.h"
 #include "../shm/bell.h"
 #include "../shm/ring.h"
+#include "../shm/ring_stat.h"
 #include "../shm/seg.h"
 #include "../sys/sys.h"
 
@@ -419,6 +420,21 @@ static int shm_unlink_kind(const struct ipcx_url *u, enum ipcx__seg_kind kind)
     rc = ipcx__seg_remove(kind, seg.name, seg.key);
     if (rc == 0 && bells)
         (void) ipcx__bell_sweep(&probe.fx.id, 0, NULL, NULL);
+    return rc;
+}
+
+/* A look at the ring of u for ipcx_ring_stat (ring_stat.h): mapped, read, unmapped. */
+int ipcx__shm_stat(const struct ipcx_url *u, int sysv, struct ipcx_ring_info *out)
+{
+    struct ipcx__seg seg;
+    char addr[IPCX_URL_MAX + 16];
+    ipcx__seg_init(&seg, sysv ? IPCX_SEG_SYSV : IPCX_SEG_POSIX);
+    int rc = shm_name(u, &seg, addr, sizeof addr);
+    if (rc == 0)
+        rc = ipcx__seg_attach(&seg, sizeof(struct ipcx__shm_hdr), (size_t) 1 << 41);
+    if (rc == 0)
+        rc = ipcx__ring_stat(seg.base, seg.size, out);
+    ipcx__seg_detach(&seg);
     return rc;
 }
 

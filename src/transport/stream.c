@@ -41,6 +41,10 @@ static int schan_limits(const struct ipcx_url *u, size_t maxmsg, struct ipcx__rx
     if (r < 0)
         return r;
     lim->stall_ms = (int) stall;
+    r = ipcx__url_word(u, "framing", IPCX_FRAMING_WORDS, IPCX_FRAMING_IPCX);
+    if (r < 0)
+        return r;
+    lim->framing = (enum ipcx__framing) r;
     return 0;
 }
 
@@ -82,9 +86,14 @@ long long ipcx__schan_lost(const struct ipcx_chan *ch)
     return n;
 }
 
+/* The transport's address, and the framing a sender must use too (codec.h). */
 int ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "%s", ipcx__schan_of(ch)->addr);
+    const struct ipcx__schan *s = ipcx__schan_of(ch);
+    int n = s->lim.framing == IPCX_FRAMING_IPCX
+                ? snprintf(buf, cap, "%s", s->addr)
+                : snprintf(buf, cap, "%s%sframing=%s", s->addr, strchr(s->addr, '?') ? "&" : "?",
+                           ipcx__framing_name(s->lim.framing));
     return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
 }
 

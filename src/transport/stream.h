@@ -9,6 +9,7 @@
 
 #include "transport.h"
 #include "frame.h"
+#include "codec.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,8 +35,10 @@ struct ipcx__rx_limits {
                         (default 64 MiB, at least maxmsg + a header) */
     int    stall_ms; /* stall=: a connection whose partial frame is older is
                         dropped (default 10000 ms; 0 never) */
+    enum ipcx__framing framing; /* framing=: how messages are cut from the
+                        bytes, for both ends (codec.h; byte streams only) */
 };
-#define IPCX_STREAM_KEYS "budget stall"
+#define IPCX_STREAM_KEYS "budget stall framing"
 
 struct ipcx__rx {
     unsigned mode;          /* IPCX_RX_* */
@@ -66,6 +69,7 @@ enum ipcx__tx_kind {
 struct ipcx__tx {
     int      fd;
     enum ipcx__tx_kind kind;
+    enum ipcx__framing framing; /* what the last send wrote (pend is in it) */
     uint8_t *pend;          /* the encoded rest of an accepted message not yet written */
     size_t   npend, pos;
 };

@@ -35,7 +35,9 @@ struct ipcx__src {
     int      from_ra;      /* it lives in ra, not in buf */
     const uint8_t *msg;
     size_t   len;
+    size_t   used;         /* bytes of buf it takes (header or newline included) */
     unsigned prio;
+    int      skipping;     /* framing=lines: the rest of a too-long line is dropped */
 };
 
 static inline struct ipcx__schan *ipcx__schan_of(const struct ipcx_chan *ch)
@@ -51,7 +53,7 @@ int  ipcx__src_idle(const struct ipcx__src *s);
 int  ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s);
 /* Find the next whole message in the source: 1 found, 0 not yet, -EBADMSG. */
 int  ipcx__src_parse(struct ipcx__rx *rx, struct ipcx__src *s);
-void ipcx__src_skip_bad(struct ipcx__src *s, size_t maxmsg);
+void ipcx__src_skip_bad(struct ipcx__rx *rx, struct ipcx__src *s);
 /* The message src_parse found is taken: drop it from the buffer. */
 void ipcx__src_consume(struct ipcx__rx *rx, struct ipcx__src *s);
 

@@ -355,7 +355,7 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
                 return r;
             }
             if (r == -EBADMSG && (rx->mode & IPCX_RX_PIPE))
-                ipcx__src_skip_bad(s, rx->maxmsg); /* every writer's chunks pass here: go on after it */
+                ipcx__src_skip_bad(rx, s); /* every writer's chunks pass here: go on after it */
             if (r < 0)
                 return r;
             if ((s->eof && rx->lfd >= 0) || rx_stalled(rx, s, now, &next)) {

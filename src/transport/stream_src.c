@@ -82,27 +82,44 @@ static void src_shrink(struct ipcx__rx *rx, struct ipcx__src *s)
 /*
  * A bad header at beg on a shared pipe: every writer's chunks pass through
  * it, so it cannot be dropped.  Skip to the next place that decodes as a
- * header (the header check makes a false match unlikely) and go on.
+ * header, or, near the end, could still begin one (the header check makes
+ * a false match unlikely), and go on.
  */
 static void src_resync(struct ipcx__src *s, size_t maxmsg)
 {
     struct ipcx__frame f;
     size_t p;
-    for (p = s->beg + 1; p + IPCX_FRAME_HDR <= s->end; p++)
-        if (ipcx__frame_decode(s->buf + p, s->end - p, maxmsg, &f) == 0)
+    for (p = s->beg + 1; p < s->end; p++)
+        if (p + IPCX_FRAME_HDR <= s->end
+                ? ipcx__frame_decode(s->buf + p, s->end - p, maxmsg, &f) == 0
+                : ipcx__frame_prefix(s->buf + p, s->end - p))
             break;
     s->beg = p;
 }
 
-/* After -EBADMSG on a shared pipe: skip the bad header, if it is still there. */
-void ipcx__src_skip_bad(struct ipcx__src *s, size_t maxmsg)
+/* Drop what is left of a line longer than maxmsg, up to its newline. */
+static void src_skip_line(struct ipcx__src *s)
 {
-    struct ipcx__frame f;
-    if (s->end - s->beg >= IPCX_FRAME_HDR &&
-        ipcx__frame_decode(s->buf + s->beg, s->end - s->beg, maxmsg, &f) == -EBADMSG)
-        src_resync(s, maxmsg);
+    size_t n;
+    s->skipping = !ipcx__line_skip(s->buf + s->beg, s->end - s->beg, &n);
+    s->beg += n;
 }
 
+/* After -EBADMSG on a shared pipe: skip the bad header or line, if it is still there. */
+void ipcx__src_skip_bad(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    struct ipcx__frame f;
+    size_t n = s->end - s->beg, len, used;
+    if (rx->lim.framing == IPCX_FRAMING_LINES) {
+        if (n > 0 && ipcx__line_find(s->buf + s->beg, n, rx->maxmsg, s->eof, &len, &used) < 0)
+            src_skip_line(s);
+        return;
+    }
+    if (n > 0 && (n >= IPCX_FRAME_HDR
+                      ? ipcx__frame_decode(s->buf + s->beg, n, rx->maxmsg, &f) == -EBADMSG
+                      : !ipcx__frame_prefix(s->buf + s->beg, n)))
+        src_resync(s, rx->maxmsg);
+}
 
 /*
  * Make room in the budget for delta more bytes of source s.  Grown buffers
@@ -183,6 +200,44 @@ static int src_room(struct ipcx__rx *rx, struct ipcx__src *s)
     return 0;
 }
 
+static int src_have(struct ipcx__src *s, const uint8_t *msg, size_t len, size_t used,
+                    unsigned prio)
+{
+    s->have = 1;
+    s->from_ra = 0;
+    s->msg = msg;
+    s->len = len;
+    s->used = used;
+    s->prio = prio;
+    return 1;
+}
+
+/* framing=lines and framing=none (codec.h): the bytes as they came, prio 0. */
+static int src_parse_plain(struct ipcx__rx *rx, struct ipcx__src *s)
+{
+    size_t len, used, n;
+
+    if (s->skipping && s->beg < s->end)
+        src_skip_line(s);
+    n = s->end - s->beg;
+    if (rx->lim.framing == IPCX_FRAMING_NONE) {
+        len = n < rx->maxmsg ? n : rx->maxmsg;
+        return n ? src_have(s, s->buf + s->beg, len, len, 0) : 0;
+    }
+    if (s->skipping || n == 0) {
+        s->want = 0;
+        return 0; /* (an empty buffer may have none at all: buf is NULL) */
+    }
+    int r = ipcx__line_find(s->buf + s->beg, n, rx->maxmsg, s->eof, &len, &used);
+    if (r == -EMSGSIZE)
+        return ipcx__fail(-EBADMSG, "a line longer than maxmsg=%zu bytes (framing=lines): dropped",
+                          rx->maxmsg);
+    if (r == 1)
+        return src_have(s, s->buf + s->beg, len, used, 0);
+    s->want = rx->maxmsg + 1; /* room for the longest line and its newline */
+    return 0;
+}
+
 /*
  * Find the next whole message in what was read.  1: s->have is set; 0: more
  * bytes are needed; -EBADMSG: a malformed frame, left where it is (the
@@ -191,9 +246,16 @@ static int src_room(struct ipcx__rx *rx, struct ipcx__src *s)
  */
 int ipcx__src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
 {
-    while (!s->have && s->end - s->beg >= IPCX_FRAME_HDR) {
+    if (rx->lim.framing != IPCX_FRAMING_IPCX)
+        return s->have ? 1 : src_parse_plain(rx, s);
+    while (!s->have && s->end > s->beg) {
         struct ipcx__frame f;
         const uint8_t *p = s->buf + s->beg;
+        /* Told apart at its first byte: else "hi\n" would wait for a header's 20. */
+        if (!ipcx__frame_prefix(p, s->end - s->beg))
+            return ipcx__fail(-EBADMSG, "not an ipcx frame: a plain writer? see framing=lines");
+        if (s->end - s->beg < IPCX_FRAME_HDR)
+            break;
         int r = ipcx__frame_decode(p, s->end - s->beg, rx->maxmsg, &f);
         if (r < 0)
             return ipcx__fail(-EBADMSG, "a peer sent a malformed frame header");
@@ -204,14 +266,8 @@ int ipcx__src_parse(struct ipcx__rx *rx, struct ipcx__src *s)
             return 0;
         }
         s->want = 0;
-        if (f.flags == IPCX_FRAME_WHOLE) {
-            s->have = 1;
-            s->from_ra = 0;
-            s->msg = p + IPCX_FRAME_HDR;
-            s->len = f.len;
-            s->prio = f.prio;
-            return 1;
-        }
+        if (f.flags == IPCX_FRAME_WHOLE)
+            return src_have(s, p + IPCX_FRAME_HDR, f.len, IPCX_FRAME_HDR + (size_t) f.len, f.prio);
         s->beg += IPCX_FRAME_HDR + (size_t) f.len;
         r = ipcx__reasm_feed(&s->ra, &f, p + IPCX_FRAME_HDR, &s->msg, &s->len, &s->prio);
         ipcx__rx_account(rx, s);
@@ -237,7 +293,7 @@ void ipcx__src_consume(struct ipcx__rx *rx, struct ipcx__src *s)
         ipcx__reasm_consume(&s->ra);
         ipcx__rx_account(rx, s);
     } else {
-        s->beg += IPCX_FRAME_HDR + s->len; /* the whole frame in buf */
+        s->beg += s->used; /* the whole frame, line or read in buf */
     }
     s->have = 0;
     s->want = 0;
@@ -284,15 +340,12 @@ int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
         if ((size_t) r >= s->cap ||
             ipcx__frame_decode(s->buf, (size_t) r, rx->maxmsg, &f) < 0 ||
             f.flags != IPCX_FRAME_WHOLE || (size_t) r != IPCX_FRAME_HDR + f.len)
-            return ipcx__fail(-EBADMSG, "a peer sent a malformed or oversized record");
+            return ipcx__fail(-EBADMSG, "%s", ipcx__frame_prefix(s->buf, (size_t) r)
+                                  ? "a peer sent a malformed or oversized record"
+                                  : "not an ipcx frame: a plain writer? (framing=lines needs type=stream)");
         /* The record is one whole message, checked: src_parse need not decode it again. */
         s->end = (size_t) r;
-        s->have = 1;
-        s->from_ra = 0;
-        s->msg = s->buf + IPCX_FRAME_HDR;
-        s->len = f.len;
-        s->prio = f.prio;
-        return 1;
+        return src_have(s, s->buf + IPCX_FRAME_HDR, f.len, (size_t) r, f.prio);
     }
 
     if (s->have)

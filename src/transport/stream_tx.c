@@ -84,7 +84,7 @@ static int tx_flush(struct ipcx__tx *tx, const struct ipcx__deadline *d)
 {
     while (tx->pos < tx->npend) {
         size_t unit = tx->npend - tx->pos;
-        if (tx->kind == IPCX_TX_PIPE) {
+        if (tx->kind == IPCX_TX_PIPE && tx->framing == IPCX_FRAMING_IPCX) {
             struct ipcx__frame f;
             if (ipcx__frame_decode(tx->pend + tx->pos, unit, IPCX_FRAME_TOTAL_MAX, &f) == 0)
                 unit = IPCX_FRAME_HDR + (size_t) f.len;
@@ -204,21 +204,46 @@ static int tx_chunks(struct ipcx__tx *tx, const uint8_t *msg, size_t len,
     return 0;
 }
 
+/*
+ * framing=lines or none (codec.h): the bytes as they are, a newline after
+ * each line.  One write, so on a pipe a line of up to PIPE_BUF bytes with
+ * its newline is atomic among writers; a longer one may interleave.
+ */
+static int tx_plain(struct ipcx__tx *tx, const void *msg, size_t len,
+                    const struct ipcx__deadline *d)
+{
+    static const char nl[1] = { '\n' };
+    struct iovec iov[2] = { { (void *) msg, len }, { (void *) nl, 1 } };
+    int cnt = tx->framing == IPCX_FRAMING_LINES ? 2 : 1;
+
+    if (cnt == 1 && len == 0)
+        return 0; /* framing=none: an empty message is no bytes at all */
+    int r = tx_unit(tx, iov, cnt, d, 0);
+    return r < 0 ? r : 0;
+}
+
 int ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
                      unsigned prio, int timeout_ms)
 {
-    struct ipcx__tx *tx = &ipcx__schan_of(ch)->tx;
+    struct ipcx__schan *s = ipcx__schan_of(ch);
+    struct ipcx__tx *tx = &s->tx;
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     uint8_t hdr[IPCX_FRAME_HDR];
     struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
 
     if (prio > IPCX_FRAME_PRIO_MAX)
         return ipcx__fail(-EINVAL, "priority %u is above %u", prio, IPCX_FRAME_PRIO_MAX);
+    if (s->lim.framing == IPCX_FRAMING_LINES && len && memchr(msg, '\n', len))
+        return ipcx__fail(-EINVAL, "a message with a newline cannot be sent with framing=lines"
+                                   " (it would arrive as two)");
     if (tx->npend) {
         int r = tx_flush(tx, &d);
         if (r < 0)
             return r;
     }
+    tx->framing = s->lim.framing; /* what pend, if this send leaves one, holds */
+    if (tx->framing != IPCX_FRAMING_IPCX)
+        return tx_plain(tx, msg, len, &d);
     if (tx->kind == IPCX_TX_PIPE && IPCX_FRAME_HDR + len > PIPE_BUF)
         return tx_chunks(tx, msg, len, prio, &d);
     ipcx__frame_encode(hdr, &f);

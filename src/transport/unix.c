@@ -115,6 +115,9 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     if ((r = ipcx__schan_new(ch, u)) < 0)
         return r;
     s = ch->impl;
+    if (a.type != SOCK_STREAM && s->lim.framing != IPCX_FRAMING_IPCX)
+        return ipcx__fail(-EINVAL, "framing= is for type=stream: a %s socket keeps its records",
+                          unix_types[a.typeidx]);
     snprintf(s->addr, sizeof s->addr, "unix:%s%s%s", u->path,
              a.typeidx ? "?type=" : "", a.typeidx ? unix_types[a.typeidx] : "");
     snprintf(what, sizeof what, "unix:%s", u->path);

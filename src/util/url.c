@@ -124,6 +124,21 @@ static int url_query(struct ipcx_url *u, const char *s, size_t n)
     return 0;
 }
 
+/*
+ * ipc:// is how ZeroMQ and nng name a Unix socket.  It is refused, not
+ * taken for unix:, because their peers speak ZMTP or SP over it, not ipcx
+ * frames: the user learns the ipcx spelling instead of a silent mismatch.
+ */
+static int url_ipc(const char *rest, size_t body)
+{
+    if (body >= 2 && rest[0] == '/' && rest[1] == '/') {
+        rest += 2;
+        body -= 2;
+    }
+    return ipcx__fail(-EINVAL, "ipc:// is the ZeroMQ/nng spelling: did you mean unix:%.*s?",
+                      (int) (body < 200 ? body : 200), rest);
+}
+
 int ipcx__url_parse(const char *s, struct ipcx_url *u)
 {
     size_t n, i;
@@ -155,7 +170,13 @@ int ipcx__url_parse(const char *s, struct ipcx_url *u)
     if (q && n - body - 1 == 0)
         return ipcx__fail(-EINVAL, "empty query after '?'");
 
-    if (body >= 2 && rest[0] == '/' && rest[1] == '/') {
+    if (strcmp(u->scheme, "ipc") == 0)
+        return url_ipc(rest, body);
+    if (body >= 3 && memcmp(rest, "///", 3) == 0) {
+        /* An empty authority, as in file:///: unix:///tmp/x is unix:/tmp/x. */
+        rest += 2;
+        body -= 2;
+    } else if (body >= 2 && rest[0] == '/' && rest[1] == '/') {
         const char *a = rest + 2;
         size_t alen = body - 2;
         const char *slash = memchr(a, '/', alen);

@@ -20,7 +20,7 @@ cleanup() {
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     for u in "mq:/$T-live" "mq:/$T-dead" "mq:/$T-reuse" "sysvmq:$KEY"; do
-        "$IPCX" rm "$u" 2>/dev/null
+        "$IPCX" rm -f "$u" 2>/dev/null
     done
     # Also without a working ipcx: the queues, the System V queue and its doorbell.
     rm -f /dev/mqueue/"$T"-*

@@ -11,7 +11,7 @@ T=ipcx-t-$$-gclive
 . "$(dirname "$0")/../lib.sh"
 KEY=$(printf '0x%08x' $(( 0x51000000 + ($$ % 1048576) * 16 + 3 )))
 URLS="sysvmq:$KEY?mode=0600 mq:/$T shm:/$T fifo:$D/fifo"
-on_exit 'for u in $URLS; do "$IPCX" rm "$u" 2>/dev/null; done
+on_exit 'for u in $URLS; do "$IPCX" rm -f "$u" 2>/dev/null; done
     rm -f /dev/mqueue/"$T" /dev/shm/"$T"
     ipcrm -Q "$KEY" 2>/dev/null; ipcrm -S "$KEY" 2>/dev/null'
 

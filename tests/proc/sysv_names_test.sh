@@ -26,7 +26,7 @@ PKEY=""
 cleanup() {
     for p in $pids; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
-    for u in "sysvmq:$HEX" "sysvshm:$HEX" ${PKEY:+"sysvshm:$PKEY"}; do "$IPCX" rm "$u" 2>/dev/null; done
+    for u in "sysvmq:$HEX" "sysvshm:$HEX" ${PKEY:+"sysvshm:$PKEY"}; do "$IPCX" rm -f "$u" 2>/dev/null; done
     for k in "$HEX" $PKEY; do ipcrm -Q "$k" 2>/dev/null; ipcrm -M "$k" 2>/dev/null; ipcrm -S "$k" 2>/dev/null; done
     rm -rf "$D"
 }

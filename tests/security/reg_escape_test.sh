@@ -14,7 +14,7 @@ T=ipcx-t-$$-esc
 command -v script >/dev/null || { echo "SKIP: script(1) is missing"; exit 77; }
 ESC=$(printf '\033')
 SHM="$T-$(printf '\033]0;pwned\007x')"
-on_exit 'rm -f "/dev/shm/$SHM" /dev/mqueue/$T-*; "$IPCX" rm "mq:/$T-q" 2>/dev/null'
+on_exit 'rm -f "/dev/shm/$SHM" /dev/mqueue/$T-*; "$IPCX" rm -f "mq:/$T-q" 2>/dev/null'
 
 # nobody's objects: a shm file, an abstract socket, a process with a hostile
 # comm using a queue, a FIFO made through ipcx in nobody's directory.

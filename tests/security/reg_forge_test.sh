@@ -11,8 +11,8 @@ T=ipcx-t-$$-forge
 . "$(dirname "$0")/lib.sh"
 KEY=$(printf '0x%08x' $(( 0x52000000 + ($$ % 1048576) * 16 + 4 )))
 ROOT_URLS="mq:/$T-root fifo:$D/root.fifo unix:$D/root.sock sysvmq:$KEY"
-on_exit 'for u in $ROOT_URLS; do "$IPCX" rm "$u" 2>/dev/null; done
-    for i in 1 2 3 4; do "$IPCX" rm "mq:/$T-nb$i" 2>/dev/null; done
+on_exit 'for u in $ROOT_URLS; do "$IPCX" rm -f "$u" 2>/dev/null; done
+    for i in 1 2 3 4; do "$IPCX" rm -f "mq:/$T-nb$i" 2>/dev/null; done
     rm -f /dev/mqueue/$T-*; ipcrm -Q "$KEY" 2>/dev/null; ipcrm -S "$KEY" 2>/dev/null'
 
 # root's live receivers.

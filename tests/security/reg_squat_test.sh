@@ -15,7 +15,7 @@
 # Usage: reg_squat_test.sh PATH/TO/ipcx
 T=ipcx-t-$$-squat
 . "$(dirname "$0")/lib.sh"
-on_exit 'for u in "mq:/$T-nbq" "mq:/$T-rootq"; do "$IPCX" rm "$u" 2>/dev/null; done
+on_exit 'for u in "mq:/$T-nbq" "mq:/$T-rootq"; do "$IPCX" rm -f "$u" 2>/dev/null; done
     rm -f /dev/mqueue/$T-*'
 
 # nobody's own registry: a receiver that dies leaves its queue and entry.

@@ -89,6 +89,15 @@ static void test_forms(void)
     p = ok("fifo:relative");
     T_STR(p->path, "relative");
 
+    /* The ZeroMQ/nng spelling with an empty authority, as file:///: the same path. */
+    p = ok("unix:///tmp/s?type=dgram");
+    T_STR(p->scheme, "unix");
+    T_EQ(p->authority, 0);
+    T_STR(p->path, "/tmp/s");
+    T_EQ(p->nkeys, 1);
+    p = ok("fifo:///tmp/f");
+    T_STR(p->path, "/tmp/f");
+
     p = ok("unix:@name");
     T_STR(p->scheme, "unix");
     T_EQ(p->authority, 0);
@@ -295,7 +304,9 @@ static void test_rejections(void)
 
     /* Ports */
     bad("tcp://", "no host");
-    bad("tcp:///x", "no host");
+    /* tcp:///x is tcp:/x (an empty authority): tcp_open refuses it, not the parser. */
+    bad("ipc:///tmp/s", "did you mean unix:/tmp/s?");
+    bad("ipc://rel", "did you mean unix:rel?");
     bad("tcp://:7000", "no host");
     bad("tcp://h", "no port");
     bad("tcp://h/x", "no port");

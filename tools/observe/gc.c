@@ -11,6 +11,7 @@
 #include "obs.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -53,58 +54,6 @@ static void gc_bell_seen(void *arg, const char *path, pid_t pid, int err)
     g->done++;
 }
 
-/*
- * Remove object b on behalf of uid, its owner as the registry said: the
- * library looks at the object once more and acts on exactly what was
- * looked at (ipcx/admin.h).  System V objects by the id checked (a new
- * object under the same key has another id); files by their inode through
- * the directory descriptor that was checked, in a directory where uid may
- * remove names.  0 (removed, or would be with dry), -ENOENT gone already,
- * -EPERM refused (ipcx_errdetail says why), -ENOTSUP nothing to remove, -errno.
- */
-static int gc_remove(const struct obj *b, uid_t uid, int dry)
-{
-    const int flags = dry ? IPCX_ADMIN_DRY : 0;
-    struct ipcx_file_check want = { .uid = uid, .dev = b->dev, .ino = b->ino };
-    char path[PATH_MAX];
-
-    switch (b->kind) {
-    case K_SYSVMSG:
-        return ipcx_sysv_remove(IPCX_SYSV_MSG, (int) b->id, uid, flags);
-    case K_SYSVSHM:
-        return ipcx_sysv_remove(IPCX_SYSV_SHM, (int) b->id, uid, flags);
-    case K_MQ:
-    case K_SHM: {
-        const char *name = b->url + (b->kind == K_MQ ? 3 : 4); /* "mq:/NAME", "shm:/NAME" */
-        if (name[0] != '/' || !name[1] || strchr(name + 1, '/'))
-            return -EINVAL;
-        if (b->kind == K_MQ && !mqueue_mounted()) {
-            /*
-             * Without /dev/mqueue a queue is checked by a descriptor but
-             * removed by name (ipcx_mq_unlink_checked): one made again in
-             * between would go.  In doubt, leave it and say so.
-             */
-            printf("left ");
-            out_str(stdout, b->url);
-            printf(" (dead, but /dev/mqueue is not mounted: it could only be removed by "
-                   "name; mount -t mqueue none /dev/mqueue)\n");
-            return -ENOTSUP;
-        }
-        snprintf(path, sizeof path, "%s%s", b->kind == K_MQ ? MQUEUE_DIR : SHM_DIR, name);
-        want.type = S_IFREG;
-        return ipcx_unlink_checked(path, &want, sizeof want, flags);
-    }
-    case K_FIFO:
-    case K_UNIX:
-        if (!b->path[0])
-            return -ENOENT; /* an abstract socket: nothing to remove */
-        want.type = b->kind == K_FIFO ? S_IFIFO : S_IFSOCK;
-        return ipcx_unlink_checked(b->path, &want, sizeof want, flags);
-    default:
-        return -ENOTSUP;
-    }
-}
-
 /* Say on stderr why URL was not removed (names from outside: escaped). */
 static int gc_refused(const char *url, int err, const char *why)
 {
@@ -118,18 +67,26 @@ static int gc_refused(const char *url, int err, const char *why)
 
 int cmd_gc(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     struct objs o;
     struct recs rs;
-    int nargs, rc = 0, removed = 0;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "-n") == 0)
-            argv[i] = (char *) "--dry-run";
-    int dry = parse_flag(argc, argv, "gc", gc_help, "--dry-run", &nargs);
-    if (dry == -1)
-        return 0;
-    if (dry < -1)
-        return EXIT_USAGE;
-    if (nargs)
+    int c, dry = 0, rc = 0, removed = 0;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":nh", opts, NULL)) != -1) {
+        if (c == 'n')
+            dry = 1;
+        else if (c == 'h') {
+            fputs(gc_help, stdout);
+            return 0;
+        } else
+            return obs_bad_option("gc", c, argv);
+    }
+    if (optind < argc)
         return cmd_usage_error("gc", "%s", "no arguments expected");
     collect(&o, &rs);
     if (!rs.on)
@@ -147,14 +104,14 @@ int cmd_gc(int argc, char **argv)
      */
     for (size_t i = 0; i < o.n; i++) {
         struct obj *b = &o.v[i];
-        if (b->ipcx != 1 || obj_any_alive(b) || b->ambiguous)
-            continue;
+        if (b->ipcx != 1 || obj_any_alive(b) || b->ambiguous || b->kind == K_SYSVSEM)
+            continue; /* semaphore sets: only the doorbells of gone queues, below */
         pid_t creator = 0;
         for (size_t k = 0; k < rs.n; k++)
             if (rs.v[k].created && obj_find_reg(&o, rs.v[k].obj) == b &&
                 rec_trusted(&rs.v[k], b))
                 creator = rs.v[k].pid;
-        int r = gc_remove(b, b->uid, dry);
+        int r = obj_remove(&o, b, b->uid, dry);
         if (r == -ENOENT || r == -ENOTSUP)
             continue;
         if (r < 0) {

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "ipcx/admin.h"
+
 #define MQUEUE_DIR   "/dev/mqueue"
 #define SHM_DIR      "/dev/shm"
 #define URL_LEN      4200
@@ -34,6 +36,8 @@
 
 enum kind { K_MQ, K_SHM, K_SYSVMSG, K_SYSVSHM, K_SYSVSEM, K_UNIX, K_FIFO };
 extern const char *const kind_name[];
+/* The names of obj.times[] per kind, as ipcs -t shows them (NULL: not kept). */
+extern const char *const time_names[][3];
 
 /* Roles, as bits: one user may have several (role_name[bit] names each). */
 #define R_CREATOR  0x001
@@ -71,7 +75,13 @@ struct obj {
     unsigned long sockino;
     int       ipcx;           /* the registry says ipcx created it (gc: 2, removed) */
     int       ambiguous;      /* one path listed twice: never removed (see scan.c) */
+    long long nattch;         /* System V shm: attached; -1 unknown */
+    long long times[3];       /* epoch seconds (0 never; -1 unknown), named by time_names */
     char      note[160];
+    /* stat only: the ring of a shm object (ipcx_ring_stat), or why there is none. */
+    const struct ipcx_ring_info *ring;
+    int       ring_err;
+    char      ring_why[200];
     struct user users[MAX_USERS];
     int       nusers;
 };
@@ -116,6 +126,22 @@ struct obj *mq_probe(struct objs *o, const char *name);
 void scan_objects(struct objs *o);   /* every source but the processes */
 void scan_procs(struct objs *o);     /* descriptors and mappings of every process */
 
+/*
+ * find.c: the object of a user's URL (in any form the library reads, a
+ * System V id, sem:/posixsem:, a FIFO or socket file ls does not list), or
+ * NULL with *err -ENOENT or the URL's error.  It may leave o holding only
+ * that object.
+ */
+struct obj *obj_lookup(struct objs *o, const struct recs *rs, const char *url, int *err);
+
+/*
+ * remove.c: remove object b on behalf of uid, its owner, acting on exactly
+ * the object looked at (ipcx/admin.h); with dry only say whether it could.
+ * A sysvmq queue's doorbell set goes with it.  0, -ENOENT gone already,
+ * -EPERM refused (ipcx_errdetail says why), -ENOTSUP nothing to remove.
+ */
+int obj_remove(struct objs *o, const struct obj *b, uid_t uid, int dry);
+
 /* join.c: the registry, joined to the objects. */
 void collect(struct objs *o, struct recs *rs);
 void recs_apply(struct objs *o, const struct recs *rs);
@@ -123,14 +149,22 @@ int rec_trusted(const struct rec *r, const struct obj *b);
 int obj_any_alive(const struct obj *b);
 void objs_free(struct objs *o, struct recs *rs);
 
+/* limits.c: ipcx ls --limits, as text or JSON; the exit status. */
+int limits_print(int json);
+
 /* out.c: what is printed. */
 extern const char mq_unmounted[];
 void obj_json(FILE *f, const struct obj *b);
-void obj_line(FILE *f, const struct obj *b);
+void obj_line(FILE *f, const struct obj *b, int times); /* times: ipcs -t columns, not users */
+void obj_header(FILE *f, int times);
 void obj_text(FILE *f, const struct obj *b);
 void warnings_text(const char *cmd, const struct recs *rs);
-/* --json, --dry-run style flags; returns 1 if set, 0 if not, -1 help shown, -2 error. */
-int parse_flag(int argc, char **argv, const char *cmd, const char *help, const char *flag,
-               int *nargs);
+/*
+ * After getopt_long (opterr = 0, optstring starting with ':') returned c
+ * for a mistake: one usage error naming the option (unknown, or missing
+ * its value); returns EXIT_USAGE.
+ */
+int obs_bad_option(const char *cmd, int c, char **argv);
+
 
 #endif

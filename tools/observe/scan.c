@@ -40,6 +40,7 @@ struct obj *obj_new(struct objs *o, enum kind k)
     memset(b, 0, sizeof *b);
     b->kind = k;
     b->size = b->msgs = b->bytes = b->depth = b->maxmsg = b->qbytes = -1;
+    b->nattch = b->times[0] = b->times[1] = b->times[2] = -1;
     b->id = -1;
     return b;
 }
@@ -98,6 +99,8 @@ void user_add(struct obj *b, pid_t pid, unsigned role, int alive)
 
 void set_owner_from_stat(struct obj *b, const struct stat *st)
 {
+    b->times[0] = (long long) st->st_mtime; /* files: modified, changed */
+    b->times[1] = (long long) st->st_ctime;
     b->uid = st->st_uid;
     b->gid = st->st_gid;
     b->mode = st->st_mode & 07777;
@@ -216,6 +219,19 @@ static void scan_shm(struct objs *o)
     closedir(d);
 }
 
+/* The kernel's largest System V message (/proc/sys/kernel/msgmax), or -1. */
+static long long msgmax(void)
+{
+    long long v = -1;
+    FILE *f = fopen("/proc/sys/kernel/msgmax", "re");
+    if (f) {
+        if (fscanf(f, "%lld", &v) != 1)
+            v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
 /* Each data line of a /proc/sysvipc file, split into numbers. */
 static void scan_sysv(struct objs *o, const char *file, enum kind k)
 {
@@ -259,6 +275,8 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
             b->msgs = v[4];
             b->uid = (uid_t) v[7];
             b->gid = (gid_t) v[8];
+            b->times[0] = v[11], b->times[1] = v[12], b->times[2] = v[13];
+            b->maxmsg = msgmax(); /* the kernel's limit on one message */
             user_add(b, (pid_t) v[5], R_LASTSEND, pid_alive_since((pid_t) v[5], v[11]));
             user_add(b, (pid_t) v[6], R_LASTRECV, pid_alive_since((pid_t) v[6], v[12]));
             struct msqid_ds ds;
@@ -269,6 +287,8 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
             b->size = v[3];
             b->uid = (uid_t) v[7];
             b->gid = (gid_t) v[8];
+            b->nattch = v[6];
+            b->times[0] = v[11], b->times[1] = v[12], b->times[2] = v[13];
             user_add(b, (pid_t) v[4], R_CREATOR, pid_alive_since((pid_t) v[4], v[13]));
             long long last = v[11] > v[12] ? v[11] : v[12];
             user_add(b, (pid_t) v[5], R_LASTOP, pid_alive_since((pid_t) v[5], last));
@@ -278,6 +298,7 @@ static void scan_sysv(struct objs *o, const char *file, enum kind k)
             b->size = v[3];
             b->uid = (uid_t) v[4];
             b->gid = (gid_t) v[5];
+            b->times[0] = v[8], b->times[1] = v[9];
             for (long long s = 0; s < v[3] && s < 64; s++) {
                 int pid = semctl((int) b->id, (int) s, GETPID);
                 if (pid > 0)

@@ -1,8 +1,8 @@
 /*
  * stat.c - ipcx stat URL: everything known about one IPC object, found
- * by its URL in any form the library reads, named as ls spells it by
- * ipcx_reg_object (System V keys in hexadecimal, an ftok path as its key,
- * a relative path made absolute).
+ * by its URL in any form ls prints or the library reads (find.c), and for
+ * a shm ring what it holds: layout, fill, participants and doorbells, read
+ * by the library as a bystander (ipcx_ring_stat).
  */
 #include "ipcx.h"
 #include "ipcx/admin.h"
@@ -10,64 +10,86 @@
 #include "obs.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char stat_help[] =
-    "Usage: ipcx stat [--json] URL\n"
+    "Usage: ipcx stat [--json] [--] URL\n"
     "Everything known about the IPC object of URL (mq:/name, sysvmq:KEY,\n"
-    "sysvmq:/path?proj=N, sysvmq:?id=N, shm:/name, sysvshm:KEY, sysvsem:KEY,\n"
-    "fifo:/path, unix:/path, unix:@name; a KEY decimal or 0x hex): type,\n"
+    "sysvmq:/path?proj=N, sysvmq:?id=N, shm:/name, sysvshm:KEY, sysvshm:?id=N,\n"
+    "sysvsem:KEY, sysvsem:?id=N, sem:/name, posixsem:/name, fifo:/path,\n"
+    "unix:/path, unix:@name; a KEY decimal or 0x hex; every URL ls prints): type,\n"
     "owner, mode, size, queued messages and bytes, capacity, and every\n"
     "process known to use it, alive or dead.\n"
     "Exit status: 0 found, 1 no such object, 2 bad usage.\n";
 
+/* A shm object's ring, if it is one (a semaphore file or another program's segment is not). */
+static void stat_ring(struct obj *b, struct ipcx_ring_info *ring)
+{
+    if (b->kind != K_SHM && (b->kind != K_SYSVSHM || strstr(b->url, "?id=")))
+        return;
+    int r = ipcx_ring_stat(b->url, ring, sizeof *ring);
+    if (r == 0) {
+        b->ring = ring;
+        return;
+    }
+    b->ring_err = r;
+    if (r == -EAGAIN) {
+        snprintf(b->ring_why, sizeof b->ring_why, "not laid out: its creator has not finished "
+                                                  "it, or died before it did");
+        return;
+    }
+    snprintf(b->ring_why, sizeof b->ring_why, "%s%s%s%s", ipcx_strerror(r),
+             *ipcx_errdetail() ? " (" : "", ipcx_errdetail(), *ipcx_errdetail() ? ")" : "");
+}
+
 int cmd_stat(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     struct objs o;
     struct recs rs;
-    char canon[URL_LEN];
-    int nargs, json = parse_flag(argc, argv, "stat", stat_help, "--json", &nargs);
-    if (json == -1)
-        return 0;
-    if (json < -1)
-        return EXIT_USAGE;
-    if (nargs != 1)
-        return cmd_usage_error("stat", "%s", nargs ? "one URL only" : "no URL");
-    const char *url = argv[1];
-    /* The object as `ipcx ls` spells it: the library's naming (ipcx_reg_object). */
-    int r = ipcx_reg_object(url, canon, sizeof canon);
-    if (r < 0)
-        return cmd_fail(url, r);
+    struct ipcx_ring_info ring;
+    int c, json = 0, err;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = 1;
+        else if (c == 'h') {
+            fputs(stat_help, stdout);
+            return 0;
+        } else
+            return obs_bad_option("stat", c, argv);
+    }
+    if (argc - optind != 1)
+        return cmd_usage_error("stat", "%s", optind < argc ? "one URL only" : "no URL");
+    const char *url = argv[optind];
     collect(&o, &rs);
     warnings_text("stat", &rs);
-    struct obj *b = obj_find(&o, canon);
-    if (!b && strncmp(canon, "mq:/", 4) == 0 && !o.mq_mounted) {
-        if ((b = mq_probe(&o, canon + 3))) {
-            /* Scan again: the descriptors are matched by the queue's inode. */
-            struct obj one = *b;
-            o.n = 0;
-            *obj_new(&o, K_MQ) = one;
-            scan_procs(&o);
-            recs_apply(&o, &rs);
-            b = &o.v[0];
-        }
-    }
-    if (!b)
-        b = obj_find_reg(&o, canon);
+    struct obj *b = obj_lookup(&o, &rs, url, &err);
     int rc = 0;
-    if (!b) {
+    if (!b && err != -ENOENT) {
+        rc = cmd_fail(url, err);
+    } else if (!b) {
         fputs("ipcx: ", stderr);
         out_str(stderr, url); /* the user's words, but maybe pasted from ls: escaped */
         fprintf(stderr, ": no such object%s\n",
-                strncmp(canon, "mq:", 3) == 0 && !o.mq_mounted ? " (and /dev/mqueue is not mounted)" : "");
+                strncmp(url, "mq:", 3) == 0 && !o.mq_mounted ? " (and /dev/mqueue is not mounted)" : "");
         rc = EXIT_RUNTIME;
-    } else if (json) {
-        obj_json(stdout, b);
-        fputc('\n', stdout);
     } else {
-        obj_text(stdout, b);
+        stat_ring(b, &ring);
+        if (json) {
+            obj_json(stdout, b);
+            fputc('\n', stdout);
+        } else {
+            obj_text(stdout, b);
+        }
     }
     objs_free(&o, &rs);
     return rc;

@@ -1,0 +1,203 @@
+/*
+ * rm.c - ipcx rm: remove named IPC objects, given as URLs in any form ls
+ * prints or the library reads (System V also by id: sysvmq:?id=N, or -q,
+ * -m, -s ID as ipcrm takes them; the named semaphores sem:, posixsem:,
+ * sysvsem:).  The safety rules of docs/security.md: an object of another
+ * user, or one that a live process uses, is left with a line saying why,
+ * unless --force asks for it.  The object is found and judged by
+ * observe/ (find.c, the users as ls shows them) and removed by the
+ * library's checked removal (observe/remove.c), which acts on exactly the
+ * object that was looked at.
+ */
+#include "ipcx.h"
+#include "ipcx/admin.h"
+#include "cmd.h"
+#include "observe/obs.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char rm_help[] =
+    "Usage: ipcx rm [-f] [-n] [-v] [-q ID] [-m ID] [-s ID] [--] [URL...]\n"
+    "Remove the named IPC object of each URL: a FIFO or socket file, a POSIX\n"
+    "or System V message queue, a shared-memory segment, a semaphore (sem:,\n"
+    "posixsem:, sysvsem:).  Every URL that 'ipcx ls' prints is accepted;\n"
+    "System V objects also by id (sysvmq:?id=N, sysvshm:?id=N, sysvsem:?id=N).\n"
+    "An object of another user, or one that a live process uses (as 'ipcx ls'\n"
+    "shows its users), is left, with a line saying why, unless -f is given.\n"
+    "\n"
+    "  -f, --force        remove it also if it is another user's or in use\n"
+    "  -n, --dry-run      only say what would be removed\n"
+    "  -v, --verbose      say what was removed\n"
+    "  -q, --queue ID     the System V message queue of id ID (as ipcrm -q)\n"
+    "  -m, --shm ID       the System V shared-memory segment of id ID\n"
+    "  -s, --sem ID       the System V semaphore set of id ID\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 all removed, 1 some were not (one line each), 2 bad usage.\n";
+
+struct rm_opts {
+    int force, dry, verbose;
+};
+
+/* Say why url was left (the names in it came from outside: escaped). */
+static int rm_left(const char *url, const char *why, const char *more)
+{
+    fputs("ipcx rm: left ", stderr);
+    out_str(stderr, url);
+    fprintf(stderr, ": %s", why);
+    out_str(stderr, more);
+    fputc('\n', stderr);
+    return EXIT_RUNTIME;
+}
+
+/* The live users of b, as "PID/COMM, ..." (COMM escaped later by rm_left). */
+static void live_users(const struct obj *b, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < b->nusers && o + 1 < cap; i++) {
+        struct ipcx_proc_info p;
+        if (!b->users[i].alive)
+            continue;
+        const char *comm = ipcx_proc_read(b->users[i].pid, &p, sizeof p) == 0 ? p.comm : "?";
+        int n = snprintf(out + o, cap - o, "%s%d/%s", o ? ", " : "", (int) b->users[i].pid, comm);
+        if (n < 0 || (size_t) n >= cap - o)
+            break;
+        o += (size_t) n;
+    }
+}
+
+static int rm_one(const char *url, const struct rm_opts *op)
+{
+    struct objs o;
+    struct recs rs;
+    char buf[512];
+    int err, rc = 0;
+
+    collect(&o, &rs);
+    struct obj *b = obj_lookup(&o, &rs, url, &err);
+    if (!b) {
+        if (err == -ENOENT) {
+            fputs("ipcx: ", stderr);
+            out_str(stderr, url);
+            fprintf(stderr, ": no such object\n");
+            rc = EXIT_RUNTIME;
+        } else {
+            rc = cmd_fail(url, err);
+        }
+        goto done;
+    }
+    if (b->has_owner && b->uid != geteuid() && !op->force) {
+        struct passwd *pw = getpwuid(b->uid);
+        snprintf(buf, sizeof buf, "%s (uid %u)", pw ? pw->pw_name : "?", (unsigned) b->uid);
+        rc = rm_left(b->url, "it is not yours: its owner is ", buf);
+        fputs("  (-f removes it anyway, if you may)\n", stderr);
+        goto done;
+    }
+    if (obj_any_alive(b) && !op->force) {
+        live_users(b, buf, sizeof buf);
+        rc = rm_left(b->url, "in use by ", buf);
+        fputs("  (-f removes it anyway)\n", stderr);
+        goto done;
+    }
+    if (b->ambiguous && !op->force) {
+        rc = rm_left(b->url, "its path is bound by two sockets (or a forged name): "
+                             "not sure which one it is", "");
+        goto done;
+    }
+    if (b->kind == K_UNIX && !b->path[0]) {
+        rc = rm_left(b->url, "an abstract socket has no name to remove: it goes with its last user", "");
+        goto done;
+    }
+    int r = obj_remove(&o, b, b->has_owner ? b->uid : geteuid(), op->dry);
+    if (r == -ENOTSUP) {
+        rc = rm_left(b->url, "nothing to remove", "");
+    } else if (r < 0) {
+        rc = cmd_fail(b->url, r);
+    } else if (op->dry || op->verbose) {
+        printf("%s ", op->dry ? "would remove" : "removed");
+        out_str(stdout, b->url);
+        fputc('\n', stdout);
+    }
+done:
+    objs_free(&o, &rs);
+    return rc;
+}
+
+/* -q/-m/-s ID: the URL of that System V id. */
+static int rm_id_url(const char *scheme, const char *arg, char *out, size_t cap)
+{
+    long id = cmd_parse_num(arg, 0, INT_MAX);
+    if (id == LONG_MIN)
+        return -1;
+    snprintf(out, cap, "%s:?id=%ld", scheme, id);
+    return 0;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "force", no_argument, NULL, 'f' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "queue", required_argument, NULL, 'q' },
+        { "shm", required_argument, NULL, 'm' },
+        { "sem", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct rm_opts op = { 0, 0, 0 };
+    char (*ids)[48] = calloc((size_t) argc, sizeof *ids);
+    int nids = 0, c, rc = 0;
+
+    if (!ids)
+        return cmd_fail("rm", -ENOMEM);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":fnvq:m:s:h", opts, NULL)) != -1) {
+        const char *scheme = c == 'q' ? "sysvmq" : c == 'm' ? "sysvshm" : "sysvsem";
+        switch (c) {
+        case 'f':
+            op.force = 1;
+            break;
+        case 'n':
+            op.dry = 1;
+            break;
+        case 'v':
+            op.verbose = 1;
+            break;
+        case 'q':
+        case 'm':
+        case 's':
+            if (rm_id_url(scheme, optarg, ids[nids], sizeof ids[nids]) < 0) {
+                free(ids);
+                return cmd_usage_error("rm", "bad System V id '%s'", optarg);
+            }
+            nids++;
+            break;
+        case 'h':
+            fputs(rm_help, stdout);
+            free(ids);
+            return 0;
+        default:
+            free(ids);
+            return obs_bad_option("rm", c, argv);
+        }
+    }
+    if (optind >= argc && nids == 0) {
+        free(ids);
+        return cmd_usage_error("rm", "%s", "no URL");
+    }
+    for (int i = 0; i < nids; i++)
+        rc |= rm_one(ids[i], &op);
+    for (int i = optind; i < argc; i++)
+        rc |= rm_one(argv[i], &op);
+    free(ids);
+    return rc ? EXIT_RUNTIME : 0;
+}
