@@ -8,7 +8,8 @@
  * Other keys: perm=0600 (permissions of a new segment, and the most an
  * existing one may grant; "mode" names the ring mode here), allow= (owners
  * to accept besides this user and root: owner.h), overflow=block|drop
- * (bcast), unlink=creator|last|never, spin=N (busy-wait tries before
+ * (bcast), lossless=yes|no (a bcast receiver of an overflow=drop ring: yes
+ * makes the producer wait for it instead of dropping), unlink=creator|last|never, spin=N (busy-wait tries before
  * sleeping, 0 = sleep at once).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
@@ -37,7 +38,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 
-#define SHM_KEYS "mode size overflow unlink spin perm allow"
+#define SHM_KEYS "mode size overflow lossless unlink spin perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long a System V attacher waits for a creator to finish */
@@ -51,6 +52,7 @@ struct shm_cfg {
     int      unlink;
     int      spin;       /* -1: default */
     int      maxmsg_given;
+    int      lossless;   /* bcast receiver: -1 not given, 0 no, 1 yes */
 };
 
 struct shm_chan {
@@ -79,6 +81,8 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
             return ipcx__fail(-EINVAL, "overflow=drop needs mode=bcast");
         c->flags |= IPCX_SHM_F_DROP;
     }
+    if ((c->lossless = ipcx__url_word(u, "lossless", "no yes", -1)) < -1)
+        return c->lossless;
     if ((r = ipcx__url_size(u, "size", 0, 4096, (size_t) 1 << 40, &c->size)) < 0)
         return r;
     if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never", SHM_UNLINK_CREATOR)) < 0)
@@ -141,6 +145,12 @@ static int shm_join(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_c
         return ipcx__fail(-EINVAL, "the segment is a ring of another mode (%u)", r->fx.mode);
     if ((c->flags & IPCX_SHM_F_DROP) && !(r->fx.flags & IPCX_SHM_F_DROP))
         return ipcx__fail(-EINVAL, "the segment was made with overflow=block");
+    if (c->lossless >= 0 && (tx || r->fx.mode != IPCX_SHM_BCAST))
+        return ipcx__fail(-EINVAL, "lossless= is for the receivers of a bcast ring");
+    if (c->lossless == 0 && !(r->fx.flags & IPCX_SHM_F_DROP))
+        return ipcx__fail(-EINVAL, "lossless=no needs a ring made with overflow=drop "
+                                   "(overflow=block loses nothing for anyone)");
+    r->hold = c->lossless == 1 && (r->fx.flags & IPCX_SHM_F_DROP);
     rc = ipcx__ring_join(r, tx, shm_limit(r->fx.mode, tx), c->spin);
     if (rc < 0)
         return rc;
@@ -467,4 +477,13 @@ static const struct ipcx_transport shm_kind_tp[] = {
 static const struct ipcx_transport *shm_table(enum ipcx__seg_kind kind)
 {
     return &shm_kind_tp[kind];
+}
+
+/* The receivers registered on the ring of ch (pub/sub's subscriber count); -EINVAL if not shm. */
+int ipcx__shm_receivers(const struct ipcx_chan *ch)
+{
+    if (!ch || (strcmp(ch->tp->scheme, "shm") != 0 && strcmp(ch->tp->scheme, "sysvshm") != 0))
+        return -EINVAL;
+    const struct shm_chan *s = ch->impl;
+    return (int) atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed);
 }
