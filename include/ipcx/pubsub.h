@@ -61,6 +61,12 @@ IPCX_API int ipcx_publish(ipcx_pub *pub, const char *topic, const void *msg, siz
  */
 IPCX_API int ipcx_pub_subscribers(ipcx_pub *pub);
 
+/*
+ * The URL subscribers open, e.g. the port a "tcp://127.0.0.1:0" publisher
+ * was given.  Returns the length written (a NUL is added) or -ENOSPC.
+ */
+IPCX_API int ipcx_pub_addr(const ipcx_pub *pub, char *buf, size_t cap);
+
 /* Close the publisher; NULL is fine. */
 IPCX_API int ipcx_pub_close(ipcx_pub *pub);
 

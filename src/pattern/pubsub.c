@@ -368,6 +368,25 @@ IPCX_API int ipcx_pub_subscribers(ipcx_pub *p)
     return (int) p->npeers;
 }
 
+IPCX_API int ipcx_pub_addr(const ipcx_pub *p, char *buf, size_t cap)
+{
+    if (!p || !buf)
+        return -EINVAL;
+    if (p->kind == PS_FAN)
+        return ipcx_addr(p->ch, buf, cap);
+    /* The ring's own address without the keys pub/sub added: subscribers add theirs. */
+    char a[IPCX_URL_MAX];
+    int n = ipcx_addr(p->ch, a, sizeof a);
+    if (n < 0)
+        return n;
+    a[strcspn(a, "?")] = '\0';
+    n = (int) strlen(a);
+    if ((size_t) n >= cap)
+        return -ENOSPC;
+    memcpy(buf, a, (size_t) n + 1);
+    return n;
+}
+
 IPCX_API int ipcx_pub_close(ipcx_pub *p)
 {
     if (!p)
