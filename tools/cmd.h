@@ -46,5 +46,8 @@ int cmd_stat(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 /* demo.c: list and start the demos (demos/lib/demo.h). */
 int cmd_demo(int argc, char **argv);
+/* pubsub.c: publish/subscribe with topics. */
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
 
 #endif

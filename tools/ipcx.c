@@ -297,6 +297,8 @@ static const struct {
     { "stat", cmd_stat, "everything about one IPC object" },
     { "gc",   cmd_gc,   "remove objects ipcx created whose users all died" },
     { "demo", cmd_demo, "list the demos (the course's systems) and run one" },
+    { "pub",  cmd_pub,  "publish messages under a topic" },
+    { "sub",  cmd_sub,  "print the messages of the topics subscribed to" },
 };
 
 static void help(FILE *f)

@@ -92,6 +92,14 @@ IPCX_API int ipcx_subscribe(ipcx_sub *sub, const char *prefix);
 IPCX_API long ipcx_sub_recv(ipcx_sub *sub, char *topic, size_t tcap, void *buf, size_t cap,
                             int timeout_ms);
 
+/*
+ * Wait until the publisher has taken this subscriber's first registration
+ * (a fan-out answers it; a ring end is there from its open on): from then
+ * on every matching message published reaches it or is counted lost.
+ * 0, -ETIMEDOUT / -EAGAIN, or the publisher's refusal (-EMFILE: too many).
+ */
+IPCX_API int ipcx_sub_wait(ipcx_sub *sub, int timeout_ms);
+
 /* How many messages this subscriber missed, in total. */
 IPCX_API long long ipcx_sub_lost(const ipcx_sub *sub);
 

@@ -78,6 +78,7 @@ struct ipcx_sub {
     uint64_t   next;           /* fan-out: the number expected next */
     int        seq_known;
     long long  lost;           /* fan-out: total missed */
+    int        welcomed;       /* fan-out: the publisher answered our first registration */
 };
 
 /* ---- URLs ------------------------------------------------------------- */
@@ -246,7 +247,11 @@ static void ps_register(ipcx_pub *p, const uint8_t *b, size_t n)
     struct ps_peer *s = &p->peers[p->npeers];
     memset(s, 0, sizeof *s);
     strcpy(s->url, url);
-    if (ipcx_open(&s->tx, url, IPCX_SEND) < 0) {
+    uint8_t hi[IPCX_TOPIC_HDR];
+    ipcx__topic_refuse_put(hi, 0);
+    /* The welcome is the first thing it gets: from now on it misses nothing unknowingly. */
+    if (ipcx_open(&s->tx, url, IPCX_SEND) < 0 || ipcx_send(s->tx, hi, sizeof hi, 0, 0) < 0) {
+        (void) ipcx_close(s->tx);
         free(pf);
         return; /* gone already */
     }
@@ -571,6 +576,10 @@ static long ps_fan_recv(ipcx_sub *s, char *topic, size_t tcap, void *buf, size_t
         int refused, rc = ipcx__topic_decode(s->buf, (size_t) n, &m, &refused);
         if (rc < 0)
             return rc;
+        if (refused == 1) {
+            s->welcomed = 1;
+            continue;
+        }
         if (refused)
             return ipcx__fail(refused, refused == -EPIPE ? "the publisher closed the feed"
                                                         : "the publisher refused us");
@@ -602,6 +611,35 @@ IPCX_API long ipcx_sub_recv(ipcx_sub *s, char *topic, size_t tcap, void *buf, si
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     return s->kind == PS_RING ? ps_ring_recv(s, topic, tcap, buf, cap, &d, timeout_ms == 0)
                               : ps_fan_recv(s, topic, tcap, buf, cap, &d);
+}
+
+IPCX_API int ipcx_sub_wait(ipcx_sub *s, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!s)
+        return -EINVAL;
+    if (s->kind == PS_RING || s->welcomed)
+        return 0; /* a ring end reads from its join on */
+    if (!s->nprefix)
+        return ipcx__fail(-EINVAL, "nothing subscribed yet");
+    if (s->flags & IPCX_NONBLOCK)
+        timeout_ms = 0;
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    while (!s->welcomed) {
+        long n = ipcx_recv(s->rx, s->buf, s->maxmsg, NULL, ipcx__remaining(&d));
+        if (n < 0)
+            return n;
+        struct ipcx__topic_msg m;
+        int refused, rc = ipcx__topic_decode(s->buf, (size_t) n, &m, &refused);
+        if (rc < 0)
+            return rc;
+        if (refused < 0)
+            return ipcx__fail(refused, "the publisher refused us");
+        s->welcomed = 1;
+        if (!refused)
+            s->held = n; /* a message before the welcome: keep it for ipcx_sub_recv */
+    }
+    return 0;
 }
 
 IPCX_API long long ipcx_sub_lost(const ipcx_sub *s)

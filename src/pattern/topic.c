@@ -90,7 +90,7 @@ int ipcx__topic_decode(const uint8_t *b, size_t n, struct ipcx__topic_msg *m, in
         return rc;
     if (type == IPCX_TOPIC_REFUSE) {
         uint32_t e = get32(b + 4);
-        *refused = e >= 1 && e <= 4095 ? -(int) e : -ECONNREFUSED;
+        *refused = e == 0 ? 1 : e <= 4095 ? -(int) e : -ECONNREFUSED;
         return 0;
     }
     if (type != IPCX_TOPIC_MSG || get32(b + 4) != 0)

@@ -7,7 +7,8 @@
  * Message:      'P' 1 TYPE_MSG tlen | flags u32 (0) | seq u64 | topic | body
  * Registration: 'P' 1 TYPE_SUB flags | urllen u16 | nprefix u16 | 0 u32 |
  *               url | nprefix times (len u8, prefix)
- * Refusal:      'P' 1 TYPE_REFUSE 0 | errno u32 | 0 u64
+ * Answer:       'P' 1 TYPE_REFUSE 0 | errno u32 | 0 u64   (errno 0: welcome,
+ *               the first thing a new subscriber gets; EPIPE: the feed ended)
  * Integers are little-endian (tcp crosses machines).
  */
 #ifndef IPCX_PATTERN_TOPIC_H
@@ -48,7 +49,8 @@ void ipcx__topic_put(uint8_t *hdr, const char *topic, size_t tlen, uint64_t seq)
 /*
  * Decode the message in b[0, n).  0, or -EBADMSG with a detail (short,
  * bad magic, version, type, flags; a topic past the end or with a NUL).
- * A refusal decodes to -ECONNREFUSED or its errno (-1..-4095) in *refused.
+ * An answer sets *refused: 1 for a welcome, else its errno (-1..-4095);
+ * 0 for a message.
  */
 int ipcx__topic_decode(const uint8_t *b, size_t n, struct ipcx__topic_msg *m, int *refused);
 
@@ -65,7 +67,7 @@ long ipcx__topic_reg_put(uint8_t *b, size_t cap, unsigned flags, const char *url
 /* Decode a registration; 0 or -EBADMSG (also for more than IPCX_SUB_PREFIXES prefixes). */
 int ipcx__topic_reg_decode(const uint8_t *b, size_t n, struct ipcx__topic_reg *r);
 
-/* A refusal message carrying err (negative) into b (IPCX_TOPIC_HDR bytes). */
+/* An answer carrying err (negative; 0 is a welcome) into b (IPCX_TOPIC_HDR bytes). */
 void ipcx__topic_refuse_put(uint8_t *b, int err);
 
 #endif
