@@ -88,11 +88,12 @@ static ipcx_sub *sub_open(int flags, const char *const *prefixes, int ready_fd)
     T_SUCCESS(ipcx_sub_open(&s, sub_url, flags));
     for (; *prefixes; prefixes++)
         T_SUCCESS(ipcx_subscribe(s, *prefixes));
-    T_SUCCESS(ipcx_sub_wait(s, -1));
     if (ready_fd >= 0) {
         T_OK(write(ready_fd, "r", 1) == 1);
         (void) close(ready_fd);
     }
+    /* The parent waits for its publisher to count us (which answers the registration). */
+    T_SUCCESS(ipcx_sub_wait(s, -1));
     return s;
 }
 
