@@ -109,7 +109,7 @@ static int ps_url_add(char *out, size_t cap, const struct ipcx_url *u, const cha
     return 0;
 }
 
-/* The ring URL: bcast, drop (per-subscriber choice), removed by whoever leaves last. */
+/* The ring URL: bcast, drop (per-subscriber choice), removed by the publisher. */
 static int ps_ring_url(char *out, size_t cap, const char *url, const struct ipcx_url *u,
                        int pub, int lossy)
 {
@@ -119,8 +119,14 @@ static int ps_ring_url(char *out, size_t cap, const char *url, const struct ipcx
     int rc = ps_url_add(out, cap, u, "mode", "bcast");
     if (rc == 0 && pub)
         rc = ps_url_add(out, cap, u, "overflow", "drop");
+    /*
+     * The publisher owns the name: it removes it when it closes, and
+     * subscribers never do (they read what is left, then -EPIPE).  With
+     * unlink=last a subscriber leaving last could remove the name just as a
+     * new publisher attached the old segment, which nobody could then find.
+     */
     if (rc == 0)
-        rc = ps_url_add(out, cap, u, "unlink", "last");
+        rc = ps_url_add(out, cap, u, "unlink", pub ? "close" : "never");
     if (rc == 0 && !pub)
         rc = ps_url_add(out, cap, u, "lossless", lossy ? "no" : "yes");
     return rc;
@@ -135,6 +141,12 @@ static int ps_topic_ok(const char *topic, size_t *tlen)
     if (*tlen > IPCX_TOPIC_MAX)
         return ipcx__fail(-EINVAL, "a topic has at most %d bytes", IPCX_TOPIC_MAX);
     return 0;
+}
+
+/* A buffer for one message of the channel, or one registration. */
+static uint8_t *ps_scratch(size_t maxmsg)
+{
+    return malloc(maxmsg > PS_REG_MAX ? maxmsg : PS_REG_MAX);
 }
 
 /* ---- publisher -------------------------------------------------------- */
@@ -161,7 +173,7 @@ IPCX_API int ipcx_pub_open(ipcx_pub **pub, const char *url, int flags)
         goto fail;
     }
     p->maxmsg = (size_t) ipcx_maxmsg(p->ch);
-    if (!(p->buf = malloc(p->maxmsg > PS_REG_MAX ? p->maxmsg : PS_REG_MAX))) {
+    if (!(p->buf = ps_scratch(p->maxmsg))) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -460,7 +472,7 @@ IPCX_API int ipcx_sub_open(ipcx_sub **sub, const char *url, int flags)
             goto fail;
     }
     s->maxmsg = (size_t) ipcx_maxmsg(s->rx);
-    if (!(s->buf = malloc(s->maxmsg > PS_REG_MAX ? s->maxmsg : PS_REG_MAX))) {
+    if (!(s->buf = ps_scratch(s->maxmsg))) {
         rc = -ENOMEM;
         goto fail;
     }

@@ -117,31 +117,11 @@ static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
     return 0;
 }
 
-uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
-{
-    uint64_t cap = r->fx.data_size, min = head;
-    for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
-        struct ipcx__shm_part *p = &r->h->part[i];
-        uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
-        if ((o & (IPCX_PART_TX | IPCX_PART_RX)) != IPCX_PART_RX)
-            continue;
-        /* acquire: the receiver's reads of what it passed happen before we overwrite. */
-        uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
-        /* A cursor outside the live window is stale or forged: it cannot hold us. */
-        if (c > head || head - c > cap || (c & (IPCX_REC_HDR - 1)))
-            continue;
-        if (c < min)
-            min = c;
-    }
-    return min;
-}
-
 /*
- * overflow=drop: the oldest cursor of a receiver that holds the producer
- * (lossless=yes), or head when there is none.  Its cursor is never passed
- * by the tail, so it never loses a message; the others still do.
+ * The oldest cursor of the receivers (holders_only: of those that hold an
+ * overflow=drop producer, lossless=yes), or head when there is none.
  */
-static uint64_t bytes_oldest_holder(const struct ipcx__ring *r, uint64_t head)
+static uint64_t bytes_oldest_rx(const struct ipcx__ring *r, uint64_t head, int holders_only)
 {
     uint64_t cap = r->fx.data_size, min = head;
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
@@ -154,14 +134,20 @@ static uint64_t bytes_oldest_holder(const struct ipcx__ring *r, uint64_t head)
          * overwrite; and its hold, stored before its first cursor, is seen.
          */
         uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
-        if (!atomic_load_explicit(&p->hold, memory_order_relaxed))
+        if (holders_only && !atomic_load_explicit(&p->hold, memory_order_relaxed))
             continue;
+        /* A cursor outside the live window is stale or forged: it cannot hold us. */
         if (c > head || head - c > cap || (c & (IPCX_REC_HDR - 1)))
-            continue; /* stale or forged, as in ipcx__bytes_oldest_cursor */
+            continue;
         if (c < min)
             min = c;
     }
     return min;
+}
+
+uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
+{
+    return bytes_oldest_rx(r, head, 0);
 }
 
 /*
@@ -175,7 +161,8 @@ static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
     uint64_t cap = r->fx.data_size, tail = r->limit - cap;
     if (r->limit < cap || tail > r->head || (tail & (IPCX_REC_HDR - 1)))
         return ipcx__fail(-EPROTO, "shm: ring tail out of range");
-    if (r->head + need - bytes_oldest_holder(r, r->head) > cap)
+    /* A holder's cursor is never passed by the tail: it loses nothing; the others may. */
+    if (r->head + need - bytes_oldest_rx(r, r->head, 1) > cap)
         return -EAGAIN;
 
     while (r->head + need - tail > cap) {

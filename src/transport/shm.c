@@ -9,7 +9,8 @@
  * existing one may grant; "mode" names the ring mode here), allow= (owners
  * to accept besides this user and root: owner.h), overflow=block|drop
  * (bcast), lossless=yes|no (a bcast receiver of an overflow=drop ring: yes
- * makes the producer wait for it instead of dropping), unlink=creator|last|never, spin=N (busy-wait tries before
+ * makes the producer wait for it instead of dropping), unlink=creator|last|never|close
+ * (close: the creating end removes the name when it closes, last or not), spin=N (busy-wait tries before
  * sleeping, 0 = sleep at once).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
@@ -43,7 +44,7 @@
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long a System V attacher waits for a creator to finish */
 
-enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER };
+enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER, SHM_UNLINK_CLOSE };
 
 struct shm_cfg {
     int      mode;       /* -1: not given */
@@ -85,7 +86,7 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
         return c->lossless;
     if ((r = ipcx__url_size(u, "size", 0, 4096, (size_t) 1 << 40, &c->size)) < 0)
         return r;
-    if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never", SHM_UNLINK_CREATOR)) < 0)
+    if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never close", SHM_UNLINK_CREATOR)) < 0)
         return c->unlink;
     if ((r = ipcx__url_size(u, "spin", (size_t) -1, 0, 1000000, &spin)) < 0)
         return r;
@@ -238,21 +239,31 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     /* A segment this end does not create must pass owner.h's rule. */
     s->seg.allow = &ch->allow;
     s->seg.want_mode = ch->mode;
-    rc = -ENOENT;
-    if (ch->flags & IPCX_CREATE) {
-        rc = shm_create(ch, s, &c);
-        if (rc == -EEXIST && (ch->flags & IPCX_EXCL))
-            return ipcx__fail(-EEXIST, "the segment %s exists", u->path);
-        if (rc < 0 && rc != -EEXIST)
-            return rc;
-    }
-    if (!s->created) {
+    /*
+     * Create, or attach the one that is there.  With IPCX_CREATE, one found
+     * at create and gone by the attach (its last user removed it between:
+     * unlink=last) is made again; a few rounds, not for ever.
+     */
+    for (int round = 0;; round++) {
+        rc = -ENOENT;
+        if (ch->flags & IPCX_CREATE) {
+            rc = shm_create(ch, s, &c);
+            if (rc == -EEXIST && (ch->flags & IPCX_EXCL))
+                return ipcx__fail(-EEXIST, "the segment %s exists", u->path);
+            if (rc < 0 && rc != -EEXIST)
+                return rc;
+        }
+        if (s->created)
+            break;
         rc = shm_attach(&s->seg);
+        if (rc == -ENOENT && (ch->flags & IPCX_CREATE) && round < 8)
+            continue;
         if (rc == -ENOENT)
             return ipcx__fail(-ENOENT, "no segment %s (open with IPCX_CREATE to make it)",
                               u->path);
         if (rc < 0)
             return rc;
+        break;
     }
     if ((rc = shm_join(ch, s, &c)) < 0)
         return rc;
@@ -293,7 +304,8 @@ static int shm_close(struct ipcx_chan *ch)
      */
     int created = s->created && ipcx__chan_ours(ch);
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
-                 (s->unlink == SHM_UNLINK_LAST && last);
+                 (s->unlink == SHM_UNLINK_LAST && last) ||
+                 (s->unlink == SHM_UNLINK_CLOSE && created);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {
         r = ipcx__seg_remove_own(&s->seg);
         /* Whoever removes it removes dead owners' doorbells (the last one out did already). */
