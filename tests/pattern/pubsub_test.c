@@ -15,6 +15,7 @@
  *   pool      4 workers x 10,000 jobs: every job number taken exactly once
  *   poolkill  100 rounds: a worker SIGKILLed while it holds a job; the job
  *             goes to another worker
+ *   owner     rings: the publisher's close removes the name, a subscriber's never
  *   refuse    schemes without pub/sub or pool say -ENOTSUP with a detail
  *
  * No time thresholds: a wait that would hang is bounded by CTest's timeout.
@@ -507,6 +508,45 @@ static int case_poolkill(void)
     return 0;
 }
 
+/* ---- owner (rings) ------------------------------------------------------------ */
+
+/*
+ * The publisher owns the ring's name: closing, it removes it although a
+ * subscriber is still attached; that subscriber reads what is left and
+ * then gets -EPIPE; a new subscriber finds nothing (-ENOENT) until a new
+ * publisher makes a new ring.  A subscriber's close never removes it.
+ */
+static int case_owner(void)
+{
+    static const char *const all[] = { "", NULL };
+    if (!is_ring())
+        return T_SKIP;
+    ipcx_pub *p = pub_open();
+    ipcx_sub *a = sub_open(0, all, -1), *b = sub_open(IPCX_SUB_LOSSY, all, -1), *c = NULL;
+    long num;
+    T_SUCCESS(ipcx_sub_close(b)); /* a subscriber leaving: the name stays */
+    T_SUCCESS(ipcx_sub_open(&b, sub_url, 0));
+    T_SUCCESS(ipcx_sub_close(b));
+    publish_num(p, "o", 7);
+    T_SUCCESS(ipcx_pub_close(p));
+    T_ERR(ipcx_sub_open(&c, sub_url, 0), -ENOENT);
+    T_SUCCESS(recv_num(a, NULL, &num));
+    T_EQ(num, 7);
+    char buf[8];
+    T_ERR(ipcx_sub_recv(a, NULL, 0, buf, sizeof buf, -1), -EPIPE);
+    p = pub_open(); /* a new ring under the name */
+    T_SUCCESS(ipcx_sub_open(&c, sub_url, 0));
+    T_SUCCESS(ipcx_subscribe(c, ""));
+    publish_num(p, "o", 8);
+    T_SUCCESS(recv_num(c, NULL, &num));
+    T_EQ(num, 8);
+    T_SUCCESS(ipcx_sub_close(a));
+    T_SUCCESS(ipcx_sub_close(c));
+    T_SUCCESS(ipcx_pub_close(p));
+    T_ERR(ipcx_sub_open(&c, sub_url, 0), -ENOENT);
+    return 0;
+}
+
 /* ---- refuse --------------------------------------------------------------- */
 
 static int case_refuse(void)
@@ -553,6 +593,8 @@ int main(int argc, char **argv)
         r = case_pool();
     else if (!strcmp(argv[1], "poolkill"))
         r = case_poolkill();
+    else if (!strcmp(argv[1], "owner"))
+        r = case_owner();
     else if (!strcmp(argv[1], "refuse"))
         r = case_refuse();
     else {
