@@ -15,7 +15,9 @@ fi
 build=$1
 secs=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${FUZZ_TARGETS:-"url_parse frame_decode stream_recv shm_attach demo_fifo_req pattern_decode line_decode"}
+# Every target has its seeds in corpus/<target>/ (fuzz/CMakeLists.txt), so
+# the corpus directories are the list: no second list here to keep in step.
+targets=${FUZZ_TARGETS:-$(cd "$here/corpus" && for d in */; do printf '%s ' "${d%/}"; done)}
 crashes=$build/fuzz-crashes
 tmp=
 pid=

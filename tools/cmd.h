@@ -50,5 +50,8 @@ int cmd_demo(int argc, char **argv);
 /* reqrep.c: request/reply from the shell (ipcx/pattern.h). */
 int cmd_req(int argc, char **argv);
 int cmd_rep(int argc, char **argv);
+/* pubsub.c: publish/subscribe with topics. */
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
 
 #endif

@@ -274,6 +274,8 @@ static const struct {
     { "demo", cmd_demo, "list the demos (the course's systems) and run one" },
     { "req",  cmd_req,  "send a request and print its reply" },
     { "rep",  cmd_rep,  "answer requests with a command's output, or echo them" },
+    { "pub",  cmd_pub,  "publish messages under a topic" },
+    { "sub",  cmd_sub,  "print the messages of the topics subscribed to" },
 };
 
 static void help(FILE *f)

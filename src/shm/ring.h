@@ -82,7 +82,14 @@ struct ipcx__shm_part {
     _Atomic uint32_t bell;
     _Atomic uint32_t want;    /* sender: record bytes its last failed send needed (byte rings) */
     _Atomic uint32_t fifo;    /* 1: this participant may have a doorbell FIFO */
-    uint32_t pad0;
+    /*
+     * bcast overflow=drop receiver: 1 if it asked to lose nothing
+     * (lossless=yes): the producer waits for its cursor instead of moving
+     * the tail past it.  Written by the receiver at join, before it reads
+     * the head; a forged 1 can only make the producer wait (stopped
+     * progress, as any forged cursor).
+     */
+    _Atomic uint32_t hold;
     uint64_t pad[3];
 };
 
@@ -183,6 +190,7 @@ struct ipcx__ring {
     struct ipcx__shm_fixed  fx;    /* the validated copy: the only source of sizes */
     uint64_t mask;                 /* byte ring: data_size - 1; slots: nslots - 1 */
     int      tx;                   /* 1: this handle sends, 0: receives */
+    int      hold;                 /* bcast drop receiver: lossless=yes (shm_part.hold) */
     int      me;                   /* participant index, or -1 */
     uint64_t mine;                 /* the owner word we registered */
     uint64_t start;                /* the start time of pid */

@@ -117,7 +117,11 @@ static int bytes_oldest(struct ipcx__ring *r, uint64_t *oldest)
     return 0;
 }
 
-uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
+/*
+ * The oldest cursor of the receivers (holders_only: of those that hold an
+ * overflow=drop producer, lossless=yes), or head when there is none.
+ */
+static uint64_t bytes_oldest_rx(const struct ipcx__ring *r, uint64_t head, int holders_only)
 {
     uint64_t cap = r->fx.data_size, min = head;
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++) {
@@ -125,8 +129,13 @@ uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
         uint64_t o = atomic_load_explicit(&p->owner, memory_order_relaxed);
         if ((o & (IPCX_PART_TX | IPCX_PART_RX)) != IPCX_PART_RX)
             continue;
-        /* acquire: the receiver's reads of what it passed happen before we overwrite. */
+        /*
+         * acquire: the receiver's reads of what it passed happen before we
+         * overwrite; and its hold, stored before its first cursor, is seen.
+         */
         uint64_t c = atomic_load_explicit(&p->cursor, memory_order_acquire);
+        if (holders_only && !atomic_load_explicit(&p->hold, memory_order_relaxed))
+            continue;
         /* A cursor outside the live window is stale or forged: it cannot hold us. */
         if (c > head || head - c > cap || (c & (IPCX_REC_HDR - 1)))
             continue;
@@ -136,13 +145,25 @@ uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
     return min;
 }
 
-/* overflow=drop: move the shared tail over old records until need bytes are free. */
+uint64_t ipcx__bytes_oldest_cursor(const struct ipcx__ring *r, uint64_t head)
+{
+    return bytes_oldest_rx(r, head, 0);
+}
+
+/*
+ * overflow=drop: move the shared tail over old records until need bytes
+ * are free; -EAGAIN (wait for room) if that would pass a receiver that
+ * holds the producer.
+ */
 static int bytes_make_room_drop(struct ipcx__ring *r, uint64_t need)
 {
     struct ipcx__shm_hdr *h = r->h;
     uint64_t cap = r->fx.data_size, tail = r->limit - cap;
     if (r->limit < cap || tail > r->head || (tail & (IPCX_REC_HDR - 1)))
         return ipcx__fail(-EPROTO, "shm: ring tail out of range");
+    /* A holder's cursor is never passed by the tail: it loses nothing; the others may. */
+    if (r->head + need - bytes_oldest_rx(r, r->head, 1) > cap)
+        return -EAGAIN;
 
     while (r->head + need - tail > cap) {
         struct bytes_rec rec = bytes_rec(r, tail);
@@ -617,7 +638,7 @@ int ipcx__bytes_release(struct ipcx__ring *r)
     else
         atomic_store_explicit(&h->part[r->me].cursor, r->cursor, memory_order_release);
     bytes_unlock_nowake(r);
-    if (!bytes_drop(r)) {
+    if (!bytes_drop(r) || r->hold) { /* a holder's cursor is what a producer may wait for */
         ipcx__ring_wake(r, &h->space); /* its barrier also covers the checks below */
         ipcx__ring_bells_tx(r, 0);     /* senders that wait with a descriptor */
     }

@@ -214,6 +214,8 @@ static int ring_claim(struct ipcx__ring *r, int tx, uint64_t mine, uint64_t star
         atomic_store_explicit(&p->bell, 0, memory_order_relaxed);
         atomic_store_explicit(&p->want, 0, memory_order_relaxed);
         atomic_store_explicit(&p->fifo, 0, memory_order_relaxed);
+        /* Before the cursor (seq_cst): a producer that sees the cursor sees whether it holds. */
+        atomic_store_explicit(&p->hold, (uint32_t) r->hold, memory_order_relaxed);
         if (!tx && r->fx.mode == IPCX_SHM_BCAST)
             atomic_store_explicit(&p->cursor, r->cursor, memory_order_seq_cst);
         /* seq_cst: the counts are read by peers deciding -EPIPE (ring_peer_gone). */

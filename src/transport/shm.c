@@ -8,7 +8,9 @@
  * Other keys: perm=0600 (permissions of a new segment, and the most an
  * existing one may grant; "mode" names the ring mode here), allow= (owners
  * to accept besides this user and root: owner.h), overflow=block|drop
- * (bcast), unlink=creator|last|never, spin=N (busy-wait tries before
+ * (bcast), lossless=yes|no (a bcast receiver of an overflow=drop ring: yes
+ * makes the producer wait for it instead of dropping), unlink=creator|last|never|close
+ * (close: the creating end removes the name when it closes, last or not), spin=N (busy-wait tries before
  * sleeping, 0 = sleep at once).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
@@ -38,12 +40,12 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 
-#define SHM_KEYS "mode size overflow unlink spin perm allow"
+#define SHM_KEYS "mode size overflow lossless unlink spin perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long a System V attacher waits for a creator to finish */
 
-enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER };
+enum { SHM_UNLINK_CREATOR, SHM_UNLINK_LAST, SHM_UNLINK_NEVER, SHM_UNLINK_CLOSE };
 
 struct shm_cfg {
     int      mode;       /* -1: not given */
@@ -52,6 +54,7 @@ struct shm_cfg {
     int      unlink;
     int      spin;       /* -1: default */
     int      maxmsg_given;
+    int      lossless;   /* bcast receiver: -1 not given, 0 no, 1 yes */
 };
 
 struct shm_chan {
@@ -80,9 +83,11 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
             return ipcx__fail(-EINVAL, "overflow=drop needs mode=bcast");
         c->flags |= IPCX_SHM_F_DROP;
     }
+    if ((c->lossless = ipcx__url_word(u, "lossless", "no yes", -1)) < -1)
+        return c->lossless;
     if ((r = ipcx__url_size(u, "size", 0, 4096, (size_t) 1 << 40, &c->size)) < 0)
         return r;
-    if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never", SHM_UNLINK_CREATOR)) < 0)
+    if ((c->unlink = ipcx__url_word(u, "unlink", "creator last never close", SHM_UNLINK_CREATOR)) < 0)
         return c->unlink;
     if ((r = ipcx__url_size(u, "spin", (size_t) -1, 0, 1000000, &spin)) < 0)
         return r;
@@ -142,6 +147,12 @@ static int shm_join(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_c
         return ipcx__fail(-EINVAL, "the segment is a ring of another mode (%u)", r->fx.mode);
     if ((c->flags & IPCX_SHM_F_DROP) && !(r->fx.flags & IPCX_SHM_F_DROP))
         return ipcx__fail(-EINVAL, "the segment was made with overflow=block");
+    if (c->lossless >= 0 && (tx || r->fx.mode != IPCX_SHM_BCAST))
+        return ipcx__fail(-EINVAL, "lossless= is for the receivers of a bcast ring");
+    if (c->lossless == 0 && !(r->fx.flags & IPCX_SHM_F_DROP))
+        return ipcx__fail(-EINVAL, "lossless=no needs a ring made with overflow=drop "
+                                   "(overflow=block loses nothing for anyone)");
+    r->hold = c->lossless == 1 && (r->fx.flags & IPCX_SHM_F_DROP);
     rc = ipcx__ring_join(r, tx, shm_limit(r->fx.mode, tx), c->spin);
     if (rc < 0)
         return rc;
@@ -229,21 +240,31 @@ static int shm_open_kind(struct ipcx_chan *ch, const struct ipcx_url *u,
     /* A segment this end does not create must pass owner.h's rule. */
     s->seg.allow = &ch->allow;
     s->seg.want_mode = ch->mode;
-    rc = -ENOENT;
-    if (ch->flags & IPCX_CREATE) {
-        rc = shm_create(ch, s, &c);
-        if (rc == -EEXIST && (ch->flags & IPCX_EXCL))
-            return ipcx__fail(-EEXIST, "the segment %s exists", u->path);
-        if (rc < 0 && rc != -EEXIST)
-            return rc;
-    }
-    if (!s->created) {
+    /*
+     * Create, or attach the one that is there.  With IPCX_CREATE, one found
+     * at create and gone by the attach (its last user removed it between:
+     * unlink=last) is made again; a few rounds, not for ever.
+     */
+    for (int round = 0;; round++) {
+        rc = -ENOENT;
+        if (ch->flags & IPCX_CREATE) {
+            rc = shm_create(ch, s, &c);
+            if (rc == -EEXIST && (ch->flags & IPCX_EXCL))
+                return ipcx__fail(-EEXIST, "the segment %s exists", u->path);
+            if (rc < 0 && rc != -EEXIST)
+                return rc;
+        }
+        if (s->created)
+            break;
         rc = shm_attach(&s->seg);
+        if (rc == -ENOENT && (ch->flags & IPCX_CREATE) && round < 8)
+            continue;
         if (rc == -ENOENT)
             return ipcx__fail(-ENOENT, "no segment %s (open with IPCX_CREATE to make it)",
                               u->path);
         if (rc < 0)
             return rc;
+        break;
     }
     if ((rc = shm_join(ch, s, &c)) < 0)
         return rc;
@@ -284,7 +305,8 @@ static int shm_close(struct ipcx_chan *ch)
      */
     int created = s->created && ipcx__chan_ours(ch);
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
-                 (s->unlink == SHM_UNLINK_LAST && last);
+                 (s->unlink == SHM_UNLINK_LAST && last) ||
+                 (s->unlink == SHM_UNLINK_CLOSE && created);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {
         r = ipcx__seg_remove_own(&s->seg);
         /* Whoever removes it removes dead owners' doorbells (the last one out did already). */
@@ -483,4 +505,13 @@ static const struct ipcx_transport shm_kind_tp[] = {
 static const struct ipcx_transport *shm_table(enum ipcx__seg_kind kind)
 {
     return &shm_kind_tp[kind];
+}
+
+/* The receivers registered on the ring of ch (pub/sub's subscriber count); -EINVAL if not shm. */
+int ipcx__shm_receivers(const struct ipcx_chan *ch)
+{
+    if (!ch || (strcmp(ch->tp->scheme, "shm") != 0 && strcmp(ch->tp->scheme, "sysvshm") != 0))
+        return -EINVAL;
+    const struct shm_chan *s = ch->impl;
+    return (int) atomic_load_explicit(&s->ring.h->nrx, memory_order_relaxed);
 }

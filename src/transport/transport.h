@@ -118,4 +118,7 @@ struct ipcx_transport {
 extern const struct ipcx_transport *const ipcx__transports[];
 const struct ipcx_transport *ipcx__transport_find(const char *scheme);
 
+/* shm.c: the receivers registered on the ring of ch (pub/sub counts subscribers); -EINVAL if not shm. */
+int ipcx__shm_receivers(const struct ipcx_chan *ch);
+
 #endif

@@ -1,0 +1,36 @@
+# Messaging patterns across processes (src/pattern): pub/sub and the worker
+# pool, one CTest test per case and scheme (pubsub_test.c says what each
+# case checks).  Small rings so that lossy subscribers really fall behind.
+add_executable(pubsub_test pubsub_test.c)
+target_include_directories(pubsub_test PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(pubsub_test PRIVATE ipcx_static)
+set(IPCX_PUBSUB_SCHEMES
+  "shm=shm:/ipcx-t-%p-ps?size=4096&maxmsg=256"
+  "sysvshm=sysvshm:79%p?size=4096&maxmsg=256"
+  "unix=unix:/tmp/ipcx-t-%p-ps.sock"
+  "unix-abstract=unix:@ipcx-t-%p-ps"
+  "tcp=tcp://127.0.0.1:0")
+foreach(pair IN LISTS IPCX_PUBSUB_SCHEMES)
+  string(FIND "${pair}" "=" eq)
+  string(SUBSTRING "${pair}" 0 ${eq} name)
+  math(EXPR from "${eq} + 1")
+  string(SUBSTRING "${pair}" ${from} -1 template)
+  foreach(c filter lossless slow kill)
+    ipcx_test(pubsub_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
+  endforeach()
+endforeach()
+foreach(pair "shm=shm:/ipcx-t-%p-pool?size=65536&maxmsg=64"
+             "sysvshm=sysvshm:80%p?size=65536&maxmsg=64")
+  string(FIND "${pair}" "=" eq)
+  string(SUBSTRING "${pair}" 0 ${eq} name)
+  math(EXPR from "${eq} + 1")
+  string(SUBSTRING "${pair}" ${from} -1 template)
+  foreach(c pool poolkill)
+    ipcx_test(pool_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
+  endforeach()
+endforeach()
+ipcx_test(pubsub_refuse $<TARGET_FILE:pubsub_test> refuse)
+ipcx_test(pubsub_owner_shm $<TARGET_FILE:pubsub_test> owner "shm:/ipcx-t-%p-own?size=4096&maxmsg=256")
+ipcx_test(pubsub_owner_sysvshm $<TARGET_FILE:pubsub_test> owner "sysvshm:81%p?size=4096&maxmsg=256")
+# The commands ipcx pub and ipcx sub.
+ipcx_test(pubsub_cmd ${CMAKE_CURRENT_SOURCE_DIR}/pubsub_cmd_test.sh $<TARGET_FILE:ipcx_cmd>)

@@ -1,0 +1,331 @@
+/*
+ * pubsub.c - the commands `ipcx pub` and `ipcx sub`: publish messages
+ * under a topic, and print the messages of the topics subscribed to as
+ * "topic message" lines (include/ipcx/pubsub.h).  Options may come
+ * anywhere before "--" (GNU getopt permutes).
+ */
+#include "cmd.h"
+#include "ipcx.h"
+#include "ipcx/pubsub.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t ps_stop;
+
+static void ps_on_signal(int sig)
+{
+    ps_stop = sig;
+}
+
+/* SIGINT/SIGTERM without SA_RESTART: a blocked ipcx call returns -EINTR. */
+static void ps_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ps_on_signal;
+    sigemptyset(&sa.sa_mask);
+    (void) sigaction(SIGINT, &sa, NULL);
+    (void) sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void ps_nap(void)
+{
+    struct timespec ts = { 0, 20 * 1000000L };
+    (void) nanosleep(&ts, NULL);
+}
+
+/* ---- ipcx pub ----------------------------------------------------------- */
+
+static const char pub_help[] =
+    "Usage: ipcx pub [-t MS] [-s N] URL TOPIC [MESSAGE...]\n"
+    "Publish each MESSAGE under TOPIC on URL (shm:/name, unix:/path, unix:@name,\n"
+    "tcp://host:port); with no MESSAGE, each line of standard input (without its\n"
+    "newline).  Subscribers (ipcx sub) whose prefixes match TOPIC get it.\n"
+    "\n"
+    "  -t, --timeout MS      wait at most MS ms for a lossless subscriber with no\n"
+    "                        room (default -1: wait)\n"
+    "  -s, --subscribers N   first wait until N subscribers are there\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Options may come anywhere before '--'.  Exit status: 0 all published, 1 an\n"
+    "error (one line on stderr), 2 bad usage, 130/143 stopped by SIGINT/SIGTERM.\n";
+
+static int pub_one(ipcx_pub *p, const char *url, const char *topic, const char *msg,
+                   size_t len, int timeout)
+{
+    int r = ipcx_publish(p, topic, msg, len, timeout);
+    if (r == -EINTR && ps_stop)
+        return 128 + ps_stop;
+    return r < 0 ? cmd_fail(url, r) : 0;
+}
+
+int cmd_pub(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "timeout", required_argument, NULL, 't' },
+        { "subscribers", required_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long timeout = -1, want = 0;
+    int c, rc = 0;
+    ipcx_pub *p;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("pub", "bad timeout '%s'", optarg);
+            break;
+        case 's':
+            if ((want = cmd_parse_num(optarg, 0, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("pub", "bad number of subscribers '%s'", optarg);
+            break;
+        case 'h':
+            fputs(pub_help, stdout);
+            return 0;
+        default:
+            return cmd_usage_error("pub", "%s", "bad option");
+        }
+    }
+    if (argc - optind < 2)
+        return cmd_usage_error("pub", "%s", optind >= argc ? "no URL" : "no TOPIC");
+    const char *url = argv[optind++], *topic = argv[optind++];
+    if (strlen(topic) > IPCX_TOPIC_MAX)
+        return cmd_usage_error("pub", "%s", "a TOPIC has at most 255 bytes");
+    ps_catch_signals();
+    int r = ipcx_pub_open(&p, url, 0);
+    if (r < 0)
+        return cmd_fail(url, r);
+    while (!ps_stop && (r = ipcx_pub_subscribers(p)) >= 0 && r < want)
+        ps_nap();
+    if (r < 0)
+        rc = cmd_fail(url, r);
+    else if (ps_stop)
+        rc = 128 + ps_stop;
+    if (rc == 0 && optind < argc) {
+        for (; optind < argc && rc == 0; optind++)
+            rc = pub_one(p, url, topic, argv[optind], strlen(argv[optind]), (int) timeout);
+    } else if (rc == 0) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while (rc == 0 && !ps_stop && (n = getline(&line, &cap, stdin)) >= 0) {
+            if (n > 0 && line[n - 1] == '\n')
+                n--;
+            rc = pub_one(p, url, topic, line, (size_t) n, (int) timeout);
+        }
+        free(line);
+        if (rc == 0 && ps_stop)
+            rc = 128 + ps_stop;
+        else if (rc == 0 && ferror(stdin)) {
+            fprintf(stderr, "ipcx: standard input: %s\n", strerror(errno));
+            rc = EXIT_RUNTIME;
+        }
+    }
+    (void) ipcx_pub_close(p);
+    return rc;
+}
+
+/* ---- ipcx sub ----------------------------------------------------------- */
+
+static const char sub_help[] =
+    "Usage: ipcx sub [-n COUNT] [-t MS] [--lossy] URL TOPIC...\n"
+    "Subscribe to the publisher on URL for every topic that starts with one of\n"
+    "the TOPIC prefixes (\"\" is every topic), and print each message as one line\n"
+    "\"topic message\".  Waits for the publisher to appear.\n"
+    "\n"
+    "  -n, --count COUNT  stop after COUNT messages\n"
+    "  -t, --timeout MS   wait at most MS ms for the publisher and for each\n"
+    "                     message (default -1)\n"
+    "      --lossy        never hold the publisher back: miss messages instead\n"
+    "                     (each loss is reported on stderr with its count)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Without -n it runs until the publisher closes the feed, or SIGINT/SIGTERM\n"
+    "(exit 130/143).  Options may come anywhere before '--'.  Exit status: 0\n"
+    "done, 1 an error or a timeout (one line on stderr), 2 bad usage.\n";
+
+/* Open, waiting (up to timeout ms, or for ever) for the publisher to appear. */
+static int sub_open_wait(ipcx_sub **s, const char *url, int flags, long timeout)
+{
+    for (long waited = 0;; waited += 20) {
+        int r = ipcx_sub_open(s, url, flags);
+        if (r != -ENOENT && r != -ECONNREFUSED)
+            return r;
+        if (ps_stop)
+            return -EINTR;
+        if (timeout >= 0 && waited >= timeout)
+            return r;
+        ps_nap();
+    }
+}
+
+static int sub_prefixes(ipcx_sub *s, int n, char **prefixes)
+{
+    for (int i = 0; i < n; i++) {
+        int r = ipcx_subscribe(s, prefixes[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/*
+ * Open and subscribe; a publisher that closes between the two (-EPIPE:
+ * the previous one of a series of `ipcx pub`) is waited out.
+ */
+static int sub_connect(ipcx_sub **s, const char *url, int flags, long timeout, int n,
+                       char **prefixes)
+{
+    for (;;) {
+        int r = sub_open_wait(s, url, flags, timeout);
+        if (r < 0)
+            return r;
+        /*
+         * A registration sent to a publisher just closing is never answered:
+         * start again with the next one on URL.
+         */
+        if ((r = sub_prefixes(*s, n, prefixes)) == 0)
+            r = ipcx_sub_wait(*s, timeout >= 0 && timeout < 1000 ? (int) timeout : 1000);
+        if (r != -EPIPE && (r != -ETIMEDOUT || (timeout >= 0 && timeout <= 1000)))
+            return r;
+        (void) ipcx_sub_close(*s);
+        *s = NULL;
+        ps_nap();
+    }
+}
+
+static int sub_print(const char *topic, const char *msg, size_t len)
+{
+    int bad;
+    /* A publisher chose these bytes: escaped on a terminal (esc.c). */
+    if (esc_tty(stdout)) {
+        out_str(stdout, topic);
+        fputc(' ', stdout);
+        out_text(stdout, msg, len);
+        bad = fputc('\n', stdout) == EOF;
+    } else {
+        bad = fputs(topic, stdout) == EOF || fputc(' ', stdout) == EOF ||
+              fwrite(msg, 1, len, stdout) != len || fputc('\n', stdout) == EOF;
+    }
+    if (bad || fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "ipcx: standard output: %s\n", strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+int cmd_sub(int argc, char **argv)
+{
+    enum { OPT_LOSSY = 256 };
+    static const struct option opts[] = {
+        { "count", required_argument, NULL, 'n' },
+        { "timeout", required_argument, NULL, 't' },
+        { "lossy", no_argument, NULL, OPT_LOSSY },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long count = -1, timeout = -1, got = 0;
+    int c, rc = 0, flags = 0;
+    ipcx_sub *s;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if ((count = cmd_parse_num(optarg, 0, LONG_MAX - 1)) == LONG_MIN)
+                return cmd_usage_error("sub", "bad count '%s'", optarg);
+            break;
+        case 't':
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("sub", "bad timeout '%s'", optarg);
+            break;
+        case OPT_LOSSY:
+            flags |= IPCX_SUB_LOSSY;
+            break;
+        case 'h':
+            fputs(sub_help, stdout);
+            return 0;
+        default:
+            return cmd_usage_error("sub", "%s", "bad option");
+        }
+    }
+    if (argc - optind < 2)
+        return cmd_usage_error("sub", "%s", optind >= argc ? "no URL" : "no TOPIC");
+    if (argc - optind - 1 > IPCX_SUB_PREFIXES)
+        return cmd_usage_error("sub", "%s", "at most 32 TOPIC prefixes");
+    const char *url = argv[optind++];
+    for (int i = optind; i < argc; i++)
+        if (strlen(argv[i]) > IPCX_TOPIC_MAX)
+            return cmd_usage_error("sub", "%s", "a TOPIC has at most 255 bytes");
+    ps_catch_signals();
+    int first = optind;
+    s = NULL;
+    int r = sub_connect(&s, url, flags, timeout, argc - first, argv + first);
+    if (r < 0) {
+        rc = r == -EINTR && ps_stop ? 128 + ps_stop : cmd_fail(url, r);
+        goto out;
+    }
+    char topic[IPCX_TOPIC_MAX + 1];
+    size_t cap = 1u << 20;
+    char *buf = malloc(cap);
+    if (!buf) {
+        rc = cmd_fail(url, -ENOMEM);
+        goto out;
+    }
+    long long lost = 0;
+    while (count < 0 || got < count) {
+        if (ps_stop) {
+            rc = 128 + ps_stop;
+            break;
+        }
+        long n = ipcx_sub_recv(s, topic, sizeof topic, buf, cap, (int) timeout);
+        if (n == -EINTR && ps_stop) {
+            rc = 128 + ps_stop;
+            break;
+        }
+        if (n == -ENOBUFS || n == -EMSGSIZE || n == -EBADMSG) {
+            long long now = ipcx_sub_lost(s);
+            if (n == -EBADMSG)
+                cmd_fail(url, (int) n); /* a broken message; the rest go on */
+            else
+                fprintf(stderr, "ipcx: %s: %lld messages lost (%lld in all)\n", url,
+                        now - lost, now);
+            lost = now;
+            continue;
+        }
+        if (n == -EPIPE && count < 0)
+            break; /* the publisher closed the feed: done */
+        if (n == -EPIPE) {
+            /* -n: COUNT messages, from this publisher and the next one on URL. */
+            (void) ipcx_sub_close(s);
+            s = NULL;
+            if ((r = sub_connect(&s, url, flags, timeout, argc - first, argv + first)) < 0) {
+                rc = r == -EINTR && ps_stop ? 128 + ps_stop : cmd_fail(url, r);
+                break;
+            }
+            continue;
+        }
+        if (n < 0) {
+            rc = cmd_fail(url, (int) n);
+            break;
+        }
+        if ((rc = sub_print(topic, buf, (size_t) n)) != 0)
+            break;
+        got++;
+    }
+    free(buf);
+out:
+    (void) ipcx_sub_close(s);
+    return rc;
+}
