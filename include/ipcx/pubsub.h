@@ -14,7 +14,7 @@
  * A pool: submitters put jobs into one queue, any number of workers take
  * them; each job goes to exactly one worker, and a job whose worker is
  * killed before ipcx_pool_done() is given to another worker
- * (docs/patterns-pubsub.md says which schemes and how).
+ * (docs/patterns.md says which schemes and how).
  */
 #ifndef IPCX_PUBSUB_H
 #define IPCX_PUBSUB_H

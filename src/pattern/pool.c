@@ -1,7 +1,7 @@
 /*
  * pool.c - the worker pool (anycast): submitters and workers share one
  * queue, each job goes to exactly one worker (include/ipcx/pubsub.h,
- * docs/patterns-pubsub.md).
+ * docs/patterns.md).
  *
  * Built on the shm mpmc slot ring (src/shm/ring_slots.c): a worker takes a
  * job with ipcx_peek, which marks its slot READING and names the worker in

@@ -1,6 +1,6 @@
 /*
  * pubsub.c - publish/subscribe with topics over ipcx channels
- * (include/ipcx/pubsub.h; docs/patterns-pubsub.md).
+ * (include/ipcx/pubsub.h; docs/patterns.md).
  *
  * Two ways, picked by the URL's scheme:
  *
