@@ -162,7 +162,10 @@ int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
     s->ipc = ipc;
     s->lfd = s->epfd = -1;
     s->resend_ms = (int) resend;
-    s->wire_max = (uint64_t) ch->maxmsg + IPCX_SP_BT_MAX;
+    /* What the protocol puts before the body counts on top of maxmsg. */
+    s->wire_max = (uint64_t) ch->maxmsg +
+                  (p->id == IPCX_SP_REP0 || p->id == IPCX_SP_RESPONDENT0 ? IPCX_SP_BT_MAX
+                   : p->id == IPCX_SP_REQ0 || p->id == IPCX_SP_SURVEYOR0 ? 4 : 0);
     s->next_id = 1;
     s->next_req = (uint32_t) ipcx__now_ns() ^ (uint32_t) ipcx__self_pid();
     if (sub) {
