@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SP_HS_WAIT_MS   10000   /* nng gives a handshake 10 s */
 #define SP_READ_CHUNK   (64 * 1024)
 #define SP_RESEND_DEF   60000   /* nng's NNG_OPT_REQ_RESENDTIME */
 #define SP_EVENTS       16
@@ -555,8 +554,9 @@ static int sp_alone(const struct sp_sock *s)
 
 static int sp_gone(struct sp_sock *s)
 {
+    /* A peer dropped for what it sent (the wrong protocol, a bad header). */
     if (s->why[0])
-        return ipcx__fail(-EPIPE, "the peer is gone (%s)", s->why);
+        return ipcx__fail(-EPROTO, "%s", s->why);
     return ipcx__fail(-EPIPE, "the peer is gone (a dialer does not redial)");
 }
 
@@ -580,23 +580,19 @@ int ipcx__sp_listen(struct ipcx_chan *ch, int lfd)
 int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const char *what)
 {
     struct sp_sock *s = sp_of(ch);
-    struct ipcx__deadline d = ipcx__deadline(SP_HS_WAIT_MS);
     int r = ipcx__set_nonblock(fd);
+    (void) what;
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
     }
-    if ((r = sp_add(s, fd)) < 0)
-        return r;
-    /* Wait for the peer's handshake: a wrong protocol fails the open. */
-    while (s->n == 1 && !s->c[0]->up)
-        if ((r = sp_wait(s, &d)) < 0)
-            return r == -ETIMEDOUT ? ipcx__fail(r, "%s sent no SP handshake in %d s", what,
-                                                SP_HS_WAIT_MS / 1000)
-                                   : r;
-    if (s->n == 0)
-        return ipcx__fail(-EPROTO, "%s: %s", what, s->why[0] ? s->why : "closed at once");
-    return 0;
+    /*
+     * Our handshake goes now; the peer's is read by the first send or
+     * receive.  Waiting for it here would hang two single-threaded
+     * programs that each open a listener and then dial the other's: a
+     * listener answers only while its owner sends or receives.
+     */
+    return sp_add(s, fd);
 }
 
 /* ---- the protocols ---------------------------------------------------------- */
