@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define SP_HS_WAIT_MS   10000   /* nng gives a handshake 10 s, and so do we */
 #define SP_READ_CHUNK   (64 * 1024)
 #define SP_RESEND_DEF   60000   /* nng's NNG_OPT_REQ_RESENDTIME */
 #define SP_EVENTS       16
@@ -45,6 +46,7 @@ struct sp_conn {
     int      fd;
     uint32_t id;              /* the epoll tag, and where a reply goes */
     int      up;              /* the peer's handshake came and was right */
+    int64_t  born;            /* when it connected (ms): the handshake's deadline */
     uint32_t events;          /* what epoll watches now */
     uint8_t  hs[IPCX_SP_HS_LEN];
     size_t   hs_got;
@@ -282,6 +284,7 @@ static int sp_add(struct sp_sock *s, int fd)
         goto fail;
     }
     c->fd = fd;
+    c->born = ipcx__now_ms();
     c->id = s->next_id++;
     if (s->next_id == 0 || s->next_id & IPCX_SP_ID_BIT)
         s->next_id = 1;
@@ -533,6 +536,16 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
         if (left < INT32_MAX && (ms < 0 || left < ms))
             ms = (int) left;
     }
+    /* A peer that sends no handshake is dropped in time. */
+    int64_t now = ipcx__now_ms();
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->c[i]->up) {
+            int64_t left = s->c[i]->born + SP_HS_WAIT_MS - now;
+            if (left < 0)
+                left = 0;
+            if (ms < 0 || left < ms)
+                ms = (int) left;
+        }
     /* A connection holding a whole message would keep epoll awake (its
      * hang-up is reported whatever it watches): out of the set until then. */
     for (size_t i = 0; i < s->n; i++)
@@ -541,6 +554,12 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
             s->c[i]->parked = 1;
         }
     int r = sp_pump(s, ms);
+    now = ipcx__now_ms();
+    for (size_t i = 0; i < s->n;)
+        if (!s->c[i]->up && now - s->c[i]->born >= SP_HS_WAIT_MS)
+            sp_drop(s, i, "it sent no SP handshake in 10 s");
+        else
+            i++;
     if (r == -EINTR)
         return ipcx__intr_returns() ? -EINTR : 0;
     return r < 0 ? r : 0;

@@ -6,7 +6,8 @@
  *            arrives whole; one of maxmsg + 1 drops that connection only
  *            (ipcx_lost counts it) while another peer goes on
  *   oversize a raw peer announces 2^63 bytes: dropped, nothing allocated,
- *            the good peer's messages go on
+ *            the good peer's messages go on; one that never sends its
+ *            handshake is dropped after 10 s (nng's deadline)
  *   many     100000 numbered messages nng -> ipcx and ipcx -> nng, in order;
  *            ipcx_fd polls readable before the first
  *   midway   a raw peer stops half way through a message and closes, and an
@@ -175,13 +176,21 @@ static void pull_many(long fd)
     _exit(0);
 }
 
-/* A raw SP peer (push0): arg 0 announces 2^63 bytes, 1 stops half way. */
+/* A raw SP peer (push0): arg 0 announces 2^63 bytes, 1 stops half way, 2 never
+ * sends its handshake. */
 static void raw_peer(long how)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     const char *colon = strrchr(nurl, ':');
     uint8_t hs[8] = { 0, 'S', 'P', 0, 0, 0x50, 0, 0 }, hdr[8] = { 0 }, peer[8];
     int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (how == 2) {
+        sa.sin_port = htons((uint16_t) atoi(colon + 1));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+            _exit(1);
+        pause();
+    }
     sa.sin_port = htons((uint16_t) atoi(colon + 1));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0 || write(fd, hs, 8) != 8)
@@ -349,10 +358,19 @@ static void test_oversize(void)
     expect_good(ch);
     (void) kill(raw, SIGKILL);
     reap(raw);
+    printf("ok: oversize length\n");
+    /* A peer that never sends its handshake is dropped (after 10 s). */
+    raw = spawn(raw_peer, 2);
+    while (ipcx_lost(ch) == 1)
+        expect_good(ch);
+    T_EQ(ipcx_lost(ch), 2);
+    expect_good(ch);
+    (void) kill(raw, SIGKILL);
+    reap(raw);
     (void) kill(good, SIGKILL);
     reap(good);
     T_SUCCESS(ipcx_close(ch));
-    printf("ok: oversize length\n");
+    printf("ok: a peer without a handshake\n");
 }
 
 static void test_many(void)
