@@ -652,10 +652,19 @@ static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const vo
     }
 }
 
-/* Send to every peer that can take it now: pub0, bus0, surveyor0. */
+/*
+ * Send to every peer that can take it now: pub0, bus0, surveyor0.  A
+ * dialer first waits for its peer's handshake (or the message would go to
+ * nobody right after the open); a listener's peers still shaking hands
+ * miss it, as in nng.
+ */
 static int sp_send_all(struct sp_sock *s, const void *pre, size_t npre, const void *msg,
-                       size_t len)
+                       size_t len, const struct ipcx__deadline *d)
 {
+    int r;
+    while (!s->listen && s->n == 1 && !s->c[0]->up)
+        if ((r = sp_wait(s, d)) < 0)
+            return sp_timed_out(s, r);
     /* Pick up peers that connected since the last call. */
     (void) sp_pump(s, 0);
     for (size_t i = 0; i < s->n;) {
@@ -720,7 +729,7 @@ static int sp_send_request(struct sp_sock *s, const void *msg, size_t len,
     s->req_len = 4 + len;
     s->req_busy = 0;
     if (sp_is(s, IPCX_SP_SURVEYOR0)) {
-        r = sp_send_all(s, NULL, 0, m, s->req_len);
+        r = sp_send_all(s, NULL, 0, m, s->req_len, d);
     } else {
         r = sp_send_one(s, NULL, 0, m, s->req_len, d, &s->req_pipe);
         sp_req_arm(s);
@@ -765,7 +774,7 @@ int ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned pr
     switch (s->p->id) {
     case IPCX_SP_PUB0:
     case IPCX_SP_BUS0:
-        return sp_send_all(s, NULL, 0, msg, len);
+        return sp_send_all(s, NULL, 0, msg, len, &d);
     case IPCX_SP_REQ0:
     case IPCX_SP_SURVEYOR0:
         return sp_send_request(s, msg, len, &d);
