@@ -902,7 +902,6 @@ long long ipcx__sp_lost(const struct ipcx_chan *ch)
 int ipcx__sp_close(struct ipcx_chan *ch)
 {
     struct sp_sock *s = sp_of(ch);
-    struct stat st;
     int r = 0;
     if (!s)
         return 0;
@@ -914,12 +913,8 @@ int ipcx__sp_close(struct ipcx_chan *ch)
         (void) ipcx__close(s->epfd);
     /* Remove our socket file, only in the opening process and only while
      * it is still the one we bound. */
-    if (s->path[0] && ipcx__chan_ours(ch)) {
-        r = ipcx__fstatat(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW);
-        if (r == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-            r = ipcx__unlinkat(AT_FDCWD, s->path, 0);
-        r = r < 0 && r != -ENOENT ? ipcx__fail(r, "cannot remove %s: left it", s->path) : 0;
-    }
+    if (s->path[0] && ipcx__chan_ours(ch))
+        r = ipcx__fs_unlink_same(s->path, s->dev, s->ino);
     free(s->c);
     free(s->req);
     free(s);
