@@ -817,7 +817,8 @@ static long sp_body(const struct sp_sock *s, const uint8_t *m, size_t n)
 {
     switch (s->p->id) {
     case IPCX_SP_SUB0:
-        return n >= s->nsub && memcmp(m, s->sub, s->nsub) == 0 ? 0 : -1;
+        /* An empty message has no buffer: never memcmp a null pointer. */
+        return s->nsub == 0 || (n >= s->nsub && memcmp(m, s->sub, s->nsub) == 0) ? 0 : -1;
     case IPCX_SP_REQ0:
     case IPCX_SP_SURVEYOR0:
         return s->req_busy && n >= 4 && ipcx__sp_get32(m) == s->req_id ? 4 : -1;
