@@ -469,6 +469,8 @@ static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_
     for (int i = 0; i < 3; i++) {
         size_t skip = (size_t) w > iov[i].iov_len ? iov[i].iov_len : (size_t) w;
         w -= (ssize_t) skip;
+        if (skip == iov[i].iov_len)
+            continue; /* written, or empty (its base may be NULL) */
         memcpy(c->out + o, (const uint8_t *) iov[i].iov_base + skip, iov[i].iov_len - skip);
         o += iov[i].iov_len - skip;
     }
