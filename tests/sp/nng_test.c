@@ -43,12 +43,11 @@
 
 static char nurl[256];   /* the nng form of the ipcx listener's address */
 static pid_t kids[8];
-static int nkids;
 static char upath[64];
 
 static void cleanup(void)
 {
-    for (int i = 0; i < nkids; i++)
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
         if (kids[i] > 0)
             (void) kill(kids[i], SIGKILL);
     if (upath[0])
@@ -76,15 +75,21 @@ static pid_t spawn(void (*fn)(long), long arg)
         fn(arg);
         _exit(0);
     }
-    kids[nkids++] = p;
-    return p;
+    /* A free slot: the cases reap their children before they make more. */
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+        if (kids[i] == 0) {
+            kids[i] = p;
+            return p;
+        }
+    (void) kill(p, SIGKILL);
+    T_FAIL("more than %zu children at once", sizeof kids / sizeof kids[0]);
 }
 
 static int reap(pid_t p)
 {
     int st;
     T_OK(waitpid(p, &st, 0) == p);
-    for (int i = 0; i < nkids; i++)
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
         if (kids[i] == p)
             kids[i] = 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
