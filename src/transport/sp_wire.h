@@ -4,8 +4,8 @@
  * protocol ids, the 8-byte handshake, the message header of TCP (a 64-bit
  * length) and of IPC (a type byte, then the length), and the backtrace of
  * req/rep and surveyor/respondent.  Pure functions on buffers: no
- * descriptors, so fuzz/sp_wire.c can drive every one.  The sockets are
- * sp.c's, the protocols' rules sp_proto.c's.
+ * descriptors, so fuzz/sp_wire.c can drive every one.  The sockets and
+ * the protocols' rules are sp.c's.
  */
 #ifndef IPCX_SP_WIRE_H
 #define IPCX_SP_WIRE_H
