@@ -6,6 +6,7 @@
  */
 #include "transport/frame.h"
 #include "pattern/pattern_int.h"
+#include "transport/sp_wire.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -272,6 +273,35 @@ static void patterns(void)
     pat_seed("reply-with-addr", IPCX_PAT_REPLY, "fifo:/etc/passwd", 1, 0, "", 0);
 }
 
+/* SP: byte 0 (framing, maxmsg), a handshake, messages (sp_wire.h). */
+static void sp_seed(const char *name, int ipc, int maxidx, uint16_t proto,
+                    const char *const *msgs, size_t n)
+{
+    struct gbuf b = { 0 };
+    uint8_t first = (uint8_t) (ipc | maxidx << 1), hs[IPCX_SP_HS_LEN], h[IPCX_SP_HDR_MAX];
+    put(&b, &first, 1);
+    ipcx__sp_hs_encode(hs, proto);
+    put(&b, hs, sizeof hs);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(msgs[i]);
+        put(&b, h, ipcx__sp_hdr_encode(h, ipc, len));
+        put(&b, msgs[i], len);
+    }
+    write_seed("sp_wire", name, &b);
+    free(b.p);
+}
+
+static void sp_seeds(void)
+{
+    /* "\x80\0\0\1..." is a request id; "\0\0\0\2\x80..." a hop, then one. */
+    static const char *const plain[] = { "hello", "", "world" };
+    static const char *const req[] = { "\x80\x01\x02\x03ask", "\x01\x01\x01\x01\x80\x01\x01\x01q" };
+    sp_seed("tcp-push", 0, 5, IPCX_SP_PUSH0, plain, 3);
+    sp_seed("ipc-push", 1, 5, IPCX_SP_PUSH0, plain, 3);
+    sp_seed("tcp-req", 0, 4, IPCX_SP_REQ0, req, 2);
+    sp_seed("ipc-req-small-max", 1, 2, IPCX_SP_REQ0, req, 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -283,5 +313,6 @@ int main(int argc, char **argv)
     frames();
     streams();
     patterns();
+    sp_seeds();
     return 0;
 }

@@ -117,7 +117,8 @@ static void check_parsed(const struct ipcx_url *u)
 {
     FZ_CHECK(fz_terminated(u->scheme, sizeof u->scheme) && u->scheme[0]);
     for (const char *p = u->scheme; *p; p++)
-        FZ_CHECK((*p >= 'a' && *p <= 'z') || (p > u->scheme && *p >= '0' && *p <= '9'));
+        FZ_CHECK((*p >= 'a' && *p <= 'z') ||
+                 (p > u->scheme && ((*p >= '0' && *p <= '9') || *p == '+')));
     FZ_CHECK(fz_terminated(u->host, sizeof u->host));
     FZ_CHECK(fz_terminated(u->port, sizeof u->port));
     FZ_CHECK(fz_terminated(u->path, sizeof u->path));

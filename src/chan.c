@@ -78,7 +78,6 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
     if (!out)
         return ipcx__fail(-EINVAL, "no place for the channel");
     if ((flags & ~known) || !(flags & (IPCX_SEND | IPCX_RECV)) ||
-        (flags & IPCX_SEND && flags & IPCX_RECV) ||
         ((flags & IPCX_EXCL) && !(flags & IPCX_CREATE)))
         return ipcx__fail(-EINVAL, "flags: exactly one of IPCX_SEND and IPCX_RECV; "
                                    "IPCX_EXCL only with IPCX_CREATE");
@@ -90,6 +89,11 @@ IPCX_API int ipcx_open(ipcx_chan **out, const char *url, int flags)
     }
     if ((r = chan_prepare(ch, u, url, flags)) < 0)
         goto fail;
+    if ((flags & IPCX_SEND) && (flags & IPCX_RECV) && !(ch->tp->caps & IPCX_CAP_DUPLEX)) {
+        r = ipcx__fail(-EINVAL, "flags: exactly one of IPCX_SEND and IPCX_RECV "
+                                "(both only where %s: has IPCX_CAP_DUPLEX)", u->scheme);
+        goto fail;
+    }
     if (!ch->tp->open) {
         r = ipcx__fail(-ENOTSUP, "%s: cannot be opened by name", u->scheme);
         goto fail;

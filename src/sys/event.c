@@ -23,6 +23,13 @@ int ipcx__epoll_add(int epfd, int fd, uint32_t events, void *tag)
     return IPCX_FAILS(epoll_ctl) || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+int ipcx__epoll_mod(int epfd, int fd, uint32_t events, void *tag)
+{
+    IPCX_FAULT_POINT(epoll_ctl);
+    struct epoll_event ev = { .events = events, .data.ptr = tag };
+    return IPCX_FAILS(epoll_ctl) || epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 int ipcx__epoll_del(int epfd, int fd)
 {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;

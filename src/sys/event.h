@@ -13,6 +13,8 @@
 int ipcx__epoll_new(void);
 /* Watch fd for events, reported with tag (data.ptr): 0 or -errno. */
 int ipcx__epoll_add(int epfd, int fd, uint32_t events, void *tag);
+/* Watch fd for other events (EPOLL_CTL_MOD): 0 or -errno. */
+int ipcx__epoll_mod(int epfd, int fd, uint32_t events, void *tag);
 /* Stop watching fd.  No fault point: every caller ignores the result (a
  * descriptor leaves the set anyway when its last copy is closed). */
 int ipcx__epoll_del(int epfd, int fd);

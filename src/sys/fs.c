@@ -169,3 +169,12 @@ int ipcx__flock(int fd, int op)
     IPCX_FAULT_POINT(flock);
     return IPCX_FAILS(flock) || flock(fd, op) < 0 ? -errno : 0;
 }
+
+int ipcx__fs_unlink_same(const char *path, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    int r = ipcx__fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW);
+    if (r == 0 && st.st_dev == dev && st.st_ino == ino)
+        r = ipcx__unlinkat(AT_FDCWD, path, 0);
+    return r < 0 && r != -ENOENT ? ipcx__fail(r, "cannot remove %s: left it", path) : 0;
+}

@@ -23,6 +23,13 @@ int ipcx__renameat(int at, const char *from, const char *to);
 int ipcx__unlinkat(int at, const char *name, int flags);
 int ipcx__fstat(int fd, struct stat *st);
 int ipcx__fstatat(int at, const char *name, struct stat *st, int flags);
+/*
+ * Remove path (relative to the working directory) only while it is the
+ * object dev/ino that its creator recorded: 0 when removed or already
+ * gone; otherwise the failure, with "cannot remove PATH: left it" as the
+ * detail (a failed look counts as one: the file may be left).
+ */
+int ipcx__fs_unlink_same(const char *path, dev_t dev, ino_t ino);
 int ipcx__fchmod(int fd, mode_t mode);
 /* write(2) of len bytes, retried on EINTR and short writes: len or -errno. */
 ssize_t ipcx__write_all(int fd, const void *buf, size_t len);

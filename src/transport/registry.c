@@ -13,6 +13,7 @@ extern const struct ipcx_transport ipcx__transport_tcp;
 extern const struct ipcx_transport ipcx__transport_shm, ipcx__transport_sysvshm;
 extern const struct ipcx_transport ipcx__transport_mq;
 extern const struct ipcx_transport ipcx__transport_sysvmq;
+extern const struct ipcx_transport ipcx__transport_sp_tcp, ipcx__transport_sp_unix;
 
 const struct ipcx_transport *const ipcx__transports[] = {
     &ipcx__transport_pipe,
@@ -22,6 +23,7 @@ const struct ipcx_transport *const ipcx__transports[] = {
     &ipcx__transport_shm, &ipcx__transport_sysvshm,
     &ipcx__transport_mq,
     &ipcx__transport_sysvmq,
+    &ipcx__transport_sp_tcp, &ipcx__transport_sp_unix,
     NULL,
 };
 

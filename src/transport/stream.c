@@ -100,7 +100,6 @@ int ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap)
 int ipcx__schan_close(struct ipcx_chan *ch)
 {
     struct ipcx__schan *s = ipcx__schan_of(ch);
-    struct stat st;
     int r = 0;
     if (!s)
         return 0;
@@ -110,14 +109,8 @@ int ipcx__schan_close(struct ipcx_chan *ch)
     /* Remove what we created, unless someone replaced it meanwhile, and
      * only in the process that created it, not in a child that inherited
      * the channel over fork and closes its copy. */
-    if (s->path[0] && ipcx__chan_ours(ch)) {
-        /* A failed look (not "gone already") is reported like a failed
-         * removal: the caller learns that the file may be left. */
-        r = ipcx__fstatat(AT_FDCWD, s->path, &st, AT_SYMLINK_NOFOLLOW);
-        if (r == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-            r = ipcx__unlinkat(AT_FDCWD, s->path, 0);
-        r = r < 0 && r != -ENOENT ? ipcx__fail(r, "cannot remove %s: left it", s->path) : 0;
-    }
+    if (s->path[0] && ipcx__chan_ours(ch))
+        r = ipcx__fs_unlink_same(s->path, s->dev, s->ino);
     free(s);
     ch->impl = NULL;
     return r;

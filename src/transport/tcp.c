@@ -17,16 +17,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static int tcp_resolve(const struct ipcx_url *u, int passive, struct addrinfo **res)
+int ipcx__tcp_resolve(const struct ipcx_url *u, int passive, struct addrinfo **res)
 {
     struct addrinfo hints = { 0 };
     const char *why = "";
     int any = strcmp(u->host, "*") == 0, r;
 
     if (!u->authority)
-        return ipcx__fail(-EINVAL, "tcp needs an address: tcp://host:port");
+        return ipcx__fail(-EINVAL, "%s needs an address: %s://host:port", u->scheme, u->scheme);
     if (u->path[0] && strcmp(u->path, "/") != 0)
-        return ipcx__fail(-EINVAL, "tcp://host:port takes no path");
+        return ipcx__fail(-EINVAL, "%s://host:port takes no path", u->scheme);
     if (any && !passive)
         return ipcx__fail(-EINVAL, "a sender needs a host, not *");
     hints.ai_family = AF_UNSPEC;
@@ -38,7 +38,7 @@ static int tcp_resolve(const struct ipcx_url *u, int passive, struct addrinfo **
     return r;
 }
 
-static void tcp_format(const struct sockaddr *sa, char *buf, size_t cap)
+void ipcx__tcp_format(const struct sockaddr *sa, char *buf, size_t cap)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
@@ -78,7 +78,7 @@ static int tcp_listen(struct ipcx_chan *ch, const struct addrinfo *res)
             (void) ipcx__close(fd);
             return r;
         }
-        tcp_format((struct sockaddr *) &ss, s->addr, sizeof s->addr);
+        ipcx__tcp_format((struct sockaddr *) &ss, s->addr, sizeof s->addr);
         return ipcx__sock_rx(ch, fd, SOCK_STREAM);
     }
     return r == -EADDRINUSE ? ipcx__fail(r, "the port is in use") : r;
@@ -87,7 +87,7 @@ static int tcp_listen(struct ipcx_chan *ch, const struct addrinfo *res)
 static int tcp_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 {
     struct addrinfo *res;
-    int r = tcp_resolve(u, (ch->flags & IPCX_RECV) != 0, &res);
+    int r = ipcx__tcp_resolve(u, (ch->flags & IPCX_RECV) != 0, &res);
 
     if (r < 0)
         return r;
@@ -99,7 +99,7 @@ static int tcp_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     }
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         char what[128];
-        tcp_format(ai->ai_addr, what, sizeof what);
+        ipcx__tcp_format(ai->ai_addr, what, sizeof what);
         r = ipcx__sock_tx(ch, ai->ai_family, SOCK_STREAM, ai->ai_addr, ai->ai_addrlen, what);
         if (r == 0) {
             memcpy(((struct ipcx__schan *) ch->impl)->addr, what, sizeof what);

@@ -30,14 +30,7 @@
 static const char *const unix_types[] = { "stream", "seqpacket", "dgram" };
 static const int unix_socktype[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
 
-struct unix_addr {
-    struct sockaddr_un sa;
-    socklen_t len;
-    int type, typeidx;
-    int abstract;
-};
-
-static int unix_parse(const struct ipcx_url *u, struct unix_addr *a)
+int ipcx__unix_parse(const struct ipcx_url *u, struct unix_addr *a)
 {
     const char *p = u->path;
     size_t n = strlen(p);
@@ -83,7 +76,7 @@ static int unix_live(const struct unix_addr *a)
 }
 
 /* Make room to bind at a filesystem path: take over only our own stale socket. */
-static int unix_clear(const struct ipcx_chan *ch, const struct unix_addr *a)
+int ipcx__unix_clear(const struct ipcx_chan *ch, const struct unix_addr *a)
 {
     const char *path = a->sa.sun_path;
     int r = ipcx__fs_reusable(path, S_IFSOCK);
@@ -105,7 +98,7 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     int r, fd;
     char what[IPCX_URL_PATH + 8];
 
-    if ((r = unix_parse(u, &a)) < 0)
+    if ((r = ipcx__unix_parse(u, &a)) < 0)
         return r;
     if (a.type != SOCK_STREAM && !ipcx__url_get(u, "maxmsg"))
         ch->maxmsg = UNIX_RECORD_MAXMSG;
@@ -130,7 +123,7 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     /* Senders size their buffers alike: refuse a maxmsg they could never
      * send before anything is bound or cleared away. */
     if ((a.type != SOCK_STREAM && (r = ipcx__sock_record_buf(fd, ch->maxmsg)) < 0) ||
-        (!a.abstract && (r = unix_clear(ch, &a)) < 0)) {
+        (!a.abstract && (r = ipcx__unix_clear(ch, &a)) < 0)) {
         (void) ipcx__close(fd);
         return r;
     }
@@ -153,10 +146,10 @@ static int unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     return ipcx__sock_rx(ch, fd, a.type);
 }
 
-static int unix_unlink(const struct ipcx_url *u)
+int ipcx__unix_unlink(const struct ipcx_url *u)
 {
     struct unix_addr a;
-    int r = unix_parse(u, &a);
+    int r = ipcx__unix_parse(u, &a);
     if (r < 0)
         return r;
     if (a.abstract)
@@ -171,6 +164,6 @@ const struct ipcx_transport ipcx__transport_unix = {
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = unix_open,
-    .unlink  = unix_unlink,
+    .unlink  = ipcx__unix_unlink,
     IPCX_STREAM_OPS,
 };

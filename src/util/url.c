@@ -152,7 +152,8 @@ int ipcx__url_parse(const char *s, struct ipcx_url *u)
         return ipcx__fail(-EINVAL, "the URL is longer than %d bytes", IPCX_URL_MAX);
     for (i = 0; i < n && s[i] != ':'; i++) {
         char c = s[i];
-        int ok = (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9');
+        /* '+' joins a protocol to its carrier: sp+tcp, sp+unix (RFC 3986 allows it). */
+        int ok = (c >= 'a' && c <= 'z') || (i > 0 && ((c >= '0' && c <= '9') || c == '+'));
         if (!ok || i + 1 >= sizeof u->scheme)
             return ipcx__fail(-EINVAL, "no scheme: a URL starts like fifo:, unix:, tcp://");
     }

@@ -171,6 +171,10 @@ static void test_forms(void)
     /* Digits may follow the first letter of a scheme; 15 letters fit. */
     p = ok("ab1:/x");
     T_STR(p->scheme, "ab1");
+    /* '+' too, never first: sp+tcp joins a protocol to its carrier. */
+    p = ok("sp+tcp://h:1");
+    T_STR(p->scheme, "sp+tcp");
+    bad("+sp:/x", "no scheme");
     p = ok(fmt("%s:/x", rep('s', IPCX_URL_SCHEME - 1)));
     T_EQ(strlen(p->scheme), IPCX_URL_SCHEME - 1);
 }

@@ -125,9 +125,9 @@ static void pick_all(struct pick *k, char **sel, int nsel, int quiet)
     pick_rows(k, bench_raw_rows, bench_raw_nrows, sel, nsel);
     if (k->norefs)
         return;
-    struct bench_cand peers[8];
+    struct bench_cand peers[16];
     char why[512];
-    int np = bench_peer_cands(peers, 8, why, sizeof why);
+    int np = bench_peer_cands(peers, (int) (sizeof peers / sizeof peers[0]), why, sizeof why);
     if (*why && !quiet)
         fprintf(stderr, "ipcx bench: peer rows left out: %s\n", why);
     for (int i = 0; i < np && k->n < MAX_CANDS; i++)

@@ -208,6 +208,50 @@ static int rr_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep
 #define IPCX_RRCAND(label, tmpl) \
     { label, "ipcx", "reqrep", RR_PREFIX tmpl, NULL, rr_child, rr_parent, NULL, 4096 }
 
+/*
+ * req0/rep0 over sp+tcp: one duplex channel a side.  The child's rep0
+ * listens (port 0) and tells its address; the parent's req0 dials it.
+ */
+static void ipcx_duplex_close(struct bench_ep *ep)
+{
+    ipcx_close(ep->a);
+}
+
+static const struct bench_ep_ops ipcx_duplex_ops = { ipcx_ep_send, ipcx_ep_recv,
+                                                     ipcx_duplex_close };
+
+static int ipcx_rr_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    char addr[4200];
+    ipcx_chan *ch;
+    (void) state;
+    ep->ops = &ipcx_duplex_ops;
+    int r = ipcx_open(&ch, c->url, IPCX_SEND | IPCX_RECV);
+    if (r < 0)
+        return r;
+    ep->a = ep->b = ch;
+    if (ipcx_addr(ch, addr, sizeof addr) < 0 || bench_ctl_put(ctl, addr) < 0)
+        return -EIO;
+    return 0;
+}
+
+static int ipcx_rr_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    char addr[4200], *q;
+    ipcx_chan *ch;
+    (void) c;
+    (void) state;
+    ep->ops = &ipcx_duplex_ops;
+    if (bench_ctl_get(ctl, addr, sizeof addr) < 0 || !(q = strstr(addr, "?proto=rep0")))
+        return -EIO;
+    memcpy(q, "?proto=req0", 11);
+    int r = ipcx_open(&ch, addr, IPCX_SEND | IPCX_RECV);
+    if (r < 0)
+        return r;
+    ep->a = ep->b = ch;
+    return 0;
+}
+
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
 /* The kernel queues carry at most their default message size. */
@@ -229,6 +273,10 @@ const struct bench_cand bench_ipcx_rows[] = {
     IPCX_CAND("ipcx shm spsc (pair)", "shm", "shm:?mode=spsc"),
     IPCX_RRCAND("ipcx req/rep unix", "unix:@ipcx-b-%p-%n"),
     IPCX_RRCAND("ipcx req/rep shm", "shm:/ipcx-b-%p-%n?mode=mpsc"),
+    /* nng's wire format, against libnng's own rows (cand_peer.c). */
+    IPCX_CAND("ipcx sp+tcp push0/pull0", "sp", "sp+tcp://127.0.0.1:0?proto=push0"),
+    { "ipcx sp+tcp req0/rep0", "ipcx", "sp", "sp+tcp://127.0.0.1:0?proto=rep0", NULL,
+      ipcx_rr_child, ipcx_rr_parent, NULL, 0 },
 };
 const size_t bench_ipcx_nrows = sizeof bench_ipcx_rows / sizeof bench_ipcx_rows[0];
 

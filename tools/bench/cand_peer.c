@@ -1,8 +1,9 @@
 /*
  * cand_peer.c - the libraries a user would pick instead of ipcx, as rows
  * of `ipcx bench`: ZeroMQ PAIR and nng pair0, each over ipc:// and tcp://,
- * and for request/reply (group "reqrep") ZeroMQ REQ/REP and nng req0/rep0
- * over ipc://.
+ * for request/reply (group "reqrep") ZeroMQ REQ/REP and nng req0/rep0
+ * over ipc://, and nng push0/pull0 and req0/rep0 over tcp:// (group "sp",
+ * against ipcx's sp+tcp rows).
  * Compiled in when their -dev packages were found at configure time
  * (IPCX_HAVE_ZMQ, IPCX_HAVE_NNG), but never linked: the command opens them
  * with dlopen() by their soname (IPCX_ZMQ_SONAME, IPCX_NNG_SONAME, read
@@ -198,11 +199,14 @@ static int zmqrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep 
 #ifdef IPCX_HAVE_NNG
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #define NNG_FUNCS(X) X(nng_pair0_open) X(nng_close) X(nng_listen) X(nng_listener_get_int) \
-    X(nng_dial) X(nng_send) X(nng_recv) X(nng_req0_open) X(nng_rep0_open)
+    X(nng_dial) X(nng_send) X(nng_recv) X(nng_req0_open) X(nng_rep0_open) \
+    X(nng_push0_open) X(nng_pull0_open)
 static struct { NNG_FUNCS(PEER_FN) } nng_lib;
 
 /* As zmq_load. */
@@ -217,8 +221,10 @@ static int nng_load(char *why, size_t cap)
 }
 
 struct nng_link {
-    nng_socket sock;
-    int rr;               /* 0 pair0, 1 req0, 2 rep0 */
+    nng_socket sock;      /* sends (and receives, but for push/pull) */
+    nng_socket pull;      /* push/pull: receives */
+    int two;              /* push/pull: two sockets */
+    int rr;               /* the reqrep rows' acknowledgements: 0 none, 1 req0, 2 rep0 */
     char endpoint[256];
 };
 
@@ -233,7 +239,7 @@ static long nngb_ep_recv(struct bench_ep *ep, void *b, size_t cap)
 {
     struct nng_link *l = ep->a;
     size_t n = cap;
-    int r = nng_lib.nng_recv(l->sock, b, &n, 0);
+    int r = nng_lib.nng_recv(l->two ? l->pull : l->sock, b, &n, 0);
     return r ? -EIO : (long) n;
 }
 
@@ -241,6 +247,8 @@ static void nngb_ep_close(struct bench_ep *ep)
 {
     struct nng_link *l = ep->a;
     nng_lib.nng_close(l->sock);
+    if (l->two)
+        nng_lib.nng_close(l->pull);
     if (strncmp(l->endpoint, "ipc://", 6) == 0)
         unlink(l->endpoint + 6);
     free(l);
@@ -248,7 +256,7 @@ static void nngb_ep_close(struct bench_ep *ep)
 
 static const struct bench_ep_ops nng_ops = { nngb_ep_send, nngb_ep_recv, nngb_ep_close };
 
-/* req0/rep0: as zmqrr_ep_send and zmqrr_ep_recv. */
+/* req0/rep0 of the reqrep rows: as zmqrr_ep_send and zmqrr_ep_recv. */
 static int nngrr_ep_send(struct bench_ep *ep, const void *b, size_t n)
 {
     struct nng_link *l = ep->a;
@@ -275,61 +283,90 @@ static long nngrr_ep_recv(struct bench_ep *ep, void *b, size_t cap)
 
 static const struct bench_ep_ops nngrr_ops = { nngrr_ep_send, nngrr_ep_recv, nngb_ep_close };
 
-static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind, int rr)
+/* Listen on the candidate's endpoint; where gets the address to dial (tcp: the port picked). */
+static int nngb_listen(struct bench_cand *c, nng_socket sock, char *where, size_t cap,
+                       const char *tag)
+{
+    nng_listener lst;
+    bench_expand(where, cap, c->url, tag);
+    if (nng_lib.nng_listen(sock, where, &lst, 0) != 0)
+        return -EADDRINUSE;
+    if (strncmp(where, "tcp://", 6) == 0) {
+        int port = 0;
+        if (nng_lib.nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+            return -EIO;
+        snprintf(where, cap, "tcp://127.0.0.1:%d", port);
+    }
+    return 0;
+}
+
+/*
+ * One side of an nng link: pair0 (one socket), req0/rep0 (the child is
+ * rep0; acked: with the reqrep rows' acknowledgements, else plain send
+ * and receive as the sp rows), or push0/pull0 (two sockets each way: the
+ * child listens on both and tells the two addresses, one per line).
+ */
+enum nngb_kind { NNGB_PAIR, NNGB_REQREP, NNGB_PIPELINE };
+
+static int nngb_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int bind,
+                     enum nngb_kind kind, int acked)
 {
     struct nng_link *l = calloc(1, sizeof *l);
+    int r;
     if (!l)
         return -ENOMEM;
-    ep->ops = rr ? &nngrr_ops : &nng_ops;
+    ep->ops = acked ? &nngrr_ops : &nng_ops;
     ep->a = l;
-    l->rr = rr;
-    int r = rr == 1 ? nng_lib.nng_req0_open(&l->sock)
-          : rr == 2 ? nng_lib.nng_rep0_open(&l->sock) : nng_lib.nng_pair0_open(&l->sock);
-    if (r != 0)
+    l->rr = acked ? (bind ? 2 : 1) : 0;
+    l->two = kind == NNGB_PIPELINE;
+    r = kind == NNGB_PAIR     ? nng_lib.nng_pair0_open(&l->sock)
+      : kind == NNGB_PIPELINE ? nng_lib.nng_push0_open(&l->sock)
+      : bind                  ? nng_lib.nng_rep0_open(&l->sock)
+                              : nng_lib.nng_req0_open(&l->sock);
+    if (r != 0 || (l->two && nng_lib.nng_pull0_open(&l->pull) != 0))
         return -EIO;
     /* Messages up to the large size: nng's default limit is 1 MiB, fine. */
     if (bind) {
-        nng_listener lst;
-        bench_expand(l->endpoint, sizeof l->endpoint, c->url, "nng");
-        if (nng_lib.nng_listen(l->sock, l->endpoint, &lst, 0) != 0)
-            return -EADDRINUSE;
-        if (strncmp(l->endpoint, "tcp://", 6) == 0) {
-            int port = 0;
-            if (nng_lib.nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
-                return -EIO;
-            snprintf(l->endpoint, sizeof l->endpoint, "tcp://127.0.0.1:%d", port);
-        }
+        char second[256];
+        if ((r = nngb_listen(c, l->sock, l->endpoint, sizeof l->endpoint, "nng")) < 0)
+            return r;
+        if (!l->two)
+            return bench_ctl_put(ctl, l->endpoint);
+        if ((r = nngb_listen(c, l->pull, second, sizeof second, "nng2")) < 0)
+            return r;
+        /* The parent's push dials our pull, its pull our push. */
+        if ((r = bench_ctl_put(ctl, second)) < 0)
+            return r;
         return bench_ctl_put(ctl, l->endpoint);
     }
     char addr[256];
     if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
         return -EIO;
-    return nng_lib.nng_dial(l->sock, addr, NULL, 0) != 0 ? -ECONNREFUSED : 0;
+    if (nng_lib.nng_dial(l->sock, addr, NULL, 0) != 0)
+        return -ECONNREFUSED;
+    if (!l->two)
+        return 0;
+    if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
+        return -EIO;
+    return nng_lib.nng_dial(l->pull, addr, NULL, 0) != 0 ? -ECONNREFUSED : 0;
 }
 
-static int nngb_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
-{
-    (void) s;
-    return nngb_side(c, ctl, ep, 1, 0);
-}
-
-static int nngb_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
-{
-    (void) s;
-    return nngb_side(c, ctl, ep, 0, 0);
-}
-
-static int nngrr_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
-{
-    (void) s;
-    return nngb_side(c, ctl, ep, 1, 2);
-}
-
-static int nngrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep)
-{
-    (void) s;
-    return nngb_side(c, ctl, ep, 0, 1);
-}
+/* The rows' child (bind) and parent (dial) sides. */
+#define NNGB_SIDES(name, kind, acked)                                                    \
+    static int name##_child(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep) \
+    {                                                                                    \
+        (void) s;                                                                        \
+        return nngb_side(c, ctl, ep, 1, kind, acked);                                    \
+    }                                                                                    \
+    static int name##_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep *ep) \
+    {                                                                                    \
+        (void) s;                                                                        \
+        return nngb_side(c, ctl, ep, 0, kind, acked);                                    \
+    }
+NNGB_SIDES(nngb, NNGB_PAIR, 0)
+NNGB_SIDES(nngrr, NNGB_REQREP, 1)
+NNGB_SIDES(nngb_rr, NNGB_REQREP, 0)
+NNGB_SIDES(nngb_pp, NNGB_PIPELINE, 0)
 
 #endif
 
@@ -352,7 +389,7 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
     }
 #endif
 #ifdef IPCX_HAVE_NNG
-    if (n + 3 <= max && nng_load(why, why_cap) == 0) {
+    if (n + 5 <= max && nng_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "nng pair0 ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, nngb_child, nngb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "nng pair0 tcp", "peer", "tcp", "tcp://127.0.0.1:0",
@@ -360,6 +397,11 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
         out[n++] = (struct bench_cand) { "nng req0/rep0 ipc", "peer", "reqrep",
                                          "ipc:///tmp/ipcx-b-%p-%n", NULL, nngrr_child,
                                          nngrr_parent, NULL, 4096 };
+        /* What the sp+tcp rows of cand_ipcx.c speak, so they compare like with like. */
+        out[n++] = (struct bench_cand) { "nng push0/pull0 tcp", "peer", "sp", "tcp://127.0.0.1:0",
+                                         NULL, nngb_pp_child, nngb_pp_parent, NULL, 0 };
+        out[n++] = (struct bench_cand) { "nng req0/rep0 tcp", "peer", "sp", "tcp://127.0.0.1:0",
+                                         NULL, nngb_rr_child, nngb_rr_parent, NULL, 0 };
     }
 #endif
     return n;

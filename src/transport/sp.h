@@ -1,0 +1,45 @@
+/*
+ * sp.h - the SP socket engine (sp.c) that sp_tcp.c and sp_unix.c hand their
+ * descriptors to: many connections with the SP handshake and framing
+ * (sp_wire.h), and the rules of each protocol on ipcx_send / ipcx_recv.
+ * The carriers only resolve, bind or connect.
+ */
+#ifndef IPCX_SP_H
+#define IPCX_SP_H
+
+#include "transport.h"
+#include "sp_wire.h"
+
+#include <limits.h>
+#include <sys/socket.h>
+
+/* The URL keys of both carriers, besides maxmsg. */
+#define IPCX_SP_KEYS "proto role subscribe resend"
+
+/* Read the URL's SP keys and make ch->impl; ipc: IPC framing (a type byte). */
+int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc);
+/* Does this end listen (role=, or the default for its protocol and flags)? */
+int ipcx__sp_listens(const struct ipcx_chan *ch);
+/* The address ipcx_addr tells, without the query (sp.c appends ?proto=). */
+char *ipcx__sp_addrbuf(struct ipcx_chan *ch, size_t *cap);
+/* A bound socket (taken over): listen and accept peers. */
+int ipcx__sp_listen(struct ipcx_chan *ch, int lfd);
+/* A socket file this end bound, removed on close while it is the same. */
+int ipcx__sp_own_path(struct ipcx_chan *ch, const char *path);
+/* A connected socket (taken over): the one peer of a dialer; waits for its handshake. */
+int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const char *what);
+
+int  ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
+                   int timeout_ms);
+long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                   int timeout_ms);
+int  ipcx__sp_fd(struct ipcx_chan *ch);
+int  ipcx__sp_addr(const struct ipcx_chan *ch, char *buf, size_t cap);
+int  ipcx__sp_close(struct ipcx_chan *ch);
+long long ipcx__sp_lost(const struct ipcx_chan *ch);
+
+#define IPCX_SP_OPS                                                          \
+    .send = ipcx__sp_send, .recv = ipcx__sp_recv, .fd = ipcx__sp_fd,        \
+    .addr = ipcx__sp_addr, .close = ipcx__sp_close, .lost = ipcx__sp_lost
+
+#endif
