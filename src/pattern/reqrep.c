@@ -207,8 +207,8 @@ static long pat_await(struct ipcx_chan *ch, struct ipcx__pat *p, unsigned want, 
             return n;
         if (gone)
             return ipcx__fail(-EPIPE, "the server went away before it answered");
-        if (gonefd < 0)
-            return n; /* the receive waited until the deadline */
+        if (gonefd < 0) /* the receive waited until the deadline (or was asked */
+            return ipcx__expired(d); /* with 0 ms left: -EAGAIN means the deadline too) */
         int left = pat_left(d);
         if (left == 0)
             return ipcx__expired(d);
