@@ -100,6 +100,11 @@ void out_text(FILE *f, const char *s, size_t len)
         (void) fwrite(s, 1, len, f);
         return;
     }
+    out_escaped(f, s, len);
+}
+
+void out_escaped(FILE *f, const char *s, size_t len)
+{
     char buf[256];
     const unsigned char *u = (const unsigned char *) s;
     for (size_t i = 0; i < len;) {
@@ -131,10 +136,26 @@ const char *esc_str(FILE *f, const char *s, char *buf, size_t cap)
     return buf;
 }
 
-void out_json(FILE *f, const char *s)
+int json_exact(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *) s;
-    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = u[i] >= 0x80 ? utf8_len(u + i, len - i) : 1;
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+void out_json(FILE *f, const char *s)
+{
+    out_json_text(f, s, strlen(s));
+}
+
+void out_json_text(FILE *f, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *) s;
     fputc('"', f);
     for (size_t i = 0; i < len;) {
         unsigned char c = u[i];
