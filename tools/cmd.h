@@ -49,8 +49,8 @@ const char *esc_str(FILE *f, const char *s, char *buf, size_t cap);
 /* Print len bytes of s / the string s to f, escaped if f is a terminal. */
 void out_text(FILE *f, const char *s, size_t len);
 void out_str(FILE *f, const char *s);
-/* The same, escaped whatever f is: a line that printf '%b' turns back into the bytes. */
-void out_escaped(FILE *f, const char *s, size_t len);
+/* Escaped whatever f is, octal as \0ooo: one line that printf '%b' turns back into the bytes. */
+void out_quoted(FILE *f, const char *s, size_t len);
 /* Print s / len bytes of s as a JSON string, quotes included. */
 void out_json(FILE *f, const char *s);
 void out_json_text(FILE *f, const char *s, size_t len);

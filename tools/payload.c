@@ -58,7 +58,7 @@ int payload_print(FILE *f, int fmt, const char *msg, size_t len, unsigned prio, 
         fputc('\n', f);
         break;
     case FMT_QUOTED:
-        out_escaped(f, msg, len);
+        out_quoted(f, msg, len);
         fputc('\n', f);
         break;
     case FMT_HEX:

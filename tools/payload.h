@@ -11,7 +11,7 @@
 
 enum payload_fmt {
     FMT_LINE,   /* the bytes and a newline (escaped on a terminal) */
-    FMT_QUOTED, /* always escaped as `ls -b`, one line: printf '%b' gives the bytes back */
+    FMT_QUOTED, /* always escaped, one line: printf '%b' gives the bytes back */
     FMT_HEX,    /* two lowercase hex digits a byte, one line */
     FMT_RAW,    /* the bytes, nothing added */
     FMT_JSON,   /* {"len":N,"prio":P,"text":"..."} or "base64":"..." , one line */

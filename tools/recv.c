@@ -45,9 +45,10 @@ static const struct opt_cmd recv_cmd = {
     "Stderr says what it leaves.\n",
     recv_opts,
     "Formats: line: the message and a newline (control bytes escaped on a\n"
-    "terminal); quoted: always escaped as ls -b, one line (printf '%b' gives\n"
-    "the bytes back); hex: one line of hex digits; raw: the bytes alone;\n"
-    "json: {\"len\":N,\"prio\":P,\"text\":\"...\"} or \"base64\":\"...\" a line.\n"
+    "terminal); quoted: one line, always escaped (\\n, \\t, \\\\, \\0ooo ...;\n"
+    "printf '%b' gives the bytes back); hex: one line of hex digits; raw: the\n"
+    "bytes alone; json: {\"len\":N,\"prio\":P,\"text\":\"...\"} or \"base64\":\"...\"\n"
+    "a line.\n"
     "\n"
     "It runs until -n messages came, a receive timed out (-t), SIGINT, SIGTERM,\n"
     "SIGHUP or SIGPIPE (it cleans up, then dies of the signal), or, on pipe:\n"
