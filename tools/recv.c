@@ -85,8 +85,8 @@ static int recv_ends_at_eof(const char *url)
  * it is a pipe: once its reader has gone (`ipcx recv URL | head -n 1`) the
  * receiver stops as SIGPIPE would stop it at its next write, but now, so
  * that it cleans up without another message having to come first.  A
- * channel without a descriptor (sysvmq:) waits in slices of RECV_SLICE_MS
- * in ipcx_recv instead (recv_next).
+ * channel without a descriptor (sysvmq:) only has stdout looked at; it
+ * waits in ipcx_recv, a slice at a time (recv_next).
  */
 #define RECV_SLICE_MS 200
 static int recv_wait(ipcx_chan *ch, int ms)
@@ -104,32 +104,33 @@ static int recv_wait(ipcx_chan *ch, int ms)
 }
 
 /*
- * One message, as ipcx_recv.  A shared-memory ring says -EPIPE at once
- * while it has no sender; a named ring waits for new senders as a socket
- * does, so look again every RECV_WAIT_MS until one comes or the timeout
- * ends.
+ * One message, as ipcx_recv.  It waits in slices of RECV_SLICE_MS and
+ * looks at cmd_stop between them: a stop signal that comes after the look
+ * and before the library blocks is caught at the next slice, not lost.  A
+ * shared-memory ring says -EPIPE at once while it has no sender; a named
+ * ring waits for new senders as a socket does, so look again every
+ * RECV_WAIT_MS until one comes or the timeout ends.
  */
 #define RECV_WAIT_MS 20
 static long recv_next(ipcx_chan *ch, const struct recv_cfg *c, char *buf, size_t cap,
                       unsigned *prio)
 {
     int64_t until = c->timeout > 0 ? recv_now_ms() + c->timeout : 0;
-    int sliced = c->out_is_pipe && ipcx_fd(ch) < 0;
+    int polled = c->out_is_pipe && ipcx_fd(ch) >= 0;
     for (;;) {
+        if (cmd_stop)
+            return -EINTR;
         int left = c->timeout;
         if (c->timeout > 0) {
             int64_t l = until - recv_now_ms();
             left = l > 0 ? (int) l : 0;
         }
-        int wait = left;
-        if (c->out_is_pipe) {
-            if (recv_wait(ch, left) < 0)
-                return -EINTR;
-            wait = !sliced ? 0 : left < 0 || left > RECV_SLICE_MS ? RECV_SLICE_MS : left;
-        }
-        long n = ipcx_recv(ch, buf, cap, prio, wait);
-        if ((n == -EAGAIN || n == -ETIMEDOUT) && wait != left)
-            continue; /* "may" was not "will", or a slice passed: wait again */
+        int wait = left < 0 || left > RECV_SLICE_MS ? RECV_SLICE_MS : left;
+        if (c->out_is_pipe && recv_wait(ch, wait) < 0)
+            return -EINTR;
+        long n = ipcx_recv(ch, buf, cap, prio, polled ? 0 : wait);
+        if ((n == -EAGAIN || n == -ETIMEDOUT) && left != 0)
+            continue; /* a slice passed, or "may" was not "will": time is left */
         if (n == -EAGAIN && c->timeout > 0)
             return -ETIMEDOUT; /* the last look, with no time left */
         if (n != -EPIPE || recv_ends_at_eof(c->url))
@@ -137,8 +138,7 @@ static long recv_next(ipcx_chan *ch, const struct recv_cfg *c, char *buf, size_t
         if (left == 0)
             return c->timeout == 0 ? -EAGAIN : -ETIMEDOUT;
         struct timespec ts = { 0, RECV_WAIT_MS * 1000000L };
-        if (nanosleep(&ts, NULL) != 0 && cmd_stop)
-            return -EINTR;
+        (void) nanosleep(&ts, NULL);
     }
 }
 
