@@ -16,14 +16,22 @@ SV="sysvmq:$KEY"                        # as the registry spells it
 on_exit '"$IPCX" rm "mq:$Q" "mq:$Q-2" "shm:$Q" "$SV" 2>/dev/null; ipcrm -Q "$KEY" 2>/dev/null'
 
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got [$2], want [$3]"; }
-# until_there TEST ARG: wait (boundless but for the ctest timeout) until test ARG holds.
-until_there() { while ! test "$1" "$2"; do sleep 0.02; done; }
+# A bound for a hang (a receiver that never came), not for speed: 120 s.
+hung() { echo "FAIL: $1 never happened (120 s)"; exit 1; }
+# until_there TEST ARG: wait until test ARG holds.
+until_there() {
+    n=0
+    while ! test "$1" "$2"; do
+        sleep 0.02; n=$((n + 1)); [ $n -lt 6000 ] || hung "test $1 $2"
+    done
+}
 # until_registered URL: wait until a receiver of URL (without its query) is in the registry.
 until_registered() {
+    n=0
     while ! "$IPCX" ls --json 2>/dev/null |
         jq -e --arg u "${1%%\?*}" '.objects[] | select(.url == $u) | .users[] |
                             select(.roles | index("recv"))' >/dev/null; do
-        sleep 0.02
+        sleep 0.02; n=$((n + 1)); [ $n -lt 6000 ] || hung "a receiver of $1"
     done
 }
 
@@ -128,6 +136,7 @@ hp=$!; pids="$pids $hp"
 until_there -S "$F.sock"
 "$IPCX" send "unix:$F.sock" first || fail "send to the piped receiver: $?"
 wait $hp
+until_there -s "$D/rc4"                 # head is gone; the receiver may still be cleaning up
 expect_eq "recv | head -n 1: the line" "$(cat "$D/o4")" first
 expect_eq "recv | head -n 1: status" "$(cat "$D/rc4")" 141
 [ -e "$F.sock" ] && fail "a receiver stopped by SIGPIPE left its socket file"
@@ -217,7 +226,7 @@ if [ -n "$COMPLETION" ] && command -v bash >/dev/null; then
               case $1 in *" ") COMP_WORDS+=("") ;; esac
               COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _ipcx
               echo "${COMPREPLY[*]}"; }
-        c "ipcx re"; c "ipcx recv --for"; c "ipcx send --stdin"; c "ipcx recv -f j"
+        c "ipcx rec"; c "ipcx recv --for"; c "ipcx send --stdin"; c "ipcx recv -f j"
         c "ipcx send sys"; c "ipcx help be"; c "ipcx recv x --ke"' _ "$COMPLETION" >"$D/comp" 2>&1
     expect_eq "completion" "$(cat "$D/comp")" "$(printf 'recv\n--format\n--stdin-raw\njson\nsysvmq: sysvshm:\nbench\n--keep')"
 fi
