@@ -131,6 +131,24 @@ IPCX_API unsigned ipcx_caps(const ipcx_chan *ch);
  */
 IPCX_API int ipcx_addr(const ipcx_chan *ch, char *buf, size_t cap);
 
+/*
+ * Who made the named object (ipcx_created.3): 1 if this end created it, or
+ * took over one that a receiver which died left, so that ipcx_close() of
+ * this end removes it; 0 if it was there and stays; -ENOTSUP for a channel
+ * without a named object (pipe:, tcp:, anonymous pairs).  A forked child's
+ * copy of the channel says 0: it never removes anything.
+ */
+IPCX_API int ipcx_created(const ipcx_chan *ch);
+
+/* Let ipcx_close() leave the object this end created where it is.  0. */
+IPCX_API int ipcx_keep(ipcx_chan *ch);
+
+/*
+ * How many whole messages wait in the object now, for any receiver: the
+ * kernel queues (mq:, sysvmq:) say; -ENOTSUP on the schemes that cannot.
+ */
+IPCX_API long ipcx_pending(const ipcx_chan *ch);
+
 /* Zero copy, where the transport has IPCX_CAP_ZEROCOPY; otherwise -ENOTSUP. */
 IPCX_API int ipcx_loan(ipcx_chan *ch, size_t len, void **buf);
 IPCX_API int ipcx_commit(ipcx_chan *ch, void *buf, size_t len, unsigned prio);

@@ -247,6 +247,31 @@ IPCX_API long long ipcx_lost(const ipcx_chan *ch)
     return ch->tp->lost ? ch->tp->lost(ch) : 0;
 }
 
+IPCX_API int ipcx_created(const ipcx_chan *ch)
+{
+    if (!ch)
+        return -EINVAL;
+    if (!(ch->tp->caps & IPCX_CAP_NAMED))
+        return -ENOTSUP;
+    return ch->created > 0 && ch->pid == ipcx__self_pid();
+}
+
+IPCX_API int ipcx_keep(ipcx_chan *ch)
+{
+    if (!ch)
+        return -EINVAL;
+    ch->keep = 1;
+    return 0;
+}
+
+IPCX_API long ipcx_pending(const ipcx_chan *ch)
+{
+    ipcx__clear_detail();
+    if (!ch)
+        return -EINVAL;
+    return ch->tp->pending ? ch->tp->pending(ch) : -ENOTSUP;
+}
+
 IPCX_API int ipcx_addr(const ipcx_chan *ch, char *buf, size_t cap)
 {
     if (!ch || !buf)

@@ -6,8 +6,22 @@
 #ifndef IPCX_CMD_H
 #define IPCX_CMD_H
 
+#include <signal.h>
+
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
+#define EXIT_STOPPED 128 /* a stop signal came: clean up, then cmd_stopped() */
+
+/*
+ * Stop signals: SIGINT, SIGTERM, SIGHUP (and SIGPIPE if with_pipe, for a
+ * command whose output may be cut off) set cmd_stop to the signal and
+ * interrupt a blocking call (no SA_RESTART: an ipcx call returns -EINTR).
+ * After its cleanup the command returns cmd_stopped(rc): it dies of that
+ * signal (so a shell sees 128 + signal), or returns rc when none came.
+ */
+extern volatile sig_atomic_t cmd_stop;
+void cmd_catch_stops(int with_pipe);
+int cmd_stopped(int rc);
 
 /* Print "ipcx: WHAT: strerror (detail)" to stderr; returns EXIT_RUNTIME. */
 int cmd_fail(const char *what, int err);
@@ -35,11 +49,19 @@ const char *esc_str(FILE *f, const char *s, char *buf, size_t cap);
 /* Print len bytes of s / the string s to f, escaped if f is a terminal. */
 void out_text(FILE *f, const char *s, size_t len);
 void out_str(FILE *f, const char *s);
-/* Print s as a JSON string, quotes included. */
+/* Escaped whatever f is, octal as \0ooo: one line that printf '%b' turns back into the bytes. */
+void out_quoted(FILE *f, const char *s, size_t len);
+/* Print s / len bytes of s as a JSON string, quotes included. */
 void out_json(FILE *f, const char *s);
+void out_json_text(FILE *f, const char *s, size_t len);
+/* 1 if out_json_text gives back exactly these bytes (ASCII and printable UTF-8 only). */
+int json_exact(const char *s, size_t len);
 
-/* Commands (one per file besides send/recv in ipcx.c). */
+/* Commands (one per file; help in ipcx.c). */
+int cmd_send(int argc, char **argv);
+int cmd_recv(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 /* observe/: every IPC object on the machine and who uses it (obs.h). */
 int cmd_ls(int argc, char **argv);

@@ -50,8 +50,12 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Append one byte's `ls -b` escape of c (or c itself) to out; the length used. */
-static size_t esc_byte(unsigned char c, char out[5])
+/*
+ * Append one byte's escape of c (or c itself) to out; the length used.
+ * `ls -b` writes other bytes as \ooo; printf's %b reads octal as \0ooo
+ * (so \0011 is a tab there), which is what zero asks for.
+ */
+static size_t esc_byte_as(unsigned char c, char out[6], int zero)
 {
     static const char named[] = "\a\b\t\n\v\f\r";
     static const char letter[] = "abtnvfr";
@@ -61,10 +65,15 @@ static size_t esc_byte(unsigned char c, char out[5])
     if (p)
         return (size_t) snprintf(out, 5, "\\%c", letter[p - named]);
     if (c < 0x20 || c >= 0x7f)
-        return (size_t) snprintf(out, 5, "\\%03o", c);
+        return (size_t) snprintf(out, 6, zero ? "\\0%03o" : "\\%03o", c);
     out[0] = (char) c;
     out[1] = '\0';
     return 1;
+}
+
+static size_t esc_byte(unsigned char c, char out[6])
+{
+    return esc_byte_as(c, out, 0);
 }
 
 size_t esc_text(const char *s, size_t len, char *buf, size_t cap)
@@ -74,7 +83,7 @@ size_t esc_text(const char *s, size_t len, char *buf, size_t cap)
     if (!cap)
         return 0;
     for (size_t i = 0; i < len;) {
-        char e[5];
+        char e[6];
         size_t n = u[i] >= 0x80 ? utf8_len(u + i, len - i) : 0, el;
         const char *from = e;
         if (n) {
@@ -94,12 +103,19 @@ size_t esc_text(const char *s, size_t len, char *buf, size_t cap)
     return o;
 }
 
+static void out_escaped(FILE *f, const char *s, size_t len);
+
 void out_text(FILE *f, const char *s, size_t len)
 {
     if (!esc_tty(f)) {
         (void) fwrite(s, 1, len, f);
         return;
     }
+    out_escaped(f, s, len);
+}
+
+static void out_escaped(FILE *f, const char *s, size_t len)
+{
     char buf[256];
     const unsigned char *u = (const unsigned char *) s;
     for (size_t i = 0; i < len;) {
@@ -131,10 +147,42 @@ const char *esc_str(FILE *f, const char *s, char *buf, size_t cap)
     return buf;
 }
 
-void out_json(FILE *f, const char *s)
+void out_quoted(FILE *f, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *) s;
-    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = u[i] >= 0x80 ? utf8_len(u + i, len - i) : 0;
+        char e[6];
+        if (n) {
+            (void) fwrite(s + i, 1, n, f); /* printable UTF-8 as it is */
+            i += n;
+            continue;
+        }
+        (void) fwrite(e, 1, esc_byte_as(u[i], e, 1), f);
+        i++;
+    }
+}
+
+int json_exact(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    for (size_t i = 0; i < len;) {
+        size_t n = u[i] >= 0x80 ? utf8_len(u + i, len - i) : 1;
+        if (!n)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+void out_json(FILE *f, const char *s)
+{
+    out_json_text(f, s, strlen(s));
+}
+
+void out_json_text(FILE *f, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *) s;
     fputc('"', f);
     for (size_t i = 0; i < len;) {
         unsigned char c = u[i];

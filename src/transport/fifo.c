@@ -1,6 +1,7 @@
 /*
  * fifo.c - the named pipe, fifo:/path.  The receiver creates it (mkfifo,
- * mode 0600 unless ?mode= says otherwise) and removes it on close; senders
+ * mode 0600 unless ?mode= says otherwise) and removes it on close (one it
+ * found, e.g. a user's mkfifo, it leaves); senders
  * open it for writing.  One receiver at a time holds a lock on it, so a
  * FIFO left by a dead receiver is told from a live one and taken over.
  * Everything after opening is the pipe's (pipe.c,
@@ -82,13 +83,16 @@ static int fifo_open(struct ipcx_chan *ch, const struct ipcx_url *u)
     r = ipcx__pipe_adopt(ch, u, fd, addr);
     if (r < 0)
         goto fail;
-    /* A receiver that made the FIFO, or took over a stale one that a dead
-     * receiver left (we hold the lock, so nobody else receives on it),
-     * removes it on close.  If it cannot note which file that is, the
-     * open fails: a receiver that would leave its FIFO behind is worse. */
-    if (recv && (ch->flags & IPCX_CREATE) && (r = ipcx__schan_own_path(ch->impl, path)) < 0)
+    /* A receiver that made the FIFO, or took over a stale one that an ipcx
+     * receiver which died left (the registry says so; we hold the lock, so
+     * nobody else receives on it), removes it on close.  A FIFO that was
+     * there otherwise (a user's mkfifo) is not ours and stays.  If it
+     * cannot note which file it made, the open fails: a receiver that
+     * would leave its FIFO behind is worse. */
+    int own = created || (recv && (ch->flags & IPCX_CREATE) && ipcx__chan_adopt(ch, addr));
+    if (own && (r = ipcx__schan_own_path(ch->impl, path)) < 0)
         goto fail;
-    ch->created = recv && (ch->flags & IPCX_CREATE); /* made or taken over: its own now */
+    ch->created = own;
     return 0;
 fail:
     if (created)

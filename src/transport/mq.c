@@ -422,6 +422,14 @@ static int mq_close_(struct ipcx_chan *ch)
     return r;
 }
 
+static long mq_pending_(const struct ipcx_chan *ch)
+{
+    const struct mq_chan *m = ch->impl;
+    struct mq_attr at;
+    int r = ipcx__mq_getattr(m->q, &at);
+    return r < 0 ? ipcx__fail(r, "mq:%s: cannot read its attributes", m->name) : at.mq_curmsgs;
+}
+
 static int mq_unlink_(const struct ipcx_url *u)
 {
     int r = mq_name(u);
@@ -449,4 +457,5 @@ const struct ipcx_transport ipcx__transport_mq = {
     .addr    = mq_addr_,
     .close   = mq_close_,
     .unlink  = mq_unlink_,
+    .pending = mq_pending_,
 };

@@ -305,7 +305,7 @@ static int shm_close(struct ipcx_chan *ch)
      */
     int created = s->created && ipcx__chan_ours(ch);
     int remove = (s->unlink == SHM_UNLINK_CREATOR && created && (!tx || last)) ||
-                 (s->unlink == SHM_UNLINK_LAST && last) ||
+                 (s->unlink == SHM_UNLINK_LAST && last && !ch->keep) ||
                  (s->unlink == SHM_UNLINK_CLOSE && created);
     if (remove && s->seg.kind != IPCX_SEG_ANON) {
         r = ipcx__seg_remove_own(&s->seg);

@@ -505,6 +505,14 @@ static int sv_close(struct ipcx_chan *ch)
     return r;
 }
 
+static long sv_pending(const struct ipcx_chan *ch)
+{
+    const struct sv_chan *s = ch->impl;
+    struct msqid_ds ds;
+    int r = ipcx__msgctl(s->id, IPC_STAT, &ds);
+    return r < 0 ? ipcx__fail(r, "%s: cannot read its state", s->name) : (long) ds.msg_qnum;
+}
+
 static int sv_unlink(const struct ipcx_url *u)
 {
     struct ipcx__sysv_addr a;
@@ -542,4 +550,5 @@ const struct ipcx_transport ipcx__transport_sysvmq = {
     .addr    = sv_addr,
     .close   = sv_close,
     .unlink  = sv_unlink,
+    .pending = sv_pending,
 };

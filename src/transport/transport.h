@@ -35,6 +35,7 @@ struct ipcx_chan {
     pid_t    pid;      /* the process that opened it: a forked copy never removes
                           what this end made (ipcx__chan_ours) */
     struct ipcx__pat *pat; /* request/reply state (src/pattern/pattern_int.h), or NULL */
+    int      keep;     /* ipcx_keep(): close leaves the object this end made */
 };
 
 /*
@@ -47,10 +48,13 @@ struct ipcx_chan {
  */
 int ipcx__chan_adopt(const struct ipcx_chan *ch, const char *url);
 
-/* Is this the process that opened ch (not a child that inherited it over fork)? */
+/*
+ * May close remove what this end made?  Only in the process that opened ch
+ * (not a child that inherited it over fork), and not after ipcx_keep().
+ */
 static inline int ipcx__chan_ours(const struct ipcx_chan *ch)
 {
-    return ch->pid == ipcx__self_pid();
+    return ch->pid == ipcx__self_pid() && !ch->keep;
 }
 
 struct ipcx_transport {
@@ -112,6 +116,8 @@ struct ipcx_transport {
     const char *perm_key;
     /* Messages this receiving end lost to an overflow policy, in total; NULL: 0. */
     long long (*lost)(const struct ipcx_chan *ch);
+    /* Whole messages queued in the object now (ipcx_pending); NULL: -ENOTSUP. */
+    long (*pending)(const struct ipcx_chan *ch);
 };
 
 /* The registry: NULL-terminated, in registry.c. */
