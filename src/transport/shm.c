@@ -28,6 +28,7 @@
 #include "../shm/bell.h"
 #include "../shm/ring.h"
 #include "../shm/ring_stat.h"
+#include "ipcx/admin.h"
 #include "../shm/seg.h"
 #include "../sys/sys.h"
 
@@ -418,6 +419,20 @@ static long long shm_lost(const struct ipcx_chan *ch)
     return s->ring.lost_total;
 }
 
+/*
+ * Whole messages queued now (ipcx_pending): the count ipcx stat reads
+ * (ring_stat.c), of this end's own mapping; bcast: for the slowest
+ * registered receiver.  Indices another process forged give a bound, not a
+ * count (the ring is not trusted for more than that).
+ */
+static long shm_pending(const struct ipcx_chan *ch)
+{
+    const struct shm_chan *s = ch->impl;
+    struct ipcx_ring_info info;
+    int rc = ipcx__ring_stat(s->seg.base, s->seg.size, &info);
+    return rc < 0 ? rc : (long) info.messages;
+}
+
 static int shm_unlink_kind(const struct ipcx_url *u, enum ipcx__seg_kind kind)
 {
     struct ipcx__seg seg;
@@ -476,7 +491,7 @@ static int sysvshm_unlink(const struct ipcx_url *u)
     .maxmsg_default = SHM_MAXMSG_DEFAULT, .maxmsg_limit = (size_t) 1 << 31,     \
     .perm_key = "perm", .send = shm_send, .recv = shm_recv, .fd = shm_fd,       \
     .addr = shm_addr, .close = shm_close, .loan = shm_loan, .commit = shm_commit, \
-    .peek = shm_peek, .release = shm_release, .lost = shm_lost
+    .peek = shm_peek, .release = shm_release, .lost = shm_lost, .pending = shm_pending
 #define SHM_NAMED(sch, k, op, ul)                                               \
     { .scheme = sch, .caps = SHM_CAPS | IPCX_CAP_NAMED | IPCX_CAP_KNAME | IPCX_CAP_MANY, \
       .keys = k, .open = op, .unlink = ul, SHM_OPS }

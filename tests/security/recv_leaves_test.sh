@@ -7,7 +7,8 @@
 T=ipcx-t-$$-leaves
 . "$(dirname "$0")/lib.sh"
 Q="mq:/$T?mode=0666"
-on_exit '"$IPCX" rm "mq:/$T" 2>/dev/null'
+# rm -f: the queue is nobody's, and rm leaves another user's object unless told.
+on_exit '"$IPCX" rm -f "mq:/$T" 2>/dev/null'
 
 # nobody makes the queue (and leaves it: --keep), and sends two messages.
 $NOBODY "$IPCX" recv "$Q" -n 0 --keep 2>"$D/e0" || fail "nobody's receiver: $(cat "$D/e0")"
