@@ -77,6 +77,8 @@ int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
 /* A sleeper's half of the store-load barrier (ring_wait.c): after announcing, before looking. */
 void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
+/* IPCX_SHM_WAITS=FILE: append this participant's wait counts to FILE. */
+void ipcx__ring_waits_report(const struct ipcx__ring *r);
 /* After a message was published: wake sleeping receivers and ring doorbells. */
 void ipcx__ring_notify_data(struct ipcx__ring *r);
 /*

@@ -323,6 +323,7 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         return 0;
     if (r->me >= 0 && r->pid == getpid()) {
         struct ipcx__shm_part *p = &h->part[r->me];
+        ipcx__ring_waits_report(r);
         /*
          * The dead go first: the reaper removes their doorbells, and "last"
          * then means that nobody is left, not that nobody alive is.
