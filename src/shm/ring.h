@@ -229,6 +229,8 @@ struct ipcx__ring {
 
     /* waiting */
     unsigned spin, spin_max;       /* adaptive busy-wait budget, tries */
+    int      spin_fixed;           /* spin= given: always the whole budget (ring_wait.c) */
+    unsigned long_waits;           /* waits in a row that outlasted the budget */
     int      spinning;             /* 1 while ipcx__ring_wait busy-waits: tries may look less */
     int      tag_miss;             /* the last such try found nothing for want of the tag alone */
     int64_t  try_ns;               /* one try of the spin takes about this long */

@@ -274,7 +274,9 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
         r->bellw[i] = -1;
     r->spin_max = spin_max < 0 ? RING_SPIN_DEF : (unsigned) spin_max;
-    r->spin = r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
+    /* spin= given: the application chose the budget, spent whole (ring_wait.c). */
+    r->spin_fixed = spin_max >= 0;
+    r->spin = r->spin_fixed || r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
     r->try_ns = RING_TRY_NS;
     if (limit) {
         _Atomic uint32_t *n = tx ? &h->ntx : &h->nrx;

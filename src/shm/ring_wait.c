@@ -153,17 +153,28 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
  * The spin found nothing and a sleep followed, waited_ns in all.  Had the
  * longest spin allowed (spin_max tries of ns_per_try each) covered that
  * wait, spinning would have been cheaper than the sleep and the wake-up:
- * spin long enough for such a wait next time.  A longer wait (an idle
- * peer) halves the budget, down to RING_SPIN_MIN tries.
+ * spin long enough for such a wait next time.  A longer wait halves the
+ * budget, down to RING_SPIN_MIN tries, but only the RING_IDLE_WAITS-th
+ * in a row (an idle peer): the wait measured across a sleep includes our
+ * own wake-up (the peer's futex_wake, the scheduler: tens of us on a
+ * loaded machine), so one long wait of a busy pair, or a peer preempted
+ * once, must not shrink the budget.  When it did (the rule before), the
+ * next answers outlasted the smaller spin, slept, measured their wake-up
+ * as a long wait and halved again: 15% of the round trips of a busy pair
+ * slept at the default (docs/PERF.md, "The shm tail").  A budget the
+ * application chose (spin=) is not learned: it is always spent whole.
  */
 static void ring_spin_learn(struct ipcx__ring *r, int64_t waited_ns, int64_t ns_per_try)
 {
+    if (r->spin_fixed)
+        return;
     if (ns_per_try < 1)
         ns_per_try = 1;
     int64_t want = 2 * waited_ns / ns_per_try + 1;
-    if (want <= (int64_t) r->spin_max)
+    if (want <= (int64_t) r->spin_max) {
+        r->long_waits = 0;
         r->spin = want > (int64_t) r->spin ? (unsigned) want : r->spin;
-    else
+    } else if (++r->long_waits >= RING_IDLE_WAITS)
         r->spin = r->spin / 2 < RING_SPIN_MIN ? RING_SPIN_MIN : r->spin / 2;
     if (r->spin > r->spin_max)
         r->spin = r->spin_max;
@@ -206,6 +217,7 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
         rc = try(r, arg);
         if (rc != -EAGAIN) {
             r->spinning = 0;
+            r->long_waits = 0;
             r->spin = r->spin * 2 > r->spin_max ? r->spin_max : r->spin * 2;
             return rc;
         }
