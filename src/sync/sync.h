@@ -126,6 +126,11 @@ struct ipcx__semkind {
     int  (*open)(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value);
     /* ops are checked against s->nsems; the kind checks what else it supports */
     int  (*op)(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms);
+    /* Optional: ipcx_sem_post / ipcx_sem_wait of member 0 straight to the
+     * semaphore, without building and checking an operation list (sem:;
+     * docs/sync.md, Figures).  NULL: they go through op. */
+    int  (*post1)(struct ipcx_sem *s);
+    int  (*wait1)(struct ipcx_sem *s, int timeout_ms);
     int  (*getval)(struct ipcx_sem *s, unsigned num);
     void (*close)(struct ipcx_sem *s);
     int  (*unlink)(const struct ipcx_url *u);
