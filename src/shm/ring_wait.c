@@ -249,7 +249,8 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
  */
 void ipcx__ring_waits_report(const struct ipcx__ring *r)
 {
-    const char *path = getenv("IPCX_SHM_WAITS");
+    /* secure_getenv: a set-user-ID program must not append to a file it is told. */
+    const char *path = secure_getenv("IPCX_SHM_WAITS");
     const struct ipcx__ring_waits *c = &r->waits;
     char line[256];
 
