@@ -8,6 +8,8 @@
  *   shm_bench iterations rt       only the awake round trip vs the floor
  *   shm_bench messages copy       only the 64 KiB copy vs memcpy, in blocks
  *   shm_bench messages oneway     only the one-way 64 B rate, 5 times
+ *   shm_bench iterations tail     p50/p99/p99.9 and sleeps per 100k round
+ *                                 trips by spin budget (IPCX_SHM_WAITS)
  *
  * The two latency ratios (awake spsc vs the floor, sleeping spsc vs a raw
  * futex ping-pong) come from ten alternating blocks of the two rows: the
@@ -39,11 +41,12 @@
 
 static long iters = 200000;
 
-struct lat { double p50, p99; };
+struct lat { double p50, p99, p999; };
 static struct lat stats(int64_t *v, long n)
 {
     bench_sort(v, (size_t) n);
-    struct lat l = { bench_pct(v, (size_t) n, 500), bench_pct(v, (size_t) n, 990) };
+    struct lat l = { bench_pct(v, (size_t) n, 500), bench_pct(v, (size_t) n, 990),
+                     bench_pct(v, (size_t) n, 999) };
     return l;
 }
 
@@ -180,6 +183,8 @@ static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
             if ((r = ipcx_send(b[1], m, 64, 0, -1)) < 0)
                 die("child send", r);
         }
+        ipcx_close(a[0]); /* its wait counts go to IPCX_SHM_WAITS (tail) */
+        ipcx_close(b[1]);
         _exit(0);
     }
     (void) bench_pin(0);
@@ -371,6 +376,61 @@ static struct copyrow bench_copy(long msgs, int verbose)
     return r;
 }
 
+/*
+ * The tail (docs/PERF.md, "The shm tail"): the floor, then spsc round trips
+ * with the default spin and with spin budgets, each with p50, p99, p99.9,
+ * the ratios to the floor of the same run, and how many waits of both
+ * processes slept in the kernel (futex waits entered, per 100k round
+ * trips, by cause), read back from IPCX_SHM_WAITS.
+ */
+static void tail_counts(const char *path, unsigned long long c[5])
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    memset(c, 0, 5 * sizeof c[0]);
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long slow, nospin, low, spent, futex, slices;
+        if (sscanf(line, "pid=%*d end=%*s slow=%llu nospin=%llu low=%llu spent=%llu futex=%llu "
+                         "slices=%llu", &slow, &nospin, &low, &spent, &futex, &slices) == 6) {
+            c[0] += futex;
+            c[1] += nospin;
+            c[2] += low;
+            c[3] += spent;
+            c[4] += slices;
+        }
+    }
+    if (f)
+        fclose(f);
+    (void) unlink(path);
+}
+
+static int bench_tail(int64_t *t)
+{
+    static const char *const rows[] = { "", "&spin=1024", "&spin=10000", "&spin=100000" };
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ipcx-shm-bench-%d.waits", (int) getpid());
+    (void) unlink(path);
+    if (setenv("IPCX_SHM_WAITS", path, 1) != 0)
+        return 1;
+    struct lat fl = bench_floor(t, iters, NULL);
+    printf("shm_bench tail: %ld round trips per row, CPUs 0 and 1, ns; sleeps per 100k round "
+           "trips (both ends)\n", iters);
+    printf("%-28s p50 %6.0f  p99 %6.0f  p99.9 %7.0f\n", "floor", fl.p50, fl.p99, fl.p999);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        unsigned long long c[5];
+        struct lat l = bench_ring_rt(t, iters, rows[i]);
+        tail_counts(path, c);
+        double per = 100000.0 / (double) (iters + 1000);
+        printf("spsc%-24s p50 %6.0f  p99 %6.0f  p99.9 %7.0f  (%.2fx %.1fx %.1fx floor)  "
+               "sleeps %.0f: budget 0 %.0f, below max %.0f, max spent %.0f; slices %.0f\n",
+               *rows[i] ? rows[i] : " default", l.p50, l.p99, l.p999, l.p50 / fl.p50,
+               l.p99 / fl.p99, l.p999 / fl.p999, (double) c[0] * per, (double) c[1] * per,
+               (double) c[2] * per, (double) c[3] * per, (double) c[4] * per);
+    }
+    (void) unsetenv("IPCX_SHM_WAITS");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -392,6 +452,8 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    if (argc > 2 && strcmp(argv[2], "tail") == 0)
+        return bench_tail(t);
     if (argc > 2 && strcmp(argv[2], "copy") == 0) {
         struct copyrow c = bench_copy(iters, 1);
         printf("median of the block ratios %.2fx (%.2f-%.2f)\n", c.med, c.lo, c.hi);

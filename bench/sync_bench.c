@@ -20,6 +20,7 @@
 #include "bench_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -74,6 +75,8 @@ struct shared {
     ipcx_bakery     bak;
     ipcx_tas        tas;
     pthread_mutex_t pm, pmr;
+    pthread_spinlock_t pspin;
+    pthread_rwlock_t prw;
     pthread_cond_t  pc;
     sem_t           ps[2];
     volatile int    turn;
@@ -81,6 +84,7 @@ struct shared {
 
 static struct shared *sh;
 static ipcx_sem *fsem[2], *psem[2], *vsem;
+static sem_t *osem[2]; /* glibc's named semaphores (sem_open), the sem: handle's peer */
 static int semid = -1;
 static char names[4][64];
 
@@ -112,6 +116,11 @@ static void make_objects(void)
     CHECK(pthread_cond_init(&sh->pc, &ca));
     if (sem_init(&sh->ps[0], 1, 0) || sem_init(&sh->ps[1], 1, 0))
         die("sem_init", errno);
+    CHECK(pthread_spin_init(&sh->pspin, PTHREAD_PROCESS_SHARED));
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
+    CHECK(pthread_rwlock_init(&sh->prw, &ra));
 
     char url[320];
     for (int i = 0; i < 2; i++) {
@@ -120,6 +129,13 @@ static void make_objects(void)
         CHECK(ipcx_sem_open(&fsem[i], url, IPCX_CREATE | IPCX_EXCL, 0));
         snprintf(url, sizeof url, "posixsem:%s", names[i]);
         CHECK(ipcx_sem_open(&psem[i], url, IPCX_CREATE | IPCX_EXCL, 0));
+    }
+    for (int i = 0; i < 2; i++) {
+        char on[300];
+        snprintf(on, sizeof on, "%s-glibc", names[i]);
+        osem[i] = sem_open(on, O_CREAT | O_EXCL, 0600, 0);
+        if (osem[i] == SEM_FAILED)
+            die("sem_open", errno);
     }
     snprintf(names[2], sizeof names[2], "sysvsem:%d?n=2", 0x1e000000 | (int) getpid());
     CHECK(ipcx_sem_open(&vsem, names[2], IPCX_CREATE | IPCX_EXCL, 0));
@@ -139,6 +155,13 @@ static void remove_objects(void)
         snprintf(url, sizeof url, "posixsem:%s", names[i]);
         ipcx_sem_unlink(url);
     }
+    for (int i = 0; i < 2; i++) {
+        char on[300];
+        snprintf(on, sizeof on, "%s-glibc", names[i]);
+        if (osem[i] && osem[i] != SEM_FAILED)
+            sem_close(osem[i]);
+        sem_unlink(on);
+    }
     ipcx_sem_close(vsem);
     ipcx_sem_unlink(names[2]);
     if (semid >= 0)
@@ -147,7 +170,7 @@ static void remove_objects(void)
 
 /* ---- 1. uncontended ------------------------------------------------ */
 
-enum kind { K_LOCK, K_SEM, K_COND };
+enum kind { K_LOCK, K_SEM, K_COND, K_SPIN, K_RW, K_NSEM, K_KINDS };
 
 struct op {
     const char *name;
@@ -177,15 +200,22 @@ static void u_fsem(void) { MUST(ipcx_sem_post(fsem[0])); MUST(ipcx_sem_wait(fsem
 static void u_psem(void) { MUST(ipcx_sem_post(psem[0])); MUST(ipcx_sem_wait(psem[0], -1)); }
 static void u_vsem(void) { MUST(ipcx_sem_post(vsem)); MUST(ipcx_sem_wait(vsem, -1)); }
 static void u_ps(void) { sem_post(&sh->ps[0]); sem_wait(&sh->ps[0]); }
+static void u_os(void) { sem_post(osem[0]); sem_wait(osem[0]); }
+static void u_pspin(void) { pthread_spin_lock(&sh->pspin); pthread_spin_unlock(&sh->pspin); }
+static void u_prwr(void) { pthread_rwlock_rdlock(&sh->prw); pthread_rwlock_unlock(&sh->prw); }
+static void u_prww(void) { pthread_rwlock_wrlock(&sh->prw); pthread_rwlock_unlock(&sh->prw); }
 static void u_sv(void) { sv_op(0, 1); sv_op(0, -1); }
 
 static const struct op uops[] = {
     { "glibc pthread_mutex (pshared)",        K_LOCK, 1, u_pm },
     { "glibc pthread_mutex (pshared, robust, errorcheck)", K_LOCK, 0, u_pmr },
     { "ipcx_mutex",                           K_LOCK, 0, u_mutex },
-    { "ipcx_spin",                            K_LOCK, 0, u_spin },
-    { "ipcx_rwlock read",                     K_LOCK, 0, u_rwr },
-    { "ipcx_rwlock write",                    K_LOCK, 0, u_rww },
+    { "glibc pthread_spin (pshared)",         K_SPIN, 1, u_pspin },
+    { "ipcx_spin",                            K_SPIN, 0, u_spin },
+    { "glibc pthread_rwlock (pshared) read",  K_RW,   1, u_prwr },
+    { "glibc pthread_rwlock (pshared) write", K_RW,   0, u_prww },
+    { "ipcx_rwlock read",                     K_RW,   0, u_rwr },
+    { "ipcx_rwlock write",                    K_RW,   0, u_rww },
     { "ipcx_peterson",                        K_LOCK, 0, u_pet },
     { "ipcx_bakery (n=2)",                    K_LOCK, 0, u_bak },
     { "ipcx_tas",                             K_LOCK, 0, u_tas },
@@ -193,7 +223,8 @@ static const struct op uops[] = {
     { "glibc sem_t (pshared) post+wait",      K_SEM,  1, u_ps },
     { "System V semop +1, -1",                K_SEM,  0, u_sv },
     { "ipcx_semaphore post+wait",             K_SEM,  0, u_sem },
-    { "ipcx_sem sem: post+wait",              K_SEM,  0, u_fsem },
+    { "glibc sem_open'd sem_t post+wait",     K_NSEM, 1, u_os },
+    { "ipcx_sem sem: post+wait",              K_NSEM, 0, u_fsem },
     { "ipcx_sem posixsem: post+wait",         K_SEM,  0, u_psem },
     { "ipcx_sem sysvsem: post+wait",          K_SEM,  0, u_vsem },
 };
@@ -203,7 +234,9 @@ static void uncontended(int rounds)
     size_t n = sizeof uops / sizeof uops[0];
     int samples = rounds / 20 > 100 ? rounds / 20 : 100;
     int64_t *v = calloc((size_t) samples, sizeof *v);
-    struct stat2 st[32], base[3] = { { 1, 1 }, { 1, 1 }, { 1, 1 } };
+    struct stat2 st[32], base[K_KINDS];
+    for (int k = 0; k < K_KINDS; k++)
+        base[k] = (struct stat2) { 1, 1 };
 
     for (size_t i = 0; i < n; i++) {
         for (int w = 0; w < BATCH * 10; w++) /* warm up */
@@ -224,7 +257,9 @@ static void uncontended(int rounds)
     for (size_t i = 0; i < n; i++)
         printf("| %s | %.1f | %.1f | %.2f |\n", uops[i].name, st[i].median, st[i].p99,
                st[i].median / base[uops[i].kind].median);
-    printf("\n(glibc row of each kind: pthread_mutex pshared for locks, sem_t for semaphores.)\n\n");
+    printf("\n(glibc row of each kind: pthread_mutex pshared for locks, pthread_spin for\n"
+           "ipcx_spin, pthread_rwlock read for the rwlocks, sem_t for semaphores, a sem_open'd\n"
+           "sem_t for the sem: handle.)\n\n");
     free(v);
 }
 
@@ -247,6 +282,8 @@ static void t_psem(int me) { MUST(ipcx_sem_wait(psem[me], -1)); }
 static void g_vsem(int to) { struct ipcx_semop o = { (unsigned short) to, 1, 0 }; MUST(ipcx_sem_op(vsem, &o, 1, -1)); }
 static void t_vsem(int me) { struct ipcx_semop o = { (unsigned short) me, -1, 0 }; MUST(ipcx_sem_op(vsem, &o, 1, -1)); }
 static void g_ps(int to) { sem_post(&sh->ps[to]); }
+static void g_os(int to) { sem_post(osem[to]); }
+static void t_os(int me) { while (sem_wait(osem[me]) != 0) ; }
 static void t_ps(int me) { while (sem_wait(&sh->ps[me]) != 0) ; }
 static void g_sv(int to) { sv_op(to, 1); }
 static void t_sv(int me) { while (sv_op(me, -1) != 0) ; }
@@ -285,7 +322,8 @@ static const struct pp pps[] = {
     { "glibc sem_t (pshared)",      K_SEM,  1, g_ps,    t_ps },
     { "System V semop",             K_SEM,  0, g_sv,    t_sv },
     { "ipcx_semaphore",             K_SEM,  0, g_sem,   t_sem },
-    { "ipcx_sem sem:",              K_SEM,  0, g_fsem,  t_fsem },
+    { "glibc sem_open'd sem_t",     K_NSEM, 1, g_os,    t_os },
+    { "ipcx_sem sem:",              K_NSEM, 0, g_fsem,  t_fsem },
     { "ipcx_sem posixsem:",         K_SEM,  0, g_psem,  t_psem },
     { "ipcx_sem sysvsem:",          K_SEM,  0, g_vsem,  t_vsem },
     { "glibc pthread_cond + mutex", K_COND, 1, g_pcond, t_pcond },
@@ -329,7 +367,9 @@ static struct stat2 pingpong(const struct pp *p, int rounds, int pinned)
 static void handoff(int rounds)
 {
     size_t n = sizeof pps / sizeof pps[0];
-    struct stat2 st[16], base[3] = { { 1, 1 }, { 1, 1 }, { 1, 1 } };
+    struct stat2 st[16], base[K_KINDS];
+    for (int k = 0; k < K_KINDS; k++)
+        base[k] = (struct stat2) { 1, 1 };
     int pinned = bench_pin(0) == 0;
 
     for (size_t i = 0; i < n; i++) {

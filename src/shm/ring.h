@@ -229,9 +229,19 @@ struct ipcx__ring {
 
     /* waiting */
     unsigned spin, spin_max;       /* adaptive busy-wait budget, tries */
+    int      spin_fixed;           /* spin= given: always the whole budget (ring_wait.c) */
+    unsigned long_waits;           /* waits in a row that outlasted the budget */
     int      spinning;             /* 1 while ipcx__ring_wait busy-waits: tries may look less */
     int      tag_miss;             /* the last such try found nothing for want of the tag alone */
     int64_t  try_ns;               /* one try of the spin takes about this long */
+    struct ipcx__ring_waits {      /* why waits slept (IPCX_SHM_WAITS, ring_wait.c) */
+        unsigned long long slow;   /* waits whose first look found nothing */
+        unsigned long long nospin; /* ... that slept with no spin budget (spin=0) */
+        unsigned long long low;    /* ... after spinning less than spin_max (adaptive) */
+        unsigned long long spent;  /* ... after the whole spin_max */
+        unsigned long long futex;  /* futex waits entered (a look after the barrier failed) */
+        unsigned long long slices; /* of those, slices that timed out */
+    } waits;
     int64_t  checked_ms;           /* last look at the peers */
 
     /* doorbells (ipcx_fd) */

@@ -29,6 +29,7 @@
 #define RING_SPIN_MIN  16u
 #define RING_SPIN_DEF  1024u
 #define RING_SPIN_QUICK 64u    /* tries before the spin looks at the clock */
+#define RING_IDLE_WAITS 4u     /* long waits in a row that make an idle peer (halve the spin) */
 #define RING_TRY_NS    40      /* a guess at one try, until a spin measured it */
 
 /* ---- the kind table: what differs between byte and slot rings ------------ */
@@ -77,6 +78,8 @@ int  ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
 void ipcx__ring_wake(struct ipcx__ring *r, struct ipcx__shm_wake *w);
 /* A sleeper's half of the store-load barrier (ring_wait.c): after announcing, before looking. */
 void ipcx__ring_sleeper_barrier(const struct ipcx__ring *r);
+/* IPCX_SHM_WAITS=FILE: append this participant's wait counts to FILE. */
+void ipcx__ring_waits_report(const struct ipcx__ring *r);
 /* After a message was published: wake sleeping receivers and ring doorbells. */
 void ipcx__ring_notify_data(struct ipcx__ring *r);
 /*

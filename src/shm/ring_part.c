@@ -274,7 +274,9 @@ int ipcx__ring_join(struct ipcx__ring *r, int tx, unsigned limit, int spin_max)
     for (unsigned i = 0; i < IPCX_SHM_PARTS; i++)
         r->bellw[i] = -1;
     r->spin_max = spin_max < 0 ? RING_SPIN_DEF : (unsigned) spin_max;
-    r->spin = r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
+    /* spin= given: the application chose the budget, spent whole (ring_wait.c). */
+    r->spin_fixed = spin_max >= 0;
+    r->spin = r->spin_fixed || r->spin_max < RING_SPIN_MIN ? r->spin_max : RING_SPIN_MIN;
     r->try_ns = RING_TRY_NS;
     if (limit) {
         _Atomic uint32_t *n = tx ? &h->ntx : &h->nrx;
@@ -323,6 +325,7 @@ int ipcx__ring_leave(struct ipcx__ring *r)
         return 0;
     if (r->me >= 0 && r->pid == getpid()) {
         struct ipcx__shm_part *p = &h->part[r->me];
+        ipcx__ring_waits_report(r);
         /*
          * The dead go first: the reaper removes their doorbells, and "last"
          * then means that nobody is left, not that nobody alive is.

@@ -10,9 +10,13 @@
 #include "../util/err.h"
 #include "../sys/futex.h"
 #include "../sys/sys.h"
+#include "../sys/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /*
  * Store-load ordering between a waker and a sleeper (Dekker): the waker
@@ -128,11 +132,13 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
          * sleeps long still looks only every RING_SLICE_MS.
          */
         int slice = left < 0 || left > (int) nap ? (int) nap : left;
+        r->waits.futex++;
         int fr = ipcx__futex_wait(&w->seq, seq, slice);
         atomic_fetch_sub_explicit(&w->waiters, 1, memory_order_relaxed);
         if (fr == -EINTR && ipcx__intr_returns())
             return -EINTR;
         if (fr == -ETIMEDOUT) {
+            r->waits.slices++;
             full = 1;
             /* Nothing woke us: the segment may have shrunk (a fault in the look below tells too). */
             if (ring_shrunk(r))
@@ -147,17 +153,28 @@ static int ring_sleep(struct ipcx__ring *r, struct ipcx__shm_wake *w, ipcx__ring
  * The spin found nothing and a sleep followed, waited_ns in all.  Had the
  * longest spin allowed (spin_max tries of ns_per_try each) covered that
  * wait, spinning would have been cheaper than the sleep and the wake-up:
- * spin long enough for such a wait next time.  A longer wait (an idle
- * peer) halves the budget, down to RING_SPIN_MIN tries.
+ * spin long enough for such a wait next time.  A longer wait halves the
+ * budget, down to RING_SPIN_MIN tries, but only the RING_IDLE_WAITS-th
+ * in a row (an idle peer): the wait measured across a sleep includes our
+ * own wake-up (the peer's futex_wake, the scheduler: tens of us on a
+ * loaded machine), so one long wait of a busy pair, or a peer preempted
+ * once, must not shrink the budget.  When it did (the rule before), the
+ * next answers outlasted the smaller spin, slept, measured their wake-up
+ * as a long wait and halved again: 15% of the round trips of a busy pair
+ * slept at the default (docs/PERF.md, "The shm tail").  A budget the
+ * application chose (spin=) is not learned: it is always spent whole.
  */
 static void ring_spin_learn(struct ipcx__ring *r, int64_t waited_ns, int64_t ns_per_try)
 {
+    if (r->spin_fixed)
+        return;
     if (ns_per_try < 1)
         ns_per_try = 1;
     int64_t want = 2 * waited_ns / ns_per_try + 1;
-    if (want <= (int64_t) r->spin_max)
+    if (want <= (int64_t) r->spin_max) {
+        r->long_waits = 0;
         r->spin = want > (int64_t) r->spin ? (unsigned) want : r->spin;
-    else
+    } else if (++r->long_waits >= RING_IDLE_WAITS)
         r->spin = r->spin / 2 < RING_SPIN_MIN ? RING_SPIN_MIN : r->spin / 2;
     if (r->spin > r->spin_max)
         r->spin = r->spin_max;
@@ -173,6 +190,7 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
         r->spinning = 0;
         return rc;
     }
+    r->waits.slow += timeout_ms != 0;
     if (timeout_ms == 0) {
         /* A poller never sleeps, so it looks at the peers (and the size) now and then instead. */
         if (ipcx__now_ms() - r->checked_ms >= RING_CHECK_MS) {
@@ -199,13 +217,20 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
         rc = try(r, arg);
         if (rc != -EAGAIN) {
             r->spinning = 0;
+            r->long_waits = 0;
             r->spin = r->spin * 2 > r->spin_max ? r->spin_max : r->spin * 2;
             return rc;
         }
     }
     r->spinning = 0;
-    if (!r->spin)
+    if (!r->spin) {
+        r->waits.nospin++;
         return ring_sleep(r, w, try, arg, timeout_ms);
+    }
+    if (r->spin < r->spin_max)
+        r->waits.low++;
+    else
+        r->waits.spent++;
     int64_t t1 = ipcx__now_ns();
     if (i > quick)
         r->try_ns = (t1 - t0) / (i - quick);
@@ -213,4 +238,32 @@ int ipcx__ring_wait(struct ipcx__ring *r, struct ipcx__shm_wake *w,
     if (rc == 0)
         ring_spin_learn(r, ipcx__now_ns() - t1 + (int64_t) i * r->try_ns, r->try_ns);
     return rc;
+}
+
+/*
+ * IPCX_SHM_WAITS=FILE: each participant appends one line with its wait
+ * counts to FILE when it leaves the ring (bench/shm_bench and `ipcx bench`
+ * read them; docs/PERF.md, "The shm tail").  The counts are kept always:
+ * they change only on the slow path (a wait whose first look found
+ * nothing), so there is no cost when the variable is not set.
+ */
+void ipcx__ring_waits_report(const struct ipcx__ring *r)
+{
+    /* secure_getenv: a set-user-ID program must not append to a file it is told. */
+    const char *path = secure_getenv("IPCX_SHM_WAITS");
+    const struct ipcx__ring_waits *c = &r->waits;
+    char line[256];
+
+    if (!path || !*path)
+        return;
+    int n = snprintf(line, sizeof line,
+                     "pid=%d end=%s slow=%llu nospin=%llu low=%llu spent=%llu futex=%llu "
+                     "slices=%llu\n", (int) r->pid, r->tx ? "tx" : "rx", c->slow, c->nospin,
+                     c->low, c->spent, c->futex, c->slices);
+    int fd = ipcx__openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                          0600);
+    if (fd < 0)
+        return;
+    (void) ipcx__write_all(fd, line, (size_t) n); /* O_APPEND: one line, whole */
+    (void) ipcx__close(fd);
 }

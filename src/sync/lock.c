@@ -23,11 +23,6 @@ int ipcx__tid_alive(uint32_t tid)
     return ipcx__proc_alive((pid_t) tid, 0);
 }
 
-struct ipcx__deadline ipcx__sync_deadline(int timeout_ms)
-{
-    return ipcx__deadline(timeout_ms > 0 && timeout_ms < INT_MAX ? timeout_ms + 1
-                                                                 : timeout_ms);
-}
 
 int ipcx__sync_sleep(_Atomic uint32_t *word, uint32_t expect,
                      const struct ipcx__deadline *d, int slice_ms, int intr)

@@ -284,11 +284,22 @@ static struct fsem *fsemk_sem(struct ipcx_sem *s)
     return (struct fsem *) &((struct semseg *) s->ptr)->sem;
 }
 
+static int fsemk_post1(struct ipcx_sem *s);
+static int fsemk_wait1(struct ipcx_sem *s, int timeout_ms);
+
 static int fsemk_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms)
 {
     (void) nops; /* one, of +1 or -1: checked by ipcx_sem_op */
-    if (ops[0].op > 0)
-        return fsem_post(fsemk_sem(s));
+    return ops[0].op > 0 ? fsemk_post1(s) : fsemk_wait1(s, timeout_ms);
+}
+
+static int fsemk_post1(struct ipcx_sem *s)
+{
+    return fsem_post(fsemk_sem(s));
+}
+
+static int fsemk_wait1(struct ipcx_sem *s, int timeout_ms)
+{
     struct ipcx__deadline d = ipcx__sync_deadline(timeout_ms);
     return fsem_wait(fsemk_sem(s), &d);
 }
@@ -316,6 +327,8 @@ const struct ipcx__semkind ipcx__semkind_futex = {
     .keys   = "mode allow",
     .open   = fsemk_open,
     .op     = fsemk_op,
+    .post1  = fsemk_post1,
+    .wait1  = fsemk_wait1,
     .getval = fsemk_getval,
     .close  = fsemk_close,
     .unlink = fsemk_unlink,

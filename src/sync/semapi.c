@@ -117,6 +117,10 @@ IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops,
 IPCX_API int ipcx_sem_wait(ipcx_sem *s, int timeout_ms)
 {
     struct ipcx_semop op = { 0, -1, 0 };
+    if (s && s->kind->wait1 && !s->undo) {
+        ipcx__clear_detail();
+        return s->kind->wait1(s, timeout_ms);
+    }
     return ipcx_sem_op(s, &op, 1, timeout_ms);
 }
 
@@ -128,6 +132,10 @@ IPCX_API int ipcx_sem_trywait(ipcx_sem *s)
 IPCX_API int ipcx_sem_post(ipcx_sem *s)
 {
     struct ipcx_semop op = { 0, 1, 0 };
+    if (s && s->kind->post1 && !s->undo) {
+        ipcx__clear_detail();
+        return s->kind->post1(s);
+    }
     return ipcx_sem_op(s, &op, 1, 0);
 }
 

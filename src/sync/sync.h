@@ -35,6 +35,7 @@
 #include "sys/sys.h"
 #include "../util/url.h"
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -88,8 +89,14 @@ int ipcx__sync_sleep(_Atomic uint32_t *word, uint32_t expect,
                      const struct ipcx__deadline *d, int slice_ms, int intr);
 
 /* A deadline that is never shorter than timeout_ms: the ms clock truncates,
- * so a wait for T ms is given T + 1 on the clock. */
-struct ipcx__deadline ipcx__sync_deadline(int timeout_ms);
+ * so a wait for T ms is given T + 1 on the clock.  Inline: every lock call
+ * makes one, most with -1 (no clock read then). */
+static inline struct ipcx__deadline ipcx__sync_deadline(int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return (struct ipcx__deadline) { -1, 0 };
+    return ipcx__deadline(timeout_ms > 0 && timeout_ms < INT_MAX ? timeout_ms + 1 : timeout_ms);
+}
 
 /* The next slice: doubled, at most IPCX_SLICE_MAX_MS. */
 static inline int ipcx__next_slice(int slice)
@@ -126,6 +133,11 @@ struct ipcx__semkind {
     int  (*open)(struct ipcx_sem *s, const struct ipcx_url *u, int flags, unsigned value);
     /* ops are checked against s->nsems; the kind checks what else it supports */
     int  (*op)(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms);
+    /* Optional: ipcx_sem_post / ipcx_sem_wait of member 0 straight to the
+     * semaphore, without building and checking an operation list (sem:;
+     * docs/sync.md, Figures).  NULL: they go through op. */
+    int  (*post1)(struct ipcx_sem *s);
+    int  (*wait1)(struct ipcx_sem *s, int timeout_ms);
     int  (*getval)(struct ipcx_sem *s, unsigned num);
     void (*close)(struct ipcx_sem *s);
     int  (*unlink)(const struct ipcx_url *u);

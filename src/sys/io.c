@@ -70,7 +70,7 @@ ssize_t ipcx__read(int fd, void *buf, size_t len)
 
 /*
  * A write on a pipe whose reader is gone raises SIGPIPE, and there is no
- * MSG_NOSIGNAL for pipes.  Block SIGPIPE in this thread for the write and,
+ * MSG_NOSIGNAL for pipes (nor a pipe flag, nor an fcntl that says so).  Block SIGPIPE in this thread for the write and,
  * if the write failed with EPIPE, take the signal it queued, so the caller
  * sees -EPIPE and nothing else.  If the caller already had SIGPIPE blocked,
  * a SIGPIPE pending from before must stay pending: check first.
@@ -107,6 +107,40 @@ ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
     if (!was_blocked)
         (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
     return r;
+}
+
+/*
+ * The sender of a pipe opened with sigpipe=ignored (docs/decisions.md,
+ * "SIGPIPE on pipes"): the application promised, and ipcx__sigpipe_ignored
+ * checked at open, that SIGPIPE is ignored in this process.  Then the
+ * kernel discards the SIGPIPE of a failed write at once (an ignored signal
+ * that is not blocked is never queued), so a plain writev gives -EPIPE and
+ * nothing else, without the two rt_sigprocmask calls of the dance above.
+ * Why not decide per write without a promise: the disposition is the
+ * process's, and another thread may install a handler between any check
+ * and the write; no check is cheaper than a system call (sigaction(2)
+ * reads it from the kernel) and still valid when the write happens.  What
+ * the promise leaves: a thread that blocks SIGPIPE gets one pending after
+ * an -EPIPE (Linux queues a blocked signal even if ignored); it is
+ * discarded when unblocked, and seen only by sigpending and sigwait.
+ */
+ssize_t ipcx__writev_sigign(int fd, const struct iovec *iov, int iovcnt)
+{
+    IPCX_FAULT_POINT(writev);
+    ssize_t r;
+    do
+        r = IPCX_FAILS(writev) ? -1 : writev(fd, iov, iovcnt);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__sigpipe_ignored(void)
+{
+    IPCX_FAULT_POINT(sigaction);
+    struct sigaction sa;
+    if (IPCX_FAILS(sigaction) || sigaction(SIGPIPE, NULL, &sa) != 0)
+        return -errno;
+    return sa.sa_handler == SIG_IGN;
 }
 
 ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt)

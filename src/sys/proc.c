@@ -191,14 +191,14 @@ int ipcx__has_cap(int cap)
 
 /* ---- thread id ---------------------------------------------------- */
 
-static _Thread_local uint32_t self_tid;
+_Thread_local uint32_t ipcx__self_tid_cache __attribute__((tls_model("initial-exec")));
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 
 /* fork() keeps the calling thread's thread-local values in the child,
  * whose thread has another id: forget the cached one there. */
 static void self_forget(void)
 {
-    self_tid = 0;
+    ipcx__self_tid_cache = 0;
 }
 
 static void self_register(void)
@@ -206,13 +206,11 @@ static void self_register(void)
     (void) pthread_atfork(NULL, NULL, self_forget);
 }
 
-uint32_t ipcx__self_tid(void)
+uint32_t ipcx__self_tid_slow(void)
 {
-    if (self_tid == 0) {
-        (void) pthread_once(&self_once, self_register);
-        self_tid = (uint32_t) syscall(SYS_gettid);
-    }
-    return self_tid;
+    (void) pthread_once(&self_once, self_register);
+    ipcx__self_tid_cache = (uint32_t) syscall(SYS_gettid);
+    return ipcx__self_tid_cache;
 }
 
 /* ---- children -------------------------------------------------------- */

@@ -55,9 +55,22 @@ long ipcx__proc_long(const char *path, long def);
 /* Does this process hold the capability (e.g. CAP_SYS_RESOURCE = 24) in its effective set? */
 int ipcx__has_cap(int cap);
 
-/* The kernel thread id of the caller, cached per thread (and renewed in a
- * fork child, whose only thread has a new id). */
-uint32_t ipcx__self_tid(void);
+/*
+ * The kernel thread id of the caller, cached per thread (and renewed in a
+ * fork child, whose only thread has a new id).  Inline, with the cache in
+ * the initial-exec TLS model: every lock and unlock of src/sync/ asks, and
+ * a call (plus __tls_get_addr in the shared library) was a fifth of an
+ * uncontended ipcx_spin pair.  Initial-exec takes 4 bytes of the static
+ * TLS block, which glibc keeps a surplus of for libraries loaded later by
+ * dlopen (as libc, liburcu and Mesa do with theirs).
+ */
+extern _Thread_local uint32_t ipcx__self_tid_cache __attribute__((tls_model("initial-exec")));
+uint32_t ipcx__self_tid_slow(void);
+static inline uint32_t ipcx__self_tid(void)
+{
+    uint32_t t = ipcx__self_tid_cache;
+    return t ? t : ipcx__self_tid_slow();
+}
 
 /*
  * The children of the calling thread, from /proc/self/task/TID/children

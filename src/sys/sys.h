@@ -61,6 +61,10 @@ int ipcx__random(void *buf, size_t len);
 ssize_t ipcx__read(int fd, void *buf, size_t len);
 /* writev on a pipe without ever raising SIGPIPE: -EPIPE instead. */
 ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt);
+/* plain writev, for a process whose SIGPIPE is ignored (see io.c). */
+ssize_t ipcx__writev_sigign(int fd, const struct iovec *iov, int iovcnt);
+/* 1 if SIGPIPE's disposition is SIG_IGN now, 0 if not, or -errno. */
+int ipcx__sigpipe_ignored(void);
 /* sendmsg with MSG_NOSIGNAL|MSG_DONTWAIT. */
 ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
 /* recv with MSG_DONTWAIT|MSG_TRUNC|extra: the real length of a record. */

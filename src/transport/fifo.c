@@ -110,7 +110,7 @@ const struct ipcx_transport ipcx__transport_fifo = {
     .scheme  = "fifo",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_NAMED | IPCX_CAP_RXGONE |
                IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
-    .keys    = "mode " IPCX_STREAM_KEYS,
+    .keys    = "mode sigpipe " IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = fifo_open,

@@ -15,12 +15,34 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/*
+ * sigpipe=ignored: the application says SIGPIPE is ignored in its process
+ * for as long as it sends, so a write needs no signal-mask dance (sys/io.c,
+ * docs/decisions.md).  Checked here at open, on either end (a pair's two
+ * ends share the URL); only a sender uses it.  1 if the promise holds,
+ * 0 if not given.
+ */
+static int pipe_sigpipe_key(const struct ipcx_url *u)
+{
+    const char *v = ipcx__url_get(u, "sigpipe");
+    if (!v)
+        return 0;
+    if (strcmp(v, "ignored") != 0)
+        return ipcx__fail(-EINVAL, "sigpipe=%s: the one value is sigpipe=ignored", v);
+    int r = ipcx__sigpipe_ignored();
+    if (r < 0)
+        return ipcx__fail(r, "cannot read SIGPIPE's disposition");
+    return r ? 1 : ipcx__fail(-EINVAL, "sigpipe=ignored, but SIGPIPE is not ignored in this "
+                                       "process: signal(SIGPIPE, SIG_IGN) first");
+}
+
 /* Give ch a pipe end fd (taken over, closed on failure). */
 int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
                      const char *addr)
 {
     struct ipcx__schan *s;
-    int r = ipcx__schan_new(ch, u);
+    int ign = pipe_sigpipe_key(u);
+    int r = ign < 0 ? ign : ipcx__schan_new(ch, u);
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
@@ -29,6 +51,7 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
     snprintf(s->addr, sizeof s->addr, "%s", addr);
     if (ch->flags & IPCX_SEND) {
         ipcx__tx_init(&s->tx, fd, IPCX_TX_PIPE);
+        s->tx.sigign = ign;
         return 0;
     }
     r = ipcx__rx_init(&s->rx, ch->maxmsg, IPCX_RX_PIPE, &s->lim);
@@ -91,7 +114,7 @@ const struct ipcx_transport ipcx__transport_pipe = {
     .scheme  = "pipe",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_EOF | IPCX_CAP_PAIR | IPCX_CAP_RXGONE |
                IPCX_CAP_MANY, /* many writers at once: stream.c reassembles per writer */
-    .keys    = "fd " IPCX_STREAM_KEYS,
+    .keys    = "fd sigpipe " IPCX_STREAM_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = IPCX_FRAME_TOTAL_MAX,
     .open    = pipe_open,

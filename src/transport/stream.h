@@ -70,6 +70,7 @@ struct ipcx__tx {
     int      fd;
     enum ipcx__tx_kind kind;
     enum ipcx__framing framing; /* what the last send wrote (pend is in it) */
+    int      sigign;        /* pipe: sigpipe=ignored, a plain write (sys/io.c) */
     uint8_t *pend;          /* the encoded rest of an accepted message not yet written */
     size_t   npend, pos;
 };

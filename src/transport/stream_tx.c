@@ -30,8 +30,9 @@ void ipcx__tx_init(struct ipcx__tx *tx, int fd, enum ipcx__tx_kind kind)
 
 static ssize_t tx_write(struct ipcx__tx *tx, const struct iovec *iov, int n)
 {
-    ssize_t r = tx->kind == IPCX_TX_PIPE ? ipcx__writev_nosigpipe(tx->fd, iov, n)
-                                         : ipcx__sendv(tx->fd, iov, n);
+    ssize_t r = tx->kind != IPCX_TX_PIPE ? ipcx__sendv(tx->fd, iov, n)
+              : tx->sigign               ? ipcx__writev_sigign(tx->fd, iov, n)
+                                         : ipcx__writev_nosigpipe(tx->fd, iov, n);
     if (r == -ECONNRESET || r == -ECONNREFUSED || r == -ENOTCONN)
         r = -EPIPE; /* the receiver is gone, whatever the mechanism calls it */
     if (r == -EPIPE)

@@ -260,7 +260,10 @@ static int ipcx_rr_parent(struct bench_cand *c, void *state, int ctl, struct ben
 
 const struct bench_cand bench_ipcx_rows[] = {
     IPCX_CAND("ipcx pipe", "pipe", "pipe:"),
+    /* bench ignores SIGPIPE, so the sender may say so (sigpipe=ignored: no mask dance). */
+    IPCX_CAND("ipcx pipe, sigpipe=ignored", "pipe", "pipe:?sigpipe=ignored"),
     IPCX_CAND("ipcx fifo", "pipe", "fifo:/tmp/ipcx-b-%p-%n"),
+    IPCX_CAND("ipcx fifo, sigpipe=ignored", "pipe", "fifo:/tmp/ipcx-b-%p-%n?sigpipe=ignored"),
     IPCX_CAND("ipcx unix", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
     IPCX_CAND("ipcx unix seqpacket", "seqpacket", "unix:/tmp/ipcx-b-%p-%n.sock?type=seqpacket"),
     IPCX_CAND("ipcx unix dgram", "dgram", "unix:/tmp/ipcx-b-%p-%n.sock?type=dgram"),
