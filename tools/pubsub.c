@@ -17,23 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-static volatile sig_atomic_t ps_stop;
-
-static void ps_on_signal(int sig)
-{
-    ps_stop = sig;
-}
-
-/* SIGINT/SIGTERM without SA_RESTART: a blocked ipcx call returns -EINTR. */
+/* SIGINT/SIGTERM/SIGHUP end a blocking call (cmd_catch_stops); a gone subscriber is -EPIPE. */
 static void ps_catch_signals(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = ps_on_signal;
-    sigemptyset(&sa.sa_mask);
-    (void) sigaction(SIGINT, &sa, NULL);
-    (void) sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    cmd_catch_stops(0);
+    (void) signal(SIGPIPE, SIG_IGN);
 }
 
 static void ps_nap(void)
@@ -62,8 +50,8 @@ static int pub_one(ipcx_pub *p, const char *url, const char *topic, const char *
                    size_t len, int timeout)
 {
     int r = ipcx_publish(p, topic, msg, len, timeout);
-    if (r == -EINTR && ps_stop)
-        return 128 + ps_stop;
+    if (r == -EINTR && cmd_stop)
+        return 128 + cmd_stop;
     return r < 0 ? cmd_fail(url, r) : 0;
 }
 
@@ -106,12 +94,12 @@ int cmd_pub(int argc, char **argv)
     int r = ipcx_pub_open(&p, url, 0);
     if (r < 0)
         return cmd_fail(url, r);
-    while (!ps_stop && (r = ipcx_pub_subscribers(p)) >= 0 && r < want)
+    while (!cmd_stop && (r = ipcx_pub_subscribers(p)) >= 0 && r < want)
         ps_nap();
     if (r < 0)
         rc = cmd_fail(url, r);
-    else if (ps_stop)
-        rc = 128 + ps_stop;
+    else if (cmd_stop)
+        rc = 128 + cmd_stop;
     if (rc == 0 && optind < argc) {
         for (; optind < argc && rc == 0; optind++)
             rc = pub_one(p, url, topic, argv[optind], strlen(argv[optind]), (int) timeout);
@@ -119,14 +107,14 @@ int cmd_pub(int argc, char **argv)
         char *line = NULL;
         size_t cap = 0;
         ssize_t n;
-        while (rc == 0 && !ps_stop && (n = getline(&line, &cap, stdin)) >= 0) {
+        while (rc == 0 && !cmd_stop && (n = getline(&line, &cap, stdin)) >= 0) {
             if (n > 0 && line[n - 1] == '\n')
                 n--;
             rc = pub_one(p, url, topic, line, (size_t) n, (int) timeout);
         }
         free(line);
-        if (rc == 0 && ps_stop)
-            rc = 128 + ps_stop;
+        if (rc == 0 && cmd_stop)
+            rc = 128 + cmd_stop;
         else if (rc == 0 && ferror(stdin)) {
             fprintf(stderr, "ipcx: standard input: %s\n", strerror(errno));
             rc = EXIT_RUNTIME;
@@ -162,7 +150,7 @@ static int sub_open_wait(ipcx_sub **s, const char *url, int flags, long timeout)
         int r = ipcx_sub_open(s, url, flags);
         if (r != -ENOENT && r != -ECONNREFUSED)
             return r;
-        if (ps_stop)
+        if (cmd_stop)
             return -EINTR;
         if (timeout >= 0 && waited >= timeout)
             return r;
@@ -273,7 +261,7 @@ int cmd_sub(int argc, char **argv)
     s = NULL;
     int r = sub_connect(&s, url, flags, timeout, argc - first, argv + first);
     if (r < 0) {
-        rc = r == -EINTR && ps_stop ? 128 + ps_stop : cmd_fail(url, r);
+        rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail(url, r);
         goto out;
     }
     char topic[IPCX_TOPIC_MAX + 1];
@@ -285,13 +273,13 @@ int cmd_sub(int argc, char **argv)
     }
     long long lost = 0;
     while (count < 0 || got < count) {
-        if (ps_stop) {
-            rc = 128 + ps_stop;
+        if (cmd_stop) {
+            rc = 128 + cmd_stop;
             break;
         }
         long n = ipcx_sub_recv(s, topic, sizeof topic, buf, cap, (int) timeout);
-        if (n == -EINTR && ps_stop) {
-            rc = 128 + ps_stop;
+        if (n == -EINTR && cmd_stop) {
+            rc = 128 + cmd_stop;
             break;
         }
         if (n == -ENOBUFS || n == -EMSGSIZE || n == -EBADMSG) {
@@ -311,7 +299,7 @@ int cmd_sub(int argc, char **argv)
             (void) ipcx_sub_close(s);
             s = NULL;
             if ((r = sub_connect(&s, url, flags, timeout, argc - first, argv + first)) < 0) {
-                rc = r == -EINTR && ps_stop ? 128 + ps_stop : cmd_fail(url, r);
+                rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail(url, r);
                 break;
             }
             continue;

@@ -23,24 +23,6 @@
 #define REQ_TIMEOUT_MS 10000 /* never the stuck-for-ever REQ socket: a bounded default */
 #define REP_REPLY_MS   5000  /* how long a reply may wait for room in the requester's channel */
 
-static volatile sig_atomic_t rr_stop;
-
-static void rr_on_stop(int sig)
-{
-    rr_stop = sig;
-}
-
-/* SIGINT/SIGTERM end a blocking call (no SA_RESTART): the command stops and cleans up. */
-static void rr_catch_stop(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = rr_on_stop;
-    sigemptyset(&sa.sa_mask);
-    (void) sigaction(SIGINT, &sa, NULL);
-    (void) sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- ipcx req ------------------------------------------------------------ */
 
 static const char req_help[] =
@@ -91,11 +73,11 @@ int cmd_req(int argc, char **argv)
         (void) ipcx_close(ch);
         return cmd_fail(url, -ENOMEM);
     }
-    rr_catch_stop();
+    cmd_catch_stops(0);
     long n = ipcx_request(ch, msg, strlen(msg), buf, (size_t) cap, (int) timeout);
     int rc = 0;
-    if (n == -EINTR && rr_stop)
-        rc = 128 + rr_stop;
+    if (n == -EINTR && cmd_stop)
+        rc = 128 + cmd_stop;
     else if (n < 0)
         rc = cmd_fail(url, (int) n);
     else {
@@ -144,7 +126,7 @@ static long rep_pump(int to, const char *in, size_t len, int from, char *out, si
     while (from >= 0) {
         struct pollfd pf[2] = { { .fd = from, .events = POLLIN }, { .fd = to, .events = POLLOUT } };
         if (poll(pf, 2, -1) < 0) {
-            if (errno == EINTR && !rr_stop)
+            if (errno == EINTR && !cmd_stop)
                 continue;
             return -errno;
         }
@@ -267,7 +249,7 @@ int cmd_rep(int argc, char **argv)
         return cmd_usage_error("rep", "%s", "no command after --");
     const char *url = argv[optind];
     ipcx_chan *ch, *self;
-    rr_catch_stop();
+    cmd_catch_stops(0);
     signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */
     if ((r = ipcx_open(&ch, url, IPCX_RECV | IPCX_CREATE)) < 0)
         return cmd_fail(url, r);
@@ -279,8 +261,8 @@ int cmd_rep(int argc, char **argv)
     while (rc == 0 && (count < 0 || done < count)) {
         ipcx_req req;
         long n = ipcx_serve(ch, in, cap, &req, -1);
-        if (rr_stop) {
-            rc = 128 + rr_stop;
+        if (cmd_stop) {
+            rc = 128 + cmd_stop;
             break;
         }
         if (n == -EBADMSG || n == -EACCES) {

@@ -231,7 +231,7 @@ static int person(void *arg, int p)
 {
     (void) arg;
     if (!threads)
-        classic_child_signals();
+        demo_child_signals();
     int k = rv->kind[p];
     must(ipcx_mutex_lock(&rv->lock, -1), "lock");
     while (!rv->failed && rv->trip < rv->ntrips) {
@@ -275,7 +275,7 @@ int main(int argc, char **argv)
             demo_usage_error("unknown argument '%s'", a);
     }
     if (!threads)
-        classic_catch_signals();
+        demo_catch_signals();
     rv = demo_shared(sizeof *rv);
     int n = plan_trips(!inject);
     if (n == 0)

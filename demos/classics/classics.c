@@ -11,36 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t caught;
-static const int caught_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-static void on_signal(int sig)
-{
-    caught = sig;
-}
-
-void classic_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof caught_signals / sizeof caught_signals[0]; i++)
-        (void) sigaction(caught_signals[i], &sa, NULL);
-}
-
-int classic_interrupted(void)
-{
-    return caught;
-}
-
-void classic_child_signals(void)
-{
-    for (size_t i = 0; i < sizeof caught_signals / sizeof caught_signals[0]; i++)
-        (void) signal(caught_signals[i], SIG_DFL);
-}
-
 static ipcx_sem *set;
 static char set_url[64];
 static pid_t set_owner;
@@ -78,14 +48,8 @@ ipcx_sem *classic_sysvsem(unsigned n, unsigned value, char *url, size_t len)
 
 void classic_die_interrupted(void)
 {
-    int sig = caught ? caught : SIGTERM;
-    fprintf(stderr, "interrupted by signal %d: the children are killed%s\n", sig,
-            set ? ", the semaphore set is removed" : "");
     classic_sysvsem_remove();
-    fflush(NULL);
-    (void) signal(sig, SIG_DFL);
-    (void) raise(sig);
-    _exit(128 + sig);
+    demo_die_by_signal();
 }
 
 void classic_nap_us(long us)
@@ -120,7 +84,7 @@ static int classic_blame(const struct classic_watch *w)
 static int classic_watchdog(void *arg)
 {
     struct classic_watch *w = arg;
-    if (caught)
+    if (demo_interrupted())
         return -1;
     if ((w->failed = classic_blame(w)) >= 0)
         return CLASSIC_CHILD_FAILED;

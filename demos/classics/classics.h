@@ -18,16 +18,9 @@
 #include <sys/types.h>
 
 /*
- * Catch SIGINT, SIGTERM and SIGHUP in this process (SA_RESTART: the
- * library's waits go on); classic_interrupted() then returns the signal.
- * A watchdog returns nonzero when it does, so the demo kills its children
- * and cleans up instead of dying with objects left behind.
+ * Signals: demo_catch_signals(), demo_interrupted() and, in a child,
+ * demo_child_signals() (demos/lib/demo.h).
  */
-void classic_catch_signals(void);
-int classic_interrupted(void);
-
-/* In a child: the default actions again (the parent does the cleaning). */
-void classic_child_signals(void);
 
 /*
  * After an interruption: say so, remove the set (if any) and die by the

@@ -176,7 +176,7 @@ static void eat(int i, unsigned *rnd)
 static int philosopher(void *arg, int i)
 {
     (void) arg;
-    classic_child_signals();
+    demo_child_signals();
     struct phil *p = &sh->ph[i];
     int left = i, right = (i + 1) % N;
     int guarded = !inject; /* --inject-bug: the strategy's guard is gone */
@@ -347,7 +347,7 @@ int main(int argc, char **argv)
     if (inject && strat == S_NAIVE)
         demo_usage_error("the naive table is broken already: --inject-bug is for the others");
 
-    classic_catch_signals();
+    demo_catch_signals();
     sh = demo_shared(sizeof *sh);
     for (int i = 0; i < N; i++) {
         atomic_store(&sh->ph[i].holds[0], NO_FORK);

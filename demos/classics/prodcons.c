@@ -368,7 +368,7 @@ static struct item get(void)
 static int producer(void *arg, int p)
 {
     (void) arg;
-    classic_child_signals();
+    demo_child_signals();
     if (var == V_SLEEPWAKEUP)
         return sw_producer();
     for (long k = 0; k < items; k++) {
@@ -390,7 +390,7 @@ static int producer(void *arg, int p)
 static int consumer(void *arg, int c)
 {
     (void) arg;
-    classic_child_signals();
+    demo_child_signals();
     if (var == V_SLEEPWAKEUP)
         return sw_consumer();
     long *last = calloc((size_t) nprod, sizeof *last);
@@ -599,7 +599,7 @@ int main(int argc, char **argv)
     }
     if (inject && (var != V_SEM || nprod < 2 || size < 2))
         demo_usage_error("--inject-bug is for --variant sem with at least 2 producers and 2 slots");
-    classic_catch_signals();
+    demo_catch_signals();
     size_t len = sizeof *sh + (size_t) nprod * (size_t) items;
     sh = demo_shared(len);
     for (int k = 0; k < MAX_SIZE; k++)

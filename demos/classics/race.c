@@ -137,7 +137,7 @@ static void add_unlocked_and_lose(void)
 static int adder(void *arg, int self)
 {
     (void) arg;
-    classic_child_signals();
+    demo_child_signals();
     atomic_fetch_add(&sh->ready, 1);
     while (!atomic_load(&sh->go))
         sched_yield();
@@ -178,7 +178,7 @@ static int run_counter(void)
         printf("race: --inject-bug: process 0 adds once without the lock, and that addition wipes out another\n");
     for (int i = 0; i < nprocs; i++)
         pids[i] = demo_fork(adder, NULL, i);
-    while (atomic_load(&sh->ready) < nprocs && !classic_interrupted())
+    while (atomic_load(&sh->ready) < nprocs && !demo_interrupted())
         classic_nap_us(1000);
     long long t0 = demo_now_ns();
     atomic_store(&sh->go, 1);
@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         demo_usage_error("--pair has no lock: it is seed 003's example as it stands");
     if (count == 0)
         count = kind == L_NONE ? 5000000 : 200000;
-    classic_catch_signals();
+    demo_catch_signals();
     sh = demo_shared(sizeof *sh);
     return pair ? run_pair(trials) : run_counter();
 }

@@ -128,7 +128,7 @@ static unsigned writers_waiting(unsigned *readers)
 static int reader(void *arg, int i)
 {
     (void) arg, (void) i;
-    classic_child_signals();
+    demo_child_signals();
     long counted = 0;
     /* K reads once a writer was seen waiting (or all writers are done:
      * nobody is left to starve); with the torn bug, until it was looked at. */
@@ -185,7 +185,7 @@ static void write_data(long v, int torn_pause)
 static int writer(void *arg, int w)
 {
     (void) arg;
-    classic_child_signals();
+    demo_child_signals();
     while (atomic_load(&sh->entries) == 0) /* the readers' stream is on */
         classic_nap_us(1000);
     for (long n = 0; n < writes; n++) {
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
     if (bug_policy && prefer == P_READERS)
         demo_usage_error("--inject-bug policy makes the lock prefer readers: use it with writers or fair");
 
-    classic_catch_signals();
+    demo_catch_signals();
     sh = demo_shared(sizeof *sh);
     int policy = bug_policy ? IPCX_RWLOCK_PREFER_READERS : prefer_policy[prefer];
     must(ipcx_rwlock_init(&sh->rw, policy), "rwlock_init");

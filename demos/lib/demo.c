@@ -185,6 +185,12 @@ void demo_catch_signals(void)
         (void) sigaction(demo_caught_signals[i], &sa, NULL);
 }
 
+void demo_child_signals(void)
+{
+    for (size_t i = 0; i < sizeof demo_caught_signals / sizeof demo_caught_signals[0]; i++)
+        (void) signal(demo_caught_signals[i], SIG_DFL);
+}
+
 int demo_interrupted(void)
 {
     return demo_caught;

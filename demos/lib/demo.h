@@ -100,6 +100,8 @@ void demo_kill_all(pid_t *pids, int n);
 void demo_catch_signals(void);
 int demo_interrupted(void);
 void demo_die_by_signal(void) __attribute__((noreturn));
+/* In a child: the default actions of those signals again (the parent cleans up). */
+void demo_child_signals(void);
 
 /* 1 if the wait status is a normal exit with status 0. */
 int demo_exited_ok(int status);

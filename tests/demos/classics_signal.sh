@@ -38,7 +38,7 @@ interrupt() { # SIGNAL STATUS-WANTED READY-PATTERN DEMO ARG...
     has_set "79$pid" && fail "$1 left its semaphore set 79$pid behind after SIG$sig"
     left=$(pgrep -g "$pid" 2>/dev/null | tr '\n' ' ')
     [ -z "$left" ] || fail "$1 left processes behind after SIG$sig: $left"
-    grep -q "semaphore set is removed" "$out" || fail "$1 did not say it cleaned up"
+    grep -q "children killed, objects removed" "$out" || fail "$1 did not say it cleaned up"
     echo "ok: $* interrupted by SIG$sig: set 79$pid removed, no process left"
     pid=
 }
