@@ -215,12 +215,20 @@ static int reg_sysv_canon(const char *url, int proj_default, char *out, size_t c
 static int reg_canon(const char *url, char *out, size_t cap, int local, int *file)
 {
     const char *colon = strchr(url, ':');
-    char scheme[32];
+    char scheme[32], plain[IPCX_REG_OBJ_MAX];
     if (file)
         *file = 0;
+    if (colon && strncmp(colon + 1, "///", 3) == 0) {
+        /* scheme:///path is scheme:/path (an empty authority), as the URL parser reads it */
+        int n = snprintf(plain, sizeof plain, "%.*s%s", (int) (colon - url) + 1, url, colon + 3);
+        if (n < 0 || (size_t) n >= sizeof plain)
+            return -ENAMETOOLONG;
+        url = plain;
+        colon = strchr(url, ':');
+    }
     if (!colon || colon == url || (size_t) (colon - url) >= sizeof scheme ||
         (colon[1] == '/' && colon[2] == '/'))
-        return -EINVAL;
+        return -EINVAL; /* an authority (a host): not a named object */
     memcpy(scheme, url, (size_t) (colon - url));
     scheme[colon - url] = '\0';
     for (size_t i = 0; i < sizeof reg_sysv / sizeof reg_sysv[0]; i++)

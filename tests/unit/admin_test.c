@@ -132,6 +132,8 @@ static void test_object(void)
     snprintf(want, sizeof want, "unix:%s/a/s", cwd);
     T_EQ(ipcx_reg_object("unix:a/s?type=dgram", out, sizeof out), (long) strlen(want));
     T_OK(strcmp(out, want) == 0);
+    T_SUCCESS(ipcx_reg_object("unix:///tmp/s", out, sizeof out));
+    T_OK(strcmp(out, "unix:/tmp/s") == 0); /* the empty authority of unix:///path */
     T_SUCCESS(ipcx_reg_object("unix:@name", out, sizeof out));
     T_OK(strcmp(out, "unix:@name") == 0);
     T_SUCCESS(ipcx_reg_object("mq:/q?maxmsg=10", out, sizeof out));
