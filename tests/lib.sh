@@ -10,6 +10,21 @@ pids=""
 cleanups=""
 D=/tmp/$T
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# free_port: set $port to a TCP port that no socket uses now, below the
+# kernel's ephemeral range (ip_local_port_range), so that no outgoing
+# connection of another test takes it before we bind.  Start from a place
+# given by our pid; each call moves on, so a test may call it per use.
+port=""
+free_port() {
+    local low
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || low=32768
+    [ -n "$port" ] || port=$((10000 + $$ % (low - 10000)))
+    while :; do
+        port=$((port + 1))
+        [ "$port" -lt "$low" ] || port=10001
+        ss -Htan "sport = :$port" | grep -q . || break
+    done
+}
 on_exit() { cleanups="$cleanups
 $*"; }
 cleanup() {

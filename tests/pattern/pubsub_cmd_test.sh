@@ -7,7 +7,7 @@
 T=ipcx-t-$$-pscmd
 . "$(dirname "$0")/../lib.sh"
 
-port=$((30000 + $$ % 20000))
+free_port
 for url in "shm:/ipcx-t-$$-ps" "unix:/tmp/ipcx-t-$$-ps.sock" "unix:@ipcx-t-$$-ps" \
            "tcp://127.0.0.1:$port"; do
     out=$D/out

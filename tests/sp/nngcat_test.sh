@@ -15,12 +15,6 @@ T=ipcx-t-$$-spcat
 PEER=$(readlink -f "${2:?usage: $0 IPCX SP_PEER}")
 command -v nngcat >/dev/null || { echo "SKIP: nngcat is missing (Debian nng-utils)"; exit 77; }
 
-port=$((20000 + $$ % 20000))
-# The next free TCP port from $port on.
-next_port() {
-    port=$((port + 1))
-    while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
-}
 # Wait until something listens on TCP port $1 or Unix socket file $1 (at most 20 s).
 wait_listen() {
     for _ in $(seq 200); do
@@ -66,7 +60,7 @@ one_carrier() {
     # ilisten: the next address is one ipcx listens on (its file must go).
     addr() {
         if [ "$carrier" = tcp ]; then
-            next_port
+            free_port   # tests/lib.sh
             where=$port
             nurl=tcp://127.0.0.1:$port
             iurl=sp+tcp://127.0.0.1:$port
