@@ -7,6 +7,7 @@
 #define IPCX_T_H
 
 #include "ipcx.h"
+#include "../common/tmpl.h"
 
 #include <errno.h>
 #include <stdio.h>

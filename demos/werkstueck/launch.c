@@ -18,6 +18,7 @@
  * inherited; --via shmsem is one segment the launcher makes and removes.
  */
 #include "werkstueck.h"
+#include "../../common/tmpl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,21 +64,13 @@ struct plan {
     int unlinked[NLINKS];       /* the launcher removed the object of a dead receiver */
 };
 
+/* %p the launcher's pid, %n the link's name, %k a System V key of both. */
 static void expand(char *out, size_t cap, const char *t, int link)
 {
-    size_t o = 0;
-    for (; *t && o + 16 < cap; t++) {
-        if (t[0] == '%' && t[1] == 'p')
-            o += (size_t) snprintf(out + o, cap - o, "%d", (int) getpid()), t++;
-        else if (t[0] == '%' && t[1] == 'n')
-            o += (size_t) snprintf(out + o, cap - o, "%s", link_names[link]), t++;
-        else if (t[0] == '%' && t[1] == 'k')
-            o += (size_t) snprintf(out + o, cap - o, "0x%x",
-                                   0x57000000u | (((unsigned) getpid() & 0x3fffffu) << 2) | (unsigned) link), t++;
-        else
-            out[o++] = *t;
-    }
-    out[o] = '\0';
+    char key[16];
+    snprintf(key, sizeof key, "0x%x",
+             0x57000000u | (((unsigned) getpid() & 0x3fffffu) << 2) | (unsigned) link);
+    (void) ipcx_tmpl_expand(out, cap, t, (int) getpid(), link_names[link], key);
 }
 
 /* shmsem: a POSIX segment (visible in /dev/shm while it runs) with the three buffers. */

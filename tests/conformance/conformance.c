@@ -152,28 +152,7 @@ static void *xmalloc(size_t n)
 /* The template with %p and %n replaced. */
 static void expand(char *out, size_t cap, const char *name)
 {
-    char pid[32];
-    size_t o = 0;
-
-    snprintf(pid, sizeof pid, "%d", (int) main_pid);
-    for (const char *p = tmpl; *p; p++) {
-        const char *ins = NULL;
-        if (p[0] == '%' && p[1] == 'p')
-            ins = pid;
-        else if (p[0] == '%' && p[1] == 'n')
-            ins = name;
-        if (ins) {
-            size_t n = strlen(ins);
-            T_OK(o + n < cap);
-            memcpy(out + o, ins, n);
-            o += n;
-            p++;
-        } else {
-            T_OK(o + 1 < cap);
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
+    T_OK(ipcx_tmpl_expand(out, cap, tmpl, (int) main_pid, name, NULL) == 0);
 }
 
 /* The filesystem path a URL names ("fifo:/tmp/x?k=v" -> "/tmp/x"), or "". */

@@ -40,16 +40,7 @@ static int cleanup_failed;   /* a close or unlink of this life reported an error
 
 static void expand(const char *tmpl, const char *name, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (const char *p = tmpl; *p && o + 32 < cap; p++) {
-        if (p[0] == '%' && p[1] == 'p')
-            o += (size_t) snprintf(out + o, cap - o, "%d", (int) getpid()), p++;
-        else if (p[0] == '%' && p[1] == 'n')
-            o += (size_t) snprintf(out + o, cap - o, "%s", name), p++;
-        else
-            out[o++] = *p;
-    }
-    out[o] = '\0';
+    T_OK(ipcx_tmpl_expand(out, cap, tmpl, (int) getpid(), name, NULL) == 0);
 }
 
 static int nfds(void)

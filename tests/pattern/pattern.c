@@ -44,27 +44,10 @@ static const char *check_name = "setup";
 static char urls[MAX_URLS][512]; /* named objects this run may leave (killed servers) */
 static int nurls;
 
+/* The template with %p and %n replaced (common/tmpl.h). */
 static void expand(char *out, size_t cap, const char *name)
 {
-    size_t o = 0;
-    for (const char *p = tmpl; *p; p++) {
-        char ins[64];
-        if (p[0] == '%' && (p[1] == 'p' || p[1] == 'n')) {
-            if (p[1] == 'p')
-                snprintf(ins, sizeof ins, "%d", (int) main_pid);
-            else
-                snprintf(ins, sizeof ins, "%s", name);
-            size_t n = strlen(ins);
-            T_OK(o + n < cap);
-            memcpy(out + o, ins, n);
-            o += n;
-            p++;
-        } else {
-            T_OK(o + 1 < cap);
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
+    T_OK(ipcx_tmpl_expand(out, cap, tmpl, (int) main_pid, name, NULL) == 0);
 }
 
 static void note_url(const char *url)

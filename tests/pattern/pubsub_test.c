@@ -33,16 +33,7 @@ static char url[512];
 
 static void make_url(const char *tmpl)
 {
-    size_t o = 0;
-    for (const char *p = tmpl; *p && o + 16 < sizeof url; p++) {
-        if (p[0] == '%' && p[1] == 'p') {
-            o += (size_t) snprintf(url + o, sizeof url - o, "%d", (int) getpid());
-            p++;
-        } else {
-            url[o++] = *p;
-        }
-    }
-    url[o] = '\0';
+    T_OK(ipcx_tmpl_expand(url, sizeof url, tmpl, (int) getpid(), NULL, NULL) == 0);
 }
 
 static int is_ring(void)

@@ -10,6 +10,7 @@
 #include "ipcx.h"
 #include "bench.h"
 #include "bench_util.h"
+#include "tmpl.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -78,23 +79,11 @@ static int msg_check(const uint8_t *p, long len, uint32_t seq)
 
 void bench_expand(char *out, size_t cap, const char *t, const char *tag)
 {
-    size_t o = 0;
-    for (; *t && o + 1 < cap; t++) {
-        if (t[0] == '%' && (t[1] == 'p' || t[1] == 'n' || t[1] == 'k')) {
-            /* %k: a System V key of the pid and the tag (req/rep differ in their last letter). */
-            unsigned key = 0x49000000u | (((unsigned) getpid() & 0xfffffu) << 3) | ((unsigned) tag[strlen(tag) - 1] & 7u);
-            int n = t[1] == 'p' ? snprintf(out + o, cap - o, "%d", (int) getpid())
-                  : t[1] == 'k' ? snprintf(out + o, cap - o, "%u", key)
-                                : snprintf(out + o, cap - o, "%s", tag);
-            o += n > 0 ? (size_t) n : 0;
-            t++;
-            if (o >= cap)
-                o = cap - 1;
-        } else {
-            out[o++] = *t;
-        }
-    }
-    out[o] = '\0';
+    /* %k: a System V key of the pid and the tag (req/rep differ in their last letter). */
+    char key[16];
+    snprintf(key, sizeof key, "%u",
+             0x49000000u | (((unsigned) getpid() & 0xfffffu) << 3) | ((unsigned) tag[strlen(tag) - 1] & 7u));
+    (void) ipcx_tmpl_expand(out, cap, t, (int) getpid(), tag, key);
 }
 
 int bench_ctl_put(int fd, const char *s)
