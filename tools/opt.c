@@ -82,7 +82,15 @@ void opt_help(FILE *f, const struct opt_cmd *cmd)
             snprintf(shortname, sizeof shortname, "-%c, ", o[i].letter);
         snprintf(left, sizeof left, "%s--%s%s%s", shortname, o[i].name, o[i].arg ? " " : "",
                  o[i].arg ? o[i].arg : "");
-        fprintf(f, "  %-22s %s\n", left, o[i].help);
+        fprintf(f, "  %-22s ", left);
+        /* A help of several lines: each next line under the first. */
+        for (const char *h = o[i].help; *h; h++) {
+            if (*h == '\n')
+                fprintf(f, "\n%25s", "");
+            else
+                fputc(*h, f);
+        }
+        fputc('\n', f);
     }
     fprintf(f, "  %-22s %s\n  %-22s %s\n", "-h, --help", "show this help", "    --version",
             "show the versions of ipcx and libipcx");

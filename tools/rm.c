@@ -13,9 +13,9 @@
 #include "ipcx/admin.h"
 #include "cmd.h"
 #include "observe/obs.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -23,24 +23,29 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char rm_help[] =
+static const char rm_usage[] =
     "Usage: ipcx rm [-f] [-n] [-v] [-q ID] [-m ID] [-s ID] [--] [URL...]\n"
     "Remove the named IPC object of each URL: a FIFO or socket file, a POSIX\n"
     "or System V message queue, a shared-memory segment, a semaphore (sem:,\n"
     "posixsem:, sysvsem:).  Every URL that 'ipcx ls' prints is accepted;\n"
     "System V objects also by id (sysvmq:?id=N, sysvshm:?id=N, sysvsem:?id=N).\n"
     "An object of another user, or one that a live process uses (as 'ipcx ls'\n"
-    "shows its users), is left, with a line saying why, unless -f is given.\n"
-    "\n"
-    "  -f, --force        remove it also if it is another user's or in use\n"
-    "  -n, --dry-run      only say what would be removed\n"
-    "  -v, --verbose      say what was removed\n"
-    "  -q, --queue ID     the System V message queue of id ID (as ipcrm -q)\n"
-    "  -m, --shm ID       the System V shared-memory segment of id ID\n"
-    "  -s, --sem ID       the System V semaphore set of id ID\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Exit status: 0 all removed, 1 some were not (one line each), 2 bad usage.\n";
+    "shows its users), is left, with a line saying why, unless -f is given.\n";
+
+enum { RM_FORCE, RM_DRY, RM_VERBOSE, RM_QUEUE, RM_SHM, RM_SEM };
+static const struct opt rm_opt_table[] = {
+    [RM_FORCE]   = { "force", 'f', NULL, "remove it also if it is another user's or in use" },
+    [RM_DRY]     = { "dry-run", 'n', NULL, "only say what would be removed" },
+    [RM_VERBOSE] = { "verbose", 'v', NULL, "say what was removed" },
+    [RM_QUEUE]   = { "queue", 'q', "ID", "the System V message queue of id ID (as ipcrm -q)" },
+    [RM_SHM]     = { "shm", 'm', "ID", "the System V shared-memory segment of id ID" },
+    [RM_SEM]     = { "sem", 's', "ID", "the System V semaphore set of id ID" },
+    { 0 },
+};
+static const struct opt_cmd rm_cmd = {
+    "rm", rm_usage, rm_opt_table,
+    "Exit status: 0 all removed, 1 some were not (one line each), 2 bad usage.\n"
+};
 
 struct rm_opts {
     int force, dry, verbose;
@@ -143,60 +148,46 @@ static int rm_id_url(const char *scheme, const char *arg, char *out, size_t cap)
 
 int cmd_rm(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "force", no_argument, NULL, 'f' },
-        { "dry-run", no_argument, NULL, 'n' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "queue", required_argument, NULL, 'q' },
-        { "shm", required_argument, NULL, 'm' },
-        { "sem", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct rm_opts op = { 0, 0, 0 };
     char (*ids)[48] = calloc((size_t) argc, sizeof *ids);
-    int nids = 0, c, rc = 0;
+    int nids = 0, k, rc = 0;
+    struct opt_parser p;
 
     if (!ids)
         return cmd_fail("rm", -ENOMEM);
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":fnvq:m:s:h", opts, NULL)) != -1) {
-        const char *scheme = c == 'q' ? "sysvmq" : c == 'm' ? "sysvshm" : "sysvsem";
-        switch (c) {
-        case 'f':
+    opt_begin(&p, &rm_cmd, argc, argv);
+    while ((k = opt_next(&p)) >= 0) {
+        const char *scheme = k == RM_QUEUE ? "sysvmq" : k == RM_SHM ? "sysvshm" : "sysvsem";
+        switch (k) {
+        case RM_FORCE:
             op.force = 1;
             break;
-        case 'n':
+        case RM_DRY:
             op.dry = 1;
             break;
-        case 'v':
+        case RM_VERBOSE:
             op.verbose = 1;
             break;
-        case 'q':
-        case 'm':
-        case 's':
-            if (rm_id_url(scheme, optarg, ids[nids], sizeof ids[nids]) < 0) {
+        default: /* RM_QUEUE, RM_SHM, RM_SEM */
+            if (rm_id_url(scheme, p.arg, ids[nids], sizeof ids[nids]) < 0) {
                 free(ids);
-                return cmd_usage_error("rm", "bad System V id '%s'", optarg);
+                return cmd_usage_error("rm", "bad System V id '%s'", p.arg);
             }
             nids++;
             break;
-        case 'h':
-            fputs(rm_help, stdout);
-            free(ids);
-            return 0;
-        default:
-            free(ids);
-            return obs_bad_option("rm", c, argv);
         }
     }
-    if (optind >= argc && nids == 0) {
+    if (k != OPT_END) {
+        free(ids);
+        return k == OPT_EXIT ? 0 : EXIT_USAGE;
+    }
+    if (p.ind >= argc && nids == 0) {
         free(ids);
         return cmd_usage_error("rm", "%s", "no URL");
     }
     for (int i = 0; i < nids; i++)
         rc |= rm_one(ids[i], &op);
-    for (int i = optind; i < argc; i++)
+    for (int i = p.ind; i < argc; i++)
         rc |= rm_one(argv[i], &op);
     free(ids);
     return rc ? EXIT_RUNTIME : 0;

@@ -9,16 +9,16 @@
 #include "ipcx/admin.h"
 #include "cmd.h"
 #include "obs.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
 
-static const char gc_help[] =
+static const char gc_usage[] =
     "Usage: ipcx gc [--dry-run]\n"
     "Remove the IPC objects that ipcx created and whose every user process is\n"
     "dead: the creator and every process that opened it through ipcx (from\n"
@@ -30,12 +30,15 @@ static const char gc_help[] =
     "(/dev/shm/ipcx-bell-SEGMENT-INDEX-PID-START: pid and start time name\n"
     "the owner).  Says what it removed.  Objects ipcx did not create are\n"
     "never touched.  Run by root it reads every user's registry, and believes\n"
-    "an entry only about objects of that entry's user.\n"
-    "\n"
-    "  -n, --dry-run  only say what would be removed\n"
-    "  -h, --help     show this help\n"
-    "\n"
-    "Exit status: 0 done, 1 something could not be removed, 2 bad usage.\n";
+    "an entry only about objects of that entry's user.\n";
+
+static const struct opt gc_opts[] = {
+    { "dry-run", 'n', NULL, "only say what would be removed" },
+    { 0 },
+};
+static const struct opt_cmd gc_cmd = {
+    "gc", gc_usage, gc_opts, "Exit status: 0 done, 1 something could not be removed, 2 bad usage.\n"
+};
 
 struct gc_bells {
     const char *verb;
@@ -67,26 +70,17 @@ static int gc_refused(const char *url, int err, const char *why)
 
 int cmd_gc(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct objs o;
     struct recs rs;
-    int c, dry = 0, rc = 0, removed = 0;
+    struct opt_parser op;
+    int o_i, dry = 0, rc = 0, removed = 0;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":nh", opts, NULL)) != -1) {
-        if (c == 'n')
-            dry = 1;
-        else if (c == 'h') {
-            fputs(gc_help, stdout);
-            return 0;
-        } else
-            return obs_bad_option("gc", c, argv);
-    }
-    if (optind < argc)
+    opt_begin(&op, &gc_cmd, argc, argv);
+    while ((o_i = opt_next(&op)) >= 0)
+        dry = 1; /* the only option */
+    if (o_i != OPT_END)
+        return o_i == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (op.ind < argc)
         return cmd_usage_error("gc", "%s", "no arguments expected");
     collect(&o, &rs);
     if (!rs.on)

@@ -7,9 +7,9 @@
 #include "ipcx.h"
 #include "cmd.h"
 #include "obs.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char ls_help[] =
+static const char ls_usage[] =
     "Usage: ipcx ls [OPTION...] [--] [URL-PREFIX...]\n"
     "List every IPC object visible on this machine, whoever made it: POSIX\n"
     "message queues (/dev/mqueue) and shared memory (/dev/shm), System V\n"
@@ -26,21 +26,25 @@ static const char ls_help[] =
     "owner, mode, size or queued messages (and attachments), whether ipcx\n"
     "created it, and its users as PID/COMMAND(ROLES), ':dead' for a process\n"
     "that is gone.  With URL-PREFIX operands, only objects whose URL starts\n"
-    "with one of them.\n"
-    "\n"
-    "  --type LIST    only these types, comma-separated: mq, shm, sysvmq,\n"
-    "                 sysvshm, sysvsem, unix, fifo (or the TYPE column's names)\n"
-    "  --user USER    only objects owned by USER (a name or a uid)\n"
-    "  --mine         only objects owned by you (your effective uid)\n"
-    "  -t, --times    the times instead of the users, as ipcs -t: sent,\n"
-    "                 received, changed (System V queues); attached, detached,\n"
-    "                 changed (segments); last-op, changed (semaphores);\n"
-    "                 modified, changed (files)\n"
-    "  -l, --limits   the kernel's limits instead, as ipcs -l (and your\n"
-    "                 RLIMIT_MSGQUEUE)\n"
-    "  --json         one JSON document: {\"objects\": [...], \"warnings\": [...]}\n"
-    "                 (with --limits: {\"limits\": {...}})\n"
-    "  -h, --help     show this help\n";
+    "with one of them.\n";
+
+enum { LS_TYPE, LS_USER, LS_MINE, LS_TIMES, LS_LIMITS, LS_JSON };
+static const struct opt ls_opts[] = {
+    [LS_TYPE]   = { "type", 0, "LIST", "only these types, comma-separated: mq, shm, sysvmq,\n"
+                                       "sysvshm, sysvsem, unix, fifo (or the TYPE column's names)" },
+    [LS_USER]   = { "user", 0, "USER", "only objects owned by USER (a name or a uid)" },
+    [LS_MINE]   = { "mine", 0, NULL, "only objects owned by you (your effective uid)" },
+    [LS_TIMES]  = { "times", 't', NULL, "the times instead of the users, as ipcs -t: sent,\n"
+                                        "received, changed (System V queues); attached,\n"
+                                        "detached, changed (segments); last-op, changed\n"
+                                        "(semaphores); modified, changed (files)" },
+    [LS_LIMITS] = { "limits", 'l', NULL, "the kernel's limits instead, as ipcs -l (and your\n"
+                                         "RLIMIT_MSGQUEUE)" },
+    [LS_JSON]   = { "json", 0, NULL, "one JSON document: {\"objects\": [...], \"warnings\":\n"
+                                     "[...]} (with --limits: {\"limits\": {...}})" },
+    { 0 },
+};
+static const struct opt_cmd ls_cmd = { "ls", ls_usage, ls_opts, NULL };
 
 /* The TYPE words --type takes, by kind: a scheme and the TYPE column's name. */
 static const char *const type_words[][2] = {
@@ -130,60 +134,47 @@ static void ls_json(const struct objs *o, const struct recs *rs, const struct ls
 
 int cmd_ls(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_TYPE, OPT_USER, OPT_MINE };
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "type", required_argument, NULL, OPT_TYPE },
-        { "user", required_argument, NULL, OPT_USER },
-        { "mine", no_argument, NULL, OPT_MINE },
-        { "times", no_argument, NULL, 't' },
-        { "limits", no_argument, NULL, 'l' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct ls_filter f = { 0, 0, 0, NULL, 0 };
-    int c, json = 0, times = 0, limits = 0;
+    int k, json = 0, times = 0, limits = 0;
+    struct opt_parser op;
     struct objs o;
     struct recs rs;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":tlh", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON:
+    opt_begin(&op, &ls_cmd, argc, argv);
+    while ((k = opt_next(&op)) >= 0) {
+        switch (k) {
+        case LS_JSON:
             json = 1;
             break;
-        case OPT_TYPE:
-            if (ls_types(&f, optarg) < 0)
+        case LS_TYPE:
+            if (ls_types(&f, op.arg) < 0)
                 return EXIT_USAGE;
             break;
-        case OPT_USER:
-            if (ls_user(&f, optarg) < 0)
+        case LS_USER:
+            if (ls_user(&f, op.arg) < 0)
                 return EXIT_USAGE;
             break;
-        case OPT_MINE:
+        case LS_MINE:
             f.by_user = 1;
             f.uid = geteuid();
             break;
-        case 't':
+        case LS_TIMES:
             times = 1;
             break;
-        case 'l':
+        case LS_LIMITS:
             limits = 1;
             break;
-        case 'h':
-            fputs(ls_help, stdout);
-            return 0;
-        default:
-            return obs_bad_option("ls", c, argv);
         }
     }
+    if (k != OPT_END)
+        return k == OPT_EXIT ? 0 : EXIT_USAGE;
     if (limits) {
-        if (optind < argc || f.kinds || f.by_user || times)
+        if (op.ind < argc || f.kinds || f.by_user || times)
             return cmd_usage_error("ls", "%s", "--limits takes no filter, -t or operand");
         return limits_print(json);
     }
-    f.prefix = argv + optind;
-    f.nprefix = argc - optind;
+    f.prefix = argv + op.ind;
+    f.nprefix = argc - op.ind;
     collect(&o, &rs);
     if (json) {
         ls_json(&o, &rs, &f);

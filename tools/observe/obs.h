@@ -159,12 +159,6 @@ void obj_line(FILE *f, const struct obj *b, int times); /* times: ipcs -t column
 void obj_header(FILE *f, int times);
 void obj_text(FILE *f, const struct obj *b);
 void warnings_text(const char *cmd, const struct recs *rs);
-/*
- * After getopt_long (opterr = 0, optstring starting with ':') returned c
- * for a mistake: one usage error naming the option (unknown, or missing
- * its value); returns EXIT_USAGE.
- */
-int obs_bad_option(const char *cmd, int c, char **argv);
 
 
 #endif

@@ -375,12 +375,3 @@ void obj_text(FILE *f, const struct obj *b)
     users_text(f, b);
     fputc('\n', f);
 }
-
-int obs_bad_option(const char *cmd, int c, char **argv)
-{
-    char opt[3] = { '-', (char) optopt, '\0' };
-    const char *name = optopt ? opt : argv[optind - 1];
-    if (c == ':')
-        return cmd_usage_error(cmd, "option '%s' needs a value", optopt ? opt : argv[optind - 1]);
-    return cmd_usage_error(cmd, "unknown option '%s'", name);
-}

@@ -8,22 +8,28 @@
 #include "ipcx/admin.h"
 #include "cmd.h"
 #include "obs.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char stat_help[] =
+static const char stat_usage[] =
     "Usage: ipcx stat [--json] [--] URL\n"
     "Everything known about the IPC object of URL (mq:/name, sysvmq:KEY,\n"
     "sysvmq:/path?proj=N, sysvmq:?id=N, shm:/name, sysvshm:KEY, sysvshm:?id=N,\n"
     "sysvsem:KEY, sysvsem:?id=N, sem:/name, posixsem:/name, fifo:/path,\n"
     "unix:/path, unix:@name; a KEY decimal or 0x hex; every URL ls prints): type,\n"
     "owner, mode, size, queued messages and bytes, capacity, and every\n"
-    "process known to use it, alive or dead.\n"
-    "Exit status: 0 found, 1 no such object, 2 bad usage.\n";
+    "process known to use it, alive or dead.\n";
+
+static const struct opt stat_opts[] = {
+    { "json", 0, NULL, "one JSON object instead of text" },
+    { 0 },
+};
+static const struct opt_cmd stat_cmd = { "stat", stat_usage, stat_opts,
+                                         "Exit status: 0 found, 1 no such object, 2 bad usage.\n" };
 
 /* A shm object's ring, if it is one (a semaphore file or another program's segment is not). */
 static void stat_ring(struct obj *b, struct ipcx_ring_info *ring)
@@ -47,29 +53,20 @@ static void stat_ring(struct obj *b, struct ipcx_ring_info *ring)
 
 int cmd_stat(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct objs o;
     struct recs rs;
     struct ipcx_ring_info ring;
-    int c, json = 0, err;
+    struct opt_parser op;
+    int k, json = 0, err;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = 1;
-        else if (c == 'h') {
-            fputs(stat_help, stdout);
-            return 0;
-        } else
-            return obs_bad_option("stat", c, argv);
-    }
-    if (argc - optind != 1)
-        return cmd_usage_error("stat", "%s", optind < argc ? "one URL only" : "no URL");
-    const char *url = argv[optind];
+    opt_begin(&op, &stat_cmd, argc, argv);
+    while ((k = opt_next(&op)) >= 0)
+        json = 1; /* the only option */
+    if (k != OPT_END)
+        return k == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (argc - op.ind != 1)
+        return cmd_usage_error("stat", "%s", op.ind < argc ? "one URL only" : "no URL");
+    const char *url = argv[op.ind];
     collect(&o, &rs);
     warnings_text("stat", &rs);
     struct obj *b = obj_lookup(&o, &rs, url, &err);
