@@ -6,15 +6,7 @@
 # demo must cope with any (a lock or a token held, a buffer full, ...).
 set -u
 ipcx=${1:?usage: classics_kill.sh IPCX}
-out=$(mktemp) || exit 1
-pid=
-cleanup() {
-    [ -n "$pid" ] && pkill -KILL -g "$pid" 2>/dev/null
-    rm -f "$out"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
-has_set() { [ -r /proc/sysvipc/sem ] && awk -v k="$1" 'NR > 1 && $1 == k { f = 1 } END { exit !f }' /proc/sysvipc/sem; }
+. "$(dirname "$0")/classics_lib.sh"
 
 kill_one() { # NTH-CHILD DEMO ARG...
     local nth=$1 children

@@ -4,15 +4,7 @@
 # process behind: philosophers by SIGTERM, race --lock sysvsem by SIGINT.
 set -u
 ipcx=${1:?usage: classics_signal.sh IPCX}
-out=$(mktemp) || exit 1
-pid=
-cleanup() {
-    [ -n "$pid" ] && pkill -KILL -g "$pid" 2>/dev/null
-    rm -f "$out"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
-has_set() { awk -v k="$1" 'NR > 1 && $1 == k { f = 1 } END { exit !f }' /proc/sysvipc/sem; }
+. "$(dirname "$0")/classics_lib.sh"
 
 [ -r /proc/sysvipc/sem ] || { echo "SKIP: no /proc/sysvipc/sem"; exit 77; }
 
