@@ -11,6 +11,7 @@
 #include "../util/owner.h"
 #include "../sys/psem.h"
 #include "../sys/shmfile.h"
+#include "../sys/sigbus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,11 @@ static int psem_open_existing(struct ipcx_sem *s, const char *path, mode_t mode)
     (void) ipcx__close(fd);
     if (r < 0)
         return r;
+    r = ipcx__sem_guard(s, p, sizeof(sem_t));
+    if (r < 0) {
+        (void) ipcx__shmfile_unmap(p, sizeof(sem_t));
+        return r;
+    }
     s->ptr = p;
     s->mapped = 1;
     return 0;
@@ -71,7 +77,13 @@ static int psem_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         r = ipcx__psem_open(u->path, O_CREAT | O_EXCL, mode, value, &ps);
         if (r == 0) {
             s->ptr = ps;
-            return 0;
+            r = ipcx__sem_guard(s, ps, sizeof(sem_t));
+            if (r < 0) { /* made by this call: not left behind */
+                (void) ipcx__psem_close(ps);
+                (void) ipcx__psem_unlink(u->path);
+                s->ptr = NULL;
+            }
+            return r;
         }
         if (r != -EEXIST)
             return ipcx__fail(r, "sem_open %s", u->path);
@@ -84,18 +96,24 @@ static int psem_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     return ipcx__fail(-EAGAIN, "posixsem:%s keeps appearing and disappearing", u->path);
 }
 
-static int psem_wait(sem_t *ps, int timeout_ms)
+/* Wait until timeout_ms; on a guarded mapping (z) in slices, looking
+ * between them whether the file shrank (sync.h). */
+static int psem_wait(sem_t *ps, int timeout_ms, struct ipcx__sigbus_zone *z)
 {
     struct ipcx__deadline d = ipcx__sync_deadline(timeout_ms);
     for (;;) {
         int ms = ipcx__remaining(&d);
+        if (z && (ms < 0 || ms > IPCX__SEM_SLICE_MS))
+            ms = IPCX__SEM_SLICE_MS;
         int r = ipcx__psem_wait(ps, ms);
         if (r == 0)
             return 0;
         if (r == -EAGAIN || r == -ETIMEDOUT) {
             if (ipcx__remaining(&d) == 0)
                 return ipcx__expired(&d);
-            continue; /* woke a little early on the ms clock */
+            if (ipcx__sigbus_check(z))
+                return ipcx__sem_shrunk();
+            continue; /* a slice ended, or woke a little early on the ms clock */
         }
         if (r == -EINTR) {
             if (ipcx__intr_returns())
@@ -111,7 +129,7 @@ static int psem_op(struct ipcx_sem *s, const struct ipcx_semop *ops, size_t nops
     (void) nops; /* one, of +1 or -1: checked by ipcx_sem_op */
     if (ops[0].op > 0)
         return ipcx__psem_post(s->ptr);
-    return psem_wait(s->ptr, timeout_ms);
+    return psem_wait(s->ptr, timeout_ms, s->zone);
 }
 
 static int psem_getval(struct ipcx_sem *s, unsigned num)
@@ -125,6 +143,7 @@ static int psem_getval(struct ipcx_sem *s, unsigned num)
 
 static void psem_close(struct ipcx_sem *s)
 {
+    ipcx__sem_unguard(s);
     if (s->ptr && s->mapped)
         (void) ipcx__shmfile_unmap(s->ptr, sizeof(sem_t));
     else if (s->ptr)

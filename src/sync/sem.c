@@ -24,6 +24,7 @@
 #include "../util/err.h"
 #include "../util/owner.h"
 #include "../sys/shmfile.h"
+#include "../sys/sigbus.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +40,7 @@ IPCX_SYNC_FITS(ipcx_semaphore, struct fsem);
 
 /* A short spin before sleeping: a post often follows within microseconds. */
 #define FSEM_SPIN 100
+
 
 static int fsem_try(struct fsem *s)
 {
@@ -56,7 +58,13 @@ static int fsem_try(struct fsem *s)
     }
 }
 
-static int fsem_wait(struct fsem *s, const struct ipcx__deadline *d)
+/*
+ * Take a token, waiting until d.  z: the SIGBUS guard of a named
+ * semaphore's mapping (NULL in memory): its waiter sleeps in slices and
+ * between them looks whether the file shrank (a truncated file would
+ * otherwise leave it asleep on a page nobody can post any more).
+ */
+static int fsem_wait(struct fsem *s, const struct ipcx__deadline *d, struct ipcx__sigbus_zone *z)
 {
     int r = fsem_try(s);
     if (r != -EAGAIN)
@@ -75,11 +83,15 @@ static int fsem_wait(struct fsem *s, const struct ipcx__deadline *d)
         r = fsem_try(s);
         if (r != -EAGAIN)
             break;
-        r = ipcx__sync_sleep(&s->value, 0, d, 0, 1);
+        r = ipcx__sync_sleep(&s->value, 0, d, z ? IPCX__SEM_SLICE_MS : 0, 1);
         if (r == -EINTR)
             break;
         if (r == -ETIMEDOUT && ipcx__remaining(d) == 0) {
             r = fsem_try(s) == 0 ? 0 : ipcx__expired(d);
+            break;
+        }
+        if (r == -ETIMEDOUT && ipcx__sigbus_check(z)) {
+            r = ipcx__sem_shrunk();
             break;
         }
     }
@@ -131,7 +143,7 @@ IPCX_API int ipcx_semaphore_wait(ipcx_semaphore *s, int timeout_ms)
     if (!s)
         return ipcx__fail(-EINVAL, "no semaphore");
     struct ipcx__deadline d = ipcx__sync_deadline(timeout_ms);
-    return fsem_wait((struct fsem *) s, &d);
+    return fsem_wait((struct fsem *) s, &d, NULL);
 }
 
 IPCX_API int ipcx_semaphore_trywait(ipcx_semaphore *s)
@@ -188,6 +200,28 @@ static int semseg_check(const struct semseg *g, size_t size)
     return 0;
 }
 
+/*
+ * Guard the mapping p against a file shrunk under it (sigbus.h: an access
+ * gives -EIO, not SIGBUS) and make it the semaphore's; unmapped on failure.
+ */
+static int semseg_guard(struct ipcx_sem *s, void *p)
+{
+    int r = ipcx__sem_guard(s, p, sizeof(struct semseg));
+    if (r < 0) {
+        (void) ipcx__shmfile_unmap(p, sizeof(struct semseg));
+        return r;
+    }
+    s->ptr = p;
+    return 0;
+}
+
+static void semseg_unmap(struct ipcx_sem *s)
+{
+    ipcx__sem_unguard(s);
+    (void) ipcx__shmfile_unmap(s->ptr, sizeof(struct semseg));
+    s->ptr = NULL;
+}
+
 /* Open the published semaphore name; mode: the most it may grant (owner.h). */
 static int semseg_open_existing(struct ipcx_sem *s, const char *name, mode_t mode)
 {
@@ -212,12 +246,14 @@ static int semseg_open_existing(struct ipcx_sem *s, const char *name, mode_t mod
     (void) ipcx__close(fd);
     if (r < 0)
         return r;
+    r = semseg_guard(s, p);
+    if (r < 0)
+        return r;
     r = semseg_check(p, size);
     if (r < 0) {
-        (void) ipcx__shmfile_unmap(p, size);
+        semseg_unmap(s);
         return r;
     }
-    s->ptr = p;
     return 0;
 }
 
@@ -234,7 +270,7 @@ static int semseg_create(struct ipcx_sem *s, const char *name, mode_t mode, unsi
         return ipcx__fail(fd, "cannot create a shm file in /dev/shm");
     int r = ipcx__shmfile_map(fd, sizeof(struct semseg), &p);
     if (r < 0)
-        goto fail;
+        goto out;
     struct semseg *g = p;
     g->magic = SEMSEG_MAGIC;
     g->version = SEMSEG_VERSION;
@@ -242,15 +278,13 @@ static int semseg_create(struct ipcx_sem *s, const char *name, mode_t mode, unsi
     g->objsize = sizeof(ipcx_semaphore);
     g->filesize = sizeof *g;
     (void) ipcx_semaphore_init(&g->sem, value);
+    r = semseg_guard(s, p);
+    if (r < 0)
+        goto out;
     r = ipcx__shmfile_publish(fd, name);
-    if (r < 0) {
-        (void) ipcx__shmfile_unmap(p, sizeof(struct semseg));
-        goto fail;
-    }
-    (void) ipcx__close(fd);
-    s->ptr = p;
-    return 0;
-fail:
+    if (r < 0)
+        semseg_unmap(s);
+out:
     (void) ipcx__close(fd);
     return r;
 }
@@ -301,7 +335,7 @@ static int fsemk_post1(struct ipcx_sem *s)
 static int fsemk_wait1(struct ipcx_sem *s, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__sync_deadline(timeout_ms);
-    return fsem_wait(fsemk_sem(s), &d);
+    return fsem_wait(fsemk_sem(s), &d, s->zone);
 }
 
 static int fsemk_getval(struct ipcx_sem *s, unsigned num)
@@ -313,7 +347,7 @@ static int fsemk_getval(struct ipcx_sem *s, unsigned num)
 static void fsemk_close(struct ipcx_sem *s)
 {
     if (s->ptr)
-        (void) ipcx__shmfile_unmap(s->ptr, sizeof(struct semseg));
+        semseg_unmap(s);
 }
 
 static int fsemk_unlink(const struct ipcx_url *u)

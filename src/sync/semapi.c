@@ -7,6 +7,7 @@
 #include "sync.h"
 #include "../util/err.h"
 #include "../util/addr.h"
+#include "../sys/sigbus.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -95,6 +96,36 @@ fail:
     return r;
 }
 
+int ipcx__sem_guard(struct ipcx_sem *s, void *p, size_t size)
+{
+    int r = ipcx__sigbus_guard(p, size, -1, &s->zone);
+    return r < 0 ? ipcx__fail(r, "cannot guard the %s: mapping against truncation",
+                              s->kind->scheme)
+                 : 0;
+}
+
+void ipcx__sem_unguard(struct ipcx_sem *s)
+{
+    (void) ipcx__sigbus_unguard(s->zone);
+    s->zone = NULL;
+}
+
+int ipcx__sem_shrunk(void)
+{
+    return ipcx__fail(-EIO, "the semaphore's file was truncated under this process (by its "
+                            "owner, root or a user its mode admits): the semaphore is gone");
+}
+
+/*
+ * r, the result of a call on s, or -EIO if s's file shrank before or
+ * during it: what faulted went to private zeros and does not count.  One
+ * relaxed load (sigbus.h); semaphores without a mapping have no zone.
+ */
+static int sem_guarded(const struct ipcx_sem *s, int r)
+{
+    return ipcx__sigbus_dead(s->zone) ? ipcx__sem_shrunk() : r;
+}
+
 IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops, int timeout_ms)
 {
     ipcx__clear_detail();
@@ -111,7 +142,9 @@ IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops,
     if (!s->kind->multi && (nops != 1 || (ops[0].op != 1 && ops[0].op != -1) || ops[0].flags))
         return ipcx__fail(-ENOTSUP, "%s: takes one operation of +1 or -1 without undo",
                           s->kind->scheme);
-    return s->kind->op(s, ops, nops, timeout_ms);
+    if (ipcx__sigbus_dead(s->zone))
+        return ipcx__sem_shrunk();
+    return sem_guarded(s, s->kind->op(s, ops, nops, timeout_ms));
 }
 
 IPCX_API int ipcx_sem_wait(ipcx_sem *s, int timeout_ms)
@@ -119,7 +152,9 @@ IPCX_API int ipcx_sem_wait(ipcx_sem *s, int timeout_ms)
     struct ipcx_semop op = { 0, -1, 0 };
     if (s && s->kind->wait1 && !s->undo) {
         ipcx__clear_detail();
-        return s->kind->wait1(s, timeout_ms);
+        if (ipcx__sigbus_dead(s->zone))
+            return ipcx__sem_shrunk();
+        return sem_guarded(s, s->kind->wait1(s, timeout_ms));
     }
     return ipcx_sem_op(s, &op, 1, timeout_ms);
 }
@@ -134,7 +169,9 @@ IPCX_API int ipcx_sem_post(ipcx_sem *s)
     struct ipcx_semop op = { 0, 1, 0 };
     if (s && s->kind->post1 && !s->undo) {
         ipcx__clear_detail();
-        return s->kind->post1(s);
+        if (ipcx__sigbus_dead(s->zone))
+            return ipcx__sem_shrunk();
+        return sem_guarded(s, s->kind->post1(s));
     }
     return ipcx_sem_op(s, &op, 1, 0);
 }
@@ -144,7 +181,9 @@ IPCX_API int ipcx_sem_getval(ipcx_sem *s, unsigned num)
     ipcx__clear_detail();
     if (!s || num >= s->nsems)
         return ipcx__fail(-EINVAL, "no semaphore, or no member %u", num);
-    return s->kind->getval(s, num);
+    if (ipcx__sigbus_dead(s->zone))
+        return ipcx__sem_shrunk();
+    return sem_guarded(s, s->kind->getval(s, num));
 }
 
 IPCX_API int ipcx_sem_value(ipcx_sem *s)

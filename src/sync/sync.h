@@ -123,6 +123,7 @@ struct ipcx_sem {
     int      mapped; /* posixsem: ptr is our own mapping of an existing semaphore
                         (munmap), not one sem_open made (sem_close) */
     struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
+    struct ipcx__sigbus_zone *zone; /* sem:: the SIGBUS guard of ptr's mapping (sigbus.h) */
 };
 
 struct ipcx__semkind {
@@ -149,6 +150,19 @@ extern const struct ipcx__semkind ipcx__semkind_sysv;
 
 /* A POSIX object name from a URL path: "/name", no other '/', not too long. */
 int ipcx__sem_name(const struct ipcx_url *u);
+
+/*
+ * The SIGBUS guard of a named semaphore's mapping (sem:, posixsem:; see
+ * src/sys/sigbus.h): ipcx__sem_guard registers [p, p + size) as s->zone
+ * (0, or a negative errno: the caller unmaps); ipcx__sem_unguard drops it
+ * before the mapping goes.  semapi.c answers every call on a semaphore
+ * whose file shrank with ipcx__sem_shrunk() (-EIO); a kind's waiter sleeps
+ * in slices of IPCX__SEM_SLICE_MS and looks (ipcx__sigbus_check) between.
+ */
+#define IPCX__SEM_SLICE_MS 100
+int  ipcx__sem_guard(struct ipcx_sem *s, void *p, size_t size);
+void ipcx__sem_unguard(struct ipcx_sem *s);
+int  ipcx__sem_shrunk(void);
 /* A named single semaphore (sem:, posixsem:): its name, mode= (default 0600) and value. */
 int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode);
 
