@@ -111,8 +111,21 @@ static void rw_guard(struct rwlock *rw)
         rw_wake(rw);
 }
 
-/* May the caller enter now?  waiting: it already waits (has a slot). */
-static int rw_can(struct rwlock *rw, int write, int waiting)
+/* How many read locks the thread tid holds (under the guard). */
+static unsigned rw_reads_of(const struct rwlock *rw, uint32_t tid)
+{
+    unsigned n = 0;
+    for (int i = 0; i < IPCX_RWLOCK_SLOTS; i++)
+        n += rw->slot[i].tid == tid && rw->slot[i].kind == SLOT_READING;
+    return n;
+}
+
+/*
+ * May the caller enter now?  waiting: it already waits (has a slot);
+ * reads: the read locks it holds already.  A thread that holds one gets
+ * another whatever the policy: the writer it would wait for waits for it.
+ */
+static int rw_can(struct rwlock *rw, int write, int waiting, unsigned reads)
 {
     struct rw_counts c = rw_count(rw);
     if (rw->rpass > c.wait_read)
@@ -128,7 +141,7 @@ static int rw_can(struct rwlock *rw, int write, int waiting)
             return rw->rpass == 0;
         return 1;
     }
-    if (rw->policy == IPCX_RWLOCK_PREFER_READERS || c.wait_write == 0)
+    if (rw->policy == IPCX_RWLOCK_PREFER_READERS || c.wait_write == 0 || reads > 0)
         return 1;
     /* A writer waits: prefer-writers shuts readers out; fair lets in the
      * readers that were waiting when the last writer left. */
@@ -153,8 +166,15 @@ static int rw_lock(ipcx_rwlock *p, int write, int timeout_ms)
         ipcx__guard_unlock(&rw->guard);
         return ipcx__fail(-EDEADLK, "the caller holds the write lock");
     }
+    unsigned reads = rw_reads_of(rw, self);
+    if (write && reads > 0) {
+        ipcx__guard_unlock(&rw->guard);
+        return ipcx__fail(-EDEADLK, "the caller holds %u read lock%s: a write lock would wait "
+                          "for them for ever (unlock, then ask for the write lock)",
+                          reads, reads == 1 ? "" : "s");
+    }
     for (;;) {
-        if (rw_can(rw, write, mine >= 0)) {
+        if (rw_can(rw, write, mine >= 0, reads)) {
             if (write) {
                 rw->writer = self;
                 if (mine >= 0)

@@ -6,6 +6,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +82,12 @@ static const struct {
     { EDESTADDRREQ, "no destination address" },
     { EIDRM,        "the object was removed" },
     { ENOSYS,       "not implemented" },
+    { EDEADLK,      "the call would wait for the caller itself (deadlock)" },
+    { E2BIG,        "too many items at once" },
+    { ERANGE,       "value out of range" },
+    { ESRCH,        "no such process" },
+    { ESTALE,       "the object changed under the caller (stale handle)" },
+    { ENOMSG,       "no message of the wanted kind" },
     /* Passed up unchanged from opening and connecting. */
     { EPROTOTYPE,   "the other side has another socket type (?type=)" },
     { ENOTDIR,      "a component of the path is not a directory" },
@@ -98,5 +105,8 @@ IPCX_API const char *ipcx_strerror(int err)
     for (size_t i = 0; i < sizeof err_table / sizeof err_table[0]; i++)
         if (err_table[i].err == err || -err_table[i].err == err)
             return err_table[i].text;
-    return "unknown error";
+    /* Anything else passed up from the kernel: libc's words (a constant
+     * string, unlike strerror's buffer), else the number is unknown. */
+    const char *libc = err > 0 ? strerrordesc_np(err) : err > INT_MIN ? strerrordesc_np(-err) : NULL;
+    return libc ? libc : "unknown error";
 }

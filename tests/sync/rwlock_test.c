@@ -149,6 +149,41 @@ static int hold_read(void *arg, int i)
     return ipcx_rwlock_unlock(&sh->rw) == 0 ? 0 : 1;
 }
 
+/* A writer in another process that waits until the parent lets it in. */
+static int wait_write(void *arg, int i)
+{
+    (void) arg, (void) i;
+    if (ipcx_rwlock_wrlock(&sh->rw, -1) != 0)
+        return 1;
+    return ipcx_rwlock_unlock(&sh->rw) == 0 ? 0 : 1;
+}
+
+/*
+ * A thread that holds a read lock: its write request is refused at once
+ * with -EDEADLK (it used to wait for itself: -ETIMEDOUT here), and it gets
+ * a second read lock while another process's writer waits, under every
+ * policy (it used to wait for that writer, which waits for it).
+ */
+static void self_deadlock(int policy)
+{
+    T_ERR(ipcx_rwlock_init(&sh->rw, policy), 0);
+    T_ERR(ipcx_rwlock_rdlock(&sh->rw, 0), 0);
+    T_ERR(ipcx_rwlock_wrlock(&sh->rw, 2000), -EDEADLK);
+    pid_t w = st_spawn(wait_write, NULL, 0);
+    unsigned rd = 0, wr = 0;
+    while (wr == 0) { /* until the writer waits */
+        T_ERR(ipcx_rwlock_waiting(&sh->rw, &rd, &wr), 0);
+        sched_yield();
+    }
+    T_ERR(ipcx_rwlock_rdlock(&sh->rw, 2000), 0);
+    T_ERR(ipcx_rwlock_wrlock(&sh->rw, 0), -EDEADLK);
+    T_ERR(ipcx_rwlock_unlock(&sh->rw), 0);
+    T_ERR(ipcx_rwlock_unlock(&sh->rw), 0); /* the writer gets in now */
+    ST_JOIN(w, 10000);
+    T_ERR(ipcx_rwlock_unlock(&sh->rw), -EPERM);
+    T_ERR(ipcx_rwlock_destroy(&sh->rw), 0);
+}
+
 int main(void)
 {
     static const char *names[] = { "prefer-readers", "prefer-writers", "fair" };
@@ -170,6 +205,8 @@ int main(void)
 
     for (int p = 0; p < 3; p++)
         exclusion(p);
+    for (int p = 0; p < 3; p++)
+        self_deadlock(p);
 
     int counts[3];
     for (int p = 0; p < 3; p++) {
