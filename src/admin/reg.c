@@ -234,6 +234,17 @@ static int reg_canon(const char *url, char *out, size_t cap, int local, int *fil
     for (size_t i = 0; i < sizeof reg_sysv / sizeof reg_sysv[0]; i++)
         if (strcmp(scheme, reg_sysv[i].scheme) == 0)
             return reg_sysv_canon(url, reg_sysv[i].proj_default, out, cap, local);
+    if (strcmp(scheme, "sem") == 0 || strcmp(scheme, "posixsem") == 0) {
+        /* A named semaphore is its file, as `ipcx ls` lists it: sem:/NAME is
+         * shm:/NAME, posixsem:/NAME glibc's and musl's shm:/sem.NAME. */
+        const char *name = colon + 1;
+        size_t len = strcspn(name, "?");
+        if (len < 2 || name[0] != '/' || memchr(name + 1, '/', len - 1))
+            return -EINVAL;
+        int m = snprintf(out, cap, "shm:/%s%.*s", scheme[0] == 'p' ? "sem." : "", (int) len - 1,
+                         name + 1);
+        return m < 0 || (size_t) m >= cap ? -ENAMETOOLONG : m;
+    }
     const struct ipcx_transport *tp = ipcx__transport_find(scheme);
     if (!tp)
         return -EPROTONOSUPPORT;

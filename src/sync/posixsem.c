@@ -78,6 +78,7 @@ static int psem_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
         if (r == 0) {
             s->ptr = ps;
             r = ipcx__sem_guard(s, ps, sizeof(sem_t));
+            s->created = r == 0;
             if (r < 0) { /* made by this call: not left behind */
                 (void) ipcx__psem_close(ps);
                 (void) ipcx__psem_unlink(u->path);

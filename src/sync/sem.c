@@ -284,6 +284,7 @@ static int semseg_create(struct ipcx_sem *s, const char *name, mode_t mode, unsi
     r = ipcx__shmfile_publish(fd, name);
     if (r < 0)
         semseg_unmap(s);
+    s->created = r == 0;
 out:
     (void) ipcx__close(fd);
     return r;

@@ -8,9 +8,12 @@
 #include "../util/err.h"
 #include "../util/addr.h"
 #include "../sys/sigbus.h"
+#include "../admin/reg.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +57,41 @@ int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode)
     return 0;
 }
 
+/*
+ * The registry (src/admin/reg.h) knows who uses which named semaphore, as
+ * it knows it of channels: `ipcx ls` shows the users, and `ipcx gc`
+ * removes a semaphore that ipcx created once its creator and every user
+ * are dead.  A fork child that goes on using an inherited handle is
+ * noted as a user at its first call on it: the fork generation, bumped by
+ * an atfork handler, tells (one relaxed load per call).
+ */
+static _Atomic unsigned sem_fork_gen;
+static pthread_once_t sem_atfork_once = PTHREAD_ONCE_INIT;
+
+static void sem_forked(void)
+{
+    atomic_fetch_add_explicit(&sem_fork_gen, 1, memory_order_relaxed);
+}
+
+static void sem_atfork(void)
+{
+    (void) pthread_atfork(NULL, NULL, sem_forked);
+}
+
+/* Write this process's entry for s (best effort); a fork child forgets its parent's. */
+static void sem_register(struct ipcx_sem *s, int created)
+{
+    ipcx__reg_del(s->reg);
+    s->gen = atomic_load_explicit(&sem_fork_gen, memory_order_relaxed);
+    s->reg = ipcx__reg_add(s->url, 0, created);
+}
+
+static inline void sem_user(struct ipcx_sem *s)
+{
+    if (__builtin_expect(s->gen != atomic_load_explicit(&sem_fork_gen, memory_order_relaxed), 0))
+        sem_register(s, 0);
+}
+
 IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned value)
 {
     struct ipcx_url *u;
@@ -88,6 +126,10 @@ IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned 
     if (r < 0)
         goto fail;
     free(u);
+    (void) pthread_once(&sem_atfork_once, sem_atfork);
+    s->url = strdup(url); /* without it, only this process's entry is lost */
+    if (s->url)
+        sem_register(s, s->created);
     *out = s;
     return 0;
 fail:
@@ -144,6 +186,7 @@ IPCX_API int ipcx_sem_op(ipcx_sem *s, const struct ipcx_semop *ops, size_t nops,
                           s->kind->scheme);
     if (ipcx__sigbus_dead(s->zone))
         return ipcx__sem_shrunk();
+    sem_user(s);
     return sem_guarded(s, s->kind->op(s, ops, nops, timeout_ms));
 }
 
@@ -154,6 +197,7 @@ IPCX_API int ipcx_sem_wait(ipcx_sem *s, int timeout_ms)
         ipcx__clear_detail();
         if (ipcx__sigbus_dead(s->zone))
             return ipcx__sem_shrunk();
+        sem_user(s);
         return sem_guarded(s, s->kind->wait1(s, timeout_ms));
     }
     return ipcx_sem_op(s, &op, 1, timeout_ms);
@@ -171,6 +215,7 @@ IPCX_API int ipcx_sem_post(ipcx_sem *s)
         ipcx__clear_detail();
         if (ipcx__sigbus_dead(s->zone))
             return ipcx__sem_shrunk();
+        sem_user(s);
         return sem_guarded(s, s->kind->post1(s));
     }
     return ipcx_sem_op(s, &op, 1, 0);
@@ -202,6 +247,8 @@ IPCX_API int ipcx_sem_close(ipcx_sem *s)
         return 0;
     if (s->kind)
         s->kind->close(s);
+    ipcx__reg_del(s->reg);
+    free(s->url);
     free(s);
     return 0;
 }

@@ -123,7 +123,11 @@ struct ipcx_sem {
     int      mapped; /* posixsem: ptr is our own mapping of an existing semaphore
                         (munmap), not one sem_open made (sem_close) */
     struct ipcx_allow allow; /* allow=: owners besides the caller and root (owner.h) */
-    struct ipcx__sigbus_zone *zone; /* sem:: the SIGBUS guard of ptr's mapping (sigbus.h) */
+    struct ipcx__sigbus_zone *zone; /* sem:, posixsem:: the SIGBUS guard of ptr's mapping (sigbus.h) */
+    int      created; /* the kind's open made the semaphore (the registry's "creator") */
+    char    *url;     /* as opened: registered again by a fork child (semapi.c) */
+    struct ipcx__reg *reg; /* this process's registry entry, or NULL */
+    unsigned gen;     /* the fork generation reg was written in */
 };
 
 struct ipcx__semkind {

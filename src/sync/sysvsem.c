@@ -126,6 +126,7 @@ static int sysv_open(struct ipcx_sem *s, const struct ipcx_url *u, int flags, un
     s->nsems = (unsigned) r;
     s->semid = id;
     s->undo = undo;
+    s->created = created;
     return 0;
 }
 

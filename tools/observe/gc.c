@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 
 static const char gc_usage[] =
@@ -39,6 +40,22 @@ static const struct opt gc_opts[] = {
 static const struct opt_cmd gc_cmd = {
     "gc", gc_usage, gc_opts, "Exit status: 0 done, 1 something could not be removed, 2 bad usage.\n"
 };
+
+/* How many processes sleep in semop on the set b (GETNCNT + GETZCNT of each
+ * member), 0 if none or it is gone, -errno if they cannot be counted. */
+static int sem_waiters(const struct obj *b)
+{
+    int n = 0;
+    for (long long i = 0; i < (b->size > 0 ? b->size : 1); i++) {
+        for (int k = 0; k < 2; k++) {
+            int c = semctl((int) b->id, (int) i, k ? GETZCNT : GETNCNT);
+            if (c < 0)
+                return errno == EINVAL || errno == EIDRM ? 0 : -errno;
+            n += c;
+        }
+    }
+    return n;
+}
 
 struct gc_bells {
     const char *verb;
@@ -98,8 +115,23 @@ int cmd_gc(int argc, char **argv)
      */
     for (size_t i = 0; i < o.n; i++) {
         struct obj *b = &o.v[i];
-        if (b->ipcx != 1 || obj_any_alive(b) || b->ambiguous || b->kind == K_SYSVSEM)
-            continue; /* semaphore sets: only the doorbells of gone queues, below */
+        if (b->ipcx != 1 || obj_any_alive(b) || b->ambiguous)
+            continue;
+        /* A set's users are known only from the registry and the last semop:
+         * a process asleep in semop on it (one that inherited the set, or
+         * uses it without ipcx) counts too. */
+        int waiting = b->kind == K_SYSVSEM ? sem_waiters(b) : 0;
+        if (waiting) {
+            printf("left ");
+            out_str(stdout, b->url);
+            if (waiting > 0)
+                printf(" (its creator is dead, but %d process%s wait%s on it)\n", waiting,
+                       waiting == 1 ? "" : "es", waiting == 1 ? "s" : "");
+            else
+                printf(" (its creator is dead, but its waiters cannot be counted: %s)\n",
+                       ipcx_strerror(waiting));
+            continue;
+        }
         pid_t creator = 0;
         for (size_t k = 0; k < rs.n; k++)
             if (rs.v[k].created && obj_find_reg(&o, rs.v[k].obj) == b &&

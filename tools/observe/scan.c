@@ -20,6 +20,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 
 #define MQUEUE_MAGIC 0x19800202
 #define DOORBELL_TAG 0x6970 /* sysvmq.c: the tag of a queue's doorbell semaphore set */
@@ -425,16 +426,21 @@ void scan_procs(struct objs *o)
         char line[PATH_MAX + 128];
         while (fgets(line, sizeof line, m)) {
             unsigned long long ino;
+            unsigned major, minor;
             int pos = 0;
-            if (sscanf(line, "%*s %*s %*s %*s %llu %n", &ino, &pos) < 1 || !pos || !ino)
+            if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &major, &minor, &ino, &pos) < 3 ||
+                !pos || !ino)
                 continue;
             const char *file = line + pos;
+            /* A POSIX segment by its device and inode, not its name: a file
+             * made under no name and linked later (O_TMPFILE, as sem: and
+             * glibc's sem_open make theirs) is mapped as "/dev/shm/#INO
+             * (deleted)" or a temporary name. */
             for (size_t i = 0; i < o->n; i++) {
                 struct obj *b = &o->v[i];
                 if (b->kind == K_SYSVSHM ? strncmp(file, "/SYSV", 5) == 0 && (long long) ino == b->id
-                    : b->kind == K_SHM && b->path[0] && strncmp(file, b->path, strlen(b->path)) == 0 &&
-                      (file[strlen(b->path)] == '\n' || file[strlen(b->path)] == ' ') &&
-                      ino == (unsigned long long) b->ino)
+                    : b->kind == K_SHM && ino == (unsigned long long) b->ino &&
+                      makedev(major, minor) == b->dev)
                     user_add(b, pid, R_ATTACHED, 1);
             }
         }
