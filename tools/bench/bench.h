@@ -8,6 +8,7 @@
  *   cand_ipcx.c  the ipcx rows (a channel pair per link)
  *   cand_raw.c   the raw rows: pipes, socket pairs, loopback TCP, mq, sysvmq
  *   cand_peer.c  the peer libraries, opened with dlopen() when bench runs
+ *   cand_iox.c   iceoryx, the shared-memory peer, with a private iox-roudi
  *   run.c        the runner: message format, the two pinned processes,
  *                round trips and floods, the hardware floor
  *   report.c     the table, JSON, CSV and the gnuplot chart
@@ -76,6 +77,9 @@ struct bench_cand bench_url_cand(const char *url);
  * in why (empty when nothing was left out).
  */
 int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap);
+
+/* iceoryx (cand_iox.c), as bench_peer_cands and called by it: why is added to, not cleared. */
+int bench_iox_cands(struct bench_cand *out, int max, char *why, size_t why_cap);
 
 /* ---- the runner (run.c) ---- */
 
