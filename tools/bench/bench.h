@@ -12,6 +12,8 @@
  *   run.c        the runner: message format, the two pinned processes,
  *                round trips and floods, the hardware floor
  *   report.c     the table, JSON, CSV and the gnuplot chart
+ *   pubsub.c     `ipcx bench pubsub`: one publisher to 1, 4, 16 subscribers,
+ *                a runner and a table of its own
  * The clock, pinning and percentiles are common/bench_util.h, shared with
  * the standalone benchmarks in bench/ (which include nothing from here).
  */
@@ -19,6 +21,7 @@
 #define IPCX_BENCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define BENCH_HDR_BYTES     16   /* op, seq, len, checksum: the smallest message */
@@ -131,12 +134,29 @@ void bench_progress(const struct bench_params *p, const char *what, const char *
  */
 int bench_msg_answered(const void *m, size_t len);
 
+/* The runner's message format for other runners: stamp len bytes (>= 16) with seq; 0 if m is that. */
+void bench_msg_stamp(void *m, size_t len, uint32_t seq);
+int bench_msg_verify(const void *m, long len, uint32_t seq);
+
+/*
+ * A process of the bench that must not outlive the one that forked it
+ * (whose pid was parent): SIGKILL when it dies (PR_SET_PDEATHSIG).  0, or
+ * -ECHILD when it is gone already.
+ */
+int bench_die_with(int parent);
+
 /* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */
 void bench_expand(char *out, size_t cap, const char *tmpl, const char *tag);
 
 /* Line-oriented address exchange over the ctl pipe. */
 int bench_ctl_put(int fd, const char *s);
 int bench_ctl_get(int fd, char *buf, size_t cap);
+
+/*
+ * `ipcx bench pubsub` (pubsub.c): measure its rows and print their table
+ * on f (norefs: no ZeroMQ rows).  0, or -1 when a row failed.
+ */
+int bench_pubsub(const struct bench_params *p, FILE *f, int norefs);
 
 /* ---- the report (report.c); each write_* returns 0 or -errno ---- */
 

@@ -30,15 +30,12 @@
 #endif
 
 #ifdef IPCX_HAVE_ZMQ
-#include <zmq.h>
+#include "peer_zmq.h"
 
-#define ZMQ_FUNCS(X) X(zmq_ctx_new) X(zmq_ctx_term) X(zmq_socket) X(zmq_close) \
-    X(zmq_setsockopt) X(zmq_getsockopt) X(zmq_bind) X(zmq_connect) X(zmq_send) X(zmq_recv) \
-    X(zmq_errno)
-static struct { ZMQ_FUNCS(PEER_FN) } zmq_lib;
+struct bench_zmq_lib zmq_lib;
 
-/* 0 when every function was found (the library stays open for good). */
-static int zmq_load(char *why, size_t cap)
+/* The library stays open for good. */
+int bench_zmq_load(char *why, size_t cap)
 {
     __typeof__(zmq_lib) *lib = &zmq_lib;
     void *h = peer_open(IPCX_ZMQ_SONAME, why, cap);
@@ -177,7 +174,7 @@ static int zmqrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep 
     X(nng_push0_open) X(nng_pull0_open)
 static struct { NNG_FUNCS(PEER_FN) } nng_lib;
 
-/* As zmq_load. */
+/* As bench_zmq_load. */
 static int nng_load(char *why, size_t cap)
 {
     __typeof__(nng_lib) *lib = &nng_lib;
@@ -346,7 +343,7 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
     if (why_cap)
         *why = '\0';
 #ifdef IPCX_HAVE_ZMQ
-    if (n + 3 <= max && zmq_load(why, why_cap) == 0) {
+    if (n + 3 <= max && bench_zmq_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "zeromq pair ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, zmqb_child, zmqb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "zeromq pair tcp", "peer", "tcp", "tcp://127.0.0.1:*",
