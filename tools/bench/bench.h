@@ -140,10 +140,11 @@ int bench_msg_verify(const void *m, long len, uint32_t seq);
 
 /*
  * A process of the bench that must not outlive the one that forked it
- * (whose pid was parent): SIGKILL when it dies (PR_SET_PDEATHSIG).  0, or
- * -ECHILD when it is gone already.
+ * (whose pid was parent): sig (SIGKILL, or SIGTERM for one that cleans up
+ * first) when that dies (PR_SET_PDEATHSIG).  0, or -ECHILD when it is
+ * gone already.
  */
-int bench_die_with(int parent);
+int bench_die_with(int parent, int sig);
 
 /* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */
 void bench_expand(char *out, size_t cap, const char *tmpl, const char *tag);

@@ -190,7 +190,7 @@ static int iox_roudi_start(struct iox_state *s)
     if (pid == 0) {
         int log = open(IOX_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int null = open("/dev/null", O_RDONLY);
-        if (bench_die_with(self) < 0 || log < 0 || null < 0 || dup2(null, 0) < 0 ||
+        if (bench_die_with(self, SIGKILL) < 0 || log < 0 || null < 0 || dup2(null, 0) < 0 ||
             dup2(log, 1) < 0 || dup2(log, 2) < 0)
             _exit(127);
         execl(IPCX_IOX_ROUDI, "iox-roudi", "-c", IOX_CONF, "-l", "warning", (char *) NULL);
@@ -238,7 +238,7 @@ static int iox_prepare(struct bench_cand *c, void **state)
     *state = s;
     s->roudi = -1;
     /* This measuring process is the row's alone: it dies with ipcx bench. */
-    if ((r = bench_die_with(getppid())) < 0 || (r = iox_isolate()) < 0)
+    if ((r = bench_die_with(getppid(), SIGKILL)) < 0 || (r = iox_isolate()) < 0)
         return r;
     return iox_roudi_start(s);
 }
@@ -372,7 +372,7 @@ static int iox_side(struct bench_cand *c, int ctl, struct bench_ep *ep, int chil
         l->peer = getppid();
         l->peer_is_parent = 1;
         snprintf(name, sizeof name, "%d", (int) getpid());
-        if ((r = bench_die_with(l->peer)) < 0 || (r = bench_ctl_put(ctl, name)) < 0)
+        if ((r = bench_die_with(l->peer, SIGKILL)) < 0 || (r = bench_ctl_put(ctl, name)) < 0)
             return r;
     } else {
         if (bench_ctl_get(ctl, name, sizeof name) < 0 || (l->peer = (pid_t) atoi(name)) <= 0)

@@ -42,6 +42,13 @@
 #define PS_WAIT_MS   10000 /* the longest wait for a peer: setup, a message */
 #define PS_TOPIC     "t"
 
+/*
+ * Set in a measuring process when ipcx bench died (its PR_SET_PDEATHSIG is
+ * SIGTERM, caught without SA_RESTART): every wait ends, and the row cleans
+ * up as after any failure (its subscribers killed, the ring removed).
+ */
+static volatile sig_atomic_t ps_stop;
+
 enum ps_kind { PS_SHM, PS_UNIX, PS_ZMQ };
 
 static const struct {
@@ -95,12 +102,12 @@ static int read_full(int fd, void *buf, size_t len, int ms)
     while (o < len) {
         struct pollfd pf = { fd, POLLIN, 0 };
         int r = poll(&pf, 1, ms);
-        if (r < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR && !ps_stop)
             continue;
         if (r <= 0)
             return r == 0 ? -ETIMEDOUT : -errno;
         ssize_t k = read(fd, (char *) buf + o, len - o);
-        if (k < 0 && errno == EINTR)
+        if (k < 0 && errno == EINTR && !ps_stop)
             continue;
         if (k <= 0)
             return k == 0 ? -EPIPE : -errno;
@@ -180,7 +187,7 @@ static int ps_subscriber(const struct ps_row *w, pid_t parent, int ready, int do
 {
     struct ps_report rep = { 0, 0 };
     int r = 1;
-    if (bench_die_with(parent) < 0)
+    if (bench_die_with(parent, SIGKILL) < 0)
         return 1;
     if (w->kind != PS_ZMQ)
         r = ipcx_subscriber(w, ready, &rep);
@@ -218,8 +225,8 @@ static int ps_pub_ready(struct ps_row *w)
 {
     if (w->kind != PS_ZMQ) {
         for (int t = 0; ipcx_pub_subscribers(w->pub) < w->n; t++) {
-            if (t == PS_WAIT_MS)
-                return -ETIMEDOUT;
+            if (t == PS_WAIT_MS || ps_stop)
+                return ps_stop ? -EINTR : -ETIMEDOUT;
             usleep(1000);
         }
         return 0;
@@ -238,7 +245,7 @@ static int ps_pub_ready(struct ps_row *w)
     /* XPUB: the subscriptions arrive as messages, so we know when all n are in. */
     for (int k = 0; k < w->n; k++)
         if (zmq_lib.zmq_recv(w->zpub, b, sizeof b, 0) < 0)
-            return -zmq_lib.zmq_errno();
+            return -zmq_lib.zmq_errno(); /* EINTR too: ipcx bench is gone */
     return 0;
 #else
     return -ENOTSUP;
@@ -252,6 +259,10 @@ static int ps_publish_all(struct ps_row *w)
     if (buf)
         buf[0] = PS_TOPIC[0];
     for (long i = 0; i < w->msgs && r == 0; i++) {
+        if (ps_stop) {
+            r = -EINTR;
+            break;
+        }
         bench_msg_stamp(m, w->size, (uint32_t) i);
         if (w->kind != PS_ZMQ) {
             r = ipcx_publish(w->pub, PS_TOPIC, m, w->size, PS_WAIT_MS);
@@ -259,7 +270,7 @@ static int ps_publish_all(struct ps_row *w)
         }
 #ifdef IPCX_HAVE_ZMQ
         while (zmq_lib.zmq_send(w->zpub, buf, w->size + 1, 0) < 0)
-            if (zmq_lib.zmq_errno() != EINTR) {
+            if (zmq_lib.zmq_errno() != EINTR || ps_stop) {
                 r = -zmq_lib.zmq_errno();
                 break;
             }
@@ -334,7 +345,6 @@ static void ps_measure(struct ps_row *w, struct ps_result *res)
         ps_fail(res, "publish", r);
         goto out;
     }
-    int64_t c1 = cpu_ns();
     for (int k = 0; k < w->n; k++) {
         struct ps_report rep;
         if ((r = read_full(done[0], &rep, sizeof rep, PS_WAIT_MS)) < 0) {
@@ -344,7 +354,10 @@ static void ps_measure(struct ps_row *w, struct ps_result *res)
         sub_cpu += rep.cpu_ns;
         errors += rep.errors;
     }
-    int64_t w1 = bench_now_ns();
+    /* After the last report: ZeroMQ's I/O thread sends what zmq_send queued
+     * after the loop, and that is the publisher's work too (waiting for the
+     * reports costs no CPU). */
+    int64_t w1 = bench_now_ns(), c1 = cpu_ns();
     res->pub_ns = (double) (c1 - c0) / (double) w->msgs;
     res->sub_ns = (double) sub_cpu / w->n / (double) w->msgs;
     res->wall_ns = (double) (w1 - w0) / (double) w->msgs;
@@ -372,6 +385,25 @@ out:
     ps_pub_close(w);
 }
 
+static void ps_on_stop(int sig)
+{
+    (void) sig;
+    ps_stop = 1;
+}
+
+/* Remove what the measuring process pid made (ps_pub_open's names), for one that died. */
+static void ps_remove(const struct ps_row *w, pid_t pid)
+{
+    char name[128];
+    if (w->kind == PS_SHM) {
+        snprintf(name, sizeof name, "shm:/ipcx-b-%d-ps", (int) pid);
+        (void) ipcx_unlink(name);
+    } else if (w->kind == PS_ZMQ) {
+        snprintf(name, sizeof name, "/tmp/ipcx-b-%d-ps.zmq", (int) pid);
+        (void) unlink(name);
+    }
+}
+
 /* Each row in a process of its own: the command stays clean of the libraries. */
 static void ps_run(struct ps_row *w, struct ps_result *res)
 {
@@ -389,17 +421,24 @@ static void ps_run(struct ps_row *w, struct ps_result *res)
     memset(shared, 0, sizeof *shared);
     pid = fork();
     if (pid == 0) {
-        if (bench_die_with(self) == 0)
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = ps_on_stop; /* no SA_RESTART: waits end with EINTR */
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) == 0 && bench_die_with(self, SIGTERM) == 0)
             ps_measure(w, shared);
         _exit(0);
     }
     if (pid > 0)
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
-    if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+    if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         *res = *shared;
-    else
+    } else {
         snprintf(res->why, sizeof res->why, "the measuring process died (status %d)", st);
+        if (pid > 0)
+            ps_remove(w, pid); /* what it could not remove itself */
+    }
     munmap(shared, sizeof *shared);
 }
 

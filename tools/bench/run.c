@@ -462,9 +462,9 @@ int bench_msg_verify(const void *m, long len, uint32_t seq)
     return msg_check(m, len, seq);
 }
 
-int bench_die_with(int parent)
+int bench_die_with(int parent, int sig)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    if (prctl(PR_SET_PDEATHSIG, sig) < 0)
         return -errno;
     return getppid() == parent ? 0 : -ECHILD;
 }
