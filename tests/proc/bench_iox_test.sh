@@ -8,15 +8,9 @@
 # registered with its private roudi: the daemon, the measuring process
 # and the echo process all end, and nothing is left.  It never checks a
 # speed.  Run only when the rows are built in (IPCX_BENCH_IOX).
-set -u
-IPCX=${1:?usage: bench_iox_test.sh PATH/TO/ipcx}
-D=$(mktemp -d /tmp/ipcx-t-$$-iox.XXXXXX) || exit 1
-bench=""
-trap '[ -n "$bench" ] && kill -9 $bench 2>/dev/null; rm -rf "$D"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-command -v jq >/dev/null || { echo "SKIP: jq is missing"; exit 77; }
+# Usage: bench_iox_test.sh PATH/TO/ipcx
+T=ipcx-t-$$-iox
+. "$(dirname "$0")/../lib.sh"
 
 # Live iox-roudi processes (a zombie has ended: its parent is gone and
 # init has yet to reap it).
@@ -82,6 +76,7 @@ check_left "a run that ended"
 # socket in the roudi's private /tmp, seen through /proc/PID/root).
 "$IPCX" bench -q -n 50000 shm >/dev/null 2>"$D/err2" &
 bench=$!
+pids="$pids $bench"
 ours=""
 for _ in $(seq 1200); do
     ours=$(roudis | comm -13 "$D/roudis0" - | head -n 1)
@@ -98,7 +93,6 @@ if [ -z "$ours" ]; then
 else
     kill -9 $bench
     wait $bench 2>/dev/null
-    bench=""
     check_left "ipcx bench SIGKILLed mid-row"
 fi
 

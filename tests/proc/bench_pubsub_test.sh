@@ -4,20 +4,15 @@
 # it: PEER zeromq) for 1, 4 and 16 subscribers, each measured (a row whose
 # subscribers got a message missing, out of order or damaged fails the
 # run), a unit in every header and only numbers below.  Then the peers
-# die: a subscriber SIGKILLed mid-row fails its row (the run ends, exit 1,
-# nothing hangs), and ipcx bench SIGKILLed mid-row takes every process of
-# its tree with it.  Nothing of it is left in /dev/shm or /tmp.  It never
+# die: a subscriber SIGKILLed mid-row fails its row (said on stderr, the
+# run goes on, nothing hangs), and ipcx bench SIGKILLed mid-row takes
+# every process of its tree with it.  Nothing of it is left in /dev/shm or /tmp.  It never
 # checks a speed.
-set -u
-IPCX=${1:?usage: bench_pubsub_test.sh PATH/TO/ipcx [PEER...]}
+# Usage: bench_pubsub_test.sh PATH/TO/ipcx [PEER...]
+T=ipcx-t-$$-psb
+. "$(dirname "$0")/../lib.sh"
 shift
 PEERS="$*"
-D=$(mktemp -d /tmp/ipcx-t-$$-psb.XXXXXX) || exit 1
-bench=""
-trap '[ -n "$bench" ] && kill -9 $bench 2>/dev/null; rm -rf "$D"' EXIT
-trap 'exit 1' INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # What a pub/sub row makes: /dev/shm/ipcx-b-PID-ps (the ring) and /tmp/ipcx-b-PID-ps.zmq.
 leftovers() { ls -d /dev/shm/*ipcx-b-*-ps* /tmp/ipcx-b-*-ps* 2>/dev/null | sort; }
@@ -72,6 +67,7 @@ PY
 # 2. A subscriber SIGKILLed mid-row: the row fails, the run ends with 1.
 "$IPCX" bench -q -n 1000000 pubsub >"$D/kill1.md" 2>"$D/kill1.err" &
 bench=$!
+pids="$pids $bench"
 victim=""
 for _ in $(seq 300); do
     # ipcx bench -> the measuring process -> its subscribers
@@ -103,7 +99,6 @@ if kill -0 $bench 2>/dev/null; then
     [ -s "$D/tree" ] || fail "ipcx bench had no processes of its own to check"
     kill -9 $bench
     wait $bench 2>/dev/null
-    bench=""
     all_gone "$D/tree" || fail "processes of ipcx bench outlived its SIGKILL"
 else
     fail "ipcx bench ended before it could be killed"

@@ -149,38 +149,22 @@ struct iox_state {
     pid_t roudi;
 };
 
-/* 1 if the daemon's log says it is ready. */
-static int iox_roudi_ready(void)
+/* The start of the daemon's log, as a string in buf (empty when there is none). */
+static const char *iox_roudi_log(char *buf, size_t cap)
 {
-    char buf[4096];
     int fd = open(IOX_LOG, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, cap - 1);
     if (fd >= 0)
         close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return strstr(buf, IOX_READY) != NULL;
-}
-
-/* Show what the daemon said, for a daemon that failed. */
-static void iox_roudi_log(void)
-{
-    char buf[1024];
-    int fd = open(IOX_LOG, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (fd >= 0)
-        close(fd);
-    if (n > 0) {
-        buf[n] = '\0';
-        fprintf(stderr, "ipcx bench: iox-roudi said:\n%s\n", buf);
-    }
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
 }
 
 /* Start iox-roudi with our configuration and wait (at most 10 s) until it is ready. */
 static int iox_roudi_start(struct iox_state *s)
 {
     pid_t self = getpid();
+    char log[4096];
     int r = iox_put_file(IOX_CONF, O_CREAT | O_TRUNC, iox_config), st;
     if (r < 0)
         return r;
@@ -188,27 +172,29 @@ static int iox_roudi_start(struct iox_state *s)
     if (pid < 0)
         return -errno;
     if (pid == 0) {
-        int log = open(IOX_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int out = open(IOX_LOG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int null = open("/dev/null", O_RDONLY);
-        if (bench_die_with(self, SIGKILL) < 0 || log < 0 || null < 0 || dup2(null, 0) < 0 ||
-            dup2(log, 1) < 0 || dup2(log, 2) < 0)
+        if (bench_die_with(self, SIGKILL) < 0 || out < 0 || null < 0 || dup2(null, 0) < 0 ||
+            dup2(out, 1) < 0 || dup2(out, 2) < 0)
             _exit(127);
         execl(IPCX_IOX_ROUDI, "iox-roudi", "-c", IOX_CONF, "-l", "warning", (char *) NULL);
         _exit(127);
     }
     s->roudi = pid;
+    r = -ETIMEDOUT;
     for (int t = 0; t < 1000; t++) {
-        if (iox_roudi_ready())
+        if (strstr(iox_roudi_log(log, sizeof log), IOX_READY))
             return 0;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             s->roudi = -1;
-            iox_roudi_log();
-            return -ECHILD;
+            r = -ECHILD;
+            break;
         }
         usleep(10 * 1000);
     }
-    iox_roudi_log();
-    return -ETIMEDOUT;
+    fprintf(stderr, "ipcx bench: iox-roudi did not get ready; it said:\n%s\n",
+            iox_roudi_log(log, sizeof log));
+    return r;
 }
 
 /*
