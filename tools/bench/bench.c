@@ -30,6 +30,9 @@ static const char bench_help[] =
     "number and a checksum that the other side verifies; a wrong one fails the run.\n"
     "With no URL or SCHEME: every built-in scheme.  A SCHEME picks the built-in\n"
     "rows of that scheme (e.g. unix); a URL (with %p for the pid) benches it.\n"
+    "'pubsub' adds a table of its own: one publisher to 1, 4 and 16 lossless\n"
+    "subscribers over shm: and unix: (and ZeroMQ XPUB/SUB), per-subscriber rate\n"
+    "and CPU cost (it is part of the run with no operand; the files are the other rows').\n"
     "\n"
     "  -s, --size N     small message size (default 64; medium 4096, large 65536)\n"
     "  -n, --count N    round trips per size (default 10000; floods are scaled)\n"
@@ -190,6 +193,20 @@ int cmd_bench(int argc, char **argv)
     p.flood_large = p.rtts / 10 > 20 ? p.rtts / 10 : 20;
 
     p.progress = !p.quiet && isatty(STDERR_FILENO);
+    /* "pubsub" (pubsub.c) is a table of its own: taken out of the operands;
+     * with no operand at all it is part of every built-in row. */
+    int pubsub = argc == optind, nsel = 0;
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], "pubsub") == 0)
+            pubsub = 1;
+        else
+            argv[optind + nsel++] = argv[i];
+    }
+    if (pubsub && nsel == 0 && argc > optind) {
+        signal(SIGPIPE, SIG_IGN);
+        return bench_pubsub(&p, stdout, k.norefs) < 0 ? EXIT_RUNTIME : 0;
+    }
+    argc = optind + nsel;
     for (int i = optind; i < argc; i++)
         if (!operand_known(argv[i]))
             return cmd_usage_error("bench", "'%s' is no scheme of the built-in rows and no URL "
@@ -235,5 +252,7 @@ int cmd_bench(int argc, char **argv)
         rc = cmd_fail(csv, c);
     if (plot && (c = bench_write_plot(plot, rs, k.n, &p, &fl)) < 0)
         rc = cmd_fail(plot, c);
+    if (pubsub && bench_pubsub(&p, stdout, k.norefs) < 0)
+        rc = EXIT_RUNTIME;
     return rc;
 }

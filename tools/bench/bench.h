@@ -8,9 +8,12 @@
  *   cand_ipcx.c  the ipcx rows (a channel pair per link)
  *   cand_raw.c   the raw rows: pipes, socket pairs, loopback TCP, mq, sysvmq
  *   cand_peer.c  the peer libraries, opened with dlopen() when bench runs
+ *   cand_iox.c   iceoryx, the shared-memory peer, with a private iox-roudi
  *   run.c        the runner: message format, the two pinned processes,
  *                round trips and floods, the hardware floor
  *   report.c     the table, JSON, CSV and the gnuplot chart
+ *   pubsub.c     `ipcx bench pubsub`: one publisher to 1, 4, 16 subscribers,
+ *                a runner and a table of its own
  * The clock, pinning and percentiles are common/bench_util.h, shared with
  * the standalone benchmarks in bench/ (which include nothing from here).
  */
@@ -18,6 +21,7 @@
 #define IPCX_BENCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define BENCH_HDR_BYTES     16   /* op, seq, len, checksum: the smallest message */
@@ -77,6 +81,9 @@ struct bench_cand bench_url_cand(const char *url);
  */
 int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap);
 
+/* iceoryx (cand_iox.c), as bench_peer_cands and called by it: why is added to, not cleared. */
+int bench_iox_cands(struct bench_cand *out, int max, char *why, size_t why_cap);
+
 /* ---- the runner (run.c) ---- */
 
 struct bench_lat {
@@ -127,12 +134,30 @@ void bench_progress(const struct bench_params *p, const char *what, const char *
  */
 int bench_msg_answered(const void *m, size_t len);
 
+/* The runner's message format for other runners: stamp len bytes (>= 16) with seq; 0 if m is that. */
+void bench_msg_stamp(void *m, size_t len, uint32_t seq);
+int bench_msg_verify(const void *m, long len, uint32_t seq);
+
+/*
+ * A process of the bench that must not outlive the one that forked it
+ * (whose pid was parent): sig (SIGKILL, or SIGTERM for one that cleans up
+ * first) when that dies (PR_SET_PDEATHSIG).  0, or -ECHILD when it is
+ * gone already.
+ */
+int bench_die_with(int parent, int sig);
+
 /* Expand %p (pid), %n (tag) and %k (a System V key of both) in a template. */
 void bench_expand(char *out, size_t cap, const char *tmpl, const char *tag);
 
 /* Line-oriented address exchange over the ctl pipe. */
 int bench_ctl_put(int fd, const char *s);
 int bench_ctl_get(int fd, char *buf, size_t cap);
+
+/*
+ * `ipcx bench pubsub` (pubsub.c): measure its rows and print their table
+ * on f (norefs: no ZeroMQ rows).  0, or -1 when a row failed.
+ */
+int bench_pubsub(const struct bench_params *p, FILE *f, int norefs);
 
 /* ---- the report (report.c); each write_* returns 0 or -errno ---- */
 

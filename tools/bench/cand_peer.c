@@ -10,8 +10,8 @@
  * from the libraries at configure time) only when bench lists its rows, so
  * `ipcx send`, `recv` and the rest run on a machine without them.  A
  * library that cannot be opened now leaves its rows out and says why.
- * Each function pointer has the type of the header's declaration
- * (__typeof__), so a prototype is written once, in zmq.h or nng.h.
+ * The loading is peer_dl.h's.  iceoryx, the shared-memory peer, is
+ * cand_iox.c (it needs a daemon of its own); its rows join at the end.
  *
  * The child binds, the parent connects; the child tells the parent the
  * endpoint over the control pipe (tcp ports are picked by the kernel).
@@ -24,53 +24,18 @@
 #include <unistd.h>
 
 #if defined(IPCX_HAVE_ZMQ) || defined(IPCX_HAVE_NNG)
-#include <dlfcn.h>
+#include "peer_dl.h"
+
 #include <stdlib.h>
-
-/* Add "soname: what went wrong" to why (entries joined by "; "). */
-static void peer_note(char *why, size_t cap, const char *what)
-{
-    size_t o = strlen(why);
-    snprintf(why + o, cap - o, "%s%s", o ? "; " : "", what);
-}
-
-/* The library's handle, or NULL with the loader's reason in why. */
-static void *peer_open(const char *soname, char *why, size_t cap)
-{
-    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        peer_note(why, cap, dlerror());
-    return h;
-}
-
-/* A member of a library's table: a pointer of the type the header declares f with. */
-#define PEER_FN(f) __typeof__(f) *f;
-
-/* In a loader, with lib (the table), h, why and cap in scope: resolve f or fail. */
-#define PEER_SYM(f) \
-    if (!(lib->f = (__typeof__(f) *) peer_sym(h, #f, why, cap))) \
-        return -ENOENT;
-
-/* A symbol of the library, or NULL with the loader's reason in why. */
-static void *peer_sym(void *h, const char *name, char *why, size_t cap)
-{
-    void *f = dlsym(h, name);
-    if (!f)
-        peer_note(why, cap, dlerror());
-    return f;
-}
 #endif
 
 #ifdef IPCX_HAVE_ZMQ
-#include <zmq.h>
+#include "peer_zmq.h"
 
-#define ZMQ_FUNCS(X) X(zmq_ctx_new) X(zmq_ctx_term) X(zmq_socket) X(zmq_close) \
-    X(zmq_setsockopt) X(zmq_getsockopt) X(zmq_bind) X(zmq_connect) X(zmq_send) X(zmq_recv) \
-    X(zmq_errno)
-static struct { ZMQ_FUNCS(PEER_FN) } zmq_lib;
+struct bench_zmq_lib zmq_lib;
 
-/* 0 when every function was found (the library stays open for good). */
-static int zmq_load(char *why, size_t cap)
+/* The library stays open for good. */
+int bench_zmq_load(char *why, size_t cap)
 {
     __typeof__(zmq_lib) *lib = &zmq_lib;
     void *h = peer_open(IPCX_ZMQ_SONAME, why, cap);
@@ -209,7 +174,7 @@ static int zmqrr_parent(struct bench_cand *c, void *s, int ctl, struct bench_ep 
     X(nng_push0_open) X(nng_pull0_open)
 static struct { NNG_FUNCS(PEER_FN) } nng_lib;
 
-/* As zmq_load. */
+/* As bench_zmq_load. */
 static int nng_load(char *why, size_t cap)
 {
     __typeof__(nng_lib) *lib = &nng_lib;
@@ -378,7 +343,7 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
     if (why_cap)
         *why = '\0';
 #ifdef IPCX_HAVE_ZMQ
-    if (n + 3 <= max && zmq_load(why, why_cap) == 0) {
+    if (n + 3 <= max && bench_zmq_load(why, why_cap) == 0) {
         out[n++] = (struct bench_cand) { "zeromq pair ipc", "peer", "unix", "ipc:///tmp/ipcx-b-%p-%n",
                                          NULL, zmqb_child, zmqb_parent, NULL, 0 };
         out[n++] = (struct bench_cand) { "zeromq pair tcp", "peer", "tcp", "tcp://127.0.0.1:*",
@@ -404,5 +369,6 @@ int bench_peer_cands(struct bench_cand *out, int max, char *why, size_t why_cap)
                                          NULL, nngb_rr_child, nngb_rr_parent, NULL, 0 };
     }
 #endif
+    n += bench_iox_cands(out + n, max - n, why, why_cap);
     return n;
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -447,4 +448,23 @@ double bench_floor_memcpy(size_t size, long n)
     free(a);
     free(b);
     return (double) n * (double) size / s / 1e9;
+}
+
+/* ---- the message format, for the rooms with runners of their own (pubsub.c) ---- */
+
+void bench_msg_stamp(void *m, size_t len, uint32_t seq)
+{
+    msg_make(m, len, OP_FLOOD, seq);
+}
+
+int bench_msg_verify(const void *m, long len, uint32_t seq)
+{
+    return msg_check(m, len, seq);
+}
+
+int bench_die_with(int parent, int sig)
+{
+    if (prctl(PR_SET_PDEATHSIG, sig) < 0)
+        return -errno;
+    return getppid() == parent ? 0 : -ECHILD;
 }
