@@ -128,6 +128,33 @@ IPCX_API int ipcx_pool_done(ipcx_pool *pool);
 /* Close the pool end (a job taken and not done is given back); NULL is fine. */
 IPCX_API int ipcx_pool_close(ipcx_pool *pool);
 
+/*
+ * Submitter: move the jobs on until every job submitted is done, or
+ * timeout_ms: 0, -EAGAIN / -ETIMEDOUT with jobs still undone.  Over unix:
+ * and tcp: the submitter is the dispatcher and jobs move only inside its
+ * calls (this one and ipcx_pool_submit); over mq: it gives the jobs of
+ * dead workers back to the queue and waits (polling every few ms) until
+ * the queue is empty and no worker holds a job; over rings it returns 0
+ * at once (the jobs are in the shared ring).
+ */
+IPCX_API int ipcx_pool_dispatch(ipcx_pool *pool, int timeout_ms);
+
+/*
+ * The URL workers open, e.g. the port a "tcp://127.0.0.1:0" submitter was
+ * given.  The length written (a NUL is added) or -ENOSPC.
+ */
+IPCX_API int ipcx_pool_addr(const ipcx_pool *pool, char *buf, size_t cap);
+
+/*
+ * How many jobs this end gave out again because the worker that held them
+ * was lost (unix:, tcp: the dispatcher; mq: the jobs this end took over
+ * or put back); -ENOTSUP on rings, which do not count per end.
+ */
+IPCX_API long long ipcx_pool_redelivered(const ipcx_pool *pool);
+
+/* Remove what a pool on url left behind (the queue and its table, the socket file). */
+IPCX_API int ipcx_pool_unlink(const char *url);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,13 +19,19 @@ foreach(pair IN LISTS IPCX_PUBSUB_SCHEMES)
     ipcx_test(pubsub_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
   endforeach()
 endforeach()
+# The pool on every scheme that has one (pool.c, pool_sock.c, pool_mq.c);
+# poolhostile skips (77) where there is no dispatcher to attack.
 foreach(pair "shm=shm:/ipcx-t-%p-pool?size=65536&maxmsg=64"
-             "sysvshm=sysvshm:80%p?size=65536&maxmsg=64")
+             "sysvshm=sysvshm:80%p?size=65536&maxmsg=64"
+             "unix=unix:/tmp/ipcx-t-%p-pool.sock"
+             "unix-abstract=unix:@ipcx-t-%p-pool"
+             "tcp=tcp://127.0.0.1:0"
+             "mq=mq:/ipcx-t-%p-pool?maxmsg=64")
   string(FIND "${pair}" "=" eq)
   string(SUBSTRING "${pair}" 0 ${eq} name)
   math(EXPR from "${eq} + 1")
   string(SUBSTRING "${pair}" ${from} -1 template)
-  foreach(c pool poolkill)
+  foreach(c pool poolkill poolgone poolhostile)
     ipcx_test(pool_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
   endforeach()
 endforeach()

@@ -14,7 +14,10 @@
  *             the publisher goes on and the other subscriber gets all
  *   pool      4 workers x 10,000 jobs: every job number taken exactly once
  *   poolkill  100 rounds: a worker SIGKILLed while it holds a job; the job
- *             goes to another worker
+ *             goes to another worker, once, and nothing else does
+ *   poolgone  the submitter (dispatcher) is SIGKILLed: a waiting worker gets
+ *             -EPIPE (sockets) or its timeout (queues), never a hang
+ *   poolhostile  sockets: bad frames from a worker drop that worker only
  *   owner     rings: the publisher's close removes the name, a subscriber's never
  *   refuse    schemes without pub/sub or pool say -ENOTSUP with a detail
  *
@@ -25,7 +28,13 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stddef.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -380,11 +389,40 @@ static int case_kill(void)
 #define POOL_WORKERS 4
 #define POOL_JOBS    10000
 
+/* The URL workers open: the submitter's (a tcp port 0 was given one). */
+static char pool_url[512];
+
+static int is_sock(void)
+{
+    return strncmp(url, "unix:", 5) == 0 || strncmp(url, "tcp:", 4) == 0;
+}
+
+static ipcx_pool *pool_submitter(void)
+{
+    ipcx_pool *p = NULL;
+    T_SUCCESS(ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE));
+    T_SUCCESS(ipcx_pool_addr(p, pool_url, sizeof pool_url));
+    if (!is_sock()) /* a queue's or ring's keys (sizes) are part of the URL */
+        snprintf(pool_url, sizeof pool_url, "%s", url);
+    return p;
+}
+
+/* Run the submitter's dispatcher until fd is readable (a child reports). */
+static void pool_pump_until(ipcx_pool *p, int fd)
+{
+    struct pollfd pf = { .fd = fd, .events = POLLIN };
+    while (poll(&pf, 1, 0) == 0) {
+        int r = ipcx_pool_dispatch(p, 5);
+        T_OK(r == 0 || r == -ETIMEDOUT);
+        (void) poll(&pf, 1, r == 0 ? 5 : 0);
+    }
+}
+
 /* A worker: takes jobs until the stop job, writes each number taken to fd. */
 static int pool_worker(int fd, int ready)
 {
     ipcx_pool *w = NULL;
-    T_SUCCESS(ipcx_pool_open(&w, url, IPCX_RECV | IPCX_CREATE));
+    T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV | IPCX_CREATE));
     T_OK(write(ready, "r", 1) == 1);
     for (;;) {
         uint32_t job;
@@ -403,10 +441,9 @@ static int pool_worker(int fd, int ready)
 
 static int case_pool(void)
 {
-    ipcx_pool *p = NULL;
+    ipcx_pool *p = pool_submitter();
     int out[2], ready[2];
     pid_t kids[POOL_WORKERS];
-    T_SUCCESS(ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE));
     T_OK(pipe(out) == 0 && pipe(ready) == 0);
     for (int k = 0; k < POOL_WORKERS; k++)
         if ((kids[k] = fork()) == 0) {
@@ -416,8 +453,10 @@ static int case_pool(void)
     (void) close(out[1]);
     (void) close(ready[1]);
     char c;
-    for (int k = 0; k < POOL_WORKERS; k++)
+    for (int k = 0; k < POOL_WORKERS; k++) {
+        pool_pump_until(p, ready[0]); /* a dispatcher takes the connections */
         T_OK(read(ready[0], &c, 1) == 1);
+    }
     /* A reader of the numbers, so that a full pipe never stops a worker. */
     static unsigned char seen[POOL_JOBS];
     pid_t reader = fork();
@@ -440,10 +479,16 @@ static int case_pool(void)
     uint32_t stop = UINT32_MAX;
     for (int k = 0; k < POOL_WORKERS; k++)
         T_SUCCESS(ipcx_pool_submit(p, &stop, sizeof stop, -1));
+    T_SUCCESS(ipcx_pool_dispatch(p, -1)); /* every job done */
     for (int k = 0; k < POOL_WORKERS; k++)
         T_EQ(wait_child(kids[k]), 0);
     T_EQ(wait_child(reader), 0);
+    /* Not 0 always: a job sent to a worker that left after its stop job
+     * goes to another worker (it was never taken: the reader proves it). */
+    printf("pool: %d jobs, each taken once; %lld handed out again\n", POOL_JOBS,
+           ipcx_pool_redelivered(p));
     T_SUCCESS(ipcx_pool_close(p));
+    (void) ipcx_pool_unlink(url);
     return 0;
 }
 
@@ -452,50 +497,226 @@ static int case_pool(void)
 static int case_poolkill(void)
 {
     int ok = 0;
+    long long redelivered = 0;
     for (int round = 0; round < POOLKILL_ROUNDS; round++) {
-        ipcx_pool *p = NULL;
-        T_SUCCESS(ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE));
-        int held[2];
-        T_OK(pipe(held) == 0);
+        ipcx_pool *p = pool_submitter();
+        int held[2], fin[2];
+        T_OK(pipe(held) == 0 && pipe(fin) == 0);
         uint32_t job = (uint32_t) round;
         T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
         pid_t victim = fork();
         if (victim == 0) {
             ipcx_pool *w = NULL;
             uint32_t got;
-            T_SUCCESS(ipcx_pool_open(&w, url, IPCX_RECV));
+            T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV));
             T_EQ(ipcx_pool_take(w, &got, sizeof got, -1), (long) sizeof got);
             T_OK(write(held[1], &got, sizeof got) == (ssize_t) sizeof got);
             for (;;)
                 pause(); /* holds it until killed */
         }
         uint32_t got = 0;
+        pool_pump_until(p, held[0]);
         T_OK(read(held[0], &got, sizeof got) == (ssize_t) sizeof got);
         T_EQ(got, job);
         kill(victim, SIGKILL);
         T_EQ(wait_child(victim), 128 + SIGKILL);
-        /* Another worker: it must get the job the dead one held. */
+        /* Another worker: it must get the job the dead one held, once. */
         pid_t heir = fork();
         if (heir == 0) {
             ipcx_pool *w = NULL;
             uint32_t again = 0;
-            T_SUCCESS(ipcx_pool_open(&w, url, IPCX_RECV));
+            T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV));
             T_EQ(ipcx_pool_take(w, &again, sizeof again, -1), (long) sizeof again);
             T_EQ(again, job);
             T_SUCCESS(ipcx_pool_done(w));
+            T_OK(write(fin[1], "d", 1) == 1);
             T_EQ(ipcx_pool_take(w, &again, sizeof again, 0), -EAGAIN); /* exactly once */
             T_SUCCESS(ipcx_pool_close(w));
             _exit(0);
         }
+        T_SUCCESS(ipcx_pool_dispatch(p, -1)); /* the job done, by the heir */
+        char c;
+        T_OK(read(fin[0], &c, 1) == 1);
         T_EQ(wait_child(heir), 0);
+        long long r = ipcx_pool_redelivered(p);
+        if (is_sock())
+            T_EQ(r, 1); /* the dispatcher gave the dead worker's job out again */
+        redelivered += r > 0 ? r : 0;
         T_SUCCESS(ipcx_pool_close(p));
         (void) close(held[0]);
         (void) close(held[1]);
+        (void) close(fin[0]);
+        (void) close(fin[1]);
         ok++;
     }
-    printf("poolkill: %d of %d rounds: the killed worker's job went to the next worker\n",
-           ok, POOLKILL_ROUNDS);
+    printf("poolkill: %d of %d rounds: the killed worker's job went to the next worker, "
+           "once (%lld redelivered by the submitter)\n", ok, POOLKILL_ROUNDS, redelivered);
     T_EQ(ok, POOLKILL_ROUNDS);
+    (void) ipcx_pool_unlink(url);
+    return 0;
+}
+
+/*
+ * The submitter dies: a worker that waits in ipcx_pool_take gets -EPIPE
+ * where the transport can tell (sockets: the dispatcher's end closed), or
+ * its timeout (a queue outlives its users); it never hangs.  The
+ * submitter kills itself once its one job is done, so the worker is
+ * waiting at that moment, or about to.
+ */
+static int case_poolgone(void)
+{
+    int addr[2];
+    T_OK(pipe(addr) == 0);
+    pid_t sub = fork();
+    if (sub == 0) {
+        ipcx_pool *p = pool_submitter();
+        T_OK(write(addr[1], pool_url, sizeof pool_url) == (ssize_t) sizeof pool_url);
+        uint32_t job = 7;
+        T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
+        T_SUCCESS(ipcx_pool_dispatch(p, -1));
+        raise(SIGKILL);
+    }
+    T_OK(read(addr[0], pool_url, sizeof pool_url) == (ssize_t) sizeof pool_url);
+    ipcx_pool *w = NULL;
+    uint32_t got = 0;
+    T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV));
+    T_EQ(ipcx_pool_take(w, &got, sizeof got, -1), (long) sizeof got);
+    T_EQ(got, 7);
+    T_SUCCESS(ipcx_pool_done(w));
+    long r = ipcx_pool_take(w, &got, sizeof got, is_sock() ? -1 : 300);
+    if (is_sock())
+        T_ERR(r, -EPIPE);
+    else
+        T_OK(r == -ETIMEDOUT || r == -EPIPE);
+    T_EQ(wait_child(sub), 128 + SIGKILL);
+    T_SUCCESS(ipcx_pool_close(w));
+    (void) ipcx_pool_unlink(url);
+    printf("poolgone: the worker got %s when the submitter died\n", ipcx_strerror((int) r));
+    return 0;
+}
+
+/* Bytes a hostile worker sends: a pool header (pool_wire.h) by hand. */
+static void raw_frame(int fd, unsigned kind, uint64_t id)
+{
+    uint8_t h[16] = { 0x50, 0x4c, 1, (uint8_t) kind };
+    for (int i = 0; i < 8; i++)
+        h[8 + i] = (uint8_t) (id >> (56 - 8 * i));
+    T_OK(write(fd, h, sizeof h) == (ssize_t) sizeof h);
+}
+
+static int raw_connect(void)
+{
+    struct sockaddr_storage ss = { 0 };
+    socklen_t len;
+    int fd;
+    if (!strncmp(pool_url, "tcp://", 6)) {
+        struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+        const char *port = strrchr(pool_url, ':');
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t) atoi(port + 1));
+        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *in;
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+    } else {
+        struct sockaddr_un *un = (struct sockaddr_un *) &ss;
+        const char *name = pool_url + 5;
+        un->sun_family = AF_UNIX;
+        T_OK(strlen(name) < sizeof un->sun_path);
+        memcpy(un->sun_path, name, strlen(name));
+        if (name[0] == '@')
+            un->sun_path[0] = '\0';
+        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(name));
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    }
+    T_OK(fd >= 0 && connect(fd, (struct sockaddr *) &ss, len) == 0);
+    return fd;
+}
+
+/* Pump until the peer at fd has n bytes for us (or closed: returns 0). */
+static long raw_read(ipcx_pool *p, int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        if (poll(&pf, 1, 0) == 0) {
+            (void) ipcx_pool_dispatch(p, 5);
+            continue;
+        }
+        ssize_t r = read(fd, (char *) buf + got, n - got);
+        if (r <= 0)
+            return 0;
+        got += (size_t) r;
+    }
+    return (long) got;
+}
+
+/*
+ * Sockets: the dispatcher trusts no worker.  A DONE for a job handed to
+ * another worker, a DONE before HELLO, a second HELLO and junk bytes each
+ * drop only that connection; a dropped holder's job goes to a real worker;
+ * the dispatcher goes on and every job is done once.
+ */
+static int case_poolhostile(void)
+{
+    if (!is_sock())
+        return T_SKIP;
+    ipcx_pool *p = pool_submitter();
+    uint32_t jobs[2] = { 11, 12 };
+    uint8_t frame[16 + 4];
+    T_SUCCESS(ipcx_pool_submit(p, &jobs[0], 4, -1));
+    int a = raw_connect();
+    raw_frame(a, 1, 1); /* HELLO, window 1 */
+    T_EQ(raw_read(p, a, frame, sizeof frame), (long) sizeof frame);
+    T_OK(frame[3] == 2 && !memcmp(frame + 16, &jobs[0], 4));
+    uint64_t id = 0;
+    for (int i = 0; i < 8; i++)
+        id = id << 8 | frame[8 + i];
+    /* b says a's job is done: b is dropped, a still holds it. */
+    int b = raw_connect();
+    raw_frame(b, 1, 1);
+    raw_frame(b, 3, id);
+    T_EQ(raw_read(p, b, frame, 1), 0);
+    /* c: DONE before HELLO; d: two HELLOs; e: junk. */
+    int c = raw_connect(), d = raw_connect(), e = raw_connect();
+    raw_frame(c, 3, id);
+    raw_frame(d, 1, 1);
+    raw_frame(d, 1, 1);
+    T_OK(write(e, "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+    T_EQ(raw_read(p, c, frame, 1), 0);
+    T_EQ(raw_read(p, d, frame, 1), 0);
+    T_EQ(raw_read(p, e, frame, 1), 0);
+    T_EQ(ipcx_pool_redelivered(p), 0);
+    /* a misbehaves too (a DONE for a job it never had): its job goes to a real worker. */
+    raw_frame(a, 3, id + 100);
+    T_EQ(raw_read(p, a, frame, 1), 0);
+    T_SUCCESS(ipcx_pool_submit(p, &jobs[1], 4, -1));
+    int out[2];
+    T_OK(pipe(out) == 0);
+    pid_t w = fork();
+    if (w == 0) {
+        ipcx_pool *wk = NULL;
+        uint32_t got[2];
+        T_SUCCESS(ipcx_pool_open(&wk, pool_url, IPCX_RECV));
+        for (int i = 0; i < 2; i++) {
+            T_EQ(ipcx_pool_take(wk, &got[i], 4, -1), 4);
+            T_SUCCESS(ipcx_pool_done(wk));
+        }
+        T_OK(write(out[1], got, sizeof got) == (ssize_t) sizeof got);
+        T_SUCCESS(ipcx_pool_close(wk));
+        _exit(0);
+    }
+    T_SUCCESS(ipcx_pool_dispatch(p, -1));
+    uint32_t got[2];
+    T_OK(read(out[0], got, sizeof got) == (ssize_t) sizeof got);
+    T_OK(got[0] == 11 && got[1] == 12); /* the redelivered one first */
+    T_EQ(wait_child(w), 0);
+    T_EQ(ipcx_pool_redelivered(p), 1);
+    for (int fd = 0; fd < 3; fd++)
+        (void) close((int[]){ a, b, c }[fd]);
+    (void) close(d);
+    (void) close(e);
+    T_SUCCESS(ipcx_pool_close(p));
+    printf("poolhostile: 5 bad connections dropped, the dispatcher went on, 2 jobs done once\n");
     return 0;
 }
 
@@ -548,7 +769,7 @@ static int case_refuse(void)
     T_ERR(ipcx_pub_open(&p, "mq:/ipcx-t-never", 0), -ENOTSUP);
     T_OK(strstr(ipcx_errdetail(), "mq") != NULL);
     T_ERR(ipcx_sub_open(&s, "fifo:/tmp/ipcx-t-never", 0), -ENOTSUP);
-    T_ERR(ipcx_pool_open(&w, "mq:/ipcx-t-never", IPCX_RECV), -ENOTSUP);
+    T_ERR(ipcx_pool_open(&w, "sysvmq:12345", IPCX_RECV), -ENOTSUP);
     T_OK(strstr(ipcx_errdetail(), "vanish") != NULL);
     T_ERR(ipcx_pub_open(&p, "shm:/ipcx-t-never", 7), -EINVAL);
     T_OK(p == NULL && s == NULL && w == NULL);
@@ -557,8 +778,10 @@ static int case_refuse(void)
 
 static void cleanup(void)
 {
-    if (url[0])
+    if (url[0]) {
         (void) ipcx_unlink(url);
+        (void) ipcx_pool_unlink(url); /* mq: the pool's table too */
+    }
 }
 
 int main(int argc, char **argv)
@@ -584,6 +807,10 @@ int main(int argc, char **argv)
         r = case_pool();
     else if (!strcmp(argv[1], "poolkill"))
         r = case_poolkill();
+    else if (!strcmp(argv[1], "poolgone"))
+        r = case_poolgone();
+    else if (!strcmp(argv[1], "poolhostile"))
+        r = case_poolhostile();
     else if (!strcmp(argv[1], "owner"))
         r = case_owner();
     else if (!strcmp(argv[1], "refuse"))
