@@ -7,6 +7,7 @@
 #include "transport/frame.h"
 #include "pattern/pattern_int.h"
 #include "transport/sp_wire.h"
+#include "pattern/pool_wire.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -302,6 +303,44 @@ static void sp_seeds(void)
     sp_seed("ipc-req-small-max", 1, 2, IPCX_SP_REQ0, req, 2);
 }
 
+/* The pool's socket frames: byte 0 (maxmsg), then frames (pool_wire.h). */
+static void pool_seed(const char *name, unsigned maxbyte, const struct ipcx__pool_frame *f,
+                      size_t n, int truncate)
+{
+    struct gbuf b = { 0 };
+    uint8_t m = (uint8_t) maxbyte;
+    put(&b, &m, 1);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t hdr[IPCX_POOL_HDR];
+        ipcx__pool_frame_put(hdr, &f[i]);
+        put(&b, hdr, sizeof hdr);
+        for (uint32_t k = 0; k < f[i].len; k++) {
+            uint8_t c = pat((uint32_t) i, k);
+            put(&b, &c, 1);
+        }
+    }
+    if (truncate && b.n > 1)
+        b.n -= 3;
+    write_seed("pool_wire", name, &b);
+    free(b.p);
+}
+
+static void pool_seeds(void)
+{
+    const struct ipcx__pool_frame worker[] = { { IPCX_POOL_HELLO, 0, 1 },
+                                               { IPCX_POOL_DONE, 0, 1 },
+                                               { IPCX_POOL_DONE, 0, 2 } };
+    const struct ipcx__pool_frame jobs[] = { { IPCX_POOL_JOB, 4, 1 }, { IPCX_POOL_JOB, 0, 2 },
+                                             { IPCX_POOL_JOB, 64, 3 } };
+    const struct ipcx__pool_frame bad[] = { { IPCX_POOL_HELLO, 0, 65 } };
+    const struct ipcx__pool_frame big[] = { { IPCX_POOL_JOB, 2000, 9 } };
+    pool_seed("worker", 0, worker, 3, 0);
+    pool_seed("jobs", 10, jobs, 3, 0);
+    pool_seed("jobs_cut", 10, jobs, 3, 1);
+    pool_seed("window_65", 0, bad, 1, 0);
+    pool_seed("job_too_big", 10, big, 1, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -314,5 +353,6 @@ int main(int argc, char **argv)
     streams();
     patterns();
     sp_seeds();
+    pool_seeds();
     return 0;
 }
