@@ -40,3 +40,7 @@ ipcx_test(pubsub_owner_shm $<TARGET_FILE:pubsub_test> owner "shm:/ipcx-t-%p-own?
 ipcx_test(pubsub_owner_sysvshm $<TARGET_FILE:pubsub_test> owner "sysvshm:81%p?size=4096&maxmsg=256")
 # The commands ipcx pub and ipcx sub.
 ipcx_test(pubsub_cmd ${CMAKE_CURRENT_SOURCE_DIR}/pubsub_cmd_test.sh $<TARGET_FILE:ipcx_cmd>)
+# The pool across hosts: network namespaces (tests/netns.sh), as root; skips elsewhere.
+add_executable(pool_peer pool_peer.c)
+target_link_libraries(pool_peer PRIVATE ipcx_static)
+ipcx_test(pool_netns ${CMAKE_CURRENT_SOURCE_DIR}/pool_netns_test.sh $<TARGET_FILE:pool_peer>)
