@@ -20,7 +20,7 @@ foreach(pair IN LISTS IPCX_PUBSUB_SCHEMES)
   endforeach()
 endforeach()
 # The pool on every scheme that has one (pool.c, pool_sock.c, pool_mq.c);
-# poolhostile skips (77) where there is no dispatcher to attack.
+# poolhostile and poolcredit skip (77) where there is no dispatcher.
 foreach(pair "shm=shm:/ipcx-t-%p-pool?size=65536&maxmsg=64"
              "sysvshm=sysvshm:80%p?size=65536&maxmsg=64"
              "unix=unix:/tmp/ipcx-t-%p-pool.sock"
@@ -31,7 +31,7 @@ foreach(pair "shm=shm:/ipcx-t-%p-pool?size=65536&maxmsg=64"
   string(SUBSTRING "${pair}" 0 ${eq} name)
   math(EXPR from "${eq} + 1")
   string(SUBSTRING "${pair}" ${from} -1 template)
-  foreach(c pool poolkill poolgone poolhostile)
+  foreach(c pool poolkill poolgone poolhostile poolcredit)
     ipcx_test(pool_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
   endforeach()
 endforeach()

@@ -18,6 +18,7 @@
  *   poolgone  the submitter (dispatcher) is SIGKILLed: a waiting worker gets
  *             -EPIPE (sockets) or its timeout (queues), never a hang
  *   poolhostile  sockets: bad frames from a worker drop that worker only
+ *   poolcredit   sockets: a stalled worker is sent no more than its window
  *   owner     rings: the publisher's close removes the name, a subscriber's never
  *   refuse    schemes without pub/sub or pool say -ENOTSUP with a detail
  *
@@ -720,6 +721,81 @@ static int case_poolhostile(void)
     return 0;
 }
 
+/*
+ * Sockets: credit.  Worker A (window W) takes a job and stalls holding it;
+ * of the 10 jobs, the dispatcher sends A no more than W, so worker B gets
+ * the other 10 - W, and A, once it is done with the first, takes exactly
+ * the W - 1 that were waiting for it.  A dispatcher that overfilled A
+ * would leave B waiting for ever (the CTest timeout).
+ */
+#define CREDIT_JOBS 10
+
+static int case_poolcredit(void)
+{
+    if (!is_sock())
+        return T_SKIP;
+    for (unsigned win = 1; win <= 3; win += 2) {
+        ipcx_pool *p = pool_submitter();
+        int held[2], go[2], fin[2];
+        T_OK(pipe(held) == 0 && pipe(go) == 0 && pipe(fin) == 0);
+        char aurl[600];
+        snprintf(aurl, sizeof aurl, "%s%swindow=%u", pool_url, strchr(pool_url, '?') ? "&" : "?",
+                 win);
+        uint32_t job = 0;
+        T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
+        pid_t a = fork();
+        if (a == 0) {
+            ipcx_pool *w = NULL;
+            uint32_t got;
+            char c;
+            T_SUCCESS(ipcx_pool_open(&w, aurl, IPCX_RECV));
+            T_EQ(ipcx_pool_take(w, &got, sizeof got, -1), (long) sizeof got);
+            T_OK(write(held[1], "h", 1) == 1);
+            T_OK(read(go[0], &c, 1) == 1); /* stalls, holding the job */
+            T_SUCCESS(ipcx_pool_done(w));
+            uint32_t more = 0;
+            while (ipcx_pool_take(w, &got, sizeof got, 0) == (long) sizeof got) {
+                more++;
+                T_SUCCESS(ipcx_pool_done(w));
+            }
+            T_EQ(more, win - 1); /* what was sent to it, no more */
+            T_SUCCESS(ipcx_pool_close(w));
+            _exit(0);
+        }
+        pool_pump_until(p, held[0]);
+        for (job = 1; job < CREDIT_JOBS; job++)
+            T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
+        pid_t b = fork();
+        if (b == 0) {
+            ipcx_pool *w = NULL;
+            uint32_t got;
+            T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV));
+            for (unsigned i = 0; i < CREDIT_JOBS - win; i++) {
+                T_EQ(ipcx_pool_take(w, &got, sizeof got, -1), (long) sizeof got);
+                T_SUCCESS(ipcx_pool_done(w));
+            }
+            T_OK(write(fin[1], "b", 1) == 1);
+            T_SUCCESS(ipcx_pool_close(w));
+            _exit(0);
+        }
+        pool_pump_until(p, fin[0]);
+        T_OK(write(go[1], "g", 1) == 1);
+        T_SUCCESS(ipcx_pool_dispatch(p, -1));
+        T_EQ(wait_child(a), 0);
+        T_EQ(wait_child(b), 0);
+        T_EQ(ipcx_pool_redelivered(p), 0);
+        T_SUCCESS(ipcx_pool_close(p));
+        for (int i = 0; i < 2; i++) {
+            (void) close(held[i]);
+            (void) close(go[i]);
+            (void) close(fin[i]);
+        }
+        printf("poolcredit: window %u: the stalled worker was sent %u, the other %u\n", win,
+               win, CREDIT_JOBS - win);
+    }
+    return 0;
+}
+
 /* ---- owner (rings) ------------------------------------------------------------ */
 
 /*
@@ -809,6 +885,8 @@ int main(int argc, char **argv)
         r = case_poolkill();
     else if (!strcmp(argv[1], "poolgone"))
         r = case_poolgone();
+    else if (!strcmp(argv[1], "poolcredit"))
+        r = case_poolcredit();
     else if (!strcmp(argv[1], "poolhostile"))
         r = case_poolhostile();
     else if (!strcmp(argv[1], "owner"))
