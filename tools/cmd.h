@@ -75,5 +75,8 @@ int cmd_rep(int argc, char **argv);
 /* pubsub.c: publish/subscribe with topics. */
 int cmd_pub(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
+/* pool.c: the worker pool. */
+int cmd_pool_submit(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -104,6 +104,8 @@ static const struct {
     { "rep",   cmd_rep,   "answer requests with a command's output, or echo them" },
     { "pub",   cmd_pub,   "publish messages under a topic" },
     { "sub",   cmd_sub,   "print the messages of the topics subscribed to" },
+    { "pool-submit", cmd_pool_submit, "hand jobs to a worker pool, wait until they are done" },
+    { "worker", cmd_worker, "take a pool's jobs: print them or run a command on each" },
     { "help",  cmd_help,  "show the help of ipcx or of one command" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -128,7 +130,7 @@ static void help(FILE *f)
                "Send, receive and manage messages over Linux IPC channels named by URLs.\n"
                "\nCommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nSchemes:\n");
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
         fprintf(f, "  %s%s\n", schemes[i][0], schemes[i][1]);

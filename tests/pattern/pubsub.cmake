@@ -44,3 +44,5 @@ ipcx_test(pubsub_cmd ${CMAKE_CURRENT_SOURCE_DIR}/pubsub_cmd_test.sh $<TARGET_FIL
 add_executable(pool_peer pool_peer.c)
 target_link_libraries(pool_peer PRIVATE ipcx_static)
 ipcx_test(pool_netns ${CMAKE_CURRENT_SOURCE_DIR}/pool_netns_test.sh $<TARGET_FILE:pool_peer>)
+# The commands ipcx pool-submit and ipcx worker.
+ipcx_test(pool_cmd ${CMAKE_CURRENT_SOURCE_DIR}/pool_cmd_test.sh $<TARGET_FILE:ipcx_cmd>)

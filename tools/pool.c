@@ -1,0 +1,263 @@
+/*
+ * pool.c - the commands `ipcx pool-submit` and `ipcx worker`: hand jobs to
+ * a worker pool and wait until they are done; take jobs and print them or
+ * run a command on each (include/ipcx/pubsub.h, docs/patterns.md).
+ * Options may come anywhere before "--" (GNU getopt permutes).
+ */
+#include "cmd.h"
+#include "ipcx.h"
+#include "ipcx/pubsub.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- ipcx pool-submit ------------------------------------------------------ */
+
+static const char submit_help[] =
+    "Usage: ipcx pool-submit [-t MS] URL [JOB...]\n"
+    "Submit each JOB (with none, each line of standard input, without its\n"
+    "newline) to the worker pool on URL, then wait until every job is done.\n"
+    "Over unix:/path, unix:@name and tcp://host:port this command is the\n"
+    "dispatcher: workers (ipcx worker) connect to it, and a worker's job goes\n"
+    "to another worker when that one dies.  Over shm:/name and mq:/name the\n"
+    "jobs go into the shared queue.\n"
+    "\n"
+    "  -t, --timeout MS   wait at most MS ms in all (default -1: until done)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Prints 'N jobs done, R redelivered' on stderr.  Exit status: 0 every job\n"
+    "done, 1 an error or the timeout (one line on stderr), 2 bad usage,\n"
+    "130/143 stopped by SIGINT/SIGTERM.\n";
+
+static int submit_one(ipcx_pool *p, const char *url, const char *job, size_t len, int timeout)
+{
+    int r = ipcx_pool_submit(p, job, len, timeout);
+    if (r == -EINTR && cmd_stop)
+        return 128 + cmd_stop;
+    return r < 0 ? cmd_fail(url, r) : 0;
+}
+
+int cmd_pool_submit(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long timeout = -1, n = 0;
+    int c, rc = 0, r;
+    ipcx_pool *p;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("pool-submit", "bad timeout '%s'", optarg);
+            break;
+        case 'h':
+            fputs(submit_help, stdout);
+            return 0;
+        default:
+            return cmd_usage_error("pool-submit", "%s", "bad option");
+        }
+    }
+    if (optind >= argc)
+        return cmd_usage_error("pool-submit", "%s", "no URL");
+    const char *url = argv[optind++];
+    cmd_catch_stops(0);
+    (void) signal(SIGPIPE, SIG_IGN);
+    if ((r = ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE)) < 0)
+        return cmd_fail(url, r);
+    if (optind < argc) {
+        for (; rc == 0 && optind < argc; optind++, n++)
+            rc = submit_one(p, url, argv[optind], strlen(argv[optind]), (int) timeout);
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while (rc == 0 && !cmd_stop && (len = getline(&line, &cap, stdin)) >= 0) {
+            if (len > 0 && line[len - 1] == '\n')
+                len--;
+            rc = submit_one(p, url, line, (size_t) len, (int) timeout);
+            n += rc == 0;
+        }
+        free(line);
+    }
+    if (rc == 0) {
+        r = ipcx_pool_dispatch(p, (int) timeout);
+        if (r == -EINTR && cmd_stop)
+            rc = 128 + cmd_stop;
+        else if (r < 0)
+            rc = cmd_fail(url, r);
+        else
+            fprintf(stderr, "%ld jobs done, %lld redelivered\n", n,
+                    ipcx_pool_redelivered(p) > 0 ? ipcx_pool_redelivered(p) : 0);
+    }
+    r = ipcx_pool_close(p);
+    if (r < 0 && rc == 0)
+        rc = cmd_fail(url, r);
+    return cmd_stopped(rc);
+}
+
+/* ---- ipcx worker ---------------------------------------------------------- */
+
+static const char worker_help[] =
+    "Usage: ipcx worker [-n COUNT] [-t MS] URL [-- COMMAND [ARG...]]\n"
+    "Take jobs from the worker pool on URL, one at a time: print each as a\n"
+    "line, or run COMMAND with the job on its standard input (its output is\n"
+    "ours); the job is done when that is over.  A worker killed before gives\n"
+    "its job to another worker.\n"
+    "\n"
+    "  -n, --count COUNT  stop after COUNT jobs\n"
+    "  -t, --timeout MS   stop when no job comes for MS ms (default -1: wait)\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Ends with exit status 0 when the dispatcher (ipcx pool-submit over a\n"
+    "socket) is gone, or after COUNT jobs; 1 an error, a timeout or a COMMAND\n"
+    "that failed (the job is still done, and said on stderr), 2 bad usage,\n"
+    "130/143 stopped by SIGINT/SIGTERM.\n";
+
+/* Run argv with the len bytes of job on its standard input: its exit status, or -errno. */
+static int worker_run(char **argv, const char *job, size_t len)
+{
+    int in[2], st;
+    if (pipe(in) < 0)
+        return -errno;
+    (void) fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = -errno;
+        (void) close(in[0]);
+        (void) close(in[1]);
+        return e;
+    }
+    if (pid == 0) {
+        (void) dup2(in[0], 0);
+        (void) close(in[0]);
+        (void) close(in[1]);
+        (void) signal(SIGPIPE, SIG_DFL);
+        execvp(argv[0], argv);
+        fprintf(stderr, "ipcx worker: %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    (void) close(in[0]);
+    /* A command that does not read all of it: EPIPE (ignored), it goes on. */
+    for (size_t put = 0; put < len;) {
+        ssize_t w = write(in[1], job + put, len - put);
+        if (w < 0 && errno == EINTR && !cmd_stop)
+            continue;
+        if (w <= 0)
+            break;
+        put += (size_t) w;
+    }
+    (void) close(in[1]);
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "count", required_argument, NULL, 'n' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    long count = -1, timeout = -1, done = 0;
+    char **command = NULL;
+    int c, r, rc = 0, failed = 0, optc = argc;
+
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            optc = i; /* options only before it */
+            command = argv + i + 1;
+            argv[i] = NULL;
+            break;
+        }
+    optind = 1;
+    while ((c = getopt_long(optc, argv, "n:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if ((count = cmd_parse_num(optarg, 1, LONG_MAX)) == LONG_MIN)
+                return cmd_usage_error("worker", "bad count '%s'", optarg);
+            break;
+        case 't':
+            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("worker", "bad timeout '%s'", optarg);
+            break;
+        case 'h':
+            fputs(worker_help, stdout);
+            return 0;
+        default:
+            return cmd_usage_error("worker", "%s", "bad option");
+        }
+    }
+    if (optc - optind != 1)
+        return cmd_usage_error("worker", "%s", optc - optind < 1 ? "no URL"
+                                            : "one URL only (the command goes after --)");
+    if (command && !command[0])
+        return cmd_usage_error("worker", "%s", "no command after --");
+    const char *url = argv[optind];
+    ipcx_pool *w;
+    cmd_catch_stops(0);
+    (void) signal(SIGPIPE, SIG_IGN);
+    if ((r = ipcx_pool_open(&w, url, IPCX_RECV | IPCX_CREATE)) < 0)
+        return cmd_fail(url, r);
+    size_t cap = 1 << 20;
+    char *job = malloc(cap + 1);
+    if (!job)
+        rc = cmd_fail(url, -ENOMEM);
+    while (rc == 0 && (count < 0 || done < count)) {
+        long n = ipcx_pool_take(w, job, cap, (int) timeout);
+        if (n == -EINTR && cmd_stop) {
+            rc = 128 + cmd_stop;
+            break;
+        }
+        if (n == -EPIPE)
+            break; /* the dispatcher is gone: every job it had is handed out */
+        if (n == -EBADMSG) {
+            cmd_fail(url, (int) n); /* a message that is not a job, dropped */
+            continue;
+        }
+        if (n < 0) {
+            rc = cmd_fail(url, (int) n);
+            break;
+        }
+        if (command) {
+            int st = worker_run(command, job, (size_t) n);
+            if (st < 0)
+                cmd_fail(command[0], st);
+            else if (st != 0)
+                fprintf(stderr, "ipcx worker: %s: exited with status %d; the job is done\n",
+                        command[0], st);
+            failed |= st != 0;
+        } else {
+            job[n] = '\n';
+            if (esc_tty(stdout))
+                out_text(stdout, job, (size_t) n + 1);
+            else
+                (void) fwrite(job, 1, (size_t) n + 1, stdout);
+            (void) fflush(stdout);
+        }
+        if ((r = ipcx_pool_done(w)) < 0 && r != -EPIPE) {
+            rc = cmd_fail(url, r);
+            break;
+        }
+        done++;
+    }
+    free(job);
+    r = ipcx_pool_close(w);
+    if (r < 0 && rc == 0)
+        rc = cmd_fail(url, r);
+    return cmd_stopped(rc ? rc : failed);
+}
