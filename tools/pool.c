@@ -2,14 +2,14 @@
  * pool.c - the commands `ipcx pool-submit` and `ipcx worker`: hand jobs to
  * a worker pool and wait until they are done; take jobs and print them or
  * run a command on each (include/ipcx/pubsub.h, docs/patterns.md).
- * Options may come anywhere before "--" (GNU getopt permutes).
+ * Options may come anywhere before "--" (opt.h).
  */
 #include "cmd.h"
+#include "opt.h"
 #include "ipcx.h"
 #include "ipcx/pubsub.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,21 +20,27 @@
 
 /* ---- ipcx pool-submit ------------------------------------------------------ */
 
-static const char submit_help[] =
-    "Usage: ipcx pool-submit [-t MS] URL [JOB...]\n"
+enum { S_TIMEOUT };
+
+static const struct opt submit_opts[] = {
+    [S_TIMEOUT] = { "timeout", 't', "MS", "wait at most MS ms in all (default -1: until done)" },
+    { 0 },
+};
+
+static const struct opt_cmd submit_cmd = {
+    "pool-submit",
+    "Usage: ipcx pool-submit [OPTION...] URL [JOB...]\n"
     "Submit each JOB (with none, each line of standard input, without its\n"
     "newline) to the worker pool on URL, then wait until every job is done.\n"
     "Over unix:/path, unix:@name and tcp://host:port this command is the\n"
     "dispatcher: workers (ipcx worker) connect to it, and a worker's job goes\n"
     "to another worker when that one dies.  Over shm:/name and mq:/name the\n"
-    "jobs go into the shared queue.\n"
-    "\n"
-    "  -t, --timeout MS   wait at most MS ms in all (default -1: until done)\n"
-    "  -h, --help         show this help\n"
-    "\n"
+    "jobs go into the shared queue.\n",
+    submit_opts,
     "Prints 'N jobs done, R redelivered' on stderr.  Exit status: 0 every job\n"
     "done, 1 an error or the timeout (one line on stderr), 2 bad usage,\n"
-    "130/143 stopped by SIGINT/SIGTERM.\n";
+    "130/143 stopped by SIGINT/SIGTERM.\n",
+};
 
 static int submit_one(ipcx_pool *p, const char *url, const char *job, size_t len, int timeout)
 {
@@ -46,39 +52,28 @@ static int submit_one(ipcx_pool *p, const char *url, const char *job, size_t len
 
 int cmd_pool_submit(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long timeout = -1, n = 0;
-    int c, rc = 0, r;
+    int i, rc = 0, r;
+    struct opt_parser op;
     ipcx_pool *p;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("pool-submit", "bad timeout '%s'", optarg);
-            break;
-        case 'h':
-            fputs(submit_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("pool-submit", "%s", "bad option");
-        }
-    }
-    if (optind >= argc)
+    opt_begin(&op, &submit_cmd, argc, argv);
+    while ((i = opt_next(&op)) >= 0)
+        if (i == S_TIMEOUT && (timeout = cmd_parse_num(op.arg, -1, INT_MAX)) == LONG_MIN)
+            return cmd_usage_error("pool-submit", "bad timeout '%s'", op.arg);
+    if (i != OPT_END)
+        return i == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (op.ind >= argc)
         return cmd_usage_error("pool-submit", "%s", "no URL");
-    const char *url = argv[optind++];
+    int k = op.ind;
+    const char *url = argv[k++];
     cmd_catch_stops(0);
     (void) signal(SIGPIPE, SIG_IGN);
     if ((r = ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE)) < 0)
         return cmd_fail(url, r);
-    if (optind < argc) {
-        for (; rc == 0 && optind < argc; optind++, n++)
-            rc = submit_one(p, url, argv[optind], strlen(argv[optind]), (int) timeout);
+    if (k < argc) {
+        for (; rc == 0 && k < argc; k++, n++)
+            rc = submit_one(p, url, argv[k], strlen(argv[k]), (int) timeout);
     } else {
         char *line = NULL;
         size_t cap = 0;
@@ -109,21 +104,27 @@ int cmd_pool_submit(int argc, char **argv)
 
 /* ---- ipcx worker ---------------------------------------------------------- */
 
-static const char worker_help[] =
-    "Usage: ipcx worker [-n COUNT] [-t MS] URL [-- COMMAND [ARG...]]\n"
+enum { W_COUNT, W_TIMEOUT };
+
+static const struct opt worker_opts[] = {
+    [W_COUNT]   = { "count", 'n', "COUNT", "stop after COUNT jobs" },
+    [W_TIMEOUT] = { "timeout", 't', "MS", "stop when no job comes for MS ms (default -1: wait)" },
+    { 0 },
+};
+
+static const struct opt_cmd worker_cmd = {
+    "worker",
+    "Usage: ipcx worker [OPTION...] URL [-- COMMAND [ARG...]]\n"
     "Take jobs from the worker pool on URL, one at a time: print each as a\n"
     "line, or run COMMAND with the job on its standard input (its output is\n"
     "ours); the job is done when that is over.  A worker killed before gives\n"
-    "its job to another worker.\n"
-    "\n"
-    "  -n, --count COUNT  stop after COUNT jobs\n"
-    "  -t, --timeout MS   stop when no job comes for MS ms (default -1: wait)\n"
-    "  -h, --help         show this help\n"
-    "\n"
+    "its job to another worker.\n",
+    worker_opts,
     "Ends with exit status 0 when the dispatcher (ipcx pool-submit over a\n"
     "socket) is gone, or after COUNT jobs; 1 an error, a timeout or a COMMAND\n"
     "that failed (the job is still done, and said on stderr), 2 bad usage,\n"
-    "130/143 stopped by SIGINT/SIGTERM.\n";
+    "130/143 stopped by SIGINT/SIGTERM.\n",
+};
 
 /* Run argv with the len bytes of job on its standard input: its exit status, or -errno. */
 static int worker_run(char **argv, const char *job, size_t len)
@@ -167,47 +168,26 @@ static int worker_run(char **argv, const char *job, size_t len)
 
 int cmd_worker(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "count", required_argument, NULL, 'n' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long count = -1, timeout = -1, done = 0;
-    char **command = NULL;
-    int c, r, rc = 0, failed = 0, optc = argc;
+    int i, r, rc = 0, failed = 0;
+    struct opt_parser op;
 
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--") == 0) {
-            optc = i; /* options only before it */
-            command = argv + i + 1;
-            argv[i] = NULL;
-            break;
-        }
-    optind = 1;
-    while ((c = getopt_long(optc, argv, "n:t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if ((count = cmd_parse_num(optarg, 1, LONG_MAX)) == LONG_MIN)
-                return cmd_usage_error("worker", "bad count '%s'", optarg);
-            break;
-        case 't':
-            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("worker", "bad timeout '%s'", optarg);
-            break;
-        case 'h':
-            fputs(worker_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("worker", "%s", "bad option");
-        }
+    opt_begin(&op, &worker_cmd, argc, argv);
+    while ((i = opt_next(&op)) >= 0) {
+        if (i == W_COUNT && (count = cmd_parse_num(op.arg, 1, LONG_MAX)) == LONG_MIN)
+            return cmd_usage_error("worker", "bad count '%s'", op.arg);
+        if (i == W_TIMEOUT && (timeout = cmd_parse_num(op.arg, -1, INT_MAX)) == LONG_MIN)
+            return cmd_usage_error("worker", "bad timeout '%s'", op.arg);
     }
-    if (optc - optind != 1)
-        return cmd_usage_error("worker", "%s", optc - optind < 1 ? "no URL"
-                                            : "one URL only (the command goes after --)");
-    if (command && !command[0])
-        return cmd_usage_error("worker", "%s", "no command after --");
-    const char *url = argv[optind];
+    if (i != OPT_END)
+        return i == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (op.ind >= argc)
+        return cmd_usage_error("worker", "%s", "no URL");
+    /* The operands: URL, then (after "--", which getopt leaves before them) COMMAND. */
+    char **command = op.ind + 1 < argc ? argv + op.ind + 1 : NULL;
+    if (command && strcmp(argv[op.ind - 1], "--") != 0)
+        return cmd_usage_error("worker", "%s", "one URL only (the command goes after --)");
+    const char *url = argv[op.ind];
     ipcx_pool *w;
     cmd_catch_stops(0);
     (void) signal(SIGPIPE, SIG_IGN);

@@ -64,7 +64,7 @@ for c in pool-submit worker; do
     "$IPCX" $c >/dev/null 2>&1; [ $? = 2 ] || fail "$c without URL: not 2"
     "$IPCX" $c --bogus x >/dev/null 2>&1; [ $? = 2 ] || fail "$c --bogus: not 2"
 done
-"$IPCX" worker "unix:@x" -- >/dev/null 2>&1; [ $? = 2 ] || fail "worker with an empty command: not 2"
+"$IPCX" worker "unix:@x" extra >/dev/null 2>&1; [ $? = 2 ] || fail "worker with a command but no --: not 2"
 err=$("$IPCX" worker "unix:@ipcx-t-$$-none" 2>&1); rc=$?
 [ $rc = 1 ] || fail "worker without a dispatcher: exit $rc, want 1"
 case $err in "ipcx: unix:@ipcx-t-$$-none: "*) ;; *) fail "worker without a dispatcher said '$err'" ;; esac
