@@ -17,7 +17,8 @@
  *             goes to another worker, once, and nothing else does
  *   poolgone  the submitter (dispatcher) is SIGKILLed: a waiting worker gets
  *             -EPIPE (sockets) or its timeout (queues), never a hang
- *   poolhostile  sockets: bad frames from a worker drop that worker only
+ *   poolhostile  sockets: bad frames from a worker drop that worker only;
+ *             mq: messages that are not jobs are dropped
  *   poolcredit   sockets: a stalled worker is sent no more than its window
  *   owner     rings: the publisher's close removes the name, a subscriber's never
  *   refuse    schemes without pub/sub or pool say -ENOTSUP with a detail
@@ -30,6 +31,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
@@ -657,8 +659,52 @@ static long raw_read(ipcx_pool *p, int fd, void *buf, size_t n)
  * drop only that connection; a dropped holder's job goes to a real worker;
  * the dispatcher goes on and every job is done once.
  */
+/*
+ * mq: anyone who may write the queue can put a message in it that is not
+ * a job: the worker drops it (-EBADMSG, said) and takes the next job.
+ */
+static int mq_hostile(void)
+{
+    /* A table that another user put under the name first is refused. */
+    if (geteuid() == 0) {
+        char trap[600];
+        const char *q = strchr(url, '?');
+        snprintf(trap, sizeof trap, "/dev/shm%.*s.pool", (int) (q ? q - url - 3 : (long) strlen(url) - 3),
+                 url + 3);
+        int fd = open(trap, O_CREAT | O_EXCL | O_RDWR, 0666);
+        T_OK(fd >= 0 && fchown(fd, 65534, 65534) == 0 && ftruncate(fd, 1 << 20) == 0);
+        (void) close(fd);
+        ipcx_pool *t = NULL;
+        T_ERR(ipcx_pool_open(&t, url, IPCX_SEND | IPCX_CREATE), -EACCES);
+        T_OK(unlink(trap) == 0);
+    }
+    ipcx_pool *p = pool_submitter(), *w = NULL;
+    ipcx_chan *raw = NULL;
+    uint32_t job = 5, got = 0;
+    T_SUCCESS(ipcx_pool_open(&w, pool_url, IPCX_RECV));
+    T_SUCCESS(ipcx_open(&raw, url, IPCX_SEND));
+    T_SUCCESS(ipcx_send(raw, "junk", 4, 0, -1));
+    T_SUCCESS(ipcx_send(raw, "", 0, 0, -1));
+    T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
+    T_ERR(ipcx_pool_take(w, &got, sizeof got, -1), -EBADMSG);
+    T_OK(strstr(ipcx_errdetail(), "not a job") != NULL);
+    T_ERR(ipcx_pool_take(w, &got, sizeof got, -1), -EBADMSG);
+    T_EQ(ipcx_pool_take(w, &got, sizeof got, -1), (long) sizeof got);
+    T_EQ(got, 5);
+    T_SUCCESS(ipcx_pool_done(w));
+    T_SUCCESS(ipcx_pool_dispatch(p, -1));
+    T_SUCCESS(ipcx_close(raw));
+    T_SUCCESS(ipcx_pool_close(w));
+    T_SUCCESS(ipcx_pool_close(p));
+    (void) ipcx_pool_unlink(url);
+    printf("poolhostile: 2 messages that are not jobs dropped, the job after them taken\n");
+    return 0;
+}
+
 static int case_poolhostile(void)
 {
+    if (!strncmp(url, "mq:", 3))
+        return mq_hostile();
     if (!is_sock())
         return T_SKIP;
     ipcx_pool *p = pool_submitter();
