@@ -16,14 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- ipcx pool-submit ------------------------------------------------------ */
 
-enum { S_TIMEOUT };
+enum { S_TIMEOUT, S_WORKERS };
 
 static const struct opt submit_opts[] = {
     [S_TIMEOUT] = { "timeout", 't', "MS", "wait at most MS ms in all (default -1: until done)" },
+    [S_WORKERS] = { "workers", 'w', "N", "first wait until N workers are there (not on shm:)" },
     { 0 },
 };
 
@@ -50,17 +52,42 @@ static int submit_one(ipcx_pool *p, const char *url, const char *job, size_t len
     return r < 0 ? cmd_fail(url, r) : 0;
 }
 
+/* Each of the njobs jobs, or with none each line of standard input; *n counts them. */
+static int submit_all(ipcx_pool *p, const char *url, char **jobs, int njobs, int timeout,
+                      long *n)
+{
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < njobs; k++, ++*n)
+        rc = submit_one(p, url, jobs[k], strlen(jobs[k]), timeout);
+    if (njobs)
+        return rc;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (rc == 0 && !cmd_stop && (len = getline(&line, &cap, stdin)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        rc = submit_one(p, url, line, (size_t) len, timeout);
+        *n += rc == 0;
+    }
+    free(line);
+    return rc;
+}
+
 int cmd_pool_submit(int argc, char **argv)
 {
-    long timeout = -1, n = 0;
+    long timeout = -1, n = 0, want = 0;
     int i, rc = 0, r;
     struct opt_parser op;
     ipcx_pool *p;
 
     opt_begin(&op, &submit_cmd, argc, argv);
-    while ((i = opt_next(&op)) >= 0)
+    while ((i = opt_next(&op)) >= 0) {
         if (i == S_TIMEOUT && (timeout = cmd_parse_num(op.arg, -1, INT_MAX)) == LONG_MIN)
             return cmd_usage_error("pool-submit", "bad timeout '%s'", op.arg);
+        if (i == S_WORKERS && (want = cmd_parse_num(op.arg, 0, INT_MAX)) == LONG_MIN)
+            return cmd_usage_error("pool-submit", "bad number of workers '%s'", op.arg);
+    }
     if (i != OPT_END)
         return i == OPT_EXIT ? 0 : EXIT_USAGE;
     if (op.ind >= argc)
@@ -71,21 +98,16 @@ int cmd_pool_submit(int argc, char **argv)
     (void) signal(SIGPIPE, SIG_IGN);
     if ((r = ipcx_pool_open(&p, url, IPCX_SEND | IPCX_CREATE)) < 0)
         return cmd_fail(url, r);
-    if (k < argc) {
-        for (; rc == 0 && k < argc; k++, n++)
-            rc = submit_one(p, url, argv[k], strlen(argv[k]), (int) timeout);
-    } else {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        while (rc == 0 && !cmd_stop && (len = getline(&line, &cap, stdin)) >= 0) {
-            if (len > 0 && line[len - 1] == '\n')
-                len--;
-            rc = submit_one(p, url, line, (size_t) len, (int) timeout);
-            n += rc == 0;
-        }
-        free(line);
+    while (want && !cmd_stop && (r = ipcx_pool_workers(p)) >= 0 && r < want) {
+        struct timespec nap = { 0, 10 * 1000000L };
+        (void) nanosleep(&nap, NULL);
     }
+    if (want && r < 0)
+        rc = cmd_fail(url, r);
+    else if (cmd_stop)
+        rc = 128 + cmd_stop;
+    if (rc == 0)
+        rc = submit_all(p, url, argv + k, argc - k, (int) timeout, &n);
     if (rc == 0) {
         r = ipcx_pool_dispatch(p, (int) timeout);
         if (r == -EINTR && cmd_stop)

@@ -152,6 +152,12 @@ IPCX_API int ipcx_pool_addr(const ipcx_pool *pool, char *buf, size_t cap);
  */
 IPCX_API long long ipcx_pool_redelivered(const ipcx_pool *pool);
 
+/*
+ * The workers of the pool now (unix:, tcp: the connections that said
+ * hello; mq: the live workers in the table); -ENOTSUP on rings.
+ */
+IPCX_API int ipcx_pool_workers(ipcx_pool *pool);
+
 /* Remove what a pool on url left behind (the queue and its table, the socket file). */
 IPCX_API int ipcx_pool_unlink(const char *url);
 

@@ -210,6 +210,15 @@ IPCX_API long long ipcx_pool_redelivered(const ipcx_pool *p)
     return p->ops->redelivered(p->impl);
 }
 
+IPCX_API int ipcx_pool_workers(ipcx_pool *p)
+{
+    if (!p)
+        return -EINVAL;
+    if (!p->ops->workers)
+        return ipcx__fail(-ENOTSUP, "a ring does not count its workers for the pool");
+    return p->ops->workers(p->impl);
+}
+
 IPCX_API int ipcx_pool_close(ipcx_pool *p)
 {
     if (!p)

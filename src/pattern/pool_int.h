@@ -28,6 +28,8 @@ struct ipcx__pool_ops {
     int  (*dispatch)(void *impl, int timeout_ms);
     int  (*addr)(void *impl, char *buf, size_t cap);
     long long (*redelivered)(void *impl);
+    /* Submitter: the workers there now. */
+    int  (*workers)(void *impl);
     int  (*close)(void *impl);
     int  (*unlink)(const char *url, const struct ipcx_url *u);
 };

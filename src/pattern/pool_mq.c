@@ -460,6 +460,21 @@ static int pmq_addr(void *impl, char *buf, size_t cap)
     return ipcx_addr(((struct pmq *) impl)->ch, buf, cap);
 }
 
+/* The slots of live workers. */
+static int pmq_workers(void *impl)
+{
+    struct pmq *m = impl;
+    int n = 0;
+    pmq_lock(m);
+    pmq_reap(m, 1);
+    for (unsigned i = 0; i < PMQ_SLOTS; i++) {
+        uint32_t st = atomic_load(&pmq_slot(m, i)->state);
+        n += st == PMQ_OWNED || st == PMQ_RECV || st == PMQ_HELD;
+    }
+    pmq_unlock(m);
+    return n;
+}
+
 static long long pmq_redelivered(void *impl)
 {
     return ((struct pmq *) impl)->redelivered;
@@ -473,6 +488,7 @@ const struct ipcx__pool_ops ipcx__pool_mq = {
     .dispatch    = pmq_dispatch,
     .addr        = pmq_addr,
     .redelivered = pmq_redelivered,
+    .workers     = pmq_workers,
     .close       = pmq_close,
     .unlink      = pmq_unlink,
 };

@@ -611,6 +611,20 @@ static int psk_addr(void *impl, char *buf, size_t cap)
     return n < 0 || (size_t) n >= cap ? -ENOSPC : n;
 }
 
+/* The workers that said HELLO, after taking what waits on the listener. */
+static int psk_workers(void *impl)
+{
+    struct psk *s = impl;
+    int n = 0, r;
+    if (s->worker)
+        return ipcx__fail(-EBADF, "a worker does not count workers");
+    if ((r = psk_pump(s, 0)) < 0)
+        return r;
+    for (unsigned i = 0; i < s->nw; i++)
+        n += s->w[i]->window != 0;
+    return n;
+}
+
 static long long psk_redelivered(void *impl)
 {
     return ((struct psk *) impl)->redelivered;
@@ -648,6 +662,7 @@ const struct ipcx__pool_ops ipcx__pool_sock = {
     .dispatch    = psk_dispatch,
     .addr        = psk_addr,
     .redelivered = psk_redelivered,
+    .workers     = psk_workers,
     .close       = psk_close,
     .unlink      = psk_unlink,
 };

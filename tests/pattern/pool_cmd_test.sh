@@ -24,7 +24,8 @@ wait_listen() {
 
 free_port
 for url in "unix:/tmp/ipcx-t-$$-pc.sock" "tcp://127.0.0.1:$port" "mq:/ipcx-t-$$-pq"; do
-    printf 'three\nfour\n' | timeout 60 "$IPCX" pool-submit "$url" -t 30000 >/dev/null \
+    # -w 2: no job before both workers are there, so neither finds the dispatcher gone.
+    printf 'three\nfour\n' | timeout 60 "$IPCX" pool-submit "$url" -w 2 -t 30000 >/dev/null \
         2>"$D/sub.err" &
     sp=$!
     pids="$pids $sp"

@@ -460,6 +460,13 @@ static int case_pool(void)
         pool_pump_until(p, ready[0]); /* a dispatcher takes the connections */
         T_OK(read(ready[0], &c, 1) == 1);
     }
+    if (is_sock() || !strncmp(url, "mq:", 3)) {
+        while (ipcx_pool_workers(p) < POOL_WORKERS)
+            msleep(1);
+        T_EQ(ipcx_pool_workers(p), POOL_WORKERS);
+    } else {
+        T_ERR(ipcx_pool_workers(p), -ENOTSUP);
+    }
     /* A reader of the numbers, so that a full pipe never stops a worker. */
     static unsigned char seen[POOL_JOBS];
     pid_t reader = fork();
