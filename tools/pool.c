@@ -219,7 +219,7 @@ int cmd_worker(int argc, char **argv)
     char *job = malloc(cap + 1);
     if (!job)
         rc = cmd_fail(url, -ENOMEM);
-    while (rc == 0 && (count < 0 || done < count)) {
+    while (rc == 0 && !cmd_stop && (count < 0 || done < count)) {
         long n = ipcx_pool_take(w, job, cap, (int) timeout);
         if (n == -EINTR && cmd_stop) {
             rc = 128 + cmd_stop;

@@ -451,7 +451,9 @@ static int pmq_dispatch(void *impl, int timeout_ms)
         int rest = ipcx__remaining(&d);
         if (rest == 0)
             return ipcx__expired(&d);
-        (void) ipcx__sleep_ms(rest < 0 || rest > PMQ_REAP_MS ? PMQ_REAP_MS : rest);
+        int r = ipcx__sleep_ms(rest < 0 || rest > PMQ_REAP_MS ? PMQ_REAP_MS : rest);
+        if (r == -EINTR && ipcx__intr_returns())
+            return r;
     }
 }
 

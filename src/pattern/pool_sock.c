@@ -239,7 +239,7 @@ static int psk_write_all(int fd, const uint8_t *p, size_t n, int timeout_ms)
         int r = ipcx__poll1(fd, POLLOUT, ipcx__remaining(&d));
         if (r == 0)
             return ipcx__expired(&d);
-        if (r < 0 && r != -EINTR)
+        if (r < 0 && (r != -EINTR || ipcx__intr_returns()))
             return r;
     }
     return 0;
@@ -467,7 +467,7 @@ static int psk_pump(struct psk *s, int timeout_ms)
     unsigned n = s->nw;
     int r = ipcx__poll(p, 1 + n, timeout_ms);
     if (r < 0)
-        return r == -EINTR ? 0 : r;
+        return r == -EINTR && !ipcx__intr_returns() ? 0 : r; /* the library's EINTR rule */
     /* Backwards: a drop moves the last worker into the hole. */
     for (unsigned i = n; i-- > 0;) {
         if (!p[1 + i].revents)
@@ -578,7 +578,7 @@ static long psk_take(void *impl, void *buf, size_t cap, int timeout_ms)
         int p = ipcx__poll1(s->fd, POLLIN, ipcx__remaining(&d));
         if (p == 0)
             return ipcx__expired(&d);
-        if (p < 0 && p != -EINTR)
+        if (p < 0 && (p != -EINTR || ipcx__intr_returns()))
             return p;
     }
     if (f.len > cap) /* it stays this worker's: a take with a larger buffer gets it */

@@ -59,6 +59,25 @@ wait "$sp" || fail "pool-submit after the kill exited $? ($(cat "$D/sub.err"))"
 [ "$(sort "$D/w" | tr '\n' ' ')" = "a b c " ] || fail "after the kill the worker printed '$(cat "$D/w")'"
 grep -q "^3 jobs done, 1 redelivered" "$D/sub.err" || fail "pool-submit said '$(cat "$D/sub.err")'"
 
+# SIGTERM ends a worker waiting for a job and a submitter waiting for workers: 143.
+timeout 60 "$IPCX" pool-submit "$url" -w 2 x 2>/dev/null &
+sp=$!
+pids="$pids $sp"
+wait_listen "$url"
+timeout 60 "$IPCX" worker "$url" 2>/dev/null &
+wp=$!
+pids="$pids $wp"
+for _ in $(seq 200); do
+    [ "$(ss -Hx state connected src "/tmp/ipcx-t-$$-pc.sock" 2>/dev/null | wc -l)" -ge 1 ] && break
+    sleep 0.05
+done
+kill -TERM "$wp"
+wait "$wp"; rc=$?
+[ $rc = 143 ] || fail "a waiting worker after SIGTERM: exit $rc, want 143"
+kill -TERM "$sp"
+wait "$sp"; rc=$?
+[ $rc = 143 ] || fail "a waiting pool-submit after SIGTERM: exit $rc, want 143"
+
 # Usage errors: 2; runtime errors: 1 and one line naming the URL.
 for c in pool-submit worker; do
     "$IPCX" $c --help | grep -q "^Usage: ipcx $c" || fail "$c --help"
