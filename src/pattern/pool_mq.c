@@ -348,9 +348,9 @@ static long pmq_take(void *impl, void *buf, size_t cap, int timeout_ms)
         return ipcx__fail(-EBADF, "a submitter does not take jobs");
     if (atomic_load(&m->mine->state) == PMQ_HELD) /* kept by an -EMSGSIZE */
         return pmq_deliver(m, buf, cap);
-    for (int first = 1;; first = 0) {
+    for (;;) {
         pmq_lock(m);
-        pmq_reap(m, first);
+        pmq_reap(m, m->last_reap == 0); /* this end's first look is never skipped */
         if (pmq_adopt(m)) {
             pmq_unlock(m);
             return pmq_deliver(m, buf, cap);
