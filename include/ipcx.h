@@ -92,6 +92,34 @@ IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len,
 IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
                         int timeout_ms);
 
+/* ---- batches: ipcx_recvv (and ipcx_sendv) ---------------------------- */
+
+/*
+ * One message of a batch, for both directions, as struct iovec serves
+ * readv and writev.  Receiving: the caller sets data and cap (the buffer),
+ * the call sets len and prio.  Sending: the caller sets data, len and prio
+ * (data is not written; cap is not read).
+ */
+struct ipcx_msg {
+    void    *data;  /* the message's bytes, or the buffer to receive into */
+    size_t   len;   /* its length: set by a receive, read by a send */
+    size_t   cap;   /* receive: the bytes data holds */
+    unsigned prio;  /* the priority: set by a receive, read by a send */
+};
+
+/*
+ * Receive up to n whole messages, in order, with as few system calls as
+ * the transport allows (the stream schemes parse many frames out of one
+ * read and keep the rest for the next receive).  Waits as ipcx_recv for
+ * the first message only, then takes what is there without waiting.
+ * Returns how many it received (1..n), or a negative errno as ipcx_recv
+ * when none: -EMSGSIZE when the first does not fit msgs[0].cap (it stays
+ * queued); a later one that does not fit its cap ends the batch before
+ * it, and stays queued too.  An error after the first message ends the
+ * batch and is returned by the next receive.
+ */
+IPCX_API long ipcx_recvv(ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
+
 /*
  * A descriptor for poll/epoll: readable when a receive may succeed (on a
  * receiving end), writable when a send may (on a sending end): not

@@ -181,6 +181,8 @@ IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len, unsigned prio
     return ch->tp->send(ch, msg, len, prio, chan_timeout(ch, timeout_ms));
 }
 
+static int chan_rxerr(struct ipcx_chan *ch); /* ipcx_recvv, below */
+
 IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
                         int timeout_ms)
 {
@@ -189,8 +191,62 @@ IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
         return ipcx__fail(-EINVAL, "no channel or no buffer");
     if (!(ch->flags & IPCX_RECV))
         return ipcx__fail(-EBADF, "this end was opened for sending");
+    if (ch->rxerr)
+        return chan_rxerr(ch);
     return ch->tp->recv(ch, buf, cap, prio, chan_timeout(ch, timeout_ms));
 }
+
+/* ---- ipcx_recvv ---------------------------------------------------------- */
+
+/* The error that ended the last batch after its first message, once. */
+static int chan_rxerr(struct ipcx_chan *ch)
+{
+    int e = ch->rxerr;
+    ch->rxerr = 0;
+    return ipcx__fail(e, "the error that ended the last ipcx_recvv batch");
+}
+
+/*
+ * A batch where the transport has no .recvv: one receive per message, the
+ * first with the caller's timeout, the rest with none.  A transport gives
+ * no later receive the error it returned, so the one that ends the batch
+ * after its first message is kept for the next call (transport.h).
+ */
+static long chan_recv_loop(struct ipcx_chan *ch, struct ipcx_msg *m, size_t n, int timeout_ms)
+{
+    size_t k;
+    for (k = 0; k < n; k++) {
+        long r = ch->tp->recv(ch, m[k].data, m[k].cap, &m[k].prio, k ? 0 : timeout_ms);
+        if (r >= 0) {
+            m[k].len = (size_t) r;
+            continue;
+        }
+        if (k == 0)
+            return r;
+        ipcx__chan_keep_rxerr(ch, r);
+        break;
+    }
+    return (long) k;
+}
+
+IPCX_API long ipcx_recvv(ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch || !msgs || n == 0)
+        return ipcx__fail(-EINVAL, "no channel or no messages");
+    if (!(ch->flags & IPCX_RECV))
+        return ipcx__fail(-EBADF, "this end was opened for sending");
+    for (size_t k = 0; k < n; k++)
+        if (!msgs[k].data && msgs[k].cap)
+            return ipcx__fail(-EINVAL, "msgs[%zu] has no buffer", k);
+    if (ch->rxerr)
+        return chan_rxerr(ch);
+    timeout_ms = chan_timeout(ch, timeout_ms);
+    return ch->tp->recvv ? ch->tp->recvv(ch, msgs, n, timeout_ms)
+                         : chan_recv_loop(ch, msgs, n, timeout_ms);
+}
+
+/* ---- end of ipcx_recvv --------------------------------------------------- */
 
 IPCX_API int ipcx_fd(ipcx_chan *ch)
 {
@@ -302,6 +358,8 @@ IPCX_API int ipcx_peek(ipcx_chan *ch, const void **msg, size_t *len, int timeout
     ipcx__clear_detail();
     if (!ch || !msg || !len || !(ch->flags & IPCX_RECV))
         return -EINVAL;
+    if (ch->rxerr)
+        return chan_rxerr(ch);
     return ch->tp->peek ? ch->tp->peek(ch, msg, len, chan_timeout(ch, timeout_ms)) : -ENOTSUP;
 }
 

@@ -119,13 +119,16 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
     .send = ipcx__schan_send, .recv = ipcx__schan_recv,                     \
     .fd = ipcx__schan_fd, .addr = ipcx__schan_addr,                         \
     .close = ipcx__schan_close, .peek = ipcx__schan_peek,                   \
-    .release = ipcx__schan_release, .lost = ipcx__schan_lost
+    .release = ipcx__schan_release, .lost = ipcx__schan_lost,              \
+    .recvv = ipcx__schan_recvv
 
 /* The channel ops every engine transport uses. */
 int  ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
                       unsigned prio, int timeout_ms);
 long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
                       unsigned *prio, int timeout_ms);
+/* ipcx_recvv: many messages out of one read (stream_rx.c). */
+long ipcx__schan_recvv(struct ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
 int  ipcx__schan_fd(struct ipcx_chan *ch);
 int  ipcx__schan_addr(const struct ipcx_chan *ch, char *buf, size_t cap);
 int  ipcx__schan_close(struct ipcx_chan *ch);

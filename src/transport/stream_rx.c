@@ -394,22 +394,17 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
     }
 }
 
-long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
-                      unsigned *prio, int timeout_ms)
+/*
+ * Copy the message source i holds into buf and take it.  -EMSGSIZE when it
+ * does not fit: it stays, and the next receive starts with it.
+ */
+static long rx_take(struct ipcx__rx *rx, long i, void *buf, size_t cap, unsigned *prio)
 {
-    struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
-    long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
-    struct ipcx__src *s;
+    struct ipcx__src *s = rx->v[i];
 
-    rx->left_at = ipcx__now_ms();
-    if (i < 0) {
-        rx_ring(rx);
-        return i;
-    }
-    s = rx->v[i];
+    rx->cur = -1;
     if (s->len > cap) {
-        rx->cur = -1;
-        rx->rr = (size_t) i; /* the next receive starts with this message */
+        rx->rr = (size_t) i;
         return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu", s->len, cap);
     }
     if (s->len)
@@ -418,10 +413,69 @@ long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
         *prio = s->prio;
     long len = (long) s->len;
     ipcx__src_consume(rx, s);
-    rx->cur = -1;
     rx->rr = (size_t) i + 1;
-    rx_ring(rx);
     return len;
+}
+
+long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
+                      unsigned *prio, int timeout_ms)
+{
+    struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
+    long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
+
+    rx->left_at = ipcx__now_ms();
+    if (i >= 0)
+        i = rx_take(rx, i, buf, cap, prio);
+    rx_ring(rx);
+    return i;
+}
+
+/*
+ * A whole message that is already in the buffers, found without a system
+ * call, round-robin as rx_next: the index of its source, or -EAGAIN.  A
+ * malformed frame stays where it is: the next receive reports it.
+ */
+static long rx_buffered(struct ipcx__rx *rx)
+{
+    for (size_t k = 0; k < rx->n; k++) {
+        size_t i = (rx->rr + k) % rx->n;
+        if (ipcx__src_parse(rx, rx->v[i]) == 1)
+            return (long) i;
+    }
+    return -EAGAIN;
+}
+
+/*
+ * ipcx_recvv: the first message as a receive does (it reads as much as
+ * the buffer takes, many frames at once), the rest from what that read
+ * brought, without another system call.  What is left stays buffered for
+ * the next receive of either kind.  Records (seqpacket, dgram) are read
+ * one per call, so there the rest are receives that do not wait; an
+ * error of theirs is kept for the next receive (transport.h).
+ */
+long ipcx__schan_recvv(struct ipcx_chan *ch, struct ipcx_msg *m, size_t n, int timeout_ms)
+{
+    struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
+    long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
+    size_t k = 0;
+
+    rx->left_at = ipcx__now_ms();
+    while (i >= 0 && k < n) {
+        i = rx_take(rx, i, m[k].data, m[k].cap, &m[k].prio);
+        if (i < 0)
+            break;
+        m[k++].len = (size_t) i;
+        if (k == n)
+            break;
+        i = rx_buffered(rx);
+        if (i == -EAGAIN && (rx->mode & IPCX_RX_RECORD)) {
+            i = rx_next(rx, 0);
+            if (i < 0)
+                ipcx__chan_keep_rxerr(ch, i);
+        }
+    }
+    rx_ring(rx);
+    return k > 0 ? (long) k : i;
 }
 
 int ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,

@@ -12,6 +12,7 @@
 #include "../util/url.h"
 #include "../sys/proc.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -36,6 +37,9 @@ struct ipcx_chan {
                           what this end made (ipcx__chan_ours) */
     struct ipcx__pat *pat; /* request/reply state (src/pattern/pattern_int.h), or NULL */
     int      keep;     /* ipcx_keep(): close leaves the object this end made */
+    /* ipcx_recvv: an error that ended a batch after its first message,
+       returned by the next receive (chan.c), or 0. */
+    int      rxerr;
 };
 
 /*
@@ -118,7 +122,28 @@ struct ipcx_transport {
     long long (*lost)(const struct ipcx_chan *ch);
     /* Whole messages queued in the object now (ipcx_pending); NULL: -ENOTSUP. */
     long (*pending)(const struct ipcx_chan *ch);
+
+    /*
+     * Receive up to n whole messages, as ipcx_recvv (chan.c checked the
+     * arguments, n >= 1): wait up to timeout_ms for the first, then take
+     * only what needs no wait, and leave an error that comes after the
+     * first message for the next receive (do not consume it).  NULL:
+     * chan.c loops over .recv, which gives the same results.
+     */
+    long (*recvv)(struct ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
 };
+
+/*
+ * ipcx_recvv: a receive after the first message of a batch returned r < 0.
+ * Keep the error for the next receive (chan.c returns it once), except
+ * what is no error of the channel: nothing more there without a wait, or
+ * a message too long for its buffer (it stays queued and comes again).
+ */
+static inline void ipcx__chan_keep_rxerr(struct ipcx_chan *ch, long r)
+{
+    if (r != -EAGAIN && r != -ETIMEDOUT && r != -EMSGSIZE && r != -EINTR)
+        ch->rxerr = (int) r;
+}
 
 /* The registry: NULL-terminated, in registry.c. */
 extern const struct ipcx_transport *const ipcx__transports[];
