@@ -12,8 +12,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int ipcx__errno(void)
@@ -68,6 +70,59 @@ ssize_t ipcx__read(int fd, void *buf, size_t len)
     return r < 0 ? -errno : r;
 }
 
+/* ---- the pipe receiver's blocking wait (stream_src.c) -------------------- */
+
+/*
+ * read(2) that may sleep, on a descriptor in blocking mode: the wait of a
+ * pipe receiver with no deadline, which must never poll the pipe (see
+ * stream_src.c: once polled, every later write of the senders costs more).
+ * -EINTR is passed up: the caller applies the EINTR rule.
+ */
+ssize_t ipcx__read_wait(int fd, void *buf, size_t len)
+{
+    IPCX_FAULT_POINT(read_wait);
+    ssize_t r = IPCX_FAILS(read_wait) ? -1 : read(fd, buf, len);
+    return r < 0 ? -errno : r;
+}
+
+int ipcx__fd_nonblock(int fd, int on)
+{
+    IPCX_FAULT_POINT(fcntl);
+    int fl = IPCX_FAILS(fcntl) ? -1 : fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+        return -errno;
+    return 0;
+}
+
+/* ---- end of the pipe receiver's wait ------------------------------------ */
+
+/*
+ * A small message's header and payload copied into one buffer, so the
+ * pipe gets one write(2) instead of a writev(2): the kernel's iovec import
+ * costs more than copying a hundred bytes (perf on the pipe flood).  n is
+ * the gathered length, or 0 when the iovecs are too large for it.
+ */
+#define IO_GATHER_MAX 256
+
+static size_t io_gather(unsigned char *buf, const struct iovec *iov, int iovcnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > IO_GATHER_MAX - n)
+            return 0;
+        memcpy(buf + n, iov[i].iov_base, iov[i].iov_len);
+        n += iov[i].iov_len;
+    }
+    return n;
+}
+
+static ssize_t io_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    unsigned char buf[IO_GATHER_MAX];
+    size_t n = iovcnt > 1 ? io_gather(buf, iov, iovcnt) : 0;
+    return n ? write(fd, buf, n) : writev(fd, iov, iovcnt);
+}
+
 /*
  * A write on a pipe whose reader is gone raises SIGPIPE, and there is no
  * MSG_NOSIGNAL for pipes (nor a pipe flag, nor an fcntl that says so).  Block SIGPIPE in this thread for the write and,
@@ -93,7 +148,7 @@ ssize_t ipcx__writev_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
             pending_before = sigismember(&pend, SIGPIPE) == 1;
     }
     do
-        r = IPCX_FAILS(writev) ? -1 : writev(fd, iov, iovcnt);
+        r = IPCX_FAILS(writev) ? -1 : io_writev(fd, iov, iovcnt);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
         int err = errno;
@@ -129,7 +184,7 @@ ssize_t ipcx__writev_sigign(int fd, const struct iovec *iov, int iovcnt)
     IPCX_FAULT_POINT(writev);
     ssize_t r;
     do
-        r = IPCX_FAILS(writev) ? -1 : writev(fd, iov, iovcnt);
+        r = IPCX_FAILS(writev) ? -1 : io_writev(fd, iov, iovcnt);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : r;
 }
@@ -166,11 +221,7 @@ ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags)
 
 int ipcx__set_nonblock(int fd)
 {
-    IPCX_FAULT_POINT(fcntl);
-    int fl = IPCX_FAILS(fcntl) ? -1 : fcntl(fd, F_GETFL);
-    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-        return -errno;
-    return 0;
+    return ipcx__fd_nonblock(fd, 1);
 }
 
 int ipcx__close(int fd)

@@ -71,6 +71,10 @@ ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 
 int ipcx__set_nonblock(int fd);
+/* The pipe receiver's wait (io.c): O_NONBLOCK on (1) or off (0), and a
+ * read that may sleep and passes -EINTR up. */
+int ipcx__fd_nonblock(int fd, int on);
+ssize_t ipcx__read_wait(int fd, void *buf, size_t len);
 /* fcntl(F_SETPIPE_SZ): the pipe's new size, or -errno. */
 int ipcx__pipe_resize(int fd, int size);
 /* fcntl(F_GETFL): the status flags (O_ACCMODE, O_NONBLOCK, ...) or -errno. */

@@ -107,6 +107,9 @@ static int pipe_pair(struct ipcx_chan *rx, struct ipcx_chan *tx,
         (void) ipcx__close(fds[1]);
         return r;
     }
+    /* Its writer is there from the start: a read of 0 is the end, no poll
+     * needed to tell it from a FIFO's "no writer yet" (stream_src.c). */
+    ipcx__rx_writer_known(&((struct ipcx__schan *) rx->impl)->rx);
     return ipcx__pipe_adopt(tx, u, fds[1], "pipe:");
 }
 

@@ -57,6 +57,9 @@ struct ipcx__rx {
     int      spare;         /* a reserve descriptor for accept's EMFILE, or -1 */
     int64_t  lpause;        /* the listener is out of the epoll set until then (ms), or 0 */
     int64_t  left_at;       /* when the last receive returned (ms), or 0 */
+    /* A pipe receiver whose pipe nothing has polled yet: it is not in epfd,
+       and a receive without a deadline sleeps in read(2) (stream_src.c). */
+    int      lazy;
 };
 
 /* How the sending side writes. */
@@ -99,6 +102,9 @@ int  ipcx__rx_listen(struct ipcx__rx *rx, int lfd);
 /* Hand a source descriptor to the receiver; it is closed on failure. */
 int  ipcx__rx_add(struct ipcx__rx *rx, int fd);
 void ipcx__rx_fini(struct ipcx__rx *rx);
+/* A pipe whose writer was there from the start (a pair): a read of 0 is
+ * its end, and telling it from a FIFO's "no writer yet" needs no poll. */
+void ipcx__rx_writer_known(struct ipcx__rx *rx);
 
 void ipcx__tx_init(struct ipcx__tx *tx, int fd, enum ipcx__tx_kind kind);
 void ipcx__tx_fini(struct ipcx__tx *tx);

@@ -7,6 +7,7 @@
 #define IPCX_STREAM_INT_H
 
 #include "stream.h"
+#include "../sys/sys.h"
 
 #include <stdint.h>
 
@@ -38,7 +39,20 @@ struct ipcx__src {
     size_t   used;         /* bytes of buf it takes (header or newline included) */
     unsigned prio;
     int      skipping;     /* framing=lines: the rest of a too-long line is dropped */
+    /* The pipe receiver's wait without polling (stream_src.c). */
+    int      blocking;     /* fd is in blocking mode now (we cleared O_NONBLOCK) */
+    int      seen;         /* a writer was there since the open: a read of 0 is the end */
 };
+
+/*
+ * The clock of the stall and shed rules, which only a receiver of
+ * connections (a listener) applies: 0 elsewhere, without reading the clock
+ * (a vDSO clock_gettime was a tenth of a small pipe message's cost).
+ */
+static inline int64_t ipcx__rx_clock(const struct ipcx__rx *rx)
+{
+    return rx->lfd >= 0 ? ipcx__now_ms() : 0;
+}
 
 static inline struct ipcx__schan *ipcx__schan_of(const struct ipcx_chan *ch)
 {
@@ -49,8 +63,9 @@ static inline struct ipcx__schan *ipcx__schan_of(const struct ipcx_chan *ch)
 struct ipcx__src *ipcx__src_new(int fd);
 void ipcx__src_free(struct ipcx__src *s);
 int  ipcx__src_idle(const struct ipcx__src *s);
-/* Read what the source has: 1 more bytes, 0 nothing now, -errno (see there). */
-int  ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s);
+/* Read what the source has: 1 more bytes, 0 nothing now, -errno (see there).
+ * wait: a pipe source may sleep in read(2) until bytes come (-EINTR then). */
+int  ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s, int wait);
 /* Find the next whole message in the source: 1 found, 0 not yet, -EBADMSG. */
 int  ipcx__src_parse(struct ipcx__rx *rx, struct ipcx__src *s);
 void ipcx__src_skip_bad(struct ipcx__rx *rx, struct ipcx__src *s);

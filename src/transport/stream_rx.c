@@ -35,6 +35,7 @@ int ipcx__rx_init(struct ipcx__rx *rx, size_t maxmsg, unsigned mode,
     rx->bell = -1;
     rx->spare = -1;
     rx->cur = -1;
+    rx->lazy = (mode & IPCX_RX_PIPE) != 0; /* see stream_src.c, src_read */
     rx->epfd = ipcx__epoll_new();
     if (rx->epfd < 0) {
         int r = rx->epfd;
@@ -79,12 +80,36 @@ int ipcx__rx_add(struct ipcx__rx *rx, int fd)
         (void) ipcx__close(fd);
         return -ENOMEM;
     }
-    r = rx_watch(rx, fd, s);
+    r = rx->lazy ? 0 : rx_watch(rx, fd, s);
     if (r < 0) {
         ipcx__src_free(s);
         return r;
     }
     rx->v[rx->n++] = s;
+    return 0;
+}
+
+void ipcx__rx_writer_known(struct ipcx__rx *rx)
+{
+    for (size_t i = 0; i < rx->n; i++)
+        rx->v[i]->seen = 1;
+}
+
+/*
+ * Something must poll the pipe now (a wait with a deadline, ipcx_fd): put
+ * it in the epoll set, for good.  Until then a pipe receiver waits in
+ * read(2) (stream_src.c, src_read, says what polling costs the senders).
+ */
+static int rx_unlazy(struct ipcx__rx *rx)
+{
+    if (!rx->lazy)
+        return 0;
+    for (size_t i = 0; i < rx->n; i++) {
+        int r = rx_watch(rx, rx->v[i]->fd, rx->v[i]);
+        if (r < 0)
+            return r;
+    }
+    rx->lazy = 0;
     return 0;
 }
 
@@ -256,8 +281,10 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
 
     if (timeout_ms == 0 && rx->lfd < 0 && rx->n == 1) {
         struct ipcx__src *s = rx->v[0];
-        return rx_filled(rx, s, ipcx__src_fill(rx, s));
+        return rx_filled(rx, s, ipcx__src_fill(rx, s, 0));
     }
+    if ((n = rx_unlazy(rx)) < 0)
+        return n;
     n = ipcx__epoll_wait(rx->epfd, ev, 64, timeout_ms);
     if (n < 0)
         return n;
@@ -280,7 +307,7 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
              * read rx->v[i] after the fill: the wrong source was dropped).
              */
             struct ipcx__src *s = rx->v[i];
-            int r = rx_filled(rx, s, ipcx__src_fill(rx, s));
+            int r = rx_filled(rx, s, ipcx__src_fill(rx, s, 0));
             if (r < 0)
                 return r;
             progress += r;
@@ -288,6 +315,22 @@ static int rx_pump(struct ipcx__rx *rx, int timeout_ms)
         }
     }
     return progress;
+}
+
+/*
+ * A pipe that nothing polled, and a receive without a deadline: sleep in
+ * read(2) until bytes come (stream_src.c, src_read).  As rx_pump.
+ */
+static int rx_pump_wait(struct ipcx__rx *rx)
+{
+    struct ipcx__src *s = rx->v[0];
+    for (;;) {
+        int r = ipcx__src_fill(rx, s, 1);
+        if (r != -EINTR)
+            return rx_filled(rx, s, r);
+        if (ipcx__intr_returns())
+            return -EINTR;
+    }
 }
 
 /* Keep the doorbell readable exactly while a whole message is buffered. */
@@ -328,7 +371,7 @@ static int rx_stalled(const struct ipcx__rx *rx, const struct ipcx__src *s, int6
 static long rx_next(struct ipcx__rx *rx, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
-    int64_t now = ipcx__now_ms();
+    int64_t now = ipcx__rx_clock(rx);
 
     /* Time the application spent away from its receives is not the
      * peers' stall: they could not send while nobody read. */
@@ -339,7 +382,7 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
     for (;;) {
         size_t k;
         int64_t next = 0; /* the earliest stall deadline */
-        now = ipcx__now_ms();
+        now = ipcx__rx_clock(rx);
         if (rx->lpause && now >= rx->lpause) {
             rx->lpause = 0;
             (void) rx_watch(rx, rx->lfd, &rx->lfd);
@@ -366,7 +409,7 @@ static long rx_next(struct ipcx__rx *rx, int timeout_ms)
                 continue;
             }
         }
-        int p = rx_pump(rx, 0);
+        int p = rx->lazy && timeout_ms < 0 && rx->n == 1 ? rx_pump_wait(rx) : rx_pump(rx, 0);
         if (p < 0)
             return p;
         if (p > 0)
@@ -423,7 +466,7 @@ long ipcx__schan_recv(struct ipcx_chan *ch, void *buf, size_t cap,
     struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
     long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
 
-    rx->left_at = ipcx__now_ms();
+    rx->left_at = ipcx__rx_clock(rx);
     if (i >= 0)
         i = rx_take(rx, i, buf, cap, prio);
     rx_ring(rx);
@@ -459,7 +502,7 @@ long ipcx__schan_recvv(struct ipcx_chan *ch, struct ipcx_msg *m, size_t n, int t
     long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
     size_t k = 0;
 
-    rx->left_at = ipcx__now_ms();
+    rx->left_at = ipcx__rx_clock(rx);
     while (i >= 0 && k < n) {
         i = rx_take(rx, i, m[k].data, m[k].cap, &m[k].prio);
         if (i < 0)
@@ -483,7 +526,7 @@ int ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
 {
     struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
     long i = rx->cur >= 0 ? rx->cur : rx_next(rx, timeout_ms);
-    rx->left_at = ipcx__now_ms();
+    rx->left_at = ipcx__rx_clock(rx);
     if (i < 0)
         return (int) i;
     rx->cur = i;
@@ -512,8 +555,12 @@ int ipcx__schan_fd(struct ipcx_chan *ch)
         return s->tx.fd;
     if (s->rx.bell < 0) {
         /* Asked for the first time: from now on the doorbell also tells
-         * about messages already read into our buffers. */
-        int r = ipcx__eventfd();
+         * about messages already read into our buffers, and the set holds
+         * the pipe of a pipe receiver too. */
+        int r = rx_unlazy(&s->rx);
+        if (r < 0)
+            return r;
+        r = ipcx__eventfd();
         if (r < 0)
             return r;
         s->rx.bell = r;

@@ -38,6 +38,10 @@ void ipcx__src_free(struct ipcx__src *s)
 {
     if (!s)
         return;
+    /* Leave the open file as we found it: other copies (a parent's, after
+     * fork) may share it, and a waiting one copes (src_read). */
+    if (s->blocking)
+        (void) ipcx__fd_nonblock(s->fd, 1);
     (void) ipcx__close(s->fd);
     ipcx__reasm_fini(&s->ra);
     free(s->buf);
@@ -301,7 +305,41 @@ void ipcx__src_consume(struct ipcx__rx *rx, struct ipcx__src *s)
         s->beg = s->end = 0;
         s->since = 0;
     } else {
-        s->since = ipcx__now_ms(); /* what follows is a new partial frame */
+        s->since = ipcx__rx_clock(rx); /* what follows is a new partial frame */
+    }
+}
+
+/*
+ * Read into the free end of the buffer, sleeping until bytes come when
+ * wait is set (the descriptor in blocking mode), else never waiting.
+ *
+ * Why a pipe receiver without a deadline sleeps in read(2) rather than in
+ * epoll_wait: once a pipe has been polled (poll, select or epoll), the
+ * kernel wakes its poll waiters at every write, not only at a write into
+ * an empty pipe (fs/pipe.c, poll_usage), so every send of every sender
+ * costs more from then on: on the raw pipe flood of 64-byte records, +40%
+ * CPU per message after one poll(2), +80% while the pipe sits in an epoll
+ * set.  So the pipe joins the epoll set only when something must poll it
+ * (a receive with a deadline, ipcx_fd: stream_rx.c, rx_unlazy).
+ *
+ * The blocking mode belongs to the open file, which a forked copy of the
+ * receiver shares: its close turns O_NONBLOCK back on (src_free), and a
+ * read that should have slept and says -EAGAIN sets blocking mode again.
+ */
+static ssize_t src_read(struct ipcx__src *s, int wait)
+{
+    for (;;) {
+        if (s->blocking != wait) {
+            int e = ipcx__fd_nonblock(s->fd, !wait);
+            if (e < 0)
+                return e;
+            s->blocking = wait;
+        }
+        ssize_t r = wait ? ipcx__read_wait(s->fd, s->buf + s->end, s->cap - s->end)
+                         : ipcx__read(s->fd, s->buf + s->end, s->cap - s->end);
+        if (r != -EAGAIN || !wait)
+            return r;
+        s->blocking = 0; /* someone made it non-blocking meanwhile */
     }
 }
 
@@ -310,7 +348,7 @@ void ipcx__src_consume(struct ipcx__rx *rx, struct ipcx__src *s)
  * reached end of file just now, -EBADMSG for a bad record, -ENOBUFS when
  * this connection must go to keep the budget, other -errno.
  */
-int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
+int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s, int wait)
 {
     ssize_t r;
 
@@ -353,11 +391,12 @@ int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
     int e = src_room(rx, s);
     if (e != 0)
         return e > 0 ? 0 : e;
-    r = ipcx__read(s->fd, s->buf + s->end, s->cap - s->end);
+    r = src_read(s, wait && (rx->mode & IPCX_RX_PIPE));
     if (r > 0) {
         s->end += (size_t) r;
         s->eof = 0;
-        s->last = ipcx__now_ms();
+        s->seen = 1;
+        s->last = ipcx__rx_clock(rx);
         if (!s->since)
             s->since = s->last;
         return 1;
@@ -368,8 +407,10 @@ int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s)
         return (int) r;
     if (rx->mode & IPCX_RX_PIPE) {
         /* A FIFO that never had a writer also reads 0; only POLLHUP says
-         * that writers came and all went. */
-        if (!(ipcx__poll1(s->fd, POLLIN, 0) & POLLHUP))
+         * that writers came and all went.  Once bytes came, a writer was
+         * there, and the poll that would tax every later write (src_read)
+         * is not needed: 0 is the end. */
+        if (!s->seen && !(ipcx__poll1(s->fd, POLLIN, 0) & POLLHUP))
             return 0;
         if (s->eof)
             return 0;
