@@ -32,6 +32,84 @@ static void ipcx_ep_close(struct bench_ep *ep)
 
 static const struct bench_ep_ops ipcx_ep_ops = { ipcx_ep_send, ipcx_ep_recv, ipcx_ep_close };
 
+/*
+ * A receiving side that takes its messages with ipcx_recvv, RV_BATCH at a
+ * time, and hands them to the runner one by one (a copy of a few bytes:
+ * what a program that batches its receives would do with them).
+ */
+#define RV_BATCH 64
+#define BENCH_RV_CAP (65536 + 256) /* the large flood's messages and their header */
+
+struct rv_side {
+    ipcx_chan *ch;
+    struct ipcx_msg m[RV_BATCH];
+    unsigned char *bufs;
+    size_t cap;
+    long n, next;       /* messages in m, the next to hand out */
+};
+
+static long rv_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    struct rv_side *s = ep->b;
+    if (s->next == s->n) {
+        long r = ipcx_recvv(s->ch, s->m, RV_BATCH, -1);
+        if (r < 0)
+            return r;
+        s->n = r;
+        s->next = 0;
+    }
+    struct ipcx_msg *m = &s->m[s->next++];
+    if (m->len > cap)
+        return -EMSGSIZE;
+    memcpy(b, m->data, m->len);
+    return (long) m->len;
+}
+
+static void rv_close(struct bench_ep *ep)
+{
+    struct rv_side *s = ep->b;
+    ipcx_close(ep->a);
+    if (s) {
+        ipcx_close(s->ch);
+        free(s->bufs);
+        free(s);
+    }
+}
+
+static const struct bench_ep_ops ipcx_rv_ops = { ipcx_ep_send, rv_recv, rv_close };
+
+/* Make ep's receiving side batch (ep->b becomes an rv_side around the channel). */
+static int rv_wrap(struct bench_ep *ep, size_t cap)
+{
+    struct rv_side *s = calloc(1, sizeof *s);
+    if (!s || !(s->bufs = malloc(RV_BATCH * cap))) {
+        free(s);
+        return -ENOMEM;
+    }
+    s->ch = ep->b;
+    s->cap = cap;
+    for (int k = 0; k < RV_BATCH; k++)
+        s->m[k] = (struct ipcx_msg) { s->bufs + (size_t) k * cap, 0, cap, 0 };
+    ep->b = s;
+    ep->ops = &ipcx_rv_ops;
+    return 0;
+}
+
+/*
+ * What a sender opens: the receiver's address, and the template's
+ * sigpipe= (a promise about the sender's own process, which no receiver's
+ * address can carry: without it the fifo row's senders never had the key).
+ */
+static void ipcx_sender_url(char *out, size_t cap, const char *addr, const char *tmpl)
+{
+    const char *k = strstr(tmpl, "sigpipe=");
+    if (k && (k[-1] == '?' || k[-1] == '&') && !strstr(addr, "sigpipe="))
+        snprintf(out, cap, "%s%c%.*s", addr, strchr(addr, '?') ? '&' : '?',
+                 (int) strcspn(k, "&"), k);
+    else
+        snprintf(out, cap, "%s", addr);
+}
+
 /* State of an ipcx link: the two pairs (anonymous) or the parent's receiver. */
 struct ipcx_link {
     ipcx_chan *req[2], *rep[2]; /* pairs: [0] receives, [1] sends */
@@ -87,7 +165,8 @@ static int ipcx_child(struct bench_cand *c, void *state, int ctl, struct bench_e
         return r;
     if (ipcx_addr(ep->b, addr, sizeof addr) < 0 || bench_ctl_put(ctl, addr) < 0)
         return -EIO;
-    return ipcx_open((ipcx_chan **) &ep->a, l->rep_addr, IPCX_SEND);
+    ipcx_sender_url(url, sizeof url, l->rep_addr, c->url);
+    return ipcx_open((ipcx_chan **) &ep->a, url, IPCX_SEND);
 }
 
 static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
@@ -109,7 +188,23 @@ static int ipcx_parent(struct bench_cand *c, void *state, int ctl, struct bench_
     l->rep[0] = NULL;
     if (bench_ctl_get(ctl, addr, sizeof addr) < 0)
         return -EIO;
-    return ipcx_open((ipcx_chan **) &ep->a, addr, IPCX_SEND);
+    char url[4200];
+    ipcx_sender_url(url, sizeof url, addr, c->url);
+    return ipcx_open((ipcx_chan **) &ep->a, url, IPCX_SEND);
+}
+
+/* The rows whose receiving sides batch with ipcx_recvv: the child's is the flood's. */
+static int ipcx_rv_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_child(c, state, ctl, ep);
+    return r < 0 ? r : rv_wrap(ep, (size_t) ipcx_maxmsg(ep->b) < BENCH_RV_CAP
+                                       ? (size_t) ipcx_maxmsg(ep->b) : BENCH_RV_CAP);
+}
+
+static int ipcx_rv_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_parent(c, state, ctl, ep);
+    return r < 0 ? r : rv_wrap(ep, BENCH_RV_CAP);
 }
 
 /* ---- request/reply rows: ipcx_request in the parent, ipcx_serve/ipcx_reply in the child ---- */
@@ -254,6 +349,9 @@ static int ipcx_rr_parent(struct bench_cand *c, void *state, int ctl, struct ben
 
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
+/* Receives batched with ipcx_recvv (the sends stay one per message). */
+#define IPCX_RVCAND(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_rv_child, ipcx_rv_parent, NULL, 0 }
 /* The kernel queues carry at most their default message size. */
 #define IPCX_QCAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, BENCH_QUEUE_MSGSIZE }
@@ -264,7 +362,9 @@ const struct bench_cand bench_ipcx_rows[] = {
     IPCX_CAND("ipcx pipe, sigpipe=ignored", "pipe", "pipe:?sigpipe=ignored"),
     IPCX_CAND("ipcx fifo", "pipe", "fifo:/tmp/ipcx-b-%p-%n"),
     IPCX_CAND("ipcx fifo, sigpipe=ignored", "pipe", "fifo:/tmp/ipcx-b-%p-%n?sigpipe=ignored"),
+    IPCX_RVCAND("ipcx pipe, sigpipe=ignored, recvv", "pipe", "pipe:?sigpipe=ignored"),
     IPCX_CAND("ipcx unix", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
+    IPCX_RVCAND("ipcx unix, recvv", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
     IPCX_CAND("ipcx unix seqpacket", "seqpacket", "unix:/tmp/ipcx-b-%p-%n.sock?type=seqpacket"),
     IPCX_CAND("ipcx unix dgram", "dgram", "unix:/tmp/ipcx-b-%p-%n.sock?type=dgram"),
     IPCX_CAND("ipcx tcp", "tcp", "tcp://127.0.0.1:0"),
