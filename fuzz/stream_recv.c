@@ -9,7 +9,8 @@
  * last -EPIPE; never a crash, a leak or a hang: the engine must make
  * progress, so the number of receives is bounded by the input's length.
  * Receives alternate between a small buffer and a full one: a message that
- * does not fit the small one (-EMSGSIZE) must come whole with the next.
+ * does not fit the small one (-EMSGSIZE) must come whole with the next;
+ * every fifth is an ipcx_recvv of up to three (the rest of a read).
  * Inputs are cut to 60 KiB so that they fit in the pipe at once.
  *
  * The messages must also be the right ones: a model reads the input as
@@ -36,6 +37,8 @@
 #define FZ_SMALL  100
 
 static uint8_t fz_buf[FZ_MAXMSG + 1];
+#define FZ_BATCH 3
+static uint8_t fz_vbuf[FZ_BATCH][FZ_MAXMSG]; /* ipcx_recvv's buffers */
 
 /* The messages the model expects: offsets into one buffer, in order. */
 struct fz_msg {
@@ -129,6 +132,21 @@ static void fz_drain(ipcx_chan *rx, size_t size, int closed)
             } else {
                 fz_bad++;
             }
+            continue;
+        }
+        if (fz_calls % 5 == 1) {
+            /* a batch: whole messages in order, as one receive each would give */
+            struct ipcx_msg m[FZ_BATCH];
+            for (int k = 0; k < FZ_BATCH; k++)
+                m[k] = (struct ipcx_msg) { fz_vbuf[k], 0, sizeof fz_vbuf[k], 0 };
+            long r = ipcx_recvv(rx, m, FZ_BATCH, 0);
+            if (r == (closed ? -EPIPE : -EAGAIN))
+                return;
+            FZ_CHECK(r == -EBADMSG || (r >= 1 && r <= FZ_BATCH));
+            if (r < 0)
+                fz_bad++;
+            for (long k = 0; k < r; k++)
+                fz_expect(m[k].data, m[k].len, m[k].prio, 1);
             continue;
         }
         unsigned prio = 0xdeadbeef;
