@@ -138,7 +138,7 @@ static void fz_drain(ipcx_chan *rx, size_t size, int closed)
             /* a batch: whole messages in order, as one receive each would give */
             struct ipcx_msg m[FZ_BATCH];
             for (int k = 0; k < FZ_BATCH; k++)
-                m[k] = (struct ipcx_msg) { fz_vbuf[k], 0, sizeof fz_vbuf[k], 0 };
+                m[k] = (struct ipcx_msg) { .buf = fz_vbuf[k], .cap = sizeof fz_vbuf[k] };
             long r = ipcx_recvv(rx, m, FZ_BATCH, 0);
             if (r == (closed ? -EPIPE : -EAGAIN))
                 return;
@@ -146,7 +146,7 @@ static void fz_drain(ipcx_chan *rx, size_t size, int closed)
             if (r < 0)
                 fz_bad++;
             for (long k = 0; k < r; k++)
-                fz_expect(m[k].data, m[k].len, m[k].prio, 1);
+                fz_expect(m[k].buf, m[k].len, m[k].prio, 1);
             continue;
         }
         unsigned prio = 0xdeadbeef;

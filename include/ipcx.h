@@ -96,15 +96,21 @@ IPCX_API long ipcx_recv(ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
 
 /*
  * One message of a batch, for both directions, as struct iovec serves
- * readv and writev.  Receiving: the caller sets data and cap (the buffer),
- * the call sets len and prio.  Sending: the caller sets data, len and prio
- * (data is not written; cap is not read).
+ * readv and writev.  Sending (ipcx_sendv): the caller sets data, len and
+ * prio; the call sets result.  Receiving (ipcx_recvv): the caller sets buf
+ * and cap; the call sets len, prio and result (0) of each message it
+ * received.  data and buf are the same pointer: the bytes of a received
+ * message can be sent on as they are.
  */
 struct ipcx_msg {
-    void    *data;  /* the message's bytes, or the buffer to receive into */
-    size_t   len;   /* its length: set by a receive, read by a send */
-    size_t   cap;   /* receive: the bytes data holds */
-    unsigned prio;  /* the priority: set by a receive, read by a send */
+    union {
+        const void *data; /* send: the message (never written) */
+        void       *buf;  /* receive: where the message goes */
+    };
+    size_t   len;    /* the message's length: read by a send, set by a receive */
+    unsigned prio;   /* its priority: read by a send, set by a receive */
+    int      result; /* set: 0, or why this message was not sent (-errno) */
+    size_t   cap;    /* receive: the bytes buf holds (a send does not read it) */
 };
 
 /*

@@ -216,9 +216,10 @@ static long chan_recv_loop(struct ipcx_chan *ch, struct ipcx_msg *m, size_t n, i
 {
     size_t k;
     for (k = 0; k < n; k++) {
-        long r = ch->tp->recv(ch, m[k].data, m[k].cap, &m[k].prio, k ? 0 : timeout_ms);
+        long r = ch->tp->recv(ch, m[k].buf, m[k].cap, &m[k].prio, k ? 0 : timeout_ms);
         if (r >= 0) {
             m[k].len = (size_t) r;
+            m[k].result = 0;
             continue;
         }
         if (k == 0)
@@ -237,7 +238,7 @@ IPCX_API long ipcx_recvv(ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int tim
     if (!(ch->flags & IPCX_RECV))
         return ipcx__fail(-EBADF, "this end was opened for sending");
     for (size_t k = 0; k < n; k++)
-        if (!msgs[k].data && msgs[k].cap)
+        if (!msgs[k].buf && msgs[k].cap)
             return ipcx__fail(-EINVAL, "msgs[%zu] has no buffer", k);
     if (ch->rxerr)
         return chan_rxerr(ch);

@@ -504,9 +504,10 @@ long ipcx__schan_recvv(struct ipcx_chan *ch, struct ipcx_msg *m, size_t n, int t
 
     rx->left_at = ipcx__rx_clock(rx);
     while (i >= 0 && k < n) {
-        i = rx_take(rx, i, m[k].data, m[k].cap, &m[k].prio);
+        i = rx_take(rx, i, m[k].buf, m[k].cap, &m[k].prio);
         if (i < 0)
             break;
+        m[k].result = 0;
         m[k++].len = (size_t) i;
         if (k == n)
             break;

@@ -1656,8 +1656,8 @@ static void rv_expect(const struct ipcx_msg *m, uint32_t want, size_t size)
     uint32_t seq;
     if (m->len < 4)
         T_FAIL("check %s: a %zu-byte message, want message %u", check_name, m->len, want);
-    memcpy(&seq, m->data, 4);
-    if (seq != want || m->len != size || !same((const uint8_t *) m->data + 4, m->len - 4, seq))
+    memcpy(&seq, m->buf, 4);
+    if (seq != want || m->len != size || !same((const uint8_t *) m->buf + 4, m->len - 4, seq))
         T_FAIL("check %s: got message %u (%zu bytes), want %u (%zu bytes): lost, duplicated "
                "or torn", check_name, seq, m->len, want, size);
 }
@@ -1666,13 +1666,13 @@ static void rv_expect(const struct ipcx_msg *m, uint32_t want, size_t size)
 static void rv_bufs(struct ipcx_msg *m, size_t n, size_t cap)
 {
     for (size_t k = 0; k < n; k++)
-        m[k] = (struct ipcx_msg) { xmalloc(cap ? cap : 1), 0, cap, 0 };
+        m[k] = (struct ipcx_msg) { .buf = xmalloc(cap ? cap : 1), .cap = cap };
 }
 
 static void rv_free(struct ipcx_msg *m, size_t n)
 {
     for (size_t k = 0; k < n; k++)
-        free(m[k].data);
+        free(m[k].buf);
 }
 
 /*
@@ -1746,7 +1746,7 @@ static void check_recvv(void)
     T_EQ(hear(&gt), 'q');
     for (int turn = 0; next < 2 * RV_QUEUED + 1; turn++) {
         if (turn % 2 == 0) {
-            long n = ipcx_recv(g.rx, m[0].data, m[0].cap, &m[0].prio, WAIT_MS);
+            long n = ipcx_recv(g.rx, m[0].buf, m[0].cap, &m[0].prio, WAIT_MS);
             T_OK(n >= 0);
             m[0].len = (size_t) n;
             rv_expect(&m[0], next, rv_size(next, (size_t) g.maxmsg));

@@ -61,7 +61,7 @@ static long rv_recv(struct bench_ep *ep, void *b, size_t cap)
     struct ipcx_msg *m = &s->m[s->next++];
     if (m->len > cap)
         return -EMSGSIZE;
-    memcpy(b, m->data, m->len);
+    memcpy(b, m->buf, m->len);
     return (long) m->len;
 }
 
@@ -89,7 +89,7 @@ static int rv_wrap(struct bench_ep *ep, size_t cap)
     s->ch = ep->b;
     s->cap = cap;
     for (int k = 0; k < RV_BATCH; k++)
-        s->m[k] = (struct ipcx_msg) { s->bufs + (size_t) k * cap, 0, cap, 0 };
+        s->m[k] = (struct ipcx_msg) { .buf = s->bufs + (size_t) k * cap, .cap = cap };
     ep->b = s;
     ep->ops = &ipcx_rv_ops;
     return 0;
