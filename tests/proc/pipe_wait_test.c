@@ -163,12 +163,9 @@ static void sender(ipcx_chan *tx, int go)
     _exit(0);
 }
 
-static void check_pair(void)
+/* A fresh pair with its sender in a child; e[0] receives here, go[1] drives the sender. */
+static pid_t start_pair(ipcx_chan *e[2], int go[2])
 {
-    ipcx_chan *e[2];
-    int go[2];
-    pid_t me = getpid();
-
     T_OK(pipe(go) == 0);
     T_SUCCESS(ipcx_pair("pipe:", e));
     pid_t tx = spawn();
@@ -179,6 +176,16 @@ static void check_pair(void)
     }
     close(go[0]);
     T_SUCCESS(ipcx_close(e[1]));
+    return tx;
+}
+
+static void check_pair(void)
+{
+    ipcx_chan *e[2];
+    int go[2];
+    pid_t me = getpid();
+
+    pid_t tx = start_pair(e, go);
 
     /* Timeouts 0 and -1: no poll. */
     T_ERR(ipcx_recv(e[0], (char[4]){ 0 }, 4, NULL, 0), -EAGAIN);
@@ -230,16 +237,7 @@ static void check_pair(void)
     T_ERR(ipcx_recv(e[0], (char[4]){ 0 }, 4, NULL, -1), -EPIPE);
     T_SUCCESS(ipcx_close(e[0]));
 
-    T_OK(pipe(go) == 0);
-    T_SUCCESS(ipcx_pair("pipe:", e));
-    tx = spawn();
-    if (tx == 0) {
-        T_SUCCESS(ipcx_close(e[0]));
-        close(go[1]);
-        sender(e[1], go[0]);
-    }
-    close(go[0]);
-    T_SUCCESS(ipcx_close(e[1]));
+    tx = start_pair(e, go);
     pid_t killer = spawn();
     if (killer == 0) {
         put(go[1], 'k');
