@@ -35,7 +35,7 @@
 #define WAIT_MS 10000
 
 static char fifo_path[96];
-static pid_t kids[4];
+static pid_t kids[16];
 static int nkids;
 
 static void cleanup(void)
@@ -49,6 +49,7 @@ static void cleanup(void)
 
 static pid_t spawn(void)
 {
+    T_OK(nkids < (int) (sizeof kids / sizeof kids[0]));
     fflush(NULL);
     pid_t pid = fork();
     T_OK(pid >= 0);
