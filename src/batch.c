@@ -53,8 +53,8 @@ struct ipcx__cork {
 static struct ipcx__cork *cork_mine(struct ipcx_chan *ch)
 {
     struct ipcx__cork *c = ch->cork;
-    if (c && c->pid != ipcx__self_pid()) {
-        c->pid = ipcx__self_pid();
+    if (c && c->pid != ipcx__self_pid_cached()) {
+        c->pid = ipcx__self_pid_cached();
         c->n = c->used = c->charge = 0;
     }
     return c;
@@ -62,7 +62,7 @@ static struct ipcx__cork *cork_mine(struct ipcx_chan *ch)
 
 int ipcx__corked(const struct ipcx_chan *ch)
 {
-    return ch->cork && ch->cork->n && ch->cork->pid == ipcx__self_pid();
+    return ch->cork && ch->cork->n && ch->cork->pid == ipcx__self_pid_cached();
 }
 
 /* Grow buf to hold need bytes (never above cork_max), keeping the entries' pointers. */
@@ -110,7 +110,7 @@ static struct ipcx__cork *cork_new(struct ipcx_chan *ch)
         return NULL;
     }
     c->cap = cap;
-    c->pid = ipcx__self_pid();
+    c->pid = ipcx__self_pid_cached();
     ch->cork = c;
     return c;
 }
