@@ -45,7 +45,9 @@ struct ipcx__cork {
     size_t   charge;     /* what the queue counts against cork_max */
 };
 
-#define CORK_ENTRY sizeof(struct ipcx_msg)
+/* What each message counts besides its length (ipcx_flush.3): its entry in v, rounded up. */
+#define CORK_ENTRY 32
+_Static_assert(sizeof(struct ipcx_msg) <= CORK_ENTRY, "a queue entry counts at least its size");
 
 /* The queue of this process, NULL if there is none.  A copy inherited over
  * fork holds the parent's messages: they are the parent's to send, so the
@@ -83,14 +85,17 @@ static int cork_room(struct ipcx__cork *c, size_t need, size_t max)
     return 0;
 }
 
-/* Room for n entries and the spare one. */
-static int cork_slots(struct ipcx__cork *c, size_t n)
+/* Room for n entries and the spare one; never more than max bytes can count for, and the spare. */
+static int cork_slots(struct ipcx__cork *c, size_t n, size_t max)
 {
+    const size_t most = max / CORK_ENTRY + 1;
     if (n + 1 <= c->vcap)
         return 0;
     size_t cap = c->vcap ? c->vcap * 2 : 16;
     while (cap < n + 1)
         cap *= 2;
+    if (cap > most)
+        cap = most > n + 1 ? most : n + 1;
     struct ipcx_msg *v = realloc(c->v, cap * sizeof *v);
     if (!v)
         return -ENOMEM;
@@ -103,7 +108,7 @@ static struct ipcx__cork *cork_new(struct ipcx_chan *ch)
 {
     struct ipcx__cork *c = calloc(1, sizeof *c);
     size_t cap = ch->cork_max < CORK_BUF_MIN ? ch->cork_max : CORK_BUF_MIN;
-    if (!c || !(c->buf = malloc(cap ? cap : 1)) || cork_slots(c, 0) < 0) {
+    if (!c || !(c->buf = malloc(cap ? cap : 1)) || cork_slots(c, 0, ch->cork_max) < 0) {
         if (c)
             free(c->buf);
         free(c);
@@ -125,7 +130,7 @@ static int cork_put(struct ipcx_chan *ch, const void *msg, size_t len, unsigned 
         return 0;
     if (!c && !(c = cork_new(ch)))
         return -ENOMEM;
-    if (cork_room(c, c->used + len, ch->cork_max) < 0 || cork_slots(c, c->n + 1) < 0)
+    if (cork_room(c, c->used + len, ch->cork_max) < 0 || cork_slots(c, c->n + 1, ch->cork_max) < 0)
         return -ENOMEM;
     if (len)
         memcpy(c->buf + c->used, msg, len);
