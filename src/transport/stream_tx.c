@@ -434,6 +434,12 @@ long ipcx__schan_sendv(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n,
                 return (long) done;
             }
             done++;
+            if (tx->npend) {
+                /* Accepted, but time ran out (or a signal came) inside it: its kept
+                 * chunks go before anything else of this writer, so the batch ends. */
+                *why = ipcx__remaining(&d) == 0 ? ipcx__expired(&d) : -EINTR;
+                return (long) done;
+            }
             continue;
         }
         size_t m = 0, bytes = 0;
