@@ -641,20 +641,26 @@ static uint32_t many_seed(uint32_t id, uint32_t seq)
     return id << 20 ^ seq;
 }
 
+/* Sender id's message seq of n bytes: its header, then fill() of its seed. */
+static void many_make(uint8_t *buf, uint32_t id, uint32_t seq, size_t n)
+{
+    const size_t h = sizeof(struct many_hdr);
+    struct many_hdr hd = { id, seq, (uint32_t) n, 0 };
+    fill(buf + h, n - h, many_seed(id, seq));
+    hd.sum = fnv1a(buf + h, n - h);
+    memcpy(buf, &hd, h);
+}
+
 static void many_child(struct rig *g, struct gate *gt, int id)
 {
     uint8_t *buf = xmalloc(8192);
     ipcx_chan *tx = rig_sender(g);
-    const size_t h = sizeof(struct many_hdr);
 
     say(gt, 'o');
     await(gt); /* every sender is open: a FIFO sees no EOF between them */
     for (uint32_t seq = 0; seq < MANY_N; seq++) {
         size_t n = many_size((uint32_t) id, seq);
-        struct many_hdr hd = { (uint32_t) id, seq, (uint32_t) n, 0 };
-        fill(buf + h, n - h, many_seed((uint32_t) id, seq));
-        hd.sum = fnv1a(buf + h, n - h);
-        memcpy(buf, &hd, h);
+        many_make(buf, (uint32_t) id, seq, n);
         T_SUCCESS(ipcx_send(tx, buf, n, 0, WAIT_MS));
     }
     T_SUCCESS(ipcx_close(tx));
@@ -1644,15 +1650,6 @@ static size_t batch_size(uint32_t id, uint32_t seq, long maxmsg)
     return n > (size_t) maxmsg ? (size_t) maxmsg : n;
 }
 
-static void batch_make(uint8_t *buf, uint32_t id, uint32_t seq, size_t n)
-{
-    const size_t h = sizeof(struct many_hdr);
-    struct many_hdr hd = { id, seq, (uint32_t) n, 0 };
-    fill(buf + h, n - h, many_seed(id, seq));
-    hd.sum = fnv1a(buf + h, n - h);
-    memcpy(buf, &hd, h);
-}
-
 /* Receive the next message and check it is sender id's message seq, whole. */
 static void batch_expect(struct rig *g, uint8_t *buf, size_t cap, uint32_t *next, int nsend,
                          long maxmsg)
@@ -1696,7 +1693,7 @@ static void batch_child(struct rig *g, struct gate *gt, int id)
             b = BATCH_N - seq;
         for (uint32_t k = 0; k < b; k++) {
             size_t n = batch_size((uint32_t) id, seq + k, g->maxmsg);
-            batch_make(buf + (size_t) k * BATCH_BIG, (uint32_t) id, seq + k, n);
+            many_make(buf + (size_t) k * BATCH_BIG, (uint32_t) id, seq + k, n);
             v[k] = (struct ipcx_msg) { buf + (size_t) k * BATCH_BIG, n, 0, 12345 };
         }
         if (round % 3 == 0) {
@@ -1770,7 +1767,7 @@ static void bound_child(struct rig *g, struct gate *gt, int id)
     say(gt, 'o');
     await(gt);
     for (uint32_t i = 0; i < BOUND_N; i++) {
-        batch_make(m, 0, i, BOUND_LEN);
+        many_make(m, 0, i, BOUND_LEN);
         T_SUCCESS(ipcx_send(tx, m, BOUND_LEN, IPCX_MORE, WAIT_MS));
     }
     await(gt); /* the parent has what the full queue had to send */
@@ -1837,7 +1834,7 @@ static void refused_child(struct rig *g, struct gate *gt, int id)
     (void) id;
 
     for (uint32_t i = 0; i < 8; i++)
-        batch_make(m[i], 0, i, mlen);
+        many_make(m[i], 0, i, mlen);
     say(gt, 'o');
     await(gt);
     struct ipcx_msg v[7] = {
@@ -1946,7 +1943,7 @@ static void killq_child(struct rig *g, struct gate *gt, int id)
     (void) id;
 
     for (uint32_t i = 0; i < KQ_SENT + KQ_QUEUED; i++)
-        batch_make(m[i], 0, i, len);
+        many_make(m[i], 0, i, len);
     for (int i = 0; i < KQ_SENT; i++)
         v[i] = (struct ipcx_msg) { m[i], len, 0, 1 };
     say(gt, 'o');
@@ -1968,7 +1965,7 @@ static void killb_child(struct rig *g, struct gate *gt, int id)
     (void) id;
 
     for (uint32_t i = 0; i < KB_N; i++) {
-        batch_make(buf + i * len, 0, i, len);
+        many_make(buf + i * len, 0, i, len);
         v[i] = (struct ipcx_msg) { buf + i * len, len, 0, 1 };
     }
     say(gt, 'o');
