@@ -41,7 +41,7 @@ fi
 # On a terminal (script(1) gives it one) the progress line has its counter.
 if command -v script >/dev/null 2>&1; then
     script -qec "$IPCX bench -n 20 --no-refs pipe 2>&1 >/dev/null" "$D/tty.log" >/dev/null 2>&1
-    grep -q '\[1/4\] ipcx pipe' "$D/tty.log" ||
+    grep -q '\[1/[0-9]*\] ipcx pipe' "$D/tty.log" ||
         { echo "FAIL: no progress counter on a terminal:"; cat -A "$D/tty.log" | head; exit 1; }
 else
     echo "bench smoke: no script(1) here, the terminal check is skipped"
