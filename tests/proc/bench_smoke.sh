@@ -63,7 +63,8 @@ for path in sys.argv[1:]:
 head, body = table(sys.argv[2])
 assert not any("raw" in h or "floor" in h or "peer" in h for h in head), f"--no-refs: {head}"
 assert [r[0] for r in body] == ["ipcx pipe", "ipcx pipe, sigpipe=ignored", "ipcx fifo",
-                               "ipcx fifo, sigpipe=ignored"], f"--no-refs rows: {[r[0] for r in body]}"
+                               "ipcx fifo, sigpipe=ignored", "ipcx pipe, batched"], \
+    f"--no-refs rows: {[r[0] for r in body]}"
 PY
 if [ -n "$PLOT" ]; then
     svg=$D/b.svg
@@ -81,7 +82,8 @@ python3 - "$D/b.json" "$D/b.csv" $PEERS <<'PY' || exit 1
 import csv, json, sys
 d = json.load(open(sys.argv[1]))
 rows = {r["name"]: r for r in d["results"]}
-want = ["ipcx pipe", "ipcx pipe, sigpipe=ignored", "ipcx fifo", "ipcx fifo, sigpipe=ignored", "ipcx unix", "ipcx tcp", "raw pipe", "raw unix", "raw tcp"]
+want = ["ipcx pipe", "ipcx pipe, sigpipe=ignored", "ipcx fifo", "ipcx fifo, sigpipe=ignored", "ipcx unix", "ipcx tcp", "raw pipe", "raw unix", "raw tcp",
+        "ipcx pipe, batched", "ipcx unix, batched", "ipcx unix, corked", "ipcx tcp, batched"]
 peer_rows = {"zeromq": ["zeromq pair ipc", "zeromq pair tcp"], "nng": ["nng pair0 ipc", "nng pair0 tcp"]}
 for p in sys.argv[3:]:
     want += peer_rows[p]
