@@ -76,7 +76,8 @@ IPCX_API int ipcx_open(ipcx_chan **ch, const char *url, int flags);
  * receiver; transports with IPCX_CAP_PRIO also deliver by it.
  * timeout_ms: -1 waits forever, 0 never waits (-EAGAIN), >0 waits at most
  * that long (-ETIMEDOUT).  Returns 0 once the whole message is accepted;
- * it is then delivered unless the receiver goes away.
+ * it is then delivered unless the receiver goes away.  prio | IPCX_MORE
+ * queues it instead (batched sends, below).
  */
 IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len,
                        unsigned prio, int timeout_ms);
@@ -108,8 +109,8 @@ struct ipcx_msg {
         void       *buf;  /* receive: where the message goes */
     };
     size_t   len;    /* the message's length: read by a send, set by a receive */
-    unsigned prio;   /* its priority: read by a send, set by a receive */
-    int      result; /* set: 0, or why this message was not sent (-errno) */
+    unsigned prio;   /* its priority: read by a send (without IPCX_MORE), set by a receive */
+    int      result; /* ipcx_sendv sets it: 0 sent, or why this message was not (-errno) */
     size_t   cap;    /* receive: the bytes buf holds (a send does not read it) */
 };
 
@@ -196,6 +197,44 @@ IPCX_API int ipcx_release(ipcx_chan *ch);
  * with -ENOBUFS; this says how many.  0 on transports that never drop.
  */
 IPCX_API long long ipcx_lost(const ipcx_chan *ch);
+
+/* ---- batched sends (ipcx_sendv.3, ipcx_flush.3, IPCX_MORE in ipcx_send.3) ---- */
+
+/*
+ * Or'd into ipcx_send()'s prio: more messages follow, so the message may
+ * wait in this end's cork queue (user space, copied) until a send without
+ * it, ipcx_flush(), a full queue or ipcx_close() sends the queue in one
+ * batch.  Not a ZMQ_SNDMORE multipart: each message stays a message of
+ * its own.  Priorities are below IPCX_MORE.
+ */
+#define IPCX_MORE 0x80000000u
+
+/* The cork queue's bound in bytes, unless ?cork= says otherwise (0: no queue). */
+#define IPCX_CORK_DEFAULT (64u * 1024u)
+#define IPCX_CORK_LIMIT   (1024u * 1024u * 1024u) /* the largest cork= */
+
+/* One message of a batch for ipcx_sendv(): struct ipcx_msg, above (data, len, prio; result set). */
+
+/*
+ * Send n messages in order, in as few system calls as the transport allows
+ * (one writev(2) or sendmmsg(2) for many on the descriptor schemes).  Each
+ * message is whole or absent, as with ipcx_send.  A message that cannot be
+ * sent at all (-EMSGSIZE, -EINVAL) is skipped with its result set, and the
+ * rest go; any other error (-EAGAIN, -ETIMEDOUT, -EPIPE, -EINTR) stops the
+ * batch and is the result of that message and of every one after it.
+ * Returns how many were sent, or a negative errno when none was (0 for
+ * n == 0).  timeout_ms is for the whole batch.
+ */
+IPCX_API long ipcx_sendv(ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
+
+/*
+ * Send what IPCX_MORE queued on this end.  0 once the queue is empty;
+ * otherwise the error that stopped it, with the messages not yet sent
+ * still queued, in order (the ones sent are gone from the queue).
+ */
+IPCX_API int ipcx_flush(ipcx_chan *ch, int timeout_ms);
+
+/* ---- end of batched sends ---- */
 
 /* A static description of err (either sign); never NULL. */
 IPCX_API const char *ipcx_strerror(int err);

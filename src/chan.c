@@ -12,6 +12,7 @@
 #include "pattern/pattern_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,10 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
         return r;
     if ((r = ipcx__url_mode(u, ch->tp->perm_key ? ch->tp->perm_key : "mode", 0600,
                             &ch->mode)) < 0)
+        return r;
+    /* batched sends: the bound of the IPCX_MORE queue (batch.c) */
+    if ((r = ipcx__url_size(u, "cork", IPCX_CORK_DEFAULT, 0, IPCX_CORK_LIMIT,
+                            &ch->cork_max)) < 0)
         return r;
     /* Only the transports of named objects list "allow" in their keys. */
     if ((r = ipcx__url_allow(u, "allow", &ch->allow)) < 0)
@@ -178,8 +183,36 @@ IPCX_API int ipcx_send(ipcx_chan *ch, const void *msg, size_t len, unsigned prio
         return ipcx__fail(-EBADF, "this end was opened for receiving");
     if (len > ch->maxmsg)
         return ipcx__fail(-EMSGSIZE, "%zu bytes is more than maxmsg=%zu", len, ch->maxmsg);
+    if ((prio & IPCX_MORE) || ch->cork) /* batched sends: queue it, or send the queue first */
+        return ipcx__cork_send(ch, msg, len, prio, chan_timeout(ch, timeout_ms));
     return ch->tp->send(ch, msg, len, prio, chan_timeout(ch, timeout_ms));
 }
+
+/* ---- batched sends (batch.c: the queue, the loop, the per-message checks) ---- */
+
+IPCX_API long ipcx_sendv(ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch || (!msgs && n))
+        return ipcx__fail(-EINVAL, "no channel or no messages");
+    if (!(ch->flags & IPCX_SEND))
+        return ipcx__fail(-EBADF, "this end was opened for receiving");
+    if (n > (size_t) LONG_MAX)
+        return ipcx__fail(-EINVAL, "%zu messages in one batch", n);
+    return ipcx__batch_send(ch, msgs, n, chan_timeout(ch, timeout_ms));
+}
+
+IPCX_API int ipcx_flush(ipcx_chan *ch, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!ch)
+        return ipcx__fail(-EINVAL, "no channel");
+    if (!(ch->flags & IPCX_SEND))
+        return ipcx__fail(-EBADF, "this end was opened for receiving");
+    return ipcx__cork_flush(ch, chan_timeout(ch, timeout_ms));
+}
+
+/* ---- end of batched sends ---- */
 
 static int chan_rxerr(struct ipcx_chan *ch); /* ipcx_recvv, below */
 
@@ -261,11 +294,14 @@ IPCX_API int ipcx_close(ipcx_chan *ch)
 {
     if (!ch)
         return 0;
+    int q = ipcx__cork_close(ch); /* batched sends: what IPCX_MORE queued, within 2 s */
     int p = ipcx__pat_free(ch); /* the reply channel of a requester goes first */
     int r = ch->tp->close(ch);
     ipcx__reg_del(ch->reg);
     if (r == 0)
         r = p;
+    if (r == 0)
+        r = q;
     free(ch);
     return r;
 }
@@ -343,7 +379,11 @@ IPCX_API int ipcx_loan(ipcx_chan *ch, size_t len, void **buf)
         return -EINVAL;
     if (len > ch->maxmsg)
         return ipcx__fail(-EMSGSIZE, "%zu bytes is more than maxmsg=%zu", len, ch->maxmsg);
-    return ch->tp->loan ? ch->tp->loan(ch, len, buf) : -ENOTSUP;
+    if (!ch->tp->loan)
+        return -ENOTSUP;
+    /* batched sends: a loaned message must not overtake what IPCX_MORE queued */
+    int r = ipcx__corked(ch) ? ipcx__cork_flush(ch, 0) : 0;
+    return r < 0 ? r : ch->tp->loan(ch, len, buf);
 }
 
 IPCX_API int ipcx_commit(ipcx_chan *ch, void *buf, size_t len, unsigned prio)

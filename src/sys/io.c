@@ -209,6 +209,17 @@ ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt)
     return r < 0 ? -errno : r;
 }
 
+/* batched sends: many records in one call (stream_tx.c) */
+int ipcx__sendmmsg(int fd, struct mmsghdr *v, unsigned n)
+{
+    IPCX_FAULT_POINT(sendmmsg);
+    int r;
+    do
+        r = IPCX_FAILS(sendmmsg) ? -1 : sendmmsg(fd, v, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags)
 {
     IPCX_FAULT_POINT(recv);

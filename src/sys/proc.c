@@ -199,6 +199,7 @@ static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 static void self_forget(void)
 {
     ipcx__self_tid_cache = 0;
+    __atomic_store_n(&ipcx__self_pid_cache, 0, __ATOMIC_RELAXED);
 }
 
 static void self_register(void)
@@ -211,6 +212,16 @@ uint32_t ipcx__self_tid_slow(void)
     (void) pthread_once(&self_once, self_register);
     ipcx__self_tid_cache = (uint32_t) syscall(SYS_gettid);
     return ipcx__self_tid_cache;
+}
+
+pid_t ipcx__self_pid_cache;
+
+pid_t ipcx__self_pid_slow(void)
+{
+    (void) pthread_once(&self_once, self_register);
+    pid_t p = getpid();
+    __atomic_store_n(&ipcx__self_pid_cache, p, __ATOMIC_RELAXED);
+    return p;
 }
 
 /* ---- children -------------------------------------------------------- */

@@ -84,6 +84,21 @@ int ipcx__children(pid_t *out, size_t cap);
 
 /* The caller's pid and effective uid (getpid, geteuid: they cannot fail). */
 pid_t ipcx__self_pid(void);
+
+/*
+ * The caller's pid from a cache that the fork child's atfork handler
+ * clears (as the thread id's above): a load, where ipcx__self_pid is a
+ * system call.  For the batched sends, which ask on every queued message
+ * whether the queue is still this process's.  A child made by a raw
+ * clone(2), which runs no atfork handler, would see its parent's pid.
+ */
+extern pid_t ipcx__self_pid_cache;
+pid_t ipcx__self_pid_slow(void);
+static inline pid_t ipcx__self_pid_cached(void)
+{
+    pid_t p = __atomic_load_n(&ipcx__self_pid_cache, __ATOMIC_RELAXED);
+    return p ? p : ipcx__self_pid_slow();
+}
 uid_t ipcx__self_euid(void);
 
 /* getrlimit(2): 0 or -errno. */

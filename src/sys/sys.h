@@ -67,6 +67,12 @@ ssize_t ipcx__writev_sigign(int fd, const struct iovec *iov, int iovcnt);
 int ipcx__sigpipe_ignored(void);
 /* sendmsg with MSG_NOSIGNAL|MSG_DONTWAIT. */
 ssize_t ipcx__sendv(int fd, const struct iovec *iov, int iovcnt);
+/*
+ * sendmmsg(2) with MSG_NOSIGNAL|MSG_DONTWAIT: how many of the n records
+ * went (at least 1), or -errno when the first did not (batched sends).
+ */
+struct mmsghdr;
+int ipcx__sendmmsg(int fd, struct mmsghdr *v, unsigned n);
 /* recv with MSG_DONTWAIT|MSG_TRUNC|extra: the real length of a record. */
 ssize_t ipcx__recv(int fd, void *buf, size_t len, int extra_flags);
 

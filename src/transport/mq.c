@@ -291,6 +291,16 @@ static int mq_again(const struct ipcx__deadline *d, int err)
     return err;
 }
 
+/* What send refuses of a message itself (the .check of batched sends). */
+static int mq_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio)
+{
+    (void) ch, (void) msg, (void) len;
+    if (prio >= MQ_PRIO_LIMIT)
+        return ipcx__fail(-EINVAL, "prio=%u: POSIX queues carry priorities 0..%u", prio,
+                          MQ_PRIO_LIMIT - 1);
+    return 0;
+}
+
 static int mq_send_(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
                     int timeout_ms)
 {
@@ -299,9 +309,8 @@ static int mq_send_(struct ipcx_chan *ch, const void *msg, size_t len, unsigned 
     struct timespec ts;
     int r;
 
-    if (prio >= MQ_PRIO_LIMIT)
-        return ipcx__fail(-EINVAL, "prio=%u: POSIX queues carry priorities 0..%u", prio,
-                          MQ_PRIO_LIMIT - 1);
+    if ((r = mq_check(ch, msg, len, prio)) < 0)
+        return r;
     for (;;) {
         r = ipcx__mq_timedsend(m->q, msg, len, prio, mq_when(&d, &ts));
         if (r == 0)
@@ -458,4 +467,5 @@ const struct ipcx_transport ipcx__transport_mq = {
     .close   = mq_close_,
     .unlink  = mq_unlink_,
     .pending = mq_pending_,
+    .check   = mq_check,
 };

@@ -76,7 +76,12 @@ struct ipcx__tx {
     int      sigign;        /* pipe: sigpipe=ignored, a plain write (sys/io.c) */
     uint8_t *pend;          /* the encoded rest of an accepted message not yet written */
     size_t   npend, pos;
+    struct ipcx__txv *txv;  /* batched sends: iovecs and headers of one call, from the
+                               first ipcx_sendv or flush on (stream_tx.c), or NULL */
 };
+
+/* batched sends: the messages one writev (two iovecs each) or sendmmsg carries at most */
+#define IPCX_TXV_MSGS (IOV_MAX / 2)
 
 /* The state of every channel built on this engine. */
 struct ipcx__schan {
@@ -126,7 +131,8 @@ int ipcx__pipe_adopt(struct ipcx_chan *ch, const struct ipcx_url *u, int fd,
     .fd = ipcx__schan_fd, .addr = ipcx__schan_addr,                         \
     .close = ipcx__schan_close, .peek = ipcx__schan_peek,                   \
     .release = ipcx__schan_release, .lost = ipcx__schan_lost,              \
-    .recvv = ipcx__schan_recvv
+    .recvv = ipcx__schan_recvv, .check = ipcx__schan_check,                 \
+    .sendv = ipcx__schan_sendv
 
 /* The channel ops every engine transport uses. */
 int  ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
@@ -143,5 +149,9 @@ int  ipcx__schan_peek(struct ipcx_chan *ch, const void **msg, size_t *len,
 int  ipcx__schan_release(struct ipcx_chan *ch);
 /* Partial messages this receiver dropped: connections shed, pipe writers' chunks evicted. */
 long long ipcx__schan_lost(const struct ipcx_chan *ch);
+/* batched sends (stream_tx.c): the ops .check and .sendv of transport.h */
+int  ipcx__schan_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio);
+long ipcx__schan_sendv(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n,
+                       int timeout_ms, int *why);
 
 #endif

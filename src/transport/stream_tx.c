@@ -2,6 +2,9 @@
  * stream_tx.c - the sender of the stream engine: one frame per message, or
  * atomic chunks on a pipe, with the deadline rules of the public API and
  * a pending remainder when a send was interrupted after its first byte.
+ * Batched sends (ipcx_sendv, the IPCX_MORE queue) write many frames with
+ * one writev, or many records with one sendmmsg.  The cork queue itself is
+ * batch.c's; this file only writes what it is given.
  */
 #include "stream_int.h"
 #include "../util/err.h"
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 
 /* ---- sender ----------------------------------------------------------- */
 
@@ -28,16 +32,22 @@ void ipcx__tx_init(struct ipcx__tx *tx, int fd, enum ipcx__tx_kind kind)
     tx->kind = kind;
 }
 
-static ssize_t tx_write(struct ipcx__tx *tx, const struct iovec *iov, int n)
+/* A failed write's error as the API reports it. */
+static ssize_t tx_error(ssize_t r)
 {
-    ssize_t r = tx->kind != IPCX_TX_PIPE ? ipcx__sendv(tx->fd, iov, n)
-              : tx->sigign               ? ipcx__writev_sigign(tx->fd, iov, n)
-                                         : ipcx__writev_nosigpipe(tx->fd, iov, n);
     if (r == -ECONNRESET || r == -ECONNREFUSED || r == -ENOTCONN)
         r = -EPIPE; /* the receiver is gone, whatever the mechanism calls it */
     if (r == -EPIPE)
         (void) ipcx__fail(-EPIPE, "the receiver is gone");
     return r;
+}
+
+static ssize_t tx_write(struct ipcx__tx *tx, const struct iovec *iov, int n)
+{
+    ssize_t r = tx->kind != IPCX_TX_PIPE ? ipcx__sendv(tx->fd, iov, n)
+              : tx->sigign               ? ipcx__writev_sigign(tx->fd, iov, n)
+                                         : ipcx__writev_nosigpipe(tx->fd, iov, n);
+    return r < 0 ? tx_error(r) : r;
 }
 
 /* Wait until the descriptor may take more.  0 to retry, or an error. */
@@ -223,34 +233,229 @@ static int tx_plain(struct ipcx__tx *tx, const void *msg, size_t len,
     return r < 0 ? r : 0;
 }
 
-int ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
-                     unsigned prio, int timeout_ms)
+int ipcx__schan_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio)
 {
-    struct ipcx__schan *s = ipcx__schan_of(ch);
-    struct ipcx__tx *tx = &s->tx;
-    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
-    uint8_t hdr[IPCX_FRAME_HDR];
-    struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
-
+    const struct ipcx__schan *s = ipcx__schan_of(ch);
     if (prio > IPCX_FRAME_PRIO_MAX)
         return ipcx__fail(-EINVAL, "priority %u is above %u", prio, IPCX_FRAME_PRIO_MAX);
     if (s->lim.framing == IPCX_FRAMING_LINES && len && memchr(msg, '\n', len))
         return ipcx__fail(-EINVAL, "a message with a newline cannot be sent with framing=lines"
                                    " (it would arrive as two)");
+    return 0;
+}
+
+/* Before a send: write what an earlier one left, and note the framing of this one. */
+static int tx_begin(struct ipcx__schan *s, const struct ipcx__deadline *d)
+{
+    struct ipcx__tx *tx = &s->tx;
     if (tx->npend) {
-        int r = tx_flush(tx, &d);
+        int r = tx_flush(tx, d);
         if (r < 0)
             return r;
     }
     tx->framing = s->lim.framing; /* what pend, if this send leaves one, holds */
+    return 0;
+}
+
+/* One message, as the framing and the descriptor want it. */
+static int tx_message(struct ipcx__tx *tx, const void *msg, size_t len, unsigned prio,
+                      const struct ipcx__deadline *d)
+{
+    uint8_t hdr[IPCX_FRAME_HDR];
+    struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
+
     if (tx->framing != IPCX_FRAMING_IPCX)
-        return tx_plain(tx, msg, len, &d);
+        return tx_plain(tx, msg, len, d);
     if (tx->kind == IPCX_TX_PIPE && IPCX_FRAME_HDR + len > PIPE_BUF)
-        return tx_chunks(tx, msg, len, prio, &d);
+        return tx_chunks(tx, msg, len, prio, d);
     ipcx__frame_encode(hdr, &f);
     struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) msg, len } };
-    int r = tx_unit(tx, iov, 2, &d, 0);
+    int r = tx_unit(tx, iov, 2, d, 0);
     return r < 0 ? r : 0;
+}
+
+int ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,
+                     unsigned prio, int timeout_ms)
+{
+    struct ipcx__schan *s = ipcx__schan_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    int r = ipcx__schan_check(ch, msg, len, prio);
+    if (r == 0)
+        r = tx_begin(s, &d);
+    return r < 0 ? r : tx_message(&s->tx, msg, len, prio, &d);
+}
+
+/* ---- batched sends: many frames in one writev, many records in one sendmmsg ---- */
+
+/* The iovecs, headers and record headers of one system call's worth of messages. */
+struct ipcx__txv {
+    struct iovec   iov[2 * IPCX_TXV_MSGS];
+    uint8_t        hdr[IPCX_TXV_MSGS][IPCX_FRAME_HDR];
+    size_t         size[IPCX_TXV_MSGS]; /* each message's encoded bytes */
+    struct mmsghdr mm[IPCX_TXV_MSGS];
+};
+
+static struct ipcx__txv *txv_get(struct ipcx__tx *tx)
+{
+    if (!tx->txv)
+        tx->txv = malloc(sizeof *tx->txv);
+    return tx->txv;
+}
+
+/* Encode m into iovecs at iov (a header from hdr under framing=ipcx); returns how many. */
+static int txv_encode(const struct ipcx__tx *tx, const struct ipcx_msg *m, struct iovec *iov,
+                      uint8_t hdr[IPCX_FRAME_HDR], size_t *size)
+{
+    static const char nl[1] = { '\n' };
+    int cnt = 0;
+    if (tx->framing == IPCX_FRAMING_IPCX) {
+        struct ipcx__frame f = { IPCX_FRAME_WHOLE, m->prio, 0, (uint32_t) m->len,
+                                 (uint32_t) m->len };
+        ipcx__frame_encode(hdr, &f);
+        iov[cnt++] = (struct iovec) { hdr, IPCX_FRAME_HDR };
+    }
+    if (m->len)
+        iov[cnt++] = (struct iovec) { (void *) m->data, m->len };
+    if (tx->framing == IPCX_FRAMING_LINES)
+        iov[cnt++] = (struct iovec) { (void *) nl, 1 };
+    *size = 0;
+    for (int i = 0; i < cnt; i++)
+        *size += iov[i].iov_len;
+    return cnt;
+}
+
+/* The bytes m takes on the wire, without encoding it. */
+static size_t txv_size(const struct ipcx__tx *tx, const struct ipcx_msg *m)
+{
+    return m->len + (tx->framing == IPCX_FRAMING_IPCX ? IPCX_FRAME_HDR
+                   : tx->framing == IPCX_FRAMING_LINES ? 1 : 0);
+}
+
+/*
+ * Write a group of msgs encoded messages (iov[0, cnt), sizes size[]) with
+ * as few writes as the descriptor takes.  Returns how many were accepted
+ * (*why set when fewer).  As tx_unit for one: a message whose first byte
+ * is out when time runs out keeps its rest in tx->pend and counts as
+ * accepted; the ones after it are not.
+ */
+static size_t txv_group(struct ipcx__tx *tx, struct iovec *iov, int cnt, const size_t *size,
+                        size_t msgs, const struct ipcx__deadline *d, int *why)
+{
+    size_t done = 0, into = 0; /* messages out whole, bytes of the next one out */
+
+    for (;;) {
+        while (done < msgs && into >= size[done])
+            into -= size[done++];
+        if (done == msgs)
+            return msgs;
+        ssize_t r = tx_write(tx, iov, cnt);
+        if (r > 0) {
+            iov_advance(&iov, &cnt, (size_t) r);
+            into += (size_t) r;
+            continue;
+        }
+        if (r != -EAGAIN) {
+            *why = r < 0 ? (int) r : -EIO;
+            return done;
+        }
+        int w = tx_wait(tx, d);
+        if (w == 0)
+            continue;
+        if (into > 0 && (w == -EAGAIN || w == -ETIMEDOUT || w == -EINTR)) {
+            /* Started: keep the iovecs of this message's rest (they end on a message's end). */
+            size_t rest = size[done] - into, k = 0;
+            for (int n = 0; k < rest; n++)
+                k += iov[n].iov_len, cnt = n + 1;
+            int e = tx_keep(tx, iov, cnt);
+            if (e < 0) {
+                *why = e;
+                return done;
+            }
+            done++;
+        }
+        *why = w;
+        return done;
+    }
+}
+
+/* Records (seqpacket, datagram): up to IPCX_TXV_MSGS in each sendmmsg. */
+static size_t txv_records(struct ipcx__tx *tx, struct ipcx__txv *b, const struct ipcx_msg *v,
+                          size_t n, const struct ipcx__deadline *d, int *why)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t m = n - done < IPCX_TXV_MSGS ? n - done : IPCX_TXV_MSGS, off = 0;
+        for (size_t i = 0; i < m; i++) {
+            int c = txv_encode(tx, &v[done + i], &b->iov[2 * i], b->hdr[i], &b->size[i]);
+            b->mm[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &b->iov[2 * i],
+                                                       .msg_iovlen = (size_t) c } };
+        }
+        while (off < m) {
+            int r = ipcx__sendmmsg(tx->fd, b->mm + off, (unsigned) (m - off));
+            if (r > 0) {
+                off += (size_t) r;
+                continue;
+            }
+            if (r == -EAGAIN && (r = tx_wait(tx, d)) == 0)
+                continue;
+            *why = (int) tx_error(r);
+            return done + off;
+        }
+        done += m;
+    }
+    return n;
+}
+
+long ipcx__schan_sendv(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n,
+                       int timeout_ms, int *why)
+{
+    struct ipcx__schan *s = ipcx__schan_of(ch);
+    struct ipcx__tx *tx = &s->tx;
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    struct ipcx__txv *b;
+    size_t done = 0;
+    int r = tx_begin(s, &d);
+
+    if (r == 0 && !(b = txv_get(tx)))
+        r = -ENOMEM;
+    if (r < 0) {
+        *why = r;
+        return 0;
+    }
+    if (tx->kind == IPCX_TX_RECORD)
+        return (long) txv_records(tx, b, v, n, &d, why);
+    while (done < n) {
+        /* On a pipe only a write of up to PIPE_BUF bytes is atomic among
+         * writers: a group stays within it, and a longer message goes
+         * alone, in chunks (tx_message). */
+        if (tx->kind == IPCX_TX_PIPE && txv_size(tx, &v[done]) > PIPE_BUF) {
+            if ((r = tx_message(tx, v[done].data, v[done].len, v[done].prio, &d)) < 0) {
+                *why = r;
+                return (long) done;
+            }
+            done++;
+            if (tx->npend) {
+                /* Accepted, but time ran out (or a signal came) inside it: its kept
+                 * chunks go before anything else of this writer, so the batch ends. */
+                *why = ipcx__remaining(&d) == 0 ? ipcx__expired(&d) : -EINTR;
+                return (long) done;
+            }
+            continue;
+        }
+        size_t m = 0, bytes = 0;
+        int cnt = 0;
+        while (done + m < n && m < IPCX_TXV_MSGS) {
+            if (tx->kind == IPCX_TX_PIPE && bytes + txv_size(tx, &v[done + m]) > PIPE_BUF)
+                break;
+            cnt += txv_encode(tx, &v[done + m], &b->iov[cnt], b->hdr[m], &b->size[m]);
+            bytes += b->size[m++];
+        }
+        size_t k = txv_group(tx, b->iov, cnt, b->size, m, &d, why);
+        done += k;
+        if (k < m)
+            return (long) done;
+    }
+    return (long) n;
 }
 
 void ipcx__tx_fini(struct ipcx__tx *tx)
@@ -260,6 +465,8 @@ void ipcx__tx_fini(struct ipcx__tx *tx)
         (void) tx_flush(tx, &d);
     }
     tx_drop_pend(tx);
+    free(tx->txv);
+    tx->txv = NULL;
     (void) ipcx__close(tx->fd);
     tx->fd = -1;
 }

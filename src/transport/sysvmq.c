@@ -358,6 +358,16 @@ static int sv_intr(void)
     return ipcx__intr_returns() ? ipcx__fail(-EINTR, "interrupted by a signal") : 1;
 }
 
+/* What send refuses of a message itself (the .check of batched sends). */
+static int sv_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio)
+{
+    (void) ch, (void) msg, (void) len;
+    if (prio >= SV_PRIO_LIMIT)
+        return ipcx__fail(-EINVAL, "prio=%u: sysvmq carries priorities 0..%u", prio,
+                          SV_PRIO_LIMIT - 1);
+    return 0;
+}
+
 static int sv_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
                    int timeout_ms)
 {
@@ -366,9 +376,8 @@ static int sv_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned p
     const int flags = timeout_ms < 0 ? 0 : IPC_NOWAIT;
     int backoff = 1, rang, r;
 
-    if (prio >= SV_PRIO_LIMIT)
-        return ipcx__fail(-EINVAL, "prio=%u: sysvmq carries priorities 0..%u", prio,
-                          SV_PRIO_LIMIT - 1);
+    if ((r = sv_check(ch, msg, len, prio)) < 0)
+        return r;
     s->buf->mtype = SV_PRIO_BASE - (long) prio;
     if (len)
         memcpy(s->buf->mtext, msg, len);
@@ -551,4 +560,5 @@ const struct ipcx_transport ipcx__transport_sysvmq = {
     .close   = sv_close,
     .unlink  = sv_unlink,
     .pending = sv_pending,
+    .check   = sv_check,
 };

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 /* The query keys every transport accepts. */
-#define IPCX_COMMON_KEYS "maxmsg"
+#define IPCX_COMMON_KEYS "maxmsg " IPCX_BATCH_KEYS
+/* batched sends: cork= bounds the IPCX_MORE queue (batch.c) */
+#define IPCX_BATCH_KEYS "cork"
 
 struct ipcx_chan {
     const struct ipcx_transport *tp;
@@ -40,6 +42,9 @@ struct ipcx_chan {
     /* ipcx_recvv: an error that ended a batch after its first message,
        returned by the next receive (chan.c), or 0. */
     int      rxerr;
+    /* batched sends (batch.c) */
+    size_t   cork_max; /* cork=: bytes the IPCX_MORE queue holds at most, 0: none */
+    struct ipcx__cork *cork; /* the IPCX_MORE queue, or NULL until first used */
 };
 
 /*
@@ -131,6 +136,31 @@ struct ipcx_transport {
      * chan.c loops over .recv, which gives the same results.
      */
     long (*recvv)(struct ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
+
+    /* ---- batched sends (batch.c) ---- */
+
+    /*
+     * Would send refuse this message for what it is, whatever the state of
+     * the channel: a priority out of range, a newline under framing=lines?
+     * 0, or the -errno send would return.  chan.c asks before it queues a
+     * message (IPCX_MORE) and for each message of ipcx_sendv, so that a
+     * queued message never fails later for itself.  len <= ch->maxmsg is
+     * checked already.  NULL: every such message is fine.
+     */
+    int (*check)(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio);
+
+    /*
+     * Send the n messages at v in order (each one passed .check; their
+     * result fields are not looked at) in as few system calls as the
+     * mechanism allows, all within one deadline.  Returns how many from the
+     * front were accepted, each whole and as send accepts one (0..n).  When
+     * fewer than n, *why is the error the next one met, as send would have
+     * returned it (-EAGAIN, -ETIMEDOUT, -EPIPE, -EINTR, ...).  A mechanism
+     * with nothing to gain (one call per message anyway: queues, rings)
+     * leaves it NULL and batch.c calls send once per message.
+     */
+    long (*sendv)(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n, int timeout_ms,
+                  int *why);
 };
 
 /*
@@ -144,6 +174,21 @@ static inline void ipcx__chan_keep_rxerr(struct ipcx_chan *ch, long r)
     if (r != -EAGAIN && r != -ETIMEDOUT && r != -EMSGSIZE && r != -EINTR)
         ch->rxerr = (int) r;
 }
+
+/*
+ * batched sends (batch.c), for chan.c: ipcx_send of a message with
+ * IPCX_MORE, or of any once a queue exists (what is queued goes first);
+ * the queue sent within a timeout (ipcx_flush).
+ */
+int  ipcx__cork_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
+                     int timeout_ms);
+int  ipcx__cork_flush(struct ipcx_chan *ch, int timeout_ms);
+/* Flush what is queued, waiting 2 s at most, and free the queue: 0 or the flush's error. */
+int  ipcx__cork_close(struct ipcx_chan *ch);
+/* Are messages queued by this process (a forked copy's queue is never its own)? */
+int  ipcx__corked(const struct ipcx_chan *ch);
+/* ipcx_sendv after chan.c's checks of the channel: each message's, then the batch. */
+long ipcx__batch_send(struct ipcx_chan *ch, struct ipcx_msg *msgs, size_t n, int timeout_ms);
 
 /* The registry: NULL-terminated, in registry.c. */
 extern const struct ipcx_transport *const ipcx__transports[];

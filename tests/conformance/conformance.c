@@ -641,20 +641,26 @@ static uint32_t many_seed(uint32_t id, uint32_t seq)
     return id << 20 ^ seq;
 }
 
+/* Sender id's message seq of n bytes: its header, then fill() of its seed. */
+static void many_make(uint8_t *buf, uint32_t id, uint32_t seq, size_t n)
+{
+    const size_t h = sizeof(struct many_hdr);
+    struct many_hdr hd = { id, seq, (uint32_t) n, 0 };
+    fill(buf + h, n - h, many_seed(id, seq));
+    hd.sum = fnv1a(buf + h, n - h);
+    memcpy(buf, &hd, h);
+}
+
 static void many_child(struct rig *g, struct gate *gt, int id)
 {
     uint8_t *buf = xmalloc(8192);
     ipcx_chan *tx = rig_sender(g);
-    const size_t h = sizeof(struct many_hdr);
 
     say(gt, 'o');
     await(gt); /* every sender is open: a FIFO sees no EOF between them */
     for (uint32_t seq = 0; seq < MANY_N; seq++) {
         size_t n = many_size((uint32_t) id, seq);
-        struct many_hdr hd = { (uint32_t) id, seq, (uint32_t) n, 0 };
-        fill(buf + h, n - h, many_seed((uint32_t) id, seq));
-        hd.sum = fnv1a(buf + h, n - h);
-        memcpy(buf, &hd, h);
+        many_make(buf, (uint32_t) id, seq, n);
         T_SUCCESS(ipcx_send(tx, buf, n, 0, WAIT_MS));
     }
     T_SUCCESS(ipcx_close(tx));
@@ -1897,6 +1903,512 @@ static void check_recvv_killed(void)
     rig_close(&g);
 }
 
+
+/* ---- batched sends: ipcx_sendv, IPCX_MORE, ipcx_flush ------------------ */
+
+#define BATCH_N      3000  /* messages per sender in "batch" */
+#define BATCH_MAX    100   /* the largest batch there */
+#define BATCH_BIG    8192  /* every 50th message: chunked on a pipe, alone in its write */
+
+/* A message of the batch checks: many_hdr and fill() of its seed, at most maxmsg bytes. */
+static size_t batch_size(uint32_t id, uint32_t seq, long maxmsg)
+{
+    size_t n = seq % 50 == 49 ? BATCH_BIG : sizeof(struct many_hdr) + (seq * 53u + id * 11u) % 300u;
+    return n > (size_t) maxmsg ? (size_t) maxmsg : n;
+}
+
+/* Receive the next message and check it is sender id's message seq, whole. */
+static void batch_expect(struct rig *g, uint8_t *buf, size_t cap, uint32_t *next, int nsend,
+                         long maxmsg)
+{
+    const size_t h = sizeof(struct many_hdr);
+    struct many_hdr hd;
+    long n = ipcx_recv(g->rx, buf, cap, NULL, WAIT_MS);
+    if (n < (long) h)
+        T_FAIL("recv == %ld (%s) [%s]", n, n < 0 ? ipcx_strerror((int) n) : "too short",
+               ipcx_errdetail());
+    memcpy(&hd, buf, h);
+    if (hd.id >= (uint32_t) nsend)
+        T_FAIL("a message names sender %u: torn or foreign", hd.id);
+    if (hd.seq != next[hd.id])
+        T_FAIL("sender %u: got message %u, expected %u (lost, duplicated or reordered)", hd.id,
+               hd.seq, next[hd.id]);
+    if ((size_t) n != batch_size(hd.id, hd.seq, maxmsg) || hd.len != (uint32_t) n ||
+        hd.sum != fnv1a(buf + h, (size_t) n - h) ||
+        !same(buf + h, (size_t) n - h, many_seed(hd.id, hd.seq)))
+        T_FAIL("sender %u message %u: %ld bytes, torn or changed", hd.id, hd.seq, n);
+    next[hd.id]++;
+}
+
+/*
+ * Batches of 1..BATCH_MAX, in turn sent with ipcx_sendv, queued with
+ * IPCX_MORE and sent by the last send of the round (without it), and
+ * queued and sent by ipcx_flush.  cork=4096 on the URL: the longer rounds
+ * also flush because the queue is full.
+ */
+static void batch_child(struct rig *g, struct gate *gt, int id)
+{
+    struct ipcx_msg v[BATCH_MAX];
+    uint8_t *buf = xmalloc((size_t) BATCH_MAX * BATCH_BIG);
+    ipcx_chan *tx = rig_sender(g);
+
+    say(gt, 'o');
+    await(gt);
+    for (uint32_t seq = 0, round = 0; seq < BATCH_N; round++) {
+        uint32_t b = 1 + (round * 37u) % BATCH_MAX;
+        if (b > BATCH_N - seq)
+            b = BATCH_N - seq;
+        for (uint32_t k = 0; k < b; k++) {
+            size_t n = batch_size((uint32_t) id, seq + k, g->maxmsg);
+            many_make(buf + (size_t) k * BATCH_BIG, (uint32_t) id, seq + k, n);
+            v[k] = (struct ipcx_msg) { .data = buf + (size_t) k * BATCH_BIG, .len = n, .result = 12345 };
+        }
+        if (round % 3 == 0) {
+            T_ERR(ipcx_sendv(tx, v, b, WAIT_MS), (long) b);
+            for (uint32_t k = 0; k < b; k++)
+                T_ERR(v[k].result, 0);
+        } else {
+            for (uint32_t k = 0; k < b; k++) {
+                int last = round % 3 == 1 && k == b - 1;
+                T_SUCCESS(ipcx_send(tx, v[k].data, v[k].len, last ? 0 : IPCX_MORE, WAIT_MS));
+            }
+            if (round % 3 == 2)
+                T_SUCCESS(ipcx_flush(tx, WAIT_MS));
+        }
+        seq += b;
+    }
+    T_SUCCESS(ipcx_flush(tx, 0)); /* nothing left */
+    T_SUCCESS(ipcx_close(tx));
+    free(buf);
+}
+
+static void check_batch(void)
+{
+    const int nsend = (caps & IPCX_CAP_MANY) ? 3 : 1;
+    uint32_t next[3] = { 0 };
+    uint8_t *buf = xmalloc(BATCH_BIG);
+    pid_t pid[3];
+    struct rig g;
+    struct gate gt;
+
+    rig_init(&g, "batch", "cork=4096");
+    if (rig_try(&g) < 0)
+        T_FAIL("cannot make the receiver %s [%s]", g.url, ipcx_errdetail());
+    /* A receiving end sends nothing, batched or not. */
+    T_ERR(ipcx_sendv(g.rx, NULL, 0, 0), -EBADF);
+    T_ERR(ipcx_flush(g.rx, 0), -EBADF);
+    gate_init(&gt);
+    for (int i = 0; i < nsend; i++)
+        pid[i] = spawn(batch_child, &g, &gt, i);
+    rig_drop_tx(&g);
+    for (int i = 0; i < nsend; i++)
+        hear(&gt);
+    release(&gt, nsend);
+    for (long k = 0; k < (long) nsend * BATCH_N; k++)
+        batch_expect(&g, buf, BATCH_BIG, next, nsend, g.maxmsg);
+    for (int i = 0; i < nsend; i++)
+        reap(pid[i], 0);
+    for (int i = 0; i < nsend; i++)
+        T_EQ(next[i], BATCH_N);
+    expect_end(&g);
+    gate_fini(&gt);
+    rig_close(&g);
+    free(buf);
+}
+
+/*
+ * The bound: with cork=1024, 64 messages of 64 bytes queued with IPCX_MORE
+ * cannot all wait in the queue, so at least 64 - 1024/64 = 48 of them must
+ * arrive while the sender has not flushed; ipcx_flush sends the rest.
+ */
+#define BOUND_N   64
+#define BOUND_LEN 64
+#define BOUND_CORK 1024
+
+static void bound_child(struct rig *g, struct gate *gt, int id)
+{
+    uint8_t m[BOUND_LEN];
+    ipcx_chan *tx = rig_sender(g);
+    (void) id;
+
+    say(gt, 'o');
+    await(gt);
+    for (uint32_t i = 0; i < BOUND_N; i++) {
+        many_make(m, 0, i, BOUND_LEN);
+        T_SUCCESS(ipcx_send(tx, m, BOUND_LEN, IPCX_MORE, WAIT_MS));
+    }
+    await(gt); /* the parent has what the full queue had to send */
+    T_SUCCESS(ipcx_flush(tx, WAIT_MS));
+    await(gt);
+    T_SUCCESS(ipcx_close(tx));
+}
+
+static size_t bound_size(uint32_t id, uint32_t seq, long maxmsg)
+{
+    (void) id, (void) seq, (void) maxmsg;
+    return BOUND_LEN;
+}
+
+static void check_batch_bound(void)
+{
+    const size_t h = sizeof(struct many_hdr);
+    uint8_t buf[BOUND_LEN];
+    struct rig g;
+    struct gate gt;
+    char q[64];
+
+    snprintf(q, sizeof q, "cork=%d", BOUND_CORK);
+    rig_init(&g, "batch-bound", q);
+    if (rig_try(&g) < 0)
+        T_FAIL("cannot make the receiver %s [%s]", g.url, ipcx_errdetail());
+    gate_init(&gt);
+    pid_t pid = spawn(bound_child, &g, &gt, 0);
+    rig_drop_tx(&g);
+    hear(&gt);
+    release(&gt, 1);
+    for (uint32_t i = 0; i < BOUND_N; i++) {
+        if (i == BOUND_N - BOUND_CORK / BOUND_LEN)
+            release(&gt, 1); /* these came without a flush: now flush */
+        long n = ipcx_recv(g.rx, buf, sizeof buf, NULL, WAIT_MS);
+        if (n != BOUND_LEN)
+            T_FAIL("message %u of %d: recv == %ld (%s) [%s]%s", i, BOUND_N, n,
+                   n < 0 ? ipcx_strerror((int) n) : "", ipcx_errdetail(),
+                   i < BOUND_N - BOUND_CORK / BOUND_LEN ? ": the queue was not sent when full" : "");
+        struct many_hdr hd;
+        memcpy(&hd, buf, h);
+        T_EQ(hd.seq, i);
+        T_OK(bound_size(0, i, 0) == (size_t) n && same(buf + h, (size_t) n - h, many_seed(0, i)));
+    }
+    release(&gt, 1);
+    reap(pid, 0);
+    expect_end(&g);
+    gate_fini(&gt);
+    rig_close(&g);
+}
+
+/*
+ * Messages that cannot be sent at all are refused one by one, and the rest
+ * of their batch goes: too large (-EMSGSIZE), no data, IPCX_MORE inside a
+ * batch (-EINVAL).  A refused IPCX_MORE message leaves the queue as it was;
+ * a child forked with messages queued never sends them (they are the
+ * parent's): not with its own send, not when it closes its copy.
+ */
+static void refused_child(struct rig *g, struct gate *gt, int id)
+{
+    size_t big = (size_t) g->maxmsg + 1, mlen = g->maxmsg < 40 ? (size_t) g->maxmsg : 40;
+    uint8_t *huge = xmalloc(big), m[8][40];
+    ipcx_chan *tx = rig_sender(g);
+    (void) id;
+
+    for (uint32_t i = 0; i < 8; i++)
+        many_make(m[i], 0, i, mlen);
+    say(gt, 'o');
+    await(gt);
+    struct ipcx_msg v[7] = {
+        { .data = m[0], .len = mlen, .result = 1 }, { .data = huge, .len = big, .result = 1 },
+        { .data = m[1], .len = mlen, .result = 1 }, { .data = NULL, .len = 5, .result = 1 },
+        { .data = m[2], .len = mlen, .result = 1 },
+        { .data = m[0], .len = mlen, .prio = IPCX_MORE, .result = 1 },
+        { .data = m[3], .len = mlen, .result = 1 },
+    };
+    T_ERR(ipcx_sendv(tx, v, 7, WAIT_MS), 4);
+    const int want[7] = { 0, -EMSGSIZE, 0, -EINVAL, 0, -EINVAL, 0 };
+    for (int k = 0; k < 7; k++)
+        T_ERR(v[k].result, want[k]);
+    struct ipcx_msg w[2] = { { .data = huge, .len = big, .result = 1 },
+                             { .data = huge, .len = big + 7, .result = 1 } };
+    T_ERR(ipcx_sendv(tx, w, 2, WAIT_MS), -EMSGSIZE);
+    T_ERR(w[0].result, -EMSGSIZE);
+    T_ERR(w[1].result, -EMSGSIZE);
+    T_ERR(ipcx_sendv(tx, w, 0, WAIT_MS), 0);
+    T_ERR(ipcx_send(tx, huge, big, IPCX_MORE, WAIT_MS), -EMSGSIZE);
+    T_SUCCESS(ipcx_send(tx, m[4], mlen, IPCX_MORE, WAIT_MS));
+    T_ERR(ipcx_send(tx, huge, big, IPCX_MORE, WAIT_MS), -EMSGSIZE);
+    T_SUCCESS(ipcx_send(tx, m[5], mlen, 0, WAIT_MS));
+    /* Queued, then a fork: the child's copy closes without sending them. */
+    T_SUCCESS(ipcx_send(tx, m[6], mlen, IPCX_MORE, WAIT_MS));
+    T_SUCCESS(ipcx_send(tx, m[7], mlen, IPCX_MORE, WAIT_MS));
+    fflush(NULL);
+    pid_t kid = fork();
+    T_OK(kid >= 0);
+    if (kid == 0) { /* its own message goes, the parent's queued ones do not */
+        int r = ipcx_send(tx, "grandkid", 8, 0, WAIT_MS);
+        _exit(r == 0 && ipcx_close(tx) == 0 ? 0 : 1);
+    }
+    int st;
+    T_OK(waitpid(kid, &st, 0) == kid);
+    T_OK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    T_SUCCESS(ipcx_flush(tx, WAIT_MS));
+    say(gt, 's');
+    await(gt);
+    T_SUCCESS(ipcx_close(tx));
+    free(huge);
+}
+
+static size_t refused_size(uint32_t id, uint32_t seq, long maxmsg)
+{
+    (void) id, (void) seq;
+    return maxmsg < 40 ? (size_t) maxmsg : 40;
+}
+
+static void check_batch_refused(void)
+{
+    const size_t h = sizeof(struct many_hdr);
+    uint8_t buf[64];
+    struct rig g;
+    struct gate gt;
+
+    rig_open(&g, "batch-refused");
+    if (g.maxmsg < (long) h) {
+        printf("  (maxmsg %ld: too small for the check's messages)\n", g.maxmsg);
+        rig_close(&g);
+        return;
+    }
+    gate_init(&gt);
+    pid_t pid = spawn(refused_child, &g, &gt, 0);
+    rig_drop_tx(&g);
+    hear(&gt);
+    release(&gt, 1);
+    T_EQ(hear(&gt), 's');
+    for (uint32_t i = 0; i < 8; i++) {
+        struct many_hdr hd;
+        long n = ipcx_recv(g.rx, buf, sizeof buf, NULL, WAIT_MS);
+        if (i == 6) { /* the forked child's own message came before the parent flushed */
+            if (n != 8 || memcmp(buf, "grandkid", 8) != 0)
+                T_FAIL("recv == %ld (%s), want the forked child's message: it sent its "
+                       "parent's queue?", n, n < 0 ? ipcx_strerror((int) n) : "another one");
+            n = ipcx_recv(g.rx, buf, sizeof buf, NULL, WAIT_MS);
+        }
+        T_ERR(n, (long) refused_size(0, i, g.maxmsg));
+        memcpy(&hd, buf, h);
+        if (hd.seq != i)
+            T_FAIL("message %u arrived as number %u (a refused one sent, or the forked "
+                   "copy's queue sent too)", hd.seq, i);
+        T_OK(same(buf + h, (size_t) n - h, many_seed(0, i)));
+    }
+    /* Nothing more: the forked copy sent nothing. */
+    T_ERR(ipcx_recv(g.rx, buf, sizeof buf, NULL, 0), -EAGAIN);
+    release(&gt, 1);
+    reap(pid, 0);
+    expect_end(&g);
+    gate_fini(&gt);
+    rig_close(&g);
+}
+
+/*
+ * A sender killed with messages queued: the ones it sent arrive, whole and
+ * once, the queued ones never.  Then a sender killed in the middle of one
+ * large batch: what arrives is a prefix of the batch, each message whole.
+ */
+#define KQ_SENT   20
+#define KQ_QUEUED 30
+#define KB_N      2000
+#define KB_LEN    2000
+
+static void killq_child(struct rig *g, struct gate *gt, int id)
+{
+    struct ipcx_msg v[KQ_SENT];
+    uint8_t m[KQ_SENT + KQ_QUEUED][100];
+    size_t len = g->maxmsg < 100 ? (size_t) g->maxmsg : 100;
+    ipcx_chan *tx = rig_sender(g);
+    (void) id;
+
+    for (uint32_t i = 0; i < KQ_SENT + KQ_QUEUED; i++)
+        many_make(m[i], 0, i, len);
+    for (int i = 0; i < KQ_SENT; i++)
+        v[i] = (struct ipcx_msg) { .data = m[i], .len = len, .result = 1 };
+    say(gt, 'o');
+    await(gt);
+    T_ERR(ipcx_sendv(tx, v, KQ_SENT, WAIT_MS), KQ_SENT);
+    for (int i = KQ_SENT; i < KQ_SENT + KQ_QUEUED; i++)
+        T_SUCCESS(ipcx_send(tx, m[i], len, IPCX_MORE, WAIT_MS));
+    say(gt, 'q');
+    for (;;)
+        pause();
+}
+
+static void killb_child(struct rig *g, struct gate *gt, int id)
+{
+    size_t len = g->maxmsg < KB_LEN ? (size_t) g->maxmsg : KB_LEN;
+    uint8_t *buf = xmalloc((size_t) KB_N * len);
+    struct ipcx_msg *v = xmalloc(sizeof *v * KB_N);
+    ipcx_chan *tx = rig_sender(g);
+    (void) id;
+
+    for (uint32_t i = 0; i < KB_N; i++) {
+        many_make(buf + i * len, 0, i, len);
+        v[i] = (struct ipcx_msg) { .data = buf + i * len, .len = len, .result = 1 };
+    }
+    say(gt, 'o');
+    await(gt);
+    say(gt, 'S');
+    T_SUCCESS(ipcx_sendv(tx, v, KB_N, IPCX_FOREVER));
+    for (;;) /* a transport that took it all: wait to be killed anyway */
+        pause();
+}
+
+static void check_batch_killed(void)
+{
+    const size_t h = sizeof(struct many_hdr);
+    const int end = (caps & IPCX_CAP_EOF) ? -EPIPE : -ETIMEDOUT;
+    uint8_t *buf = xmalloc(KB_LEN);
+    struct rig g;
+    struct gate gt;
+
+    rig_open(&g, "batch-killed");
+    if (g.maxmsg < (long) h) {
+        printf("  (maxmsg %ld: too small for the check's messages)\n", g.maxmsg);
+        rig_close(&g);
+        free(buf);
+        return;
+    }
+    gate_init(&gt);
+    pid_t pid = spawn(killq_child, &g, &gt, 0);
+    rig_drop_tx(&g);
+    hear(&gt);
+    release(&gt, 1);
+    size_t len = g.maxmsg < 100 ? (size_t) g.maxmsg : 100;
+    for (uint32_t i = 0; i < KQ_SENT; i++) { /* as they come: a small queue holds the batch back */
+        struct many_hdr hd;
+        T_ERR(ipcx_recv(g.rx, buf, KB_LEN, NULL, WAIT_MS), (long) len);
+        memcpy(&hd, buf, h);
+        T_EQ(hd.seq, i);
+        T_OK(same(buf + h, len - h, many_seed(0, i)));
+    }
+    T_EQ(hear(&gt), 'q');
+    T_OK(kill(pid, SIGKILL) == 0);
+    reap(pid, SIGKILL);
+    long n = ipcx_recv(g.rx, buf, KB_LEN, NULL, end == -EPIPE ? WAIT_MS : 300);
+    if (n != end)
+        T_FAIL("after a sender with queued messages was killed: recv == %ld (%s), want %s: "
+               "a queued message must never arrive", n, n < 0 ? ipcx_strerror((int) n) : "a message",
+               ipcx_strerror(end));
+    gate_fini(&gt);
+    rig_close(&g);
+
+    rig_open(&g, "batch-cut");
+    len = g.maxmsg < KB_LEN ? (size_t) g.maxmsg : KB_LEN;
+    gate_init(&gt);
+    pid = spawn(killb_child, &g, &gt, 0);
+    rig_drop_tx(&g);
+    hear(&gt);
+    release(&gt, 1);
+    T_EQ(hear(&gt), 'S');
+    uint32_t got = 0;
+    for (; got < 3; got++) { /* the batch is flowing */
+        T_ERR(ipcx_recv(g.rx, buf, KB_LEN, NULL, WAIT_MS), (long) len);
+        struct many_hdr hd;
+        memcpy(&hd, buf, h);
+        T_EQ(hd.seq, got);
+    }
+    T_OK(kill(pid, SIGKILL) == 0);
+    reap(pid, SIGKILL);
+    for (;; got++) {
+        n = ipcx_recv(g.rx, buf, KB_LEN, NULL, end == -EPIPE ? WAIT_MS : 300);
+        if (n == end)
+            break;
+        struct many_hdr hd;
+        if (n != (long) len)
+            T_FAIL("after a sender was killed mid-batch: recv == %ld (%s) [%s], want message %u "
+                   "whole or the end", n, n < 0 ? ipcx_strerror((int) n) : "", ipcx_errdetail(), got);
+        memcpy(&hd, buf, h);
+        if (hd.seq != got || !same(buf + h, len - h, many_seed(0, got)))
+            T_FAIL("after a sender was killed mid-batch: message %u where %u was due, or torn",
+                   hd.seq, got);
+        T_OK(got < KB_N);
+    }
+    printf("  batch-killed: %u of %d messages of a batch cut by SIGKILL arrived, each whole\n",
+           got, KB_N);
+    gate_fini(&gt);
+    rig_close(&g);
+    free(buf);
+}
+
+/*
+ * The receiver dies while a sender is in the middle of a batch
+ * (IPCX_CAP_RXGONE): the batch ends with -EPIPE for the messages that did
+ * not go, never a hang, never SIGPIPE (the sender keeps its default
+ * disposition).  The receiver is a child here, so that it can be killed.
+ */
+#define RG_BATCH 64
+#define RG_LEN   4000
+
+static void rgsend_child(struct rig *g, struct gate *gt, int id)
+{
+    size_t len = g->maxmsg < RG_LEN ? (size_t) g->maxmsg : RG_LEN;
+    uint8_t *buf = xmalloc(len);
+    struct ipcx_msg v[RG_BATCH];
+    ipcx_chan *tx = rig_sender(g);
+    long r;
+    (void) id;
+
+    memset(buf, 'x', len);
+    for (int i = 0; i < RG_BATCH; i++)
+        v[i] = (struct ipcx_msg) { .data = buf, .len = len, .result = 1 };
+    say(gt, 'o');
+    await(gt);
+    while ((r = ipcx_sendv(tx, v, RG_BATCH, IPCX_FOREVER)) == RG_BATCH)
+        ;
+    if (r != -EPIPE && (r <= 0 || r >= RG_BATCH))
+        T_FAIL("a batch to a receiver that died: ipcx_sendv == %ld (%s) [%s], want -EPIPE or "
+               "the number sent before", r, r < 0 ? ipcx_strerror((int) r) : "", ipcx_errdetail());
+    for (long k = 0; k < RG_BATCH; k++)
+        T_ERR(v[k].result, k < r ? 0 : -EPIPE);
+    T_ERR(ipcx_sendv(tx, v, RG_BATCH, IPCX_FOREVER), -EPIPE);
+    T_ERR(v[RG_BATCH - 1].result, -EPIPE);
+    T_ERR(ipcx_send(tx, buf, 1, 0, IPCX_FOREVER), -EPIPE);
+    /* Queued, the error shows at the flush; close drops what cannot go and says so. */
+    T_SUCCESS(ipcx_send(tx, buf, 1, IPCX_MORE, IPCX_FOREVER));
+    T_ERR(ipcx_flush(tx, IPCX_FOREVER), -EPIPE);
+    T_ERR(ipcx_close(tx), -EPIPE);
+    free(buf);
+}
+
+static void rgrecv_child(struct rig *g, struct gate *gt, int id)
+{
+    uint8_t *buf = xmalloc(RG_LEN);
+    (void) id;
+    if (g->tx) { /* the pair's send end, inherited: not this child's */
+        T_SUCCESS(ipcx_close(g->tx));
+        g->tx = NULL;
+    }
+    say(gt, 'o');
+    await(gt);
+    for (int i = 0; i < 3; i++)
+        T_SUCCESS(ipcx_recv(g->rx, buf, RG_LEN, NULL, WAIT_MS));
+    say(gt, 'r');
+    for (;;)
+        pause();
+}
+
+static void check_batch_rxgone(void)
+{
+    struct rig g;
+    struct gate gs, gr;
+
+    rig_open(&g, "batch-rxgone");
+    gate_init(&gs);
+    gate_init(&gr);
+    pid_t s = spawn(rgsend_child, &g, &gs, 0);
+    hear(&gs); /* connected */
+    pid_t r = spawn(rgrecv_child, &g, &gr, 0);
+    hear(&gr);
+    /* Only the child receives now: its death is the receiver's. */
+    if (g.tx)
+        rig_drop_tx(&g);
+    T_SUCCESS(ipcx_close(g.rx));
+    g.rx = NULL;
+    release(&gs, 1);
+    release(&gr, 1);
+    T_EQ(hear(&gr), 'r');
+    T_OK(kill(r, SIGKILL) == 0);
+    reap(r, SIGKILL);
+    reap(s, 0);
+    gate_fini(&gs);
+    gate_fini(&gr);
+    rig_gone(&g);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 struct check {
@@ -1924,6 +2436,11 @@ static const struct check checks[] = {
     { "recvv", 0, check_recvv, 0 },
     { "recvv-trunc", 0, check_recvv_trunc, 0 },
     { "recvv-killed", 0, check_recvv_killed, 0 },
+    { "batch", 0, check_batch, 0 },
+    { "batch-bound", 0, check_batch_bound, 0 },
+    { "batch-refused", 0, check_batch_refused, 0 },
+    { "batch-killed", 0, check_batch_killed, 0 },
+    { "batch-rxgone", IPCX_CAP_RXGONE, check_batch_rxgone, 0 },
     { "cleanup", IPCX_CAP_NAMED, check_cleanup, 1 },
 };
 

@@ -7,7 +7,8 @@
  *
  * For each template the walk first runs one life of a channel (open the
  * receiver, open a sender, ask the receiver for its descriptor to poll,
- * send a small and a chunked message, receive both, close both) with the fault seam of src/sys/ counting, to learn how
+ * send a small and a chunked message, receive both, queue one with IPCX_MORE and
+ * send it with a batch of both, receive the three, close both) with the fault seam of src/sys/ counting, to learn how
  * many calls pass the seam.  Then, for every call i of those and for every
  * errno in `errs`, a forked child runs the same life with call i failing
  * with that errno (src/sys/fault.h), and checks:
@@ -124,6 +125,17 @@ static void chan_life(const char *url, unsigned long at, int err)
         (r = C(ipcx_send(tx, blen == 5 ? "hello" : big, blen, 2, WAIT_MS))) < 0)
         goto out;
     for (int i = 0; i < 2; i++) {
+        if ((r = C(ipcx_recv(rx, buf, sizeof buf, NULL, WAIT_MS))) < 0)
+            goto out;
+        check_msg(r, buf, at, err);
+    }
+    /* Batched sends: one queued with IPCX_MORE, then a batch that sends it first. */
+    struct ipcx_msg v[2] = { { .data = "hello", .len = 5 },
+                             { .data = blen == 5 ? "hello" : big, .len = blen } };
+    if ((r = C(ipcx_send(tx, "hello", 5, IPCX_MORE, WAIT_MS))) < 0 ||
+        (r = C(ipcx_sendv(tx, v, 2, WAIT_MS))) < 2)
+        goto out;
+    for (int i = 0; i < 3; i++) {
         if ((r = C(ipcx_recv(rx, buf, sizeof buf, NULL, WAIT_MS))) < 0)
             goto out;
         check_msg(r, buf, at, err);

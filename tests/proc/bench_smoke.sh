@@ -63,7 +63,8 @@ for path in sys.argv[1:]:
 head, body = table(sys.argv[2])
 assert not any("raw" in h or "floor" in h or "peer" in h for h in head), f"--no-refs: {head}"
 assert [r[0] for r in body] == ["ipcx pipe", "ipcx pipe, sigpipe=ignored", "ipcx fifo",
-                               "ipcx fifo, sigpipe=ignored", "ipcx pipe, sigpipe=ignored, recvv"], \
+                               "ipcx fifo, sigpipe=ignored", "ipcx pipe, sigpipe=ignored, recvv",
+                               "ipcx pipe, batched"], \
     f"--no-refs rows: {[r[0] for r in body]}"
 PY
 if [ -n "$PLOT" ]; then
@@ -83,7 +84,9 @@ import csv, json, sys
 d = json.load(open(sys.argv[1]))
 rows = {r["name"]: r for r in d["results"]}
 want = ["ipcx pipe", "ipcx pipe, sigpipe=ignored", "ipcx fifo", "ipcx fifo, sigpipe=ignored",
-        "ipcx pipe, sigpipe=ignored, recvv", "ipcx unix", "ipcx unix, recvv", "ipcx tcp", "raw pipe", "raw unix", "raw tcp"]
+        "ipcx pipe, sigpipe=ignored, recvv", "ipcx pipe, batched", "ipcx unix", "ipcx unix, recvv",
+        "ipcx unix, batched", "ipcx unix, corked", "ipcx tcp", "ipcx tcp, batched",
+        "raw pipe", "raw unix", "raw tcp"]
 peer_rows = {"zeromq": ["zeromq pair ipc", "zeromq pair tcp"], "nng": ["nng pair0 ipc", "nng pair0 tcp"]}
 for p in sys.argv[3:]:
     want += peer_rows[p]

@@ -347,6 +347,118 @@ static int ipcx_rr_parent(struct bench_cand *c, void *state, int ctl, struct ben
     return 0;
 }
 
+/*
+ * Batched rows: the same links, but a side's sends wait in a batch of its
+ * own (copied, as an application would gather them) that goes with one
+ * ipcx_sendv of BATCH_MSGS messages, or before the side waits to receive
+ * (so a round trip's ping is never held back).  Corked rows leave the
+ * gathering to the library: IPCX_MORE on every send, ipcx_flush before a
+ * receive (the cork= bound, 64 KiB by default, flushes on the way).
+ */
+#define BATCH_MSGS  64
+#define BATCH_BYTES (256 * 1024)
+
+struct batch_side {
+    ipcx_chan *ch;
+    size_t n, used;
+    struct ipcx_msg v[BATCH_MSGS];
+    unsigned char buf[BATCH_BYTES];
+};
+
+static int batch_flush(struct batch_side *s)
+{
+    long want = (long) s->n, r = s->n ? ipcx_sendv(s->ch, s->v, s->n, -1) : 0;
+    s->n = s->used = 0;
+    return r == want ? 0 : r < 0 ? (int) r : -EIO;
+}
+
+static int batch_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    struct batch_side *s = ep->a;
+    int r = 0;
+    if (n > BATCH_BYTES - s->used && (r = batch_flush(s)) < 0)
+        return r;
+    if (n > BATCH_BYTES)
+        return ipcx_send(s->ch, b, n, 0, -1);
+    memcpy(s->buf + s->used, b, n);
+    s->v[s->n++] = (struct ipcx_msg) { .data = s->buf + s->used, .len = n };
+    s->used += n;
+    return s->n == BATCH_MSGS ? batch_flush(s) : 0;
+}
+
+static long batch_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    int r = batch_flush(ep->a);
+    return r < 0 ? r : ipcx_recv(ep->b, b, cap, NULL, -1);
+}
+
+static void batch_ep_close(struct bench_ep *ep)
+{
+    struct batch_side *s = ep->a;
+    (void) batch_flush(s);
+    ipcx_close(s->ch);
+    free(s);
+    ipcx_close(ep->b);
+}
+
+static const struct bench_ep_ops batch_ep_ops = { batch_ep_send, batch_ep_recv, batch_ep_close };
+
+/* Put a batch in front of the send channel of a link that ipcx_child/ipcx_parent made. */
+static int batch_wrap(int r, struct bench_ep *ep)
+{
+    struct batch_side *s = r < 0 ? NULL : calloc(1, sizeof *s);
+    if (r < 0)
+        return r;
+    if (!s)
+        return -ENOMEM;
+    s->ch = ep->a;
+    ep->a = s;
+    ep->ops = &batch_ep_ops;
+    return 0;
+}
+
+static int batch_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    return batch_wrap(ipcx_child(c, state, ctl, ep), ep);
+}
+
+static int batch_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    return batch_wrap(ipcx_parent(c, state, ctl, ep), ep);
+}
+
+static int cork_ep_send(struct bench_ep *ep, const void *b, size_t n)
+{
+    return ipcx_send(ep->a, b, n, IPCX_MORE, -1);
+}
+
+static long cork_ep_recv(struct bench_ep *ep, void *b, size_t cap)
+{
+    int r = ipcx_flush(ep->a, -1);
+    return r < 0 ? r : ipcx_recv(ep->b, b, cap, NULL, -1);
+}
+
+static const struct bench_ep_ops cork_ep_ops = { cork_ep_send, cork_ep_recv, ipcx_ep_close };
+
+static int cork_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_child(c, state, ctl, ep);
+    ep->ops = &cork_ep_ops;
+    return r;
+}
+
+static int cork_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_parent(c, state, ctl, ep);
+    ep->ops = &cork_ep_ops;
+    return r;
+}
+
+#define IPCX_BATCHED(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, batch_child, batch_parent, NULL, 0 }
+#define IPCX_CORKED(label, grp, tmpl) \
+    { label, "ipcx", grp, tmpl, ipcx_prepare, cork_child, cork_parent, NULL, 0 }
+
 #define IPCX_CAND(label, grp, tmpl) \
     { label, "ipcx", grp, tmpl, ipcx_prepare, ipcx_child, ipcx_parent, NULL, 0 }
 /* Receives batched with ipcx_recvv (the sends stay one per message). */
@@ -363,11 +475,15 @@ const struct bench_cand bench_ipcx_rows[] = {
     IPCX_CAND("ipcx fifo", "pipe", "fifo:/tmp/ipcx-b-%p-%n"),
     IPCX_CAND("ipcx fifo, sigpipe=ignored", "pipe", "fifo:/tmp/ipcx-b-%p-%n?sigpipe=ignored"),
     IPCX_RVCAND("ipcx pipe, sigpipe=ignored, recvv", "pipe", "pipe:?sigpipe=ignored"),
+    IPCX_BATCHED("ipcx pipe, batched", "pipe", "pipe:"),
     IPCX_CAND("ipcx unix", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
     IPCX_RVCAND("ipcx unix, recvv", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
+    IPCX_BATCHED("ipcx unix, batched", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
+    IPCX_CORKED("ipcx unix, corked", "unix", "unix:/tmp/ipcx-b-%p-%n.sock"),
     IPCX_CAND("ipcx unix seqpacket", "seqpacket", "unix:/tmp/ipcx-b-%p-%n.sock?type=seqpacket"),
     IPCX_CAND("ipcx unix dgram", "dgram", "unix:/tmp/ipcx-b-%p-%n.sock?type=dgram"),
     IPCX_CAND("ipcx tcp", "tcp", "tcp://127.0.0.1:0"),
+    IPCX_BATCHED("ipcx tcp, batched", "tcp", "tcp://127.0.0.1:0"),
     IPCX_QCAND("ipcx mq", "mq", "mq:/ipcx-b-%p-%n"),
     IPCX_QCAND("ipcx sysvmq", "sysvmq", "sysvmq:%k"),
     IPCX_CAND("ipcx shm spsc", "shm", "shm:/ipcx-b-%p-%n?mode=spsc"),
