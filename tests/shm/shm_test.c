@@ -1721,6 +1721,30 @@ static int t_prefault(void)
             T_OK(rx < limit);
         }
     }
+    /*
+     * What is allocated at open (the segment file's blocks): the default
+     * ring all of it; one above 64 MiB nothing of its data unless
+     * prefault=yes; prefault=no nothing.
+     */
+    static const struct { const char *q; long long min, max; } alloc[] = {
+        { "mode=spsc", 4LL << 20, -1 },
+        { "mode=spsc&prefault=no", 0, 1LL << 20 },
+        { "mode=spsc&size=128M", 0, 1LL << 20 },
+        { "mode=spsc&size=128M&prefault=yes", 128LL << 20, -1 },
+    };
+    for (size_t i = 0; i < sizeof alloc / sizeof alloc[0]; i++) {
+        ipcx_chan *c;
+        char path[160];
+        struct stat st;
+        const char *u = url("pfa", alloc[i].q);
+        T_SUCCESS(ipcx_open(&c, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        snprintf(path, sizeof path, "/dev/shm/ipcx-t-%d-pfa", (int) getpid());
+        T_OK(stat(path, &st) == 0);
+        long long used = (long long) st.st_blocks * 512;
+        printf("%s: %lld bytes allocated at open\n", alloc[i].q, used);
+        T_OK(used >= alloc[i].min && (alloc[i].max < 0 || used <= alloc[i].max));
+        ipcx_close(c);
+    }
     ipcx_chan *c;
     T_ERR(ipcx_open(&c, url("pf", "prefault=maybe"), IPCX_RECV | IPCX_CREATE), -EINVAL);
     return 0;
