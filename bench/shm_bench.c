@@ -8,8 +8,9 @@
  *   shm_bench iterations rt       only the awake round trip vs the floor
  *   shm_bench messages copy       only the 64 KiB copy vs memcpy, in blocks
  *   shm_bench messages oneway     only the one-way 64 B rate, 5 times
- *   shm_bench iterations tail     p50/p99/p99.9 and sleeps per 100k round
- *                                 trips by spin budget (IPCX_SHM_WAITS)
+ *   shm_bench iterations tail     p50/p99/p99.9, sleeps per 100k round
+ *                                 trips by spin budget (IPCX_SHM_WAITS) and
+ *                                 page faults, by ring size and prefault=
  *
  * The two latency ratios (awake spsc vs the floor, sleeping spsc vs a raw
  * futex ping-pong) come from ten alternating blocks of the two rows: the
@@ -35,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -163,34 +165,59 @@ static struct lat bench_unix(int64_t *t, long n)
 }
 
 /* ---- ipcx ring round trip: ping on one ring, pong on another ---------- */
+
+/* Page faults this process has taken so far (minor and major). */
+static long faults_now(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt + ru.ru_majflt : 0;
+}
+
+/* Page faults of both processes in the measured round trips of the last bench_ring_rt. */
+static long rt_faults;
+
+/*
+ * q is appended to the URL; a ring of 4 KiB unless q says size= (the
+ * tail rows: a ring of the default size is written into pages it has not
+ * touched yet until it has wrapped once; docs/shm.md, Tail latency).
+ */
 static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
 {
     ipcx_chan *a[2], *b[2];
-    char u[128];
+    char u[160];
     char m[64] = { 0 };
     long r;
-    snprintf(u, sizeof u, "shm:?mode=spsc&maxmsg=64&size=4096%s", q);
+    _Atomic long *kid_faults = shared(4096);
+    snprintf(u, sizeof u, "shm:?mode=spsc&maxmsg=64%s%s", strstr(q, "size=") ? "" : "&size=4096",
+             q);
     if ((r = ipcx_pair(u, a)) < 0 || (r = ipcx_pair(u, b)) < 0)
         die("pair", r);
     pid_t pid = fork();
     if (pid == 0) {
+        long f0 = 0;
         (void) bench_pin(1);
         ipcx_close(a[1]);
         ipcx_close(b[0]);
         for (long i = 0; i < n + 1000; i++) {
+            if (i == 1000)
+                f0 = faults_now();
             if ((r = ipcx_recv(a[0], m, sizeof m, NULL, -1)) != 64)
                 die("child recv", r);
             if ((r = ipcx_send(b[1], m, 64, 0, -1)) < 0)
                 die("child send", r);
         }
+        atomic_store(kid_faults, faults_now() - f0);
         ipcx_close(a[0]); /* its wait counts go to IPCX_SHM_WAITS (tail) */
         ipcx_close(b[1]);
         _exit(0);
     }
+    long f0 = 0;
     (void) bench_pin(0);
     ipcx_close(a[0]);
     ipcx_close(b[1]);
     for (long i = 0; i < n + 1000; i++) {
+        if (i == 1000)
+            f0 = faults_now();
         int64_t t0 = bench_now_ns();
         if ((r = ipcx_send(a[1], m, 64, 0, -1)) < 0)
             die("send", r);
@@ -199,7 +226,10 @@ static struct lat bench_ring_rt(int64_t *t, long n, const char *q)
         if (i >= 1000)
             t[i - 1000] = bench_now_ns() - t0;
     }
+    rt_faults = faults_now() - f0;
     waitpid(pid, NULL, 0);
+    rt_faults += atomic_load(kid_faults);
+    munmap((void *) kid_faults, 4096);
     ipcx_close(a[1]);
     ipcx_close(b[0]);
     return stats(t, n);
@@ -406,26 +436,32 @@ static void tail_counts(const char *path, unsigned long long c[5])
 
 static int bench_tail(int64_t *t)
 {
-    static const char *const rows[] = { "", "&spin=1024", "&spin=10000", "&spin=100000" };
+    /* A 4 KiB ring (no page it has not touched), then the default size with and without prefault. */
+    static const char *const rows[] = { "", "&spin=1024", "&spin=10000", "&spin=100000",
+                                        "&size=4M&prefault=no", "&size=4M",
+                                        "&size=4M&spin=100000&prefault=no", "&size=4M&spin=100000" };
     char path[64];
     snprintf(path, sizeof path, "/tmp/ipcx-shm-bench-%d.waits", (int) getpid());
     (void) unlink(path);
     if (setenv("IPCX_SHM_WAITS", path, 1) != 0)
         return 1;
+    memset(t, 0, sizeof *t * (size_t) iters); /* our own first touches are no ring's faults */
     struct lat fl = bench_floor(t, iters, NULL);
-    printf("shm_bench tail: %ld round trips per row, CPUs 0 and 1, ns; sleeps per 100k round "
-           "trips (both ends)\n", iters);
-    printf("%-28s p50 %6.0f  p99 %6.0f  p99.9 %7.0f\n", "floor", fl.p50, fl.p99, fl.p999);
+    printf("shm_bench tail: %ld round trips per row, CPUs 0 and 1, ns; sleeps and page faults "
+           "per 100k round trips (both ends)\n", iters);
+    printf("%-36s p50 %6.0f  p99 %6.0f  p99.9 %7.0f\n", "floor", fl.p50, fl.p99, fl.p999);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         unsigned long long c[5];
         struct lat l = bench_ring_rt(t, iters, rows[i]);
         tail_counts(path, c);
-        double per = 100000.0 / (double) (iters + 1000);
-        printf("spsc%-24s p50 %6.0f  p99 %6.0f  p99.9 %7.0f  (%.2fx %.1fx %.1fx floor)  "
-               "sleeps %.0f: budget 0 %.0f, below max %.0f, max spent %.0f; slices %.0f\n",
+        double per = 100000.0 / (double) (iters + 1000), fper = 100000.0 / (double) iters;
+        printf("spsc%-32s p50 %6.0f  p99 %6.0f  p99.9 %7.0f  (%.2fx %.1fx %.1fx floor)  "
+               "faults %.0f  sleeps %.0f: budget 0 %.0f, below max %.0f, max spent %.0f; "
+               "slices %.0f\n",
                *rows[i] ? rows[i] : " default", l.p50, l.p99, l.p999, l.p50 / fl.p50,
-               l.p99 / fl.p99, l.p999 / fl.p999, (double) c[0] * per, (double) c[1] * per,
-               (double) c[2] * per, (double) c[3] * per, (double) c[4] * per);
+               l.p99 / fl.p99, l.p999 / fl.p999, (double) rt_faults * fper, (double) c[0] * per,
+               (double) c[1] * per, (double) c[2] * per, (double) c[3] * per,
+               (double) c[4] * per);
     }
     (void) unsetenv("IPCX_SHM_WAITS");
     return 0;
@@ -435,7 +471,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         iters = atol(argv[1]);
-    int64_t *t = malloc(sizeof *t * (size_t) iters);
+    /* Shared, not malloc'd: after each fork a private array would take a copy-on-write
+     * fault per page in the timed loops (counted by the tail rows as if the ring's). */
+    int64_t *t = shared(sizeof *t * (size_t) iters);
     long nf = iters / 4 > 20000 ? 20000 : iters / 4;
 
     if (argc > 2 && strcmp(argv[2], "oneway") == 0) {

@@ -259,6 +259,9 @@ struct ipcx__ring {
     uint64_t bellstart[IPCX_SHM_PARTS];
 
     struct ipcx__ring *prev_open, *next_open; /* every open handle, for fork */
+    /* The mapping's pages (ring.c; docs/shm.md, Tail latency). */
+    int      prefault;             /* fill this process's page tables for the segment */
+    int      unfilled;             /* a forked child's copy: fill them at its first message call */
 };
 
 /* Options of a new segment. */
@@ -312,6 +315,16 @@ static inline int ipcx__ring_dead(const struct ipcx__ring *r)
 {
     return ipcx__sigbus_dead(r->zone);
 }
+
+/*
+ * After join: with want 1 (prefault=yes), or -1 (the default) and a
+ * segment of at most RING_PREFAULT_AUTO bytes, fault every page of the
+ * segment into this process now, and again in a forked child before its
+ * first message call, so that no message call takes a page fault.  Best
+ * effort: on a kernel before 5.14, or where the pages cannot be had, they
+ * fault on first touch as before.  want 0: they always do.
+ */
+void ipcx__ring_prefault(struct ipcx__ring *r, int want);
 
 /* Look for dead peers and recover what they held.  Returns how many were reaped. */
 int  ipcx__ring_check_peers(struct ipcx__ring *r);

@@ -31,6 +31,7 @@
 #define RING_SPIN_QUICK 64u    /* tries before the spin looks at the clock */
 #define RING_IDLE_WAITS 4u     /* long waits in a row that make an idle peer (halve the spin) */
 #define RING_TRY_NS    40      /* a guess at one try, until a spin measured it */
+#define RING_PREFAULT_AUTO (64u << 20) /* prefault by default up to this segment size (ring.c) */
 
 /* ---- the kind table: what differs between byte and slot rings ------------ */
 

@@ -149,6 +149,8 @@ static void ring_fork_child(void)
         (void) ipcx__mb_slow(); /* as in ipcx__ring_join: no waker left unfenced by a stale look */
     for (struct ipcx__ring *r = ring_list; r; r = r->next_open) {
         r->loaned = r->peeked = r->locked = 0; /* the parent's loan or peek stays the parent's */
+        /* fork copied none of the segment's page tables: the first message call fills them. */
+        r->unfilled = r->prefault;
         /*
          * The doorbell FIFO is the parent's participant's: our copies of its
          * descriptors and of the others' are closed (they would leak, and

@@ -84,6 +84,16 @@ int ipcx__shmfile_map(int fd, size_t size, void **out)
     return 0;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
+#endif
+
+int ipcx__shmfile_populate(void *p, size_t size)
+{
+    IPCX_FAULT_POINT(madvise_populate);
+    return IPCX_FAILS(madvise_populate) || madvise(p, size, MADV_POPULATE_WRITE) < 0 ? -errno : 0;
+}
+
 int ipcx__shmfile_unmap(void *p, size_t size)
 {
     return munmap(p, size) < 0 ? -errno : 0;

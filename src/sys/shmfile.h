@@ -23,6 +23,13 @@ int ipcx__shmfile_unlink(const char *name);
 /* mmap(size, PROT_READ|PROT_WRITE, MAP_SHARED, fd). */
 int ipcx__shmfile_map(int fd, size_t size, void **out);
 int ipcx__shmfile_unmap(void *p, size_t size);
+/*
+ * madvise(p, size, MADV_POPULATE_WRITE): fault every page of a shared
+ * mapping in now, writable, as a write would (allocating what is not there
+ * yet), so that later accesses take no page fault.  -EINVAL before Linux
+ * 5.14; -EFAULT or -ENOMEM when the pages cannot be had (tmpfs full).
+ */
+int ipcx__shmfile_populate(void *p, size_t size);
 
 /* The raw calls under the shared-memory segments (src/shm/seg.c). */
 /* shm_open(name, flags | O_CLOEXEC | O_NOFOLLOW, mode): a descriptor or -errno. */

@@ -11,7 +11,8 @@
  * (bcast), lossless=yes|no (a bcast receiver of an overflow=drop ring: yes
  * makes the producer wait for it instead of dropping), unlink=creator|last|never|close
  * (close: the creating end removes the name when it closes, last or not), spin=N (busy-wait tries before
- * sleeping, 0 = sleep at once).
+ * sleeping, 0 = sleep at once), prefault=yes|no (fault the segment's pages in at open; default
+ * yes up to 64 MiB).
  *
  * Any end may create the segment with IPCX_CREATE (O_CREAT|O_EXCL); an end
  * that finds it attaches and takes the mode and sizes from its header.
@@ -41,7 +42,7 @@
 #include <unistd.h>
 #include <sys/ipc.h>
 
-#define SHM_KEYS "mode size overflow lossless unlink spin perm allow"
+#define SHM_KEYS "mode size overflow lossless unlink spin prefault perm allow"
 #define SHM_SYSV_KEYS SHM_KEYS " proj"
 #define SHM_MAXMSG_DEFAULT (64u * 1024u)
 #define SHM_ATTACH_MS 2000 /* how long a System V attacher waits for a creator to finish */
@@ -56,6 +57,7 @@ struct shm_cfg {
     int      spin;       /* -1: default */
     int      maxmsg_given;
     int      lossless;   /* bcast receiver: -1 not given, 0 no, 1 yes */
+    int      prefault;   /* -1: default (up to 64 MiB), 0 no, 1 yes */
 };
 
 struct shm_chan {
@@ -93,6 +95,8 @@ static int shm_cfg(const struct ipcx_url *u, struct shm_cfg *c)
     if ((r = ipcx__url_size(u, "spin", (size_t) -1, 0, 1000000, &spin)) < 0)
         return r;
     c->spin = spin == (size_t) -1 ? -1 : (int) spin;
+    if ((c->prefault = ipcx__url_word(u, "prefault", "no yes", -1)) < -1)
+        return c->prefault;
     c->maxmsg_given = (v = ipcx__url_get(u, "maxmsg")) != NULL;
     return 0;
 }
@@ -157,6 +161,7 @@ static int shm_join(struct ipcx_chan *ch, struct shm_chan *s, const struct shm_c
     rc = ipcx__ring_join(r, tx, shm_limit(r->fx.mode, tx), c->spin);
     if (rc < 0)
         return rc;
+    ipcx__ring_prefault(r, c->prefault); /* no page faults in the message calls */
     s->joined = 1;
     ch->maxmsg = (size_t) r->fx.maxmsg; /* the segment decides */
     ch->tp = shm_table(s->seg.kind);

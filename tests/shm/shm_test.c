@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1628,6 +1629,198 @@ static int t_publish(void)
     return 0;
 }
 
+/* ---- prefault: no page faults in the message calls (docs/shm.md, Tail latency) ---- */
+
+/* Sanitizers touch shadow memory for every access to the ring: up to one fault per 8 pages. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PF_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PF_SANITIZED 1
+#endif
+#endif
+#ifndef PF_SANITIZED
+#define PF_SANITIZED 0
+#endif
+
+#define PF_RING  (4L << 20)                /* 1024 pages */
+#define PF_PAGES (PF_RING / 4096)
+#define PF_MSGS  (2 * PF_RING / 80)        /* 64-byte messages (80-byte records): round it twice */
+
+static long pf_faults(void)
+{
+    struct rusage ru;
+    T_OK(getrusage(RUSAGE_SELF, &ru) == 0);
+    return ru.ru_minflt + ru.ru_majflt;
+}
+
+/*
+ * The page faults a sender (tx) or receiver takes in PF_MSGS messages of
+ * 64 bytes after its first (a forked child's copy fills its page tables
+ * in its first call); -1 if a call failed.
+ */
+static long pf_run(ipcx_chan *ch, int tx)
+{
+    uint8_t buf[64];
+    long before = 0;
+    memset(buf, 7, sizeof buf);
+    for (long i = 0; i <= PF_MSGS; i++) {
+        if (i == 1)
+            before = pf_faults();
+        long r = tx ? ipcx_send(ch, buf, 64, 0, 10000) : ipcx_recv(ch, buf, sizeof buf, NULL, 10000);
+        if (r < 0 || (!tx && r != 64))
+            return -1;
+    }
+    return pf_faults() - before;
+}
+
+/*
+ * A 4 MiB spsc ring, named (the child attaches) and as a pair (the child
+ * uses its forked copy), with the default and with prefault=no: the
+ * faults of the sender (the child) and the receiver (us) while the ring
+ * is gone round twice.  Without prefaulting the sender takes one per page
+ * it writes first (1024), with it none beyond a few of its own.
+ */
+static int t_prefault(void)
+{
+    const long limit = 32 + (PF_SANITIZED ? PF_PAGES / 8 : 0);
+    for (int k = 0; k < 4; k++) {
+        int named = k < 2, off = k % 2;
+        const char *q = off ? "mode=spsc&maxmsg=64&size=4M&prefault=no" : "mode=spsc&maxmsg=64&size=4M";
+        char pq[96];
+        const char *u = named ? url("pf", q) : (snprintf(pq, sizeof pq, "shm:?%s", q), pq);
+        ipcx_chan *e[2] = { NULL, NULL };
+        int pfd[2];
+        if (named)
+            T_SUCCESS(ipcx_open(&e[0], u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        else
+            T_SUCCESS(ipcx_pair(u, e));
+        T_OK(pipe(pfd) == 0);
+        pid_t pid = kid_fork();
+        if (pid == 0) {
+            ipcx_close(e[0]);
+            if (named && ipcx_open(&e[1], u, IPCX_SEND) < 0)
+                _exit(3);
+            long f = pf_run(e[1], 1);
+            _exit(write(pfd[1], &f, sizeof f) == (ssize_t) sizeof f && f >= 0 ? 0 : 4);
+        }
+        ipcx_close(e[1]);
+        long rx = pf_run(e[0], 0), tx = -1;
+        T_EQ(kid_wait(pid), 0);
+        T_EQ(read(pfd[0], &tx, sizeof tx), (ssize_t) sizeof tx);
+        close(pfd[0]);
+        close(pfd[1]);
+        ipcx_close(e[0]);
+        printf("%s%s: %ld messages, page faults: sender %ld, receiver %ld (ring %ld pages)\n",
+               named ? "named" : "pair", off ? ", prefault=no" : "", PF_MSGS, tx, rx, PF_PAGES);
+        T_OK(rx >= 0);
+        if (off) {
+            T_OK(tx >= PF_PAGES / 2); /* the test can tell: without it, the faults are there */
+        } else {
+            T_OK(tx < limit);
+            T_OK(rx < limit);
+        }
+    }
+    /*
+     * What is allocated at open (the segment file's blocks): the default
+     * ring all of it; one above 64 MiB nothing of its data unless
+     * prefault=yes; prefault=no nothing.
+     */
+    static const struct { const char *q; long long min, max; } alloc[] = {
+        { "mode=spsc", 4LL << 20, -1 },
+        { "mode=spsc&prefault=no", 0, 1LL << 20 },
+        { "mode=spsc&size=128M", 0, 1LL << 20 },
+        { "mode=spsc&size=128M&prefault=yes", 128LL << 20, -1 },
+    };
+    for (size_t i = 0; i < sizeof alloc / sizeof alloc[0]; i++) {
+        ipcx_chan *c;
+        char path[160];
+        struct stat st;
+        const char *u = url("pfa", alloc[i].q);
+        T_SUCCESS(ipcx_open(&c, u, IPCX_RECV | IPCX_CREATE | IPCX_EXCL));
+        snprintf(path, sizeof path, "/dev/shm/ipcx-t-%d-pfa", (int) getpid());
+        T_OK(stat(path, &st) == 0);
+        long long used = (long long) st.st_blocks * 512;
+        printf("%s: %lld bytes allocated at open\n", alloc[i].q, used);
+        T_OK(used >= alloc[i].min && (alloc[i].max < 0 || used <= alloc[i].max));
+        ipcx_close(c);
+    }
+    ipcx_chan *c;
+    T_ERR(ipcx_open(&c, url("pf", "prefault=maybe"), IPCX_RECV | IPCX_CREATE), -EINVAL);
+    return 0;
+}
+
+/* ---- a peer killed while the other spins or sleeps: -EPIPE, never a hang ---- */
+
+/* A process that kills pid after 0-30 ms (the other side is then waiting, spinning or asleep). */
+static pid_t killer(pid_t pid)
+{
+    pid_t k = kid_fork();
+    if (k == 0) {
+        usleep((useconds_t) (rand() % 30000));
+        (void) kill(pid, SIGKILL);
+        _exit(0);
+    }
+    return k;
+}
+
+/*
+ * Every mode, spin=0 (sleeps at once), the default, and spin=1000000 (spins
+ * about 40 ms before it sleeps): a receiver that waits for a sender killed
+ * meanwhile gets -EPIPE; a sender that waits on a full ring for a receiver
+ * killed meanwhile gets -EPIPE.  The waits have no deadline of their own
+ * that could end them: 20 s, and a timeout fails the case.
+ */
+static int t_kill_wait(void)
+{
+    static const char *const spins[] = { "&spin=0", "", "&spin=1000000" };
+    srand((unsigned) getpid());
+    for (int m = 0; m < 4; m++)
+        for (int s = 0; s < 3; s++)
+            for (int rx_dies = 0; rx_dies < 2; rx_dies++) {
+                char q[128];
+                ipcx_chan *e[2];
+                uint8_t buf[64] = { 0 };
+                long r;
+                snprintf(q, sizeof q, "shm:?mode=%s&maxmsg=64&size=%s%s", modes[m],
+                         m == 1 || m == 2 ? "8192" : "4096", spins[s]);
+                T_SUCCESS(ipcx_pair(q, e));
+                pid_t pid = kid_fork();
+                if (pid == 0) {
+                    /* The victim: a few messages, then nothing more, until killed. */
+                    ipcx_close(e[rx_dies ? 1 : 0]);
+                    for (int i = 0; i < 3; i++)
+                        if ((rx_dies ? ipcx_recv(e[0], buf, sizeof buf, NULL, 10000)
+                                     : ipcx_send(e[1], buf, 64, 0, 10000)) < 0)
+                            _exit(3);
+                    for (;;)
+                        pause();
+                }
+                ipcx_close(e[rx_dies ? 0 : 1]);
+                if (rx_dies) {
+                    for (int i = 0; i < 3; i++)
+                        T_SUCCESS(ipcx_send(e[1], buf, 64, 0, 10000));
+                    while ((r = ipcx_send(e[1], buf, 64, 0, 0)) == 0)
+                        ; /* fill the ring (the victim may still take its three) */
+                    T_ERR(r, -EAGAIN);
+                    pid_t k = killer(pid);
+                    while ((r = ipcx_send(e[1], buf, 64, 0, 20000)) == 0)
+                        ; /* room the victim freed before it died */
+                    T_ERR(r, -EPIPE);
+                    T_EQ(kid_wait(k), 0);
+                } else {
+                    for (int i = 0; i < 3; i++)
+                        T_ERR(ipcx_recv(e[0], buf, sizeof buf, NULL, 10000), 64);
+                    pid_t k = killer(pid);
+                    T_ERR(ipcx_recv(e[0], buf, sizeof buf, NULL, 20000), -EPIPE);
+                    T_EQ(kid_wait(k), 0);
+                }
+                T_EQ(kid_wait(pid), 128 + SIGKILL);
+                ipcx_close(e[rx_dies ? 1 : 0]);
+            }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     t_cleanup = cleanup;
@@ -1650,7 +1843,9 @@ int main(int argc, char **argv)
           : !strcmp(argv[1], "bell_gc") ? t_bell_gc(argc > 2 ? argv[2] : NULL)
           : !strcmp(argv[1], "bell_close") ? t_bell_close()
           : !strcmp(argv[1], "unsized") ? t_unsized()
-          : !strcmp(argv[1], "publish") ? t_publish() : 1;
+          : !strcmp(argv[1], "publish") ? t_publish()
+          : !strcmp(argv[1], "prefault") ? t_prefault()
+          : !strcmp(argv[1], "kill_wait") ? t_kill_wait() : 1;
     cleanup();
     return r;
 }
