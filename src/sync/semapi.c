@@ -9,11 +9,10 @@
 #include "../util/addr.h"
 #include "../sys/sigbus.h"
 #include "../admin/reg.h"
+#include "../sys/proc.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,33 +61,21 @@ int ipcx__sem_open_args(const struct ipcx_url *u, unsigned value, mode_t *mode)
  * it knows it of channels: `ipcx ls` shows the users, and `ipcx gc`
  * removes a semaphore that ipcx created once its creator and every user
  * are dead.  A fork child that goes on using an inherited handle is
- * noted as a user at its first call on it: the fork generation, bumped by
- * an atfork handler, tells (one relaxed load per call).
+ * noted as a user at its first call on it: the cached pid (sys/proc.h,
+ * forgotten in a fork child) tells, one relaxed load per call.
  */
-static _Atomic unsigned sem_fork_gen;
-static pthread_once_t sem_atfork_once = PTHREAD_ONCE_INIT;
-
-static void sem_forked(void)
-{
-    atomic_fetch_add_explicit(&sem_fork_gen, 1, memory_order_relaxed);
-}
-
-static void sem_atfork(void)
-{
-    (void) pthread_atfork(NULL, NULL, sem_forked);
-}
 
 /* Write this process's entry for s (best effort); a fork child forgets its parent's. */
 static void sem_register(struct ipcx_sem *s, int created)
 {
     ipcx__reg_del(s->reg);
-    s->gen = atomic_load_explicit(&sem_fork_gen, memory_order_relaxed);
+    s->pid = ipcx__self_pid_cached();
     s->reg = ipcx__reg_add(s->url, 0, created);
 }
 
 static inline void sem_user(struct ipcx_sem *s)
 {
-    if (__builtin_expect(s->gen != atomic_load_explicit(&sem_fork_gen, memory_order_relaxed), 0))
+    if (__builtin_expect(s->pid != ipcx__self_pid_cached(), 0))
         sem_register(s, 0);
 }
 
@@ -126,7 +113,6 @@ IPCX_API int ipcx_sem_open(ipcx_sem **out, const char *url, int flags, unsigned 
     if (r < 0)
         goto fail;
     free(u);
-    (void) pthread_once(&sem_atfork_once, sem_atfork);
     s->url = strdup(url); /* without it, only this process's entry is lost */
     if (s->url)
         sem_register(s, s->created);

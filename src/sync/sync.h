@@ -127,7 +127,7 @@ struct ipcx_sem {
     int      created; /* the kind's open made the semaphore (the registry's "creator") */
     char    *url;     /* as opened: registered again by a fork child (semapi.c) */
     struct ipcx__reg *reg; /* this process's registry entry, or NULL */
-    unsigned gen;     /* the fork generation reg was written in */
+    pid_t    pid;     /* the process reg was written by (a fork child writes its own) */
 };
 
 struct ipcx__semkind {
