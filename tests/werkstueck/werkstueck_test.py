@@ -337,6 +337,15 @@ def test_banner():
         fail(f"left behind: {objects_of(p.pid)}")
 
 
+def sysv_key(url):
+    """The key of a sysvmq:0xKEY URL as ipcx ls prints it; None for another
+    form (sysvmq:?id=N: a queue of another program, listed by its id)."""
+    try:
+        return int(url.split(":", 1)[1], 16)
+    except ValueError:
+        return None
+
+
 def test_ls():
     """ipcx ls: each reader is the creator and receiver of its link, conv and stat send, the launcher is no user."""
     ipcx = sys.argv[4]
@@ -349,14 +358,14 @@ def test_ls():
                                     timeout=60).stdout)
     mine = [o for o in doc["objects"] if f"werkstueck-{p.pid}-" in o["url"] or
             (VIA == "sysvmq" and o["type"] == "sysv-msg" and
-             int(o["url"].split(":")[1], 16) in sysv_keys(p.pid))]
+             sysv_key(o["url"]) in sysv_keys(p.pid))]
     if len(mine) != 3:
         fail(f"ipcx ls shows {len(mine)} objects of this run, want 3: {[o['url'] for o in mine]}")
     for o in mine:
         link = next((r for r in ("log", "stat", "report") if o["url"].endswith(r) or
                      o["url"].endswith(r + ".sock")), None)
         if VIA == "sysvmq":
-            link = ("log", "stat", "report")[int(o["url"].split(":")[1], 16) & 3]
+            link = ("log", "stat", "report")[sysv_key(o["url"]) & 3]
         users = {u["pid"]: set(u["roles"]) for u in o["users"]}
         reader = kids[link]
         sender = kids["stat" if link == "report" else "conv"]
@@ -476,5 +485,7 @@ try:
      "badopts": test_badopts}[MODE]()
 except subprocess.TimeoutExpired as e:
     fail(f"timed out: {e}")
+except Exception as e:  # a bug of the test itself: still kill what it started
+    fail(f"{type(e).__name__}: {e}")
 cleanup()
 print(f"werkstueck {MODE} {VIA}: ok")
