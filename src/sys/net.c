@@ -121,6 +121,18 @@ int ipcx__getsockopt_int(int fd, int level, int opt, int *val)
     return 0;
 }
 
+int ipcx__peercred(int fd, pid_t *pid, uid_t *uid)
+{
+    IPCX_FAULT_POINT(peercred);
+    struct ucred c;
+    socklen_t len = sizeof c;
+    if (IPCX_FAILS(peercred) || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
+        return -errno;
+    *pid = c.pid;
+    *uid = c.uid;
+    return 0;
+}
+
 int ipcx__getsockname(int fd, struct sockaddr_storage *ss)
 {
     IPCX_FAULT_POINT(getsockname);

@@ -23,6 +23,7 @@
 /* One source of a receiver: a pipe, a datagram socket or one connection. */
 struct ipcx__src {
     int      fd;
+    uint64_t serial;       /* unique in this process: names the connection across fd reuse */
     int      eof;          /* the last read saw end of file */
     uint8_t *buf;
     size_t   cap, beg, end; /* unread bytes are buf[beg, end) */

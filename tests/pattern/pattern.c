@@ -18,12 +18,16 @@
 #include "ipcx/poll.h"
 #include "../../src/pattern/pattern_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -417,10 +421,27 @@ static void send_raw(ipcx_chan *tx, unsigned kind, const char *addr, uint32_t pi
     T_SUCCESS(ipcx_send(tx, buf, n + 4 - cut, 0, WAIT_MS));
 }
 
+/*
+ * A listening abstract socket at a forged reply address (unix:@NAME...):
+ * whether the server ever connected to it is read back with accept.
+ */
+static int decoy_listen(const char *addr)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    const char *name = strchr(addr, '@');
+    size_t n = strcspn(name + 1, "?");
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    T_OK(fd >= 0 && n < sizeof sa.sun_path - 1);
+    memcpy(sa.sun_path + 1, name + 1, n);
+    T_OK(bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0);
+    T_OK(listen(fd, 4) == 0);
+    return fd;
+}
+
 static void check_hostile(void)
 {
     char url[512], victim[256], vurl[300], own[512], forged[600];
-    int ready[2], done[2];
+    int ready[2], done[2], conn, decoy = -1;
     ipcx_chan *rx;
     pid_t cli;
 
@@ -434,6 +455,13 @@ static void check_hostile(void)
     T_SUCCESS(ipcx_addr(rx, own, sizeof own));
     /* Another requester's address: the right form, but for pid 1. */
     T_OK(ipcx__pat_reply_url(own, 1, 42, forged, sizeof forged) > 0);
+    conn = strcmp(forged, IPCX_PAT_CONN) == 0;
+    if (conn) {
+        /* Replies go back on the connection: every address is forged, the
+         * old per-requester form too.  A root socket listens there. */
+        snprintf(forged, sizeof forged, "unix:@ipcx-t-%d-r-1-%016x", (int) main_pid, 42);
+        decoy = decoy_listen(forged);
+    }
     gate(ready);
     gate(done);
     if ((cli = child()) == 0) {
@@ -448,10 +476,17 @@ static void check_hostile(void)
         send_raw(tx, IPCX_PAT_REQUEST, forged, (uint32_t) getpid(), 42, 0);
         send_raw(tx, IPCX_PAT_REQUEST, "unix:@x", (uint32_t) getpid(), 1, 4 + 7 + 20);
         send_raw(tx, IPCX_PAT_REPLY, NULL, 0, 0, 0);
+        if (conn) /* naming root's pid: the server reports the kernel's */
+            send_raw(tx, IPCX_PAT_REQUEST, IPCX_PAT_CONN, (uint32_t) main_pid, 1, 0);
         gate_post(ready[1]);
         long n = ipcx_request(tx, "good", 4, got, sizeof got, WAIT_MS);
         T_ERR(n, 9);
         T_OK(memcmp(got, "good|s99!", 9) == 0);
+        if (conn) { /* the answer to the raw one came here, and was put aside */
+            struct ipcx_pattern_stats cst;
+            T_SUCCESS(ipcx_pattern_stats(tx, &cst));
+            T_EQ(cst.late, 1);
+        }
         T_SUCCESS(ipcx_close(tx));
         gate_wait(done[0]);
         exit(0);
@@ -463,6 +498,12 @@ static void check_hostile(void)
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EACCES);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
+    if (conn) {
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 4);
+        T_EQ(req.pid, cli); /* SO_PEERCRED, not the header's main_pid */
+        T_OK(strncmp(req.reply_to, IPCX_PAT_CONN, strlen(IPCX_PAT_CONN)) == 0);
+        T_SUCCESS(ipcx_reply(rx, &req, "raw", 3, WAIT_MS));
+    }
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 4);
     T_EQ(req.pid, cli);
     T_SUCCESS(ipcx_reply(rx, &req, "good|s99!", 9, WAIT_MS));
@@ -472,6 +513,11 @@ static void check_hostile(void)
     T_EQ(st.malformed, 2);
     char vb[8];
     T_EQ(read(vfd, vb, sizeof vb), 0); /* no writer ever opened the victim FIFO */
+    if (decoy >= 0) {
+        T_EQ(accept(decoy, NULL, NULL), -1); /* nobody connected to the forged address */
+        T_EQ(errno, EAGAIN);
+        close(decoy);
+    }
     gate_post(done[1]);
     reap(cli);
     T_SUCCESS(ipcx_close(rx));
