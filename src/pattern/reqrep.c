@@ -18,6 +18,7 @@
  */
 #include "pattern_int.h"
 #include "ipcx/pattern.h"
+#include "ipcx/admin.h"
 #include "../transport/transport.h"
 #include "../transport/stream.h"
 #include "../util/err.h"
@@ -390,7 +391,7 @@ static int pat_peer_get(struct ipcx_chan *ch, struct ipcx__pat *p, const char *u
 }
 
 /* Send an answer (kind) to req's reply channel; a cached end that went stale is opened again once. */
-static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
+static int pat_deliver(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
                       unsigned kind, const void *msg, size_t len, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
@@ -427,6 +428,58 @@ static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req 
         }
         return r;
     }
+}
+
+/*
+ * The registry entries a dead process left (its reply channel's among
+ * them): gone with it.  An entry is removed only when the process that
+ * wrote it (pid and start time) no longer runs, as ipcx gc decides.
+ */
+static void pat_reg_sweep(pid_t pid)
+{
+    const struct ipcx_reg_entry *e;
+    ipcx_reg_iter *it;
+
+    if (ipcx_reg_open(&it, ipcx__self_euid() == 0 ? IPCX_REG_ALL : 0) < 0)
+        return;
+    while (ipcx_reg_next(it, &e) == 1)
+        if (e->verdict == IPCX_REG_ENTRY && e->pid == pid && !ipcx_proc_alive(e->pid, e->start))
+            (void) ipcx_reg_remove(e->uid, e->name);
+    (void) ipcx_reg_close(it);
+}
+
+/*
+ * A requester SIGKILLed mid-request leaves nothing behind: when its answer
+ * cannot be delivered (or, on mq: and shm:, where a dead process's queue
+ * or ring takes it all the same, whenever it is no longer alive), the
+ * server removes its
+ * reply channel and the registry entries it left.  The pid is the kernel's
+ * on a connection (SO_PEERCRED) and the header's elsewhere, but the address
+ * was checked to be that pid's own form (pat_check): a request naming a
+ * dead pid can only make the server remove what that dead pid's requester
+ * would have made.
+ */
+static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
+                      unsigned kind, const void *msg, size_t len, int timeout_ms)
+{
+    int r = pat_deliver(ch, p, req, kind, msg, len, timeout_ms);
+    int conn = strncmp(req->reply_to, IPCX_PAT_CONN, strlen(IPCX_PAT_CONN)) == 0;
+    int gone = r == -EPIPE || r == -ECONNREFUSED || r == -ENOENT || r == -ENXIO;
+
+    /* A queue or a ring takes a message whether or not its reader lives. */
+    int kept = strncmp(req->reply_to, "mq:", 3) == 0 || strncmp(req->reply_to, "shm:", 4) == 0;
+
+    if (!(gone || (r == 0 && kept)) ||
+        req->pid <= 0 || ipcx__proc_alive((pid_t) req->pid, 0))
+        return r;
+    if (!conn) {
+        for (int i = 0; i < PAT_CACHE; i++)
+            if (p->peer[i].tx && strcmp(p->peer[i].url, req->reply_to) == 0)
+                pat_peer_drop(&p->peer[i]);
+        (void) ipcx_unlink(req->reply_to);
+    }
+    pat_reg_sweep((pid_t) req->pid);
+    return r;
 }
 
 IPCX_API long ipcx_serve(ipcx_chan *ch, void *buf, size_t cap, ipcx_req *req, int timeout_ms)

@@ -16,8 +16,10 @@
 #include "t.h"
 #include "ipcx/pattern.h"
 #include "ipcx/poll.h"
+#include "ipcx/admin.h"
 #include "../../src/pattern/pattern_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -529,6 +531,105 @@ static void check_hostile(void)
     }
 }
 
+/* Does name (a directory entry) belong to a reply channel of pid? */
+static int names_pid(const char *name, pid_t pid)
+{
+    char a[48], b[48];
+    snprintf(a, sizeof a, ".r%d-", (int) pid);       /* fifo:, mq:, shm: */
+    snprintf(b, sizeof b, "ipcx-r-%d-", (int) pid);  /* unix:@ (dgram) */
+    return strstr(name, a) || strstr(name, b);
+}
+
+/* What a dead requester left: reply channels anywhere, registry entries. 0 for nothing. */
+static int left_by(pid_t pid)
+{
+    static const char *const dirs[] = { "/dev/shm", "/dev/mqueue", "/tmp" };
+    int left = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (names_pid(e->d_name, pid)) {
+                printf("  left: %s/%s\n", dirs[i], e->d_name);
+                left++;
+            }
+        if (d)
+            closedir(d);
+    }
+    FILE *f = fopen("/proc/net/unix", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (names_pid(line, pid)) {
+            printf("  left: socket %s", line);
+            left++;
+        }
+    if (f)
+        fclose(f);
+    ipcx_reg_iter *it;
+    const struct ipcx_reg_entry *e;
+    if (ipcx_reg_open(&it, IPCX_REG_ALL) == 0) {
+        while (ipcx_reg_next(it, &e) == 1)
+            if (e->verdict == IPCX_REG_ENTRY && e->pid == pid) {
+                printf("  left: registry entry %s/%s (%s)\n", e->dir, e->name, e->obj);
+                left++;
+            }
+        ipcx_reg_close(it);
+    }
+    return left;
+}
+
+/*
+ * Requesters SIGKILLed mid-request, KILL_ROUNDS times (the server took the
+ * request; even rounds kill at once, odd ones after a random pause): once
+ * the server has answered, nothing of the dead requester is left: no reply
+ * channel in /dev/shm, /dev/mqueue, /tmp or the abstract namespace, no
+ * entry in any registry.  The server goes on serving.
+ */
+static void check_rqkill(void)
+{
+    char url[512], buf[16], got[16];
+    ipcx_chan *rx, *keep;
+    unsigned seed = (unsigned) main_pid;
+    int replied = 0, refused = 0;
+
+    expand(url, sizeof url, "rqkill");
+    rx = open_rx(url);
+    note_url(url);
+    keep = open_tx(rx); /* fifo:, shm: report every sender's end otherwise */
+    for (int i = 0; i < KILL_ROUNDS; i++) {
+        ipcx_req req;
+        pid_t cli;
+        int st;
+        if ((cli = child()) == 0) {
+            ipcx_chan *tx;
+            T_SUCCESS(ipcx_open(&tx, url, IPCX_SEND));
+            long n = ipcx_request(tx, "die", 3, got, sizeof got, WAIT_MS);
+            T_FAIL("a requester about to be killed returned %ld", n);
+        }
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 3);
+        if (i % 2) {
+            struct timespec ts = { 0, (long) (rand_r(&seed) % 200) * 1000L };
+            nanosleep(&ts, NULL);
+        }
+        T_OK(kill(cli, SIGKILL) == 0);
+        T_OK(waitpid(cli, &st, 0) == cli);
+        T_OK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        int r = ipcx_reply(rx, &req, "late", 4, WAIT_MS);
+        if (r == 0)
+            replied++; /* taken by a queue nobody reads any more */
+        else if (r == -EPIPE || r == -ECONNREFUSED || r == -ENOENT || r == -ENXIO)
+            refused++;
+        else
+            T_FAIL("round %d: a reply to a killed requester returned %d (%s)", i, r,
+                   ipcx_strerror(r));
+        T_EQ(left_by(cli), 0);
+    }
+    printf("  rqkill: %d rounds, %d replies taken by a dead queue, %d refused\n",
+           KILL_ROUNDS, replied, refused);
+    T_SUCCESS(ipcx_close(keep));
+    T_SUCCESS(ipcx_close(rx));
+}
+
 /* ---- poll and loop (every scheme) ------------------------------------- */
 
 /* The two ends of this scheme's channel: by name or as a pair. */
@@ -731,6 +832,7 @@ static const struct check checks[] = {
     { "rendezvous", check_rendezvous, 1 },
     { "hostile", check_hostile, 1 },
     { "kill", check_kill, 1 },
+    { "rqkill", check_rqkill, 1 },
 };
 
 int main(int argc, char **argv)
