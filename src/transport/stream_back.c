@@ -53,16 +53,28 @@ int ipcx__back_open(struct ipcx_chan *ch)
     return 0;
 }
 
+/* Wait until fd is readable or d passes (an expired d still looks once). */
+static int back_wait(int fd, const struct ipcx__deadline *d)
+{
+    int r = ipcx__poll1(fd, POLLIN, ipcx__remaining(d));
+    if (r == 0)
+        return ipcx__expired(d);
+    if (r == -EINTR)
+        return ipcx__intr_returns() ? -EINTR : 0;
+    return r < 0 ? r : 0;
+}
+
 long ipcx__back_recv(struct ipcx_chan *ch, void *buf, size_t cap, int timeout_ms)
 {
     struct ipcx__schan *s = ipcx__schan_of(ch);
     struct ipcx__src *src = s->back;
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
 
-    int waited = 0;
-
     if (!src)
         return -EINVAL;
+    /* Nothing buffered: a reply to a request just sent is rarely there
+     * yet, so wait first and then read (two system calls, not three). */
+    int fresh = src->beg == src->end;
     for (;;) {
         int r = ipcx__src_parse(&s->rx, src);
         if (r == 1) {
@@ -79,38 +91,20 @@ long ipcx__back_recv(struct ipcx_chan *ch, void *buf, size_t cap, int timeout_ms
         if (r < 0)
             return r == -ENOMEM ? r : ipcx__fail(-EPROTO, "the receiver sent back bytes that "
                                                           "are no frame");
-        if (!waited && src->beg == src->end) {
-            /* A reply to a request just sent is rarely there yet: wait
-             * first, then read, two system calls instead of three. */
-            waited = 1;
-            int left = ipcx__remaining(&d);
-            r = left == 0 ? 1 : ipcx__poll1(src->fd, POLLIN, left);
-            if (r == 0)
-                return ipcx__expired(&d);
-            if (r == -EINTR && ipcx__intr_returns())
-                return -EINTR;
-            if (r < 0 && r != -EINTR)
+        if (!fresh) {
+            r = ipcx__src_fill(&s->rx, src);
+            if (r > 0)
+                continue;
+            if (r == -ENOTCONN)
+                return ipcx__fail(-EPIPE, "the receiver closed the connection");
+            if (r == -EBADMSG)
+                return ipcx__fail(-EPROTO, "the receiver sent back a malformed record");
+            if (r < 0)
                 return r;
         }
-        r = ipcx__src_fill(&s->rx, src);
-        if (r > 0)
-            continue;
-        if (r == -ENOTCONN)
-            return ipcx__fail(-EPIPE, "the receiver closed the connection");
-        if (r == -EBADMSG)
-            return ipcx__fail(-EPROTO, "the receiver sent back a malformed record");
-        if (r < 0)
+        if ((r = back_wait(src->fd, &d)) < 0)
             return r;
-        int left = ipcx__remaining(&d);
-        if (left == 0)
-            return ipcx__expired(&d);
-        r = ipcx__poll1(src->fd, POLLIN, left);
-        if (r == 0)
-            return ipcx__expired(&d);
-        if (r == -EINTR && ipcx__intr_returns())
-            return -EINTR;
-        if (r < 0 && r != -EINTR)
-            return r;
+        fresh = 0;
     }
 }
 
