@@ -37,8 +37,8 @@ typedef struct ipcx_req {
     unsigned long long id;   /* the requester's id for this request */
     int      sync;           /* 1: a synchronous send, already acknowledged */
     unsigned prio;           /* the message's priority */
-    long     pid;            /* the requester's pid: the kernel's (SO_PEERCRED) on a
-                                unix: connection, else the one it names (not proven) */
+    long     pid;            /* the requester's pid: the kernel's on unix: (SO_PEERCRED,
+                                SCM_CREDENTIALS), else the one it names (not proven) */
     char     reply_to[IPCX_REPLY_ADDR_MAX + 1]; /* the checked reply address; "conn:N" on a connection */
 } ipcx_req;
 

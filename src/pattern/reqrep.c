@@ -327,6 +327,14 @@ static int pat_check(struct ipcx_chan *ch, struct ipcx__pat *p, long n)
     }
     p->hconn = 0;
     p->hpid = (long) h.pid;
+    long kpid;
+    if (ipcx__back_sender(ch, &kpid) == 0 && kpid != (long) h.pid) {
+        /* A unix datagram: the kernel named its sender.  A request that
+         * claims another pid (and so that pid's reply socket) is forged. */
+        p->st.refused++;
+        return ipcx__fail(-EACCES, "request from pid %ld names pid %" PRIu32 " and its reply "
+                          "address '%.*s'", kpid, h.pid, (int) h.addrlen, h.addr);
+    }
     if (strcmp(want, IPCX_PAT_CONN) == 0) {
         /* The answer goes back on the connection the request came on; the
          * kernel says whose it is.  Nothing in the message can name

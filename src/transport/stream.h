@@ -20,6 +20,8 @@
 #define IPCX_RX_RECORD 0x1 /* each read is one record holding one whole frame (seqpacket, dgram) */
 #define IPCX_RX_PIPE   0x2 /* one shared byte stream: EOF means every sender is gone (-EPIPE),
                               and a bad frame is skipped instead of dropping the source */
+#define IPCX_RX_CRED   0x8 /* a unix datagram socket with SO_PASSCRED: each record's
+                              sender pid is kept (ipcx__back_source) */
 #define IPCX_RX_BACK   0x4 /* a sending end reads its own connection (stream_back.c): a
                               record of 0 bytes is the receiver's end, as on a connection */
 
@@ -63,6 +65,7 @@ struct ipcx__rx {
        and a receive without a deadline sleeps in read(2) (stream_src.c). */
     int      lazy;
     uint64_t last_src;      /* serial of the source of the last message handed out, or 0 */
+    pid_t    last_pid;      /* IPCX_RX_CRED: its sender's pid as the kernel told, or 0 */
 };
 
 /* How the sending side writes. */
@@ -175,6 +178,12 @@ long ipcx__back_recv(struct ipcx_chan *ch, void *buf, size_t cap, int timeout_ms
 int  ipcx__back_source(struct ipcx_chan *ch, uint64_t *conn, long *pid, long *uid);
 int  ipcx__back_send(struct ipcx_chan *ch, uint64_t conn, const void *msg, size_t len,
                      unsigned prio, int timeout_ms);
+/*
+ * A unix datagram receiver (no connection): the pid of the sender of the
+ * message received last, from its SCM_CREDENTIALS (stream_src.c), so that
+ * a request's claimed pid can be checked.  0, or -ENOTSUP elsewhere.
+ */
+int  ipcx__back_sender(struct ipcx_chan *ch, long *pid);
 
 /* stream_tx.c: write one frame of msg on tx (after what an earlier send left pending). */
 struct ipcx__deadline;

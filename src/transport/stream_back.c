@@ -155,6 +155,19 @@ int ipcx__back_source(struct ipcx_chan *ch, uint64_t *conn, long *pid, long *uid
     return 0;
 }
 
+int ipcx__back_sender(struct ipcx_chan *ch, long *pid)
+{
+    struct ipcx__rx *rx;
+
+    if (!back_engine(ch) || !(ch->flags & IPCX_RECV))
+        return -ENOTSUP;
+    rx = &ipcx__schan_of(ch)->rx;
+    if (!(rx->mode & IPCX_RX_CRED))
+        return -ENOTSUP;
+    *pid = (long) rx->last_pid;
+    return 0;
+}
+
 /* Drop connection at (it broke); a message handed out by peek stays where it is. */
 static void back_drop(struct ipcx__rx *rx, size_t at)
 {

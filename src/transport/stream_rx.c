@@ -456,6 +456,7 @@ static long rx_take(struct ipcx__rx *rx, long i, void *buf, size_t cap, unsigned
         *prio = s->prio;
     long len = (long) s->len;
     rx->last_src = s->serial;
+    rx->last_pid = s->rec_pid;
     ipcx__src_consume(rx, s);
     rx->rr = (size_t) i + 1;
     return len;
@@ -543,6 +544,7 @@ int ipcx__schan_release(struct ipcx_chan *ch)
     if (rx->cur < 0)
         return ipcx__fail(-EINVAL, "nothing was peeked");
     rx->last_src = rx->v[rx->cur]->serial;
+    rx->last_pid = rx->v[rx->cur]->rec_pid;
     ipcx__src_consume(rx, rx->v[rx->cur]);
     rx->rr = (size_t) rx->cur + 1;
     rx->cur = -1;

@@ -372,7 +372,8 @@ int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s, int wait)
             s->buf = b;
             s->cap = IPCX_FRAME_HDR + rx->maxmsg + 1;
         }
-        r = ipcx__recv(s->fd, s->buf, s->cap, 0);
+        r = (rx->mode & IPCX_RX_CRED) ? ipcx__recv_cred(s->fd, s->buf, s->cap, &s->rec_pid)
+                                      : ipcx__recv(s->fd, s->buf, s->cap, 0);
         if (r == -EAGAIN)
             return 0;
         if (r < 0)

@@ -427,23 +427,24 @@ static void send_raw(ipcx_chan *tx, unsigned kind, const char *addr, uint32_t pi
  * A listening abstract socket at a forged reply address (unix:@NAME...):
  * whether the server ever connected to it is read back with accept.
  */
-static int decoy_listen(const char *addr)
+static int decoy_listen(const char *addr, int type)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     const char *name = strchr(addr, '@');
     size_t n = strcspn(name + 1, "?");
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
     T_OK(fd >= 0 && n < sizeof sa.sun_path - 1);
     memcpy(sa.sun_path + 1, name + 1, n);
     T_OK(bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0);
-    T_OK(listen(fd, 4) == 0);
+    T_OK(type == SOCK_DGRAM || listen(fd, 4) == 0);
     return fd;
 }
 
 static void check_hostile(void)
 {
     char url[512], victim[256], vurl[300], own[512], forged[600];
-    int ready[2], done[2], conn, decoy = -1;
+    char claimed[600];
+    int ready[2], done[2], conn, dgram, decoy = -1, decoy2 = -1;
     ipcx_chan *rx;
     pid_t cli;
 
@@ -462,7 +463,15 @@ static void check_hostile(void)
         /* Replies go back on the connection: every address is forged, the
          * old per-requester form too.  A root socket listens there. */
         snprintf(forged, sizeof forged, "unix:@ipcx-t-%d-r-1-%016x", (int) main_pid, 42);
-        decoy = decoy_listen(forged);
+        decoy = decoy_listen(forged, SOCK_STREAM);
+    }
+    /* A unix datagram server knows each request's sender from the kernel:
+     * a request in root's name, for root's (right-form) reply socket, is
+     * refused, and root's socket there gets nothing. */
+    dgram = strncmp(own, "unix:", 5) == 0 && strstr(own, "type=dgram") != NULL;
+    if (dgram) {
+        T_OK(ipcx__pat_reply_url(own, (uint32_t) main_pid, 42, claimed, sizeof claimed) > 0);
+        decoy2 = decoy_listen(claimed, SOCK_DGRAM);
     }
     gate(ready);
     gate(done);
@@ -480,6 +489,8 @@ static void check_hostile(void)
         send_raw(tx, IPCX_PAT_REPLY, NULL, 0, 0, 0);
         if (conn) /* naming root's pid: the server reports the kernel's */
             send_raw(tx, IPCX_PAT_REQUEST, IPCX_PAT_CONN, (uint32_t) main_pid, 1, 0);
+        if (dgram)
+            send_raw(tx, IPCX_PAT_REQUEST, claimed, (uint32_t) main_pid, 42, 0);
         gate_post(ready[1]);
         long n = ipcx_request(tx, "good", 4, got, sizeof got, WAIT_MS);
         T_ERR(n, 9);
@@ -500,6 +511,8 @@ static void check_hostile(void)
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EACCES);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
+    if (dgram)
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EACCES);
     if (conn) {
         T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 4);
         T_EQ(req.pid, cli); /* SO_PEERCRED, not the header's main_pid */
@@ -511,7 +524,7 @@ static void check_hostile(void)
     T_SUCCESS(ipcx_reply(rx, &req, "good|s99!", 9, WAIT_MS));
     struct ipcx_pattern_stats st;
     T_SUCCESS(ipcx_pattern_stats(rx, &st));
-    T_EQ(st.refused, 2);
+    T_EQ(st.refused, 2 + dgram);
     T_EQ(st.malformed, 2);
     char vb[8];
     T_EQ(read(vfd, vb, sizeof vb), 0); /* no writer ever opened the victim FIFO */
@@ -519,6 +532,11 @@ static void check_hostile(void)
         T_EQ(accept(decoy, NULL, NULL), -1); /* nobody connected to the forged address */
         T_EQ(errno, EAGAIN);
         close(decoy);
+    }
+    if (decoy2 >= 0) {
+        T_EQ(recv(decoy2, vb, sizeof vb, MSG_DONTWAIT), -1); /* the server sent root nothing */
+        T_EQ(errno, EAGAIN);
+        close(decoy2);
     }
     gate_post(done[1]);
     reap(cli);
