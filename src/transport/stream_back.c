@@ -92,7 +92,7 @@ long ipcx__back_recv(struct ipcx_chan *ch, void *buf, size_t cap, int timeout_ms
             return r == -ENOMEM ? r : ipcx__fail(-EPROTO, "the receiver sent back bytes that "
                                                           "are no frame");
         if (!fresh) {
-            r = ipcx__src_fill(&s->rx, src);
+            r = ipcx__src_fill(&s->rx, src, 0);
             if (r > 0)
                 continue;
             if (r == -ENOTCONN)
