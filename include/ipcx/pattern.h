@@ -27,7 +27,9 @@
 extern "C" {
 #endif
 
-/* The longest reply address a request carries (bytes, without the NUL). */
+/* The longest reply address a request carries (bytes, without the NUL).
+ * On unix: stream and seqpacket sockets there is no reply channel: the reply
+ * comes back on the requester's own connection (reply_to "conn:N"). */
 #define IPCX_REPLY_ADDR_MAX 512
 
 /* A request as ipcx_serve() received it: what ipcx_reply() needs. */
@@ -35,8 +37,9 @@ typedef struct ipcx_req {
     unsigned long long id;   /* the requester's id for this request */
     int      sync;           /* 1: a synchronous send, already acknowledged */
     unsigned prio;           /* the message's priority */
-    long     pid;            /* the pid the requester names (not proven) */
-    char     reply_to[IPCX_REPLY_ADDR_MAX + 1]; /* the checked reply address */
+    long     pid;            /* the requester's pid: the kernel's on unix: (SO_PEERCRED,
+                                SCM_CREDENTIALS), else the one it names (not proven) */
+    char     reply_to[IPCX_REPLY_ADDR_MAX + 1]; /* the checked reply address; "conn:N" on a connection */
 } ipcx_req;
 
 /* Counters of one channel's pattern traffic (ipcx_pattern_stats). */

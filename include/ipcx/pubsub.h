@@ -39,9 +39,20 @@ typedef struct ipcx_pool ipcx_pool;
 #define IPCX_SUB_LOSSY 0x100
 
 /*
+ * Flag of ipcx_pub_open(): a fan-out (unix:, tcp:) publisher holds what it
+ * publishes in each subscriber's queue and writes a queue (many messages in
+ * one system call, one wake-up of that subscriber) once it holds
+ * IPCX_PUB_BATCH_BYTES, or at ipcx_pub_flush() and ipcx_pub_close().  The
+ * guarantees are those of ipcx_publish(), counted from the flush.  On a
+ * ring it changes nothing (a message is written once for everyone).
+ */
+#define IPCX_PUB_BATCH 0x200
+#define IPCX_PUB_BATCH_BYTES (16 * 1024)
+
+/*
  * Open a publisher on url (shm:/name, unix:/path, unix:@name,
  * tcp://host:port).  It creates what is needed (the ring; the socket
- * subscribers register with).  flags: 0 or IPCX_NONBLOCK.
+ * subscribers register with).  flags: 0, IPCX_NONBLOCK, IPCX_PUB_BATCH.
  */
 IPCX_API int ipcx_pub_open(ipcx_pub **pub, const char *url, int flags);
 
@@ -67,7 +78,14 @@ IPCX_API int ipcx_pub_subscribers(ipcx_pub *pub);
  */
 IPCX_API int ipcx_pub_addr(const ipcx_pub *pub, char *buf, size_t cap);
 
-/* Close the publisher; NULL is fine. */
+/*
+ * Write what the subscribers' queues hold: 0 once every lossless subscriber
+ * has all of it, -EAGAIN / -ETIMEDOUT when one had no room within
+ * timeout_ms (the rest stays queued; lossy ones get what fits now).
+ */
+IPCX_API int ipcx_pub_flush(ipcx_pub *pub, int timeout_ms);
+
+/* Close the publisher, after a flush of at most two seconds; NULL is fine. */
 IPCX_API int ipcx_pub_close(ipcx_pub *pub);
 
 /*

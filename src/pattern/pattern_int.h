@@ -31,6 +31,13 @@
 #define IPCX_PAT_VERSION 1u
 #define IPCX_PAT_HDR     32u     /* bytes before the reply address */
 #define IPCX_PAT_ADDRMAX 512u    /* the longest reply address accepted */
+/*
+ * The reply address of a request sent on a connected socket (unix: stream
+ * and seqpacket): "answer on the connection this came on".  Not a scheme
+ * anything opens; ipcx_serve() turns it into "conn:N" in ipcx_req.reply_to,
+ * N naming the connection inside that server process.
+ */
+#define IPCX_PAT_CONN    "conn:"
 
 enum ipcx__pat_kind {
     IPCX_PAT_REQUEST = 1, /* wants a reply (ipcx_request) */

@@ -15,9 +15,15 @@
  *    its own (unix:@ipcx-sub-PID-N, tcp://HOST:PORT) whose address is in
  *    its registration, with its prefixes and its choice.  The publisher
  *    sends each message to each subscriber whose prefixes match, with a
- *    per-subscriber sequence number: lossy ones with timeout 0 (a full
- *    one misses it, and sees the gap), lossless ones queue it (one message
- *    deep) and the publisher waits for them.
+ *    per-subscriber sequence number.  Each subscriber has a queue of
+ *    framed messages in the publisher (PS_QUEUE bytes), written with one
+ *    send of all it holds whenever the socket takes it: a subscriber that
+ *    is behind gets many messages per system call and per wake-up.  A
+ *    lossy one whose queue is full misses the message (and sees the gap);
+ *    for a lossless one the publisher first waits for room, and if there is
+ *    none in time nobody gets the message.  Without IPCX_PUB_BATCH a
+ *    publish then waits (within its time) until lossless queues are in the
+ *    sockets; with it, a queue is written once it holds a batch.
  *
  * Not here: the wire form and its checks (topic.c), the ring (src/shm/).
  */
@@ -27,8 +33,11 @@
 #include "../util/url.h"
 #include "../sys/sys.h"
 #include "../transport/transport.h"
+#include "../transport/frame.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +46,8 @@
 #define PS_MAX_SUBS 256        /* subscribers one fan-out publisher keeps */
 #define PS_REG_MAX  (IPCX_TOPIC_HDR + IPCX_URL_MAX + IPCX_SUB_PREFIXES * (IPCX_TOPIC_MAX + 1))
 #define PS_SUB_NAME "@ipcx-sub-" /* the only unix: names a publisher sends to */
+#define PS_QUEUE    (64 * 1024) /* bytes queued per subscriber (a message more never waits) */
+#define PS_LINGER_MS 2000       /* what close waits for lossless queues */
 
 enum ps_kind { PS_RING, PS_FAN };
 
@@ -49,14 +60,16 @@ struct ps_peer {
     uint8_t  *prefixes;        /* nprefix times (len u8, bytes), as registered */
     size_t    plen;
     uint64_t  seq;             /* number of the next message for it (sent or missed) */
-    uint8_t  *backlog;         /* lossless: a message it had no room for yet */
-    size_t    backlen;
+    int       fd;              /* tx's socket: the queue is written to it directly */
+    uint8_t  *q;               /* framed messages not yet written: q[qoff, qlen) */
+    size_t    qoff, qlen, qcap;
 };
 
 struct ipcx_pub {
     enum ps_kind kind;
     ipcx_chan *ch;             /* ring: the sending end; fan-out: the registrations */
     int        nonblock;
+    int        batch;          /* IPCX_PUB_BATCH */
     uint8_t   *buf;            /* one message being built (maxmsg) */
     size_t     maxmsg;
     struct ipcx_url url;       /* fan-out: to check reply addresses */
@@ -155,8 +168,8 @@ IPCX_API int ipcx_pub_open(ipcx_pub **pub, const char *url, int flags)
 {
     char ring[IPCX_URL_MAX];
     ipcx__clear_detail();
-    if (!pub || !url || (flags & ~IPCX_NONBLOCK))
-        return ipcx__fail(-EINVAL, "ipcx_pub_open: flags are 0 or IPCX_NONBLOCK");
+    if (!pub || !url || (flags & ~(IPCX_NONBLOCK | IPCX_PUB_BATCH)))
+        return ipcx__fail(-EINVAL, "ipcx_pub_open: flags are 0, IPCX_NONBLOCK, IPCX_PUB_BATCH");
     ipcx_pub *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
@@ -165,6 +178,8 @@ IPCX_API int ipcx_pub_open(ipcx_pub **pub, const char *url, int flags)
         goto fail;
     p->kind = (enum ps_kind) rc;
     p->nonblock = (flags & IPCX_NONBLOCK) != 0;
+    p->batch = (flags & IPCX_PUB_BATCH) != 0;
+    flags &= ~IPCX_PUB_BATCH;
     if (p->kind == PS_RING) {
         if ((rc = ps_ring_url(ring, sizeof ring, url, &p->url, 1, 0)) < 0 ||
             (rc = ipcx_open(&p->ch, ring, IPCX_SEND | IPCX_CREATE | flags)) < 0)
@@ -189,7 +204,7 @@ static void ps_peer_drop(ipcx_pub *p, unsigned i)
     struct ps_peer *s = &p->peers[i];
     (void) ipcx_close(s->tx);
     free(s->prefixes);
-    free(s->backlog);
+    free(s->q);
     p->peers[i] = p->peers[--p->npeers];
 }
 
@@ -262,7 +277,8 @@ static void ps_register(ipcx_pub *p, const uint8_t *b, size_t n)
     uint8_t hi[IPCX_TOPIC_HDR];
     ipcx__topic_refuse_put(hi, 0);
     /* The welcome is the first thing it gets: from now on it misses nothing unknowingly. */
-    if (ipcx_open(&s->tx, url, IPCX_SEND) < 0 || ipcx_send(s->tx, hi, sizeof hi, 0, 0) < 0) {
+    if (ipcx_open(&s->tx, url, IPCX_SEND) < 0 || ipcx_send(s->tx, hi, sizeof hi, 0, 0) < 0 ||
+        (s->fd = ipcx_fd(s->tx)) < 0) {
         (void) ipcx_close(s->tx);
         free(pf);
         return; /* gone already */
@@ -295,14 +311,87 @@ static int ps_peer_wants(const struct ps_peer *s, const char *topic, size_t tlen
     return 0;
 }
 
-/* A lossless peer's queued message: 0 once sent, or why not; -EPIPE drops the peer. */
-static int ps_flush(ipcx_pub *p, unsigned i, int timeout_ms)
+/* Does the queue of s take need more bytes?  An empty one always does. */
+static int ps_room(const struct ps_peer *s, size_t need)
 {
-    struct ps_peer *s = &p->peers[i];
-    int rc = ipcx_send(s->tx, s->backlog, s->backlen, 0, timeout_ms);
-    if (rc == 0) {
-        free(s->backlog);
-        s->backlog = NULL;
+    return s->qlen == s->qoff || s->qlen - s->qoff + need <= PS_QUEUE;
+}
+
+/*
+ * Write s's queue: all it holds in one send, and again while the socket
+ * takes more.  d NULL: only what the socket takes now (0, the rest stays);
+ * else wait for room until d.  0 when written (or, without d, when the
+ * socket is full), -EPIPE for a subscriber gone, or the deadline's error.
+ */
+static int ps_write(struct ps_peer *s, const struct ipcx__deadline *d)
+{
+    while (s->qoff < s->qlen) {
+        struct iovec iov = { s->q + s->qoff, s->qlen - s->qoff };
+        ssize_t r = ipcx__sendv(s->fd, &iov, 1);
+        if (r > 0) {
+            s->qoff += (size_t) r;
+            continue;
+        }
+        if (r != -EAGAIN)
+            return r == -ECONNRESET || r == -ENOTCONN || r == -ECONNREFUSED ? -EPIPE : (int) r;
+        if (!d)
+            return 0;
+        int left = ipcx__remaining(d);
+        if (left == 0)
+            return ipcx__expired(d);
+        int w = ipcx__poll1(s->fd, POLLOUT, left);
+        if (w == 0)
+            return ipcx__expired(d);
+        if (w < 0 && w != -EINTR)
+            return w;
+        if (w == -EINTR && ipcx__intr_returns())
+            return -EINTR;
+    }
+    s->qoff = s->qlen = 0;
+    return 0;
+}
+
+/* Put message b (n bytes, its number seq at offset 8) framed at the end of s's queue. */
+static int ps_queue(struct ps_peer *s, const uint8_t *b, size_t n, uint64_t seq)
+{
+    size_t need = IPCX_FRAME_HDR + n;
+    if (s->qoff && s->qcap - s->qlen < need) {
+        memmove(s->q, s->q + s->qoff, s->qlen - s->qoff);
+        s->qlen -= s->qoff;
+        s->qoff = 0;
+    }
+    if (s->qcap - s->qlen < need) {
+        size_t cap = s->qlen + need > PS_QUEUE ? s->qlen + need : PS_QUEUE;
+        uint8_t *q = realloc(s->q, cap);
+        if (!q)
+            return -ENOMEM;
+        s->q = q;
+        s->qcap = cap;
+    }
+    struct ipcx__frame f = { IPCX_FRAME_WHOLE, 0, 0, (uint32_t) n, (uint32_t) n };
+    uint8_t *at = s->q + s->qlen;
+    ipcx__frame_encode(at, &f);
+    memcpy(at + IPCX_FRAME_HDR, b, n);
+    /* The same bytes for everyone but the number, at offset 8. */
+    for (int k = 0; k < 8; k++)
+        at[IPCX_FRAME_HDR + 8 + k] = (uint8_t) (seq >> (8 * k));
+    s->qlen += need;
+    return 0;
+}
+
+/* Write every queue; lossless ones until d (NULL: what fits now).  Gone peers are dropped. */
+static int ps_write_all(ipcx_pub *p, const struct ipcx__deadline *d, size_t least)
+{
+    int rc = 0;
+    for (unsigned i = 0; i < p->npeers; i++) {
+        struct ps_peer *s = &p->peers[i];
+        if (s->qlen - s->qoff < (least ? least : 1))
+            continue;
+        int r = ps_write(s, s->lossy ? NULL : d);
+        if (r == -EPIPE)
+            ps_peer_drop(p, i--);
+        else if (r < 0 && rc == 0)
+            rc = ipcx__fail(r, "subscriber %s has no room", s->url);
     }
     return rc;
 }
@@ -311,40 +400,48 @@ static int ps_fan_publish(ipcx_pub *p, size_t n, const char *topic, size_t tlen,
                           int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    size_t need = IPCX_FRAME_HDR + n;
     int rc;
-    /* A lossless peer still holding the last message: nobody gets this one until it has room. */
+    /* Room in every lossless queue this message goes to, or nobody gets it. */
     for (unsigned i = 0; i < p->npeers; i++) {
-        if (!p->peers[i].backlog)
+        struct ps_peer *s = &p->peers[i];
+        if (s->lossy || ps_room(s, need) || !ps_peer_wants(s, topic, tlen))
             continue;
-        if ((rc = ps_flush(p, i, ipcx__remaining(&d))) == -EPIPE)
+        rc = ps_write(s, &d); /* with a deadline: 0 only once all of it is written */
+        if (rc == -EPIPE)
             ps_peer_drop(p, i--);
         else if (rc < 0)
-            return ipcx__fail(rc, "subscriber %s has no room", p->peers[i].url);
+            return ipcx__fail(rc, "subscriber %s has no room", s->url);
     }
     for (unsigned i = 0; i < p->npeers; i++) {
         struct ps_peer *s = &p->peers[i];
         if (!ps_peer_wants(s, topic, tlen))
             continue;
-        /* The same bytes for everyone but the number, at offset 8. */
         uint64_t seq = s->seq++;
-        for (int k = 0; k < 8; k++)
-            p->buf[8 + k] = (uint8_t) (seq >> (8 * k));
-        rc = ipcx_send(s->tx, p->buf, n, 0, 0);
-        if (rc == -EPIPE) {
-            ps_peer_drop(p, i--);
-        } else if (rc == -EAGAIN && !s->lossy) {
-            if (!(s->backlog = malloc(n ? n : 1)))
-                return -ENOMEM; /* s->seq moved on: it will count one lost, not hang */
-            memcpy(s->backlog, p->buf, n);
-            s->backlen = n;
-        }
-        /* lossy -EAGAIN: it sees the gap in the numbers; other errors: as lost */
+        if (!ps_room(s, need))
+            continue; /* lossy and full: it sees the gap in the numbers */
+        if ((rc = ps_queue(s, p->buf, n, seq)) < 0)
+            return rc; /* s->seq moved on: it will count one lost, not hang */
     }
-    /* Wait for the lossless peers within the caller's time; what is left stays queued. */
-    for (unsigned i = 0; i < p->npeers; i++)
-        if (p->peers[i].backlog && ps_flush(p, i, ipcx__remaining(&d)) == -EPIPE)
-            ps_peer_drop(p, i--);
+    if (p->batch)
+        return ps_write_all(p, NULL, IPCX_PUB_BATCH_BYTES), 0;
+    /* Write-through: into the sockets now, waiting for lossless ones within
+     * the caller's time; what is left stays queued for the next call. */
+    (void) ps_write_all(p, &d, 0);
     return 0;
+}
+
+IPCX_API int ipcx_pub_flush(ipcx_pub *p, int timeout_ms)
+{
+    ipcx__clear_detail();
+    if (!p)
+        return -EINVAL;
+    if (p->kind == PS_RING)
+        return 0;
+    if (p->nonblock)
+        timeout_ms = 0;
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    return ps_write_all(p, &d, 0);
 }
 
 IPCX_API int ipcx_publish(ipcx_pub *p, const char *topic, const void *msg, size_t len,
@@ -410,9 +507,13 @@ IPCX_API int ipcx_pub_close(ipcx_pub *p)
         return 0;
     uint8_t bye[IPCX_TOPIC_HDR];
     ipcx__topic_refuse_put(bye, -EPIPE);
+    if (p->kind == PS_FAN) {
+        struct ipcx__deadline d = ipcx__deadline(PS_LINGER_MS);
+        (void) ps_write_all(p, &d, 0);
+    }
     while (p->npeers) {
         /* Tell each subscriber the feed ended (best effort: a full one learns by its timeout). */
-        if (!p->peers[0].backlog || ps_flush(p, 0, 0) == 0)
+        if (p->peers[0].qoff == p->peers[0].qlen)
             (void) ipcx_send(p->peers[0].tx, bye, sizeof bye, 0, 0);
         ps_peer_drop(p, 0);
     }

@@ -18,7 +18,9 @@
  */
 #include "pattern_int.h"
 #include "ipcx/pattern.h"
+#include "ipcx/admin.h"
 #include "../transport/transport.h"
+#include "../transport/stream.h"
 #include "../util/err.h"
 #include "../sys/sys.h"
 #include "../sys/proc.h"
@@ -43,6 +45,8 @@ struct pat_peer {
 struct ipcx__pat {
     /* a requester */
     ipcx_chan *rx;                        /* the reply channel, or NULL */
+    int        conn;                      /* replies come back on ch's own connection
+                                             (IPCX_PAT_CONN): no rx */
     pid_t      owner;                     /* the process that made rx */
     uint32_t   pid;
     uint64_t   token;
@@ -56,6 +60,8 @@ struct ipcx__pat {
     /* a server */
     long       held;                      /* a checked request in rbuf not yet taken, or -1 */
     unsigned   hprio;
+    uint64_t   hconn;                     /* the connection it came on (IPCX_PAT_CONN), or 0 */
+    long       hpid;                      /* that connection's peer (SO_PEERCRED), or 0 */
     struct pat_peer peer[PAT_CACHE];
     uint64_t   tick;
 };
@@ -96,7 +102,7 @@ static int pat_requester(struct ipcx_chan *ch, struct ipcx__pat *p)
     ipcx_chan *rx = NULL;
     int r = 0, n = 0;
 
-    if (p->rx && p->owner == self)
+    if ((p->rx || p->conn) && p->owner == self)
         return 0;
     if (p->rx) {
         /* Inherited over fork: the parent's channel.  Closing it here
@@ -113,6 +119,18 @@ static int pat_requester(struct ipcx_chan *ch, struct ipcx__pat *p)
         n = ipcx__pat_reply_url(addr, (uint32_t) self, p->token, p->url, sizeof p->url);
         if (n < 0)
             return n;
+        if (strcmp(p->url, IPCX_PAT_CONN) == 0) {
+            /* A connected socket: the server answers on this connection. */
+            if ((r = ipcx__back_open(ch)) < 0 ||
+                (r = ipcx__random(&p->next_id, sizeof p->next_id)) < 0 ||
+                (r = pat_grow(&p->rbuf, &p->rcap, ch->maxmsg)) < 0)
+                return r;
+            p->conn = 1;
+            p->owner = self;
+            p->pid = (uint32_t) self;
+            p->urllen = (size_t) n;
+            return 0;
+        }
         r = ipcx_open(&rx, p->url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
         if (r != -EEXIST)
             break;
@@ -192,6 +210,18 @@ static long pat_await(struct ipcx_chan *ch, struct ipcx__pat *p, unsigned want, 
     int rxfd = gonefd >= 0 ? ipcx_fd(p->rx) : -1;
     int gone = 0, done;
 
+    while (p->conn) {
+        /* One descriptor: the reply and the server's hang-up both arrive on it. */
+        long n = ipcx__back_recv(ch, p->rbuf, p->rcap, pat_left(d));
+        if (n == -EAGAIN || n == -ETIMEDOUT)
+            return ipcx__expired(d);
+        if (n < 0)
+            return n == -EPIPE ? ipcx__fail(-EPIPE, "the server went away before it answered")
+                               : n;
+        long r = pat_match(p, n, want, id, reply, cap, &done);
+        if (done)
+            return r;
+    }
     if (rxfd < 0)
         gonefd = -1;
     for (;;) {
@@ -295,6 +325,24 @@ static int pat_check(struct ipcx_chan *ch, struct ipcx__pat *p, long n)
         return ipcx__fail(-EACCES, "request from pid %" PRIu32 ": reply address '%.*s' is "
                           "not the one its requester makes", h.pid, (int) h.addrlen, h.addr);
     }
+    p->hconn = 0;
+    p->hpid = (long) h.pid;
+    long kpid;
+    if (ipcx__back_sender(ch, &kpid) == 0 && kpid != (long) h.pid) {
+        /* A unix datagram: the kernel named its sender.  A request that
+         * claims another pid (and so that pid's reply socket) is forged. */
+        p->st.refused++;
+        return ipcx__fail(-EACCES, "request from pid %ld names pid %" PRIu32 " and its reply "
+                          "address '%.*s'", kpid, h.pid, (int) h.addrlen, h.addr);
+    }
+    if (strcmp(want, IPCX_PAT_CONN) == 0) {
+        /* The answer goes back on the connection the request came on; the
+         * kernel says whose it is.  Nothing in the message can name
+         * another destination. */
+        long uid;
+        if ((r = ipcx__back_source(ch, &p->hconn, &p->hpid, &uid)) < 0)
+            return r;
+    }
     return 0;
 }
 
@@ -351,7 +399,7 @@ static int pat_peer_get(struct ipcx_chan *ch, struct ipcx__pat *p, const char *u
 }
 
 /* Send an answer (kind) to req's reply channel; a cached end that went stale is opened again once. */
-static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
+static int pat_deliver(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
                       unsigned kind, const void *msg, size_t len, int timeout_ms)
 {
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
@@ -359,6 +407,19 @@ static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req 
     struct pat_peer *e;
     int r, cached;
 
+    if (strncmp(req->reply_to, IPCX_PAT_CONN, strlen(IPCX_PAT_CONN)) == 0) {
+        const char *num = req->reply_to + strlen(IPCX_PAT_CONN);
+        char *end;
+        unsigned long long conn = strtoull(num, &end, 10);
+        if (end == num || *end || conn == 0)
+            return ipcx__fail(-EINVAL, "reply address '%s': not a connection of this server",
+                              req->reply_to);
+        long n = pat_frame(p, &h, msg, len, ch->maxmsg);
+        if (n < 0)
+            return (int) n;
+        return ipcx__back_send(ch, (uint64_t) conn, p->sbuf, (size_t) n, req->prio,
+                               timeout_ms);
+    }
     for (int attempt = 0;; attempt++) {
         if ((cached = pat_peer_get(ch, p, req->reply_to, &e)) < 0)
             return cached;
@@ -375,6 +436,58 @@ static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req 
         }
         return r;
     }
+}
+
+/*
+ * The registry entries a dead process left (its reply channel's among
+ * them): gone with it.  An entry is removed only when the process that
+ * wrote it (pid and start time) no longer runs, as ipcx gc decides.
+ */
+static void pat_reg_sweep(pid_t pid)
+{
+    const struct ipcx_reg_entry *e;
+    ipcx_reg_iter *it;
+
+    if (ipcx_reg_open(&it, ipcx__self_euid() == 0 ? IPCX_REG_ALL : 0) < 0)
+        return;
+    while (ipcx_reg_next(it, &e) == 1)
+        if (e->verdict == IPCX_REG_ENTRY && e->pid == pid && !ipcx_proc_alive(e->pid, e->start))
+            (void) ipcx_reg_remove(e->uid, e->name);
+    (void) ipcx_reg_close(it);
+}
+
+/*
+ * A requester SIGKILLed mid-request leaves nothing behind: when its answer
+ * cannot be delivered (or, on mq: and shm:, where a dead process's queue
+ * or ring takes it all the same, whenever it is no longer alive), the
+ * server removes its
+ * reply channel and the registry entries it left.  The pid is the kernel's
+ * on a connection (SO_PEERCRED) and the header's elsewhere, but the address
+ * was checked to be that pid's own form (pat_check): a request naming a
+ * dead pid can only make the server remove what that dead pid's requester
+ * would have made.
+ */
+static int pat_answer(struct ipcx_chan *ch, struct ipcx__pat *p, const ipcx_req *req,
+                      unsigned kind, const void *msg, size_t len, int timeout_ms)
+{
+    int r = pat_deliver(ch, p, req, kind, msg, len, timeout_ms);
+    int conn = strncmp(req->reply_to, IPCX_PAT_CONN, strlen(IPCX_PAT_CONN)) == 0;
+    int gone = r == -EPIPE || r == -ECONNREFUSED || r == -ENOENT || r == -ENXIO;
+
+    /* A queue or a ring takes a message whether or not its reader lives. */
+    int kept = strncmp(req->reply_to, "mq:", 3) == 0 || strncmp(req->reply_to, "shm:", 4) == 0;
+
+    if (!(gone || (r == 0 && kept)) ||
+        req->pid <= 0 || ipcx__proc_alive((pid_t) req->pid, 0))
+        return r;
+    if (!conn) {
+        for (int i = 0; i < PAT_CACHE; i++)
+            if (p->peer[i].tx && strcmp(p->peer[i].url, req->reply_to) == 0)
+                pat_peer_drop(&p->peer[i]);
+        (void) ipcx_unlink(req->reply_to);
+    }
+    pat_reg_sweep((pid_t) req->pid);
+    return r;
 }
 
 IPCX_API long ipcx_serve(ipcx_chan *ch, void *buf, size_t cap, ipcx_req *req, int timeout_ms)
@@ -404,9 +517,13 @@ IPCX_API long ipcx_serve(ipcx_chan *ch, void *buf, size_t cap, ipcx_req *req, in
     req->id = h.id;
     req->sync = h.kind == IPCX_PAT_SYNC;
     req->prio = p->hprio;
-    req->pid = (long) h.pid;
-    memcpy(req->reply_to, h.addr, h.addrlen);
-    req->reply_to[h.addrlen] = '\0';
+    req->pid = p->hpid;
+    if (p->hconn)
+        snprintf(req->reply_to, sizeof req->reply_to, "%s%" PRIu64, IPCX_PAT_CONN, p->hconn);
+    else {
+        memcpy(req->reply_to, h.addr, h.addrlen);
+        req->reply_to[h.addrlen] = '\0';
+    }
     if (h.len)
         memcpy(buf, h.payload, h.len);
     p->held = -1;

@@ -112,8 +112,12 @@ int ipcx__pat_decode(const void *buf, size_t len, struct ipcx__pat_hdr *h)
 /*
  * The reply channel of a requester, by the scheme of the request channel:
  *
- *   unix:ANY[?type=T]  unix:@ipcx-r-PID-TOKEN[?type=T]  abstract: no file to
- *                      replace by a symbolic link, nothing left on a crash
+ *   unix:ANY[?type=stream|seqpacket]
+ *                      conn:   the reply comes back on the requester's own
+ *                      connection: no channel to make, find, forge or leave
+ *   unix:ANY?type=dgram
+ *                      unix:@ipcx-r-PID-TOKEN?type=dgram  abstract: no file
+ *                      to replace by a symbolic link, nothing left on a crash
  *   fifo:/path         fifo:/path.rPID-TOKEN            beside the server's FIFO
  *   mq:/name           mq:/name.rPID-TOKEN
  *   shm:/name          shm:/name.rPID-TOKEN?mode=mpsc   several servers may answer
@@ -139,7 +143,9 @@ int ipcx__pat_reply_url(const char *chan_addr, uint32_t pid, uint64_t token,
             type = q;
         else if (q)
             return ipcx__fail(-ENOTSUP, "%s: no reply path for this address", chan_addr);
-        n = snprintf(out, cap, "unix:@ipcx-r-%s%s", tail, type);
+        n = strcmp(type, "?type=dgram") == 0
+                ? snprintf(out, cap, "unix:@ipcx-r-%s%s", tail, type)
+                : snprintf(out, cap, "%s", IPCX_PAT_CONN);
     } else if (q) {
         return ipcx__fail(-ENOTSUP, "%s: no reply path for this address", chan_addr);
     } else if ((strncmp(chan_addr, "fifo:/", 6) == 0 || strncmp(chan_addr, "mq:/", 4) == 0)) {

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -119,6 +120,42 @@ int ipcx__getsockopt_int(int fd, int level, int opt, int *val)
         return -errno;
     *val = v;
     return 0;
+}
+
+int ipcx__peercred(int fd, pid_t *pid, uid_t *uid)
+{
+    IPCX_FAULT_POINT(peercred);
+    struct ucred c;
+    socklen_t len = sizeof c;
+    if (IPCX_FAILS(peercred) || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
+        return -errno;
+    *pid = c.pid;
+    *uid = c.uid;
+    return 0;
+}
+
+ssize_t ipcx__recv_cred(int fd, void *buf, size_t len, pid_t *pid)
+{
+    IPCX_FAULT_POINT(recvmsg);
+    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(struct ucred))]; } c;
+    struct iovec iov = { buf, len };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+                        .msg_control = c.b, .msg_controllen = sizeof c.b };
+    ssize_t r;
+    do
+        r = IPCX_FAILS(recvmsg) ? -1 : recvmsg(fd, &m, MSG_DONTWAIT | MSG_TRUNC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    *pid = 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_CREDENTIALS &&
+            h->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred u;
+            memcpy(&u, CMSG_DATA(h), sizeof u);
+            *pid = u.pid;
+        }
+    return r;
 }
 
 int ipcx__getsockname(int fd, struct sockaddr_storage *ss)

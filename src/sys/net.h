@@ -8,6 +8,7 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 /* accept4 non-blocking and close-on-exec: the new descriptor, or -errno (EINTR retried). */
 int ipcx__accept(int lfd);
@@ -34,6 +35,16 @@ int ipcx__connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* setsockopt / getsockopt of an int option: 0 or -errno (*val set on success). */
 int ipcx__setsockopt_int(int fd, int level, int opt, int val);
 int ipcx__getsockopt_int(int fd, int level, int opt, int *val);
+/* SO_PEERCRED of a connected unix socket: the pid and uid of the process
+ * that connected (or listened), as the kernel recorded them.  0 or -errno. */
+int ipcx__peercred(int fd, pid_t *pid, uid_t *uid);
+/*
+ * recv of one datagram as ipcx__recv (MSG_DONTWAIT | MSG_TRUNC: its real
+ * length), with the sender's pid from SCM_CREDENTIALS (the socket has
+ * SO_PASSCRED; the kernel fills them, a sender cannot choose them unless
+ * privileged).  *pid 0 when none came.
+ */
+ssize_t ipcx__recv_cred(int fd, void *buf, size_t len, pid_t *pid);
 /* getsockname(2) into *ss: 0 or -errno. */
 int ipcx__getsockname(int fd, struct sockaddr_storage *ss);
 

@@ -37,8 +37,13 @@ int ipcx__sock_rx(struct ipcx_chan *ch, int fd, int type)
         return r;
     }
     if (type == SOCK_DGRAM) {
-        int sz = sock_record_room(ch->maxmsg);
+        int sz = sock_record_room(ch->maxmsg), dom = 0;
         (void) ipcx__setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, sz);
+        /* A unix datagram has no connection to ask who sent it: the
+         * kernel's credentials ride with each record instead. */
+        if (ipcx__getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &dom) == 0 && dom == AF_UNIX &&
+            ipcx__setsockopt_int(fd, SOL_SOCKET, SO_PASSCRED, 1) == 0)
+            s->rx.mode |= IPCX_RX_CRED;
         return ipcx__rx_add(&s->rx, fd);
     }
     r = ipcx__rx_listen(&s->rx, fd);

@@ -105,6 +105,10 @@ int ipcx__schan_close(struct ipcx_chan *ch)
         return 0;
     if (s->rx.epfd >= 0)
         ipcx__rx_fini(&s->rx);
+    if (s->back) {
+        s->back->fd = -1; /* the sending end's own descriptor: tx_fini closes it */
+        ipcx__src_free(s->back);
+    }
     ipcx__tx_fini(&s->tx);
     /* Remove what we created, unless someone replaced it meanwhile, and
      * only in the process that created it, not in a child that inherited

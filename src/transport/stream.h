@@ -20,6 +20,10 @@
 #define IPCX_RX_RECORD 0x1 /* each read is one record holding one whole frame (seqpacket, dgram) */
 #define IPCX_RX_PIPE   0x2 /* one shared byte stream: EOF means every sender is gone (-EPIPE),
                               and a bad frame is skipped instead of dropping the source */
+#define IPCX_RX_CRED   0x8 /* a unix datagram socket with SO_PASSCRED: each record's
+                              sender pid is kept (ipcx__back_source) */
+#define IPCX_RX_BACK   0x4 /* a sending end reads its own connection (stream_back.c): a
+                              record of 0 bytes is the receiver's end, as on a connection */
 
 struct ipcx__src;
 
@@ -60,6 +64,8 @@ struct ipcx__rx {
     /* A pipe receiver whose pipe nothing has polled yet: it is not in epfd,
        and a receive without a deadline sleeps in read(2) (stream_src.c). */
     int      lazy;
+    uint64_t last_src;      /* serial of the source of the last message handed out, or 0 */
+    pid_t    last_pid;      /* IPCX_RX_CRED: its sender's pid as the kernel told, or 0 */
 };
 
 /* How the sending side writes. */
@@ -92,6 +98,8 @@ struct ipcx__schan {
     dev_t    dev;
     ino_t    ino;
     char     addr[IPCX_URL_MAX + 64]; /* what ipcx_addr reports */
+    struct ipcx__src *back; /* a sending end: its own connection read back (stream_back.c),
+                               with rx as its reader's state; NULL until asked */
 };
 
 /*
@@ -153,5 +161,43 @@ long long ipcx__schan_lost(const struct ipcx_chan *ch);
 int  ipcx__schan_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio);
 long ipcx__schan_sendv(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n,
                        int timeout_ms, int *why);
+
+/*
+ * Replies over the connection a message came on (stream_back.c), for
+ * request/reply over connected sockets (unix: stream and seqpacket, tcp:):
+ * the answer to a request goes back on the very connection it arrived on,
+ * so it reaches only the process that holds that connection, and a
+ * requester needs no reply channel of its own.
+ *
+ * A sending end: ipcx__back_open() makes it ready to read its connection
+ * (-ENOTSUP unless ch is a connected socket with framing=ipcx);
+ * ipcx__back_recv() reads one framed message from it, waiting on that one
+ * descriptor: the length, -ETIMEDOUT/-EAGAIN, -EPIPE when the receiver
+ * closed the connection, -EMSGSIZE, -EPROTO for bytes that are no frame.
+ *
+ * A receiving end: ipcx__back_source() names the connection of the message
+ * received last, with the peer's pid and uid from SO_PEERCRED (uid -1 and
+ * pid 0 on tcp:); ipcx__back_send() writes one framed message to that
+ * connection: 0, -EPIPE when it is gone (closed, or dropped meanwhile),
+ * -ETIMEDOUT/-EAGAIN.  A reply cut short by its timeout drops the
+ * connection (a torn frame would corrupt the stream): the requester sees
+ * -EPIPE.
+ */
+int  ipcx__back_open(struct ipcx_chan *ch);
+long ipcx__back_recv(struct ipcx_chan *ch, void *buf, size_t cap, int timeout_ms);
+int  ipcx__back_source(struct ipcx_chan *ch, uint64_t *conn, long *pid, long *uid);
+int  ipcx__back_send(struct ipcx_chan *ch, uint64_t conn, const void *msg, size_t len,
+                     unsigned prio, int timeout_ms);
+/*
+ * A unix datagram receiver (no connection): the pid of the sender of the
+ * message received last, from its SCM_CREDENTIALS (stream_src.c), so that
+ * a request's claimed pid can be checked.  0, or -ENOTSUP elsewhere.
+ */
+int  ipcx__back_sender(struct ipcx_chan *ch, long *pid);
+
+/* stream_tx.c: write one frame of msg on tx (after what an earlier send left pending). */
+struct ipcx__deadline;
+int  ipcx__tx_frame(struct ipcx__tx *tx, const void *msg, size_t len, unsigned prio,
+                    const struct ipcx__deadline *d);
 
 #endif

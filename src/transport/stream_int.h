@@ -23,6 +23,10 @@
 /* One source of a receiver: a pipe, a datagram socket or one connection. */
 struct ipcx__src {
     int      fd;
+    uint64_t serial;       /* unique in this process: names the connection across fd reuse */
+    int      peer_known;   /* stream_back.c: peer_pid/peer_uid read (once per connection) */
+    long     peer_pid, peer_uid;
+    pid_t    rec_pid;      /* IPCX_RX_CRED: the sender of the record in buf (the kernel's) */
     int      eof;          /* the last read saw end of file */
     uint8_t *buf;
     size_t   cap, beg, end; /* unread bytes are buf[beg, end) */

@@ -455,6 +455,8 @@ static long rx_take(struct ipcx__rx *rx, long i, void *buf, size_t cap, unsigned
     if (prio)
         *prio = s->prio;
     long len = (long) s->len;
+    rx->last_src = s->serial;
+    rx->last_pid = s->rec_pid;
     ipcx__src_consume(rx, s);
     rx->rr = (size_t) i + 1;
     return len;
@@ -541,6 +543,8 @@ int ipcx__schan_release(struct ipcx_chan *ch)
     struct ipcx__rx *rx = &ipcx__schan_of(ch)->rx;
     if (rx->cur < 0)
         return ipcx__fail(-EINVAL, "nothing was peeked");
+    rx->last_src = rx->v[rx->cur]->serial;
+    rx->last_pid = rx->v[rx->cur]->rec_pid;
     ipcx__src_consume(rx, rx->v[rx->cur]);
     rx->rr = (size_t) rx->cur + 1;
     rx->cur = -1;

@@ -14,6 +14,7 @@
 #include "../sys/fs.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -23,12 +24,18 @@
 
 /* ---- sources ---------------------------------------------------------- */
 
+/* The next source's serial (from 1): a reply over a connection names its
+ * source by it (stream_back.c), so a descriptor number reused by a later
+ * connection is never taken for the old one. */
+static _Atomic uint64_t src_serials = 1;
+
 struct ipcx__src *ipcx__src_new(int fd)
 {
     struct ipcx__src *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->fd = fd;
+    s->serial = atomic_fetch_add_explicit(&src_serials, 1, memory_order_relaxed);
     s->last = ipcx__now_ms();
     ipcx__reasm_init(&s->ra);
     return s;
@@ -365,12 +372,13 @@ int ipcx__src_fill(struct ipcx__rx *rx, struct ipcx__src *s, int wait)
             s->buf = b;
             s->cap = IPCX_FRAME_HDR + rx->maxmsg + 1;
         }
-        r = ipcx__recv(s->fd, s->buf, s->cap, 0);
+        r = (rx->mode & IPCX_RX_CRED) ? ipcx__recv_cred(s->fd, s->buf, s->cap, &s->rec_pid)
+                                      : ipcx__recv(s->fd, s->buf, s->cap, 0);
         if (r == -EAGAIN)
             return 0;
         if (r < 0)
             return (int) r;
-        if (r == 0 && rx->lfd >= 0) {
+        if (r == 0 && (rx->lfd >= 0 || (rx->mode & IPCX_RX_BACK))) {
             s->eof = 1;
             return -ENOTCONN;
         }

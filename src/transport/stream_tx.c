@@ -233,6 +233,19 @@ static int tx_plain(struct ipcx__tx *tx, const void *msg, size_t len,
     return r < 0 ? r : 0;
 }
 
+/* One whole frame: header and message in one write where the kernel takes it. */
+static int tx_whole(struct ipcx__tx *tx, const void *msg, size_t len, unsigned prio,
+                    const struct ipcx__deadline *d)
+{
+    uint8_t hdr[IPCX_FRAME_HDR];
+    struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
+
+    ipcx__frame_encode(hdr, &f);
+    struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) msg, len } };
+    int r = tx_unit(tx, iov, 2, d, 0);
+    return r < 0 ? r : 0;
+}
+
 int ipcx__schan_check(const struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio)
 {
     const struct ipcx__schan *s = ipcx__schan_of(ch);
@@ -261,17 +274,23 @@ static int tx_begin(struct ipcx__schan *s, const struct ipcx__deadline *d)
 static int tx_message(struct ipcx__tx *tx, const void *msg, size_t len, unsigned prio,
                       const struct ipcx__deadline *d)
 {
-    uint8_t hdr[IPCX_FRAME_HDR];
-    struct ipcx__frame f = { IPCX_FRAME_WHOLE, prio, 0, (uint32_t) len, (uint32_t) len };
-
     if (tx->framing != IPCX_FRAMING_IPCX)
         return tx_plain(tx, msg, len, d);
     if (tx->kind == IPCX_TX_PIPE && IPCX_FRAME_HDR + len > PIPE_BUF)
         return tx_chunks(tx, msg, len, prio, d);
-    ipcx__frame_encode(hdr, &f);
-    struct iovec iov[2] = { { hdr, IPCX_FRAME_HDR }, { (void *) msg, len } };
-    int r = tx_unit(tx, iov, 2, d, 0);
-    return r < 0 ? r : 0;
+    return tx_whole(tx, msg, len, prio, d);
+}
+
+int ipcx__tx_frame(struct ipcx__tx *tx, const void *msg, size_t len, unsigned prio,
+                   const struct ipcx__deadline *d)
+{
+    if (tx->npend) {
+        int r = tx_flush(tx, d);
+        if (r < 0)
+            return r;
+    }
+    tx->framing = IPCX_FRAMING_IPCX;
+    return tx_whole(tx, msg, len, prio, d);
 }
 
 int ipcx__schan_send(struct ipcx_chan *ch, const void *msg, size_t len,

@@ -16,14 +16,20 @@
 #include "t.h"
 #include "ipcx/pattern.h"
 #include "ipcx/poll.h"
+#include "ipcx/admin.h"
 #include "../../src/pattern/pattern_int.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -417,10 +423,28 @@ static void send_raw(ipcx_chan *tx, unsigned kind, const char *addr, uint32_t pi
     T_SUCCESS(ipcx_send(tx, buf, n + 4 - cut, 0, WAIT_MS));
 }
 
+/*
+ * A listening abstract socket at a forged reply address (unix:@NAME...):
+ * whether the server ever connected to it is read back with accept.
+ */
+static int decoy_listen(const char *addr, int type)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    const char *name = strchr(addr, '@');
+    size_t n = strcspn(name + 1, "?");
+    int fd = socket(AF_UNIX, type | SOCK_NONBLOCK, 0);
+    T_OK(fd >= 0 && n < sizeof sa.sun_path - 1);
+    memcpy(sa.sun_path + 1, name + 1, n);
+    T_OK(bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + n)) == 0);
+    T_OK(type == SOCK_DGRAM || listen(fd, 4) == 0);
+    return fd;
+}
+
 static void check_hostile(void)
 {
     char url[512], victim[256], vurl[300], own[512], forged[600];
-    int ready[2], done[2];
+    char claimed[600];
+    int ready[2], done[2], conn, dgram, decoy = -1, decoy2 = -1;
     ipcx_chan *rx;
     pid_t cli;
 
@@ -434,6 +458,21 @@ static void check_hostile(void)
     T_SUCCESS(ipcx_addr(rx, own, sizeof own));
     /* Another requester's address: the right form, but for pid 1. */
     T_OK(ipcx__pat_reply_url(own, 1, 42, forged, sizeof forged) > 0);
+    conn = strcmp(forged, IPCX_PAT_CONN) == 0;
+    if (conn) {
+        /* Replies go back on the connection: every address is forged, the
+         * old per-requester form too.  A root socket listens there. */
+        snprintf(forged, sizeof forged, "unix:@ipcx-t-%d-r-1-%016x", (int) main_pid, 42);
+        decoy = decoy_listen(forged, SOCK_STREAM);
+    }
+    /* A unix datagram server knows each request's sender from the kernel:
+     * a request in root's name, for root's (right-form) reply socket, is
+     * refused, and root's socket there gets nothing. */
+    dgram = strncmp(own, "unix:", 5) == 0 && strstr(own, "type=dgram") != NULL;
+    if (dgram) {
+        T_OK(ipcx__pat_reply_url(own, (uint32_t) main_pid, 42, claimed, sizeof claimed) > 0);
+        decoy2 = decoy_listen(claimed, SOCK_DGRAM);
+    }
     gate(ready);
     gate(done);
     if ((cli = child()) == 0) {
@@ -448,10 +487,19 @@ static void check_hostile(void)
         send_raw(tx, IPCX_PAT_REQUEST, forged, (uint32_t) getpid(), 42, 0);
         send_raw(tx, IPCX_PAT_REQUEST, "unix:@x", (uint32_t) getpid(), 1, 4 + 7 + 20);
         send_raw(tx, IPCX_PAT_REPLY, NULL, 0, 0, 0);
+        if (conn) /* naming root's pid: the server reports the kernel's */
+            send_raw(tx, IPCX_PAT_REQUEST, IPCX_PAT_CONN, (uint32_t) main_pid, 1, 0);
+        if (dgram)
+            send_raw(tx, IPCX_PAT_REQUEST, claimed, (uint32_t) main_pid, 42, 0);
         gate_post(ready[1]);
         long n = ipcx_request(tx, "good", 4, got, sizeof got, WAIT_MS);
         T_ERR(n, 9);
         T_OK(memcmp(got, "good|s99!", 9) == 0);
+        if (conn) { /* the answer to the raw one came here, and was put aside */
+            struct ipcx_pattern_stats cst;
+            T_SUCCESS(ipcx_pattern_stats(tx, &cst));
+            T_EQ(cst.late, 1);
+        }
         T_SUCCESS(ipcx_close(tx));
         gate_wait(done[0]);
         exit(0);
@@ -463,15 +511,33 @@ static void check_hostile(void)
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EACCES);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EBADMSG);
+    if (dgram)
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), -EACCES);
+    if (conn) {
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 4);
+        T_EQ(req.pid, cli); /* SO_PEERCRED, not the header's main_pid */
+        T_OK(strncmp(req.reply_to, IPCX_PAT_CONN, strlen(IPCX_PAT_CONN)) == 0);
+        T_SUCCESS(ipcx_reply(rx, &req, "raw", 3, WAIT_MS));
+    }
     T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 4);
     T_EQ(req.pid, cli);
     T_SUCCESS(ipcx_reply(rx, &req, "good|s99!", 9, WAIT_MS));
     struct ipcx_pattern_stats st;
     T_SUCCESS(ipcx_pattern_stats(rx, &st));
-    T_EQ(st.refused, 2);
+    T_EQ(st.refused, 2 + dgram);
     T_EQ(st.malformed, 2);
     char vb[8];
     T_EQ(read(vfd, vb, sizeof vb), 0); /* no writer ever opened the victim FIFO */
+    if (decoy >= 0) {
+        T_EQ(accept(decoy, NULL, NULL), -1); /* nobody connected to the forged address */
+        T_EQ(errno, EAGAIN);
+        close(decoy);
+    }
+    if (decoy2 >= 0) {
+        T_EQ(recv(decoy2, vb, sizeof vb, MSG_DONTWAIT), -1); /* the server sent root nothing */
+        T_EQ(errno, EAGAIN);
+        close(decoy2);
+    }
     gate_post(done[1]);
     reap(cli);
     T_SUCCESS(ipcx_close(rx));
@@ -481,6 +547,105 @@ static void check_hostile(void)
         close(ready[i]);
         close(done[i]);
     }
+}
+
+/* Does name (a directory entry) belong to a reply channel of pid? */
+static int names_pid(const char *name, pid_t pid)
+{
+    char a[48], b[48];
+    snprintf(a, sizeof a, ".r%d-", (int) pid);       /* fifo:, mq:, shm: */
+    snprintf(b, sizeof b, "ipcx-r-%d-", (int) pid);  /* unix:@ (dgram) */
+    return strstr(name, a) || strstr(name, b);
+}
+
+/* What a dead requester left: reply channels anywhere, registry entries. 0 for nothing. */
+static int left_by(pid_t pid)
+{
+    static const char *const dirs[] = { "/dev/shm", "/dev/mqueue", "/tmp" };
+    int left = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        DIR *d = opendir(dirs[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (names_pid(e->d_name, pid)) {
+                printf("  left: %s/%s\n", dirs[i], e->d_name);
+                left++;
+            }
+        if (d)
+            closedir(d);
+    }
+    FILE *f = fopen("/proc/net/unix", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (names_pid(line, pid)) {
+            printf("  left: socket %s", line);
+            left++;
+        }
+    if (f)
+        fclose(f);
+    ipcx_reg_iter *it;
+    const struct ipcx_reg_entry *e;
+    if (ipcx_reg_open(&it, IPCX_REG_ALL) == 0) {
+        while (ipcx_reg_next(it, &e) == 1)
+            if (e->verdict == IPCX_REG_ENTRY && e->pid == pid) {
+                printf("  left: registry entry %s/%s (%s)\n", e->dir, e->name, e->obj);
+                left++;
+            }
+        ipcx_reg_close(it);
+    }
+    return left;
+}
+
+/*
+ * Requesters SIGKILLed mid-request, KILL_ROUNDS times (the server took the
+ * request; even rounds kill at once, odd ones after a random pause): once
+ * the server has answered, nothing of the dead requester is left: no reply
+ * channel in /dev/shm, /dev/mqueue, /tmp or the abstract namespace, no
+ * entry in any registry.  The server goes on serving.
+ */
+static void check_rqkill(void)
+{
+    char url[512], buf[16], got[16];
+    ipcx_chan *rx, *keep;
+    unsigned seed = (unsigned) main_pid;
+    int replied = 0, refused = 0;
+
+    expand(url, sizeof url, "rqkill");
+    rx = open_rx(url);
+    note_url(url);
+    keep = open_tx(rx); /* fifo:, shm: report every sender's end otherwise */
+    for (int i = 0; i < KILL_ROUNDS; i++) {
+        ipcx_req req;
+        pid_t cli;
+        int st;
+        if ((cli = child()) == 0) {
+            ipcx_chan *tx;
+            T_SUCCESS(ipcx_open(&tx, url, IPCX_SEND));
+            long n = ipcx_request(tx, "die", 3, got, sizeof got, WAIT_MS);
+            T_FAIL("a requester about to be killed returned %ld", n);
+        }
+        T_ERR(ipcx_serve(rx, buf, sizeof buf, &req, WAIT_MS), 3);
+        if (i % 2) {
+            struct timespec ts = { 0, (long) (rand_r(&seed) % 200) * 1000L };
+            nanosleep(&ts, NULL);
+        }
+        T_OK(kill(cli, SIGKILL) == 0);
+        T_OK(waitpid(cli, &st, 0) == cli);
+        T_OK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        int r = ipcx_reply(rx, &req, "late", 4, WAIT_MS);
+        if (r == 0)
+            replied++; /* taken by a queue nobody reads any more */
+        else if (r == -EPIPE || r == -ECONNREFUSED || r == -ENOENT || r == -ENXIO)
+            refused++;
+        else
+            T_FAIL("round %d: a reply to a killed requester returned %d (%s)", i, r,
+                   ipcx_strerror(r));
+        T_EQ(left_by(cli), 0);
+    }
+    printf("  rqkill: %d rounds, %d replies taken by a dead queue, %d refused\n",
+           KILL_ROUNDS, replied, refused);
+    T_SUCCESS(ipcx_close(keep));
+    T_SUCCESS(ipcx_close(rx));
 }
 
 /* ---- poll and loop (every scheme) ------------------------------------- */
@@ -685,6 +850,7 @@ static const struct check checks[] = {
     { "rendezvous", check_rendezvous, 1 },
     { "hostile", check_hostile, 1 },
     { "kill", check_kill, 1 },
+    { "rqkill", check_rqkill, 1 },
 };
 
 int main(int argc, char **argv)

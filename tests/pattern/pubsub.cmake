@@ -17,6 +17,9 @@ foreach(pair IN LISTS IPCX_PUBSUB_SCHEMES)
   string(SUBSTRING "${pair}" ${from} -1 template)
   foreach(c filter lossless slow kill)
     ipcx_test(pubsub_${c}_${name} $<TARGET_FILE:pubsub_test> ${c} "${template}")
+    if(NOT name MATCHES "shm")  # a fan-out: the same case with IPCX_PUB_BATCH
+      ipcx_test(pubsub_${c}-batch_${name} $<TARGET_FILE:pubsub_test> ${c}-batch "${template}")
+    endif()
   endforeach()
 endforeach()
 # The pool on every scheme that has one (pool.c, pool_sock.c, pool_mq.c);

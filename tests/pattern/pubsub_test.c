@@ -74,11 +74,12 @@ static int wait_child(pid_t pid)
 
 /* The address subscribers open: the publisher's (a tcp port 0 was given one). */
 static char sub_url[512];
+static int pub_flags; /* IPCX_PUB_BATCH for the CASE-batch runs */
 
 static ipcx_pub *pub_open(void)
 {
     ipcx_pub *p = NULL;
-    T_SUCCESS(ipcx_pub_open(&p, url, 0));
+    T_SUCCESS(ipcx_pub_open(&p, url, pub_flags));
     T_SUCCESS(ipcx_pub_addr(p, sub_url, sizeof sub_url));
     if (is_ring()) /* the ring's keys (size, maxmsg) come from the segment */
         snprintf(sub_url, sizeof sub_url, "%s", url);
@@ -123,6 +124,12 @@ static void publish_pad(ipcx_pub *p, const char *topic, long i, size_t pad)
 static void publish_num(ipcx_pub *p, const char *topic, long i)
 {
     publish_pad(p, topic, i, 0);
+}
+
+/* Batching publishers hold messages until a batch is full: let them go. */
+static void pub_flush(ipcx_pub *p)
+{
+    T_SUCCESS(ipcx_pub_flush(p, -1));
 }
 
 /* ---- filter --------------------------------------------------------------- */
@@ -179,6 +186,7 @@ static int case_filter(void)
     for (size_t i = 0; i < NTOPICS; i++)
         publish_num(p, topics[i], (long) i);
     publish_num(p, "end", -1);
+    pub_flush(p);
     for (int k = 0; k < 3; k++)
         T_EQ(wait_child(kids[k]), 0);
     T_SUCCESS(ipcx_pub_close(p));
@@ -225,6 +233,7 @@ static int case_lossless(void)
     wait_subscribers(p, 2);
     for (long i = 0; i < N_MSGS; i++)
         publish_num(p, i % 3 ? "t/a" : "t/b", i);
+    pub_flush(p);
     for (int k = 0; k < 2; k++)
         T_EQ(wait_child(kids[k]), 0);
     T_SUCCESS(ipcx_pub_close(p));
@@ -297,10 +306,12 @@ static int case_slow(void)
     /* Bodies large enough that socket buffers (tcp's grow to megabytes) fill. */
     for (long i = 0; i < N_MSGS; i++)
         publish_pad(p, "feed", i, is_ring() ? 0 : 1000);
+    pub_flush(p); /* waits for the lossless one only */
     T_OK(write(go[1], "g", 1) == 1);
     /* End markers until the lossy one saw one (it may miss some of these too). */
     for (long i = N_MSGS;; i++) {
         publish_num(p, "feed", i);
+        pub_flush(p);
         fd_set rd;
         FD_ZERO(&rd);
         FD_SET(done[0], &rd);
@@ -372,6 +383,7 @@ static int case_kill(void)
         }
         for (long i = 0; i < KILL_MSGS; i++)
             publish_pad(p, "k", i, is_ring() ? 0 : 2000); /* more than socket buffers hold */
+        pub_flush(p); /* returns once the victim is gone, the good one has all */
         T_EQ(wait_child(killer), 0);
         int v = wait_child(victim);
         T_OK(v == 128 + SIGKILL || v == 0); /* 0: it had read everything before the kill */
@@ -924,6 +936,11 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IONBF, 0);
     int r;
+    size_t cl = strlen(argv[1]);
+    if (cl > 6 && !strcmp(argv[1] + cl - 6, "-batch")) {
+        pub_flags = IPCX_PUB_BATCH; /* the same case with a batching publisher */
+        argv[1][cl - 6] = '\0';
+    }
     if (!strcmp(argv[1], "filter"))
         r = case_filter();
     else if (!strcmp(argv[1], "lossless"))
