@@ -121,6 +121,18 @@ int ipcx__getsockopt_int(int fd, int level, int opt, int *val)
     return 0;
 }
 
+int ipcx__peercred(int fd, uid_t *uid, gid_t *gid)
+{
+    IPCX_FAULT_POINT(getsockopt);
+    struct ucred c;
+    socklen_t len = sizeof c;
+    if (IPCX_FAILS(getsockopt) || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
+        return -errno;
+    *uid = c.uid;
+    *gid = c.gid;
+    return 0;
+}
+
 int ipcx__getsockname(int fd, struct sockaddr_storage *ss)
 {
     IPCX_FAULT_POINT(getsockname);

@@ -34,6 +34,8 @@ int ipcx__connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* setsockopt / getsockopt of an int option: 0 or -errno (*val set on success). */
 int ipcx__setsockopt_int(int fd, int level, int opt, int val);
 int ipcx__getsockopt_int(int fd, int level, int opt, int *val);
+/* SO_PEERCRED of a unix socket: the peer's uid and gid when it connected (or bound). */
+int ipcx__peercred(int fd, uid_t *uid, gid_t *gid);
 /* getsockname(2) into *ss: 0 or -errno. */
 int ipcx__getsockname(int fd, struct sockaddr_storage *ss);
 
