@@ -11,6 +11,10 @@
  *   squat     unix:@name: uid 65534 listens first under root's pool name:
  *             root's worker refuses it (-EACCES, the uid in the detail)
  *             instead of taking its jobs (needs root)
+ *   mqallow   mq: a worker of uid 65534 that allow= names opens first, so
+ *             its user made the queue and the pool table: root's submitter
+ *             accepts both (the owner rule of every named object) and the
+ *             worker gets root's job (needs root)
  *   silent    unix:, tcp: 256 connections that never say HELLO fill the
  *             dispatcher's places: the oldest is shed for a real worker,
  *             which gets the job
@@ -200,6 +204,49 @@ static int case_squat(void)
     return 0;
 }
 
+static int case_mqallow(void)
+{
+    if (geteuid() != 0)
+        return T_SKIP;
+    int ready[2], fin[2];
+    T_OK(pipe(ready) == 0 && pipe(fin) == 0);
+    pid_t w = fork();
+    if (w == 0) {
+        become_nobody();
+        ipcx_pool *wk = NULL;
+        uint32_t got = 0;
+        T_SUCCESS(ipcx_pool_open(&wk, url, IPCX_RECV | IPCX_CREATE));
+        T_OK(write(ready[1], "r", 1) == 1);
+        T_EQ(ipcx_pool_take(wk, &got, sizeof got, -1), (long) sizeof got);
+        T_EQ(got, 31);
+        T_SUCCESS(ipcx_pool_done(wk));
+        T_OK(write(fin[1], "d", 1) == 1);
+        T_SUCCESS(ipcx_pool_close(wk));
+        _exit(0);
+    }
+    (void) close(ready[1]);
+    (void) close(fin[1]);
+    char c;
+    T_OK(read(ready[0], &c, 1) == 1);
+    ipcx_pool *p = NULL;
+    int r = ipcx_pool_open(&p, url, IPCX_SEND);
+    if (r < 0) {
+        fprintf(stderr, "root's submitter: %s (%s)\n", ipcx_strerror(r), ipcx_errdetail());
+        kill(w, SIGKILL);
+        (void) wait_child(w);
+    }
+    T_SUCCESS(r);
+    uint32_t job = 31;
+    T_SUCCESS(ipcx_pool_submit(p, &job, sizeof job, -1));
+    T_OK(read(fin[0], &c, 1) == 1);
+    T_EQ(wait_child(w), 0);
+    T_SUCCESS(ipcx_pool_dispatch(p, -1));
+    T_SUCCESS(ipcx_pool_close(p));
+    T_SUCCESS(ipcx_pool_unlink(url));
+    printf("mqallow: uid 65534's queue and table, named by allow=, were used by root\n");
+    return 0;
+}
+
 #define SILENT 256 /* the dispatcher's places (PSK_MAX_WORKERS) */
 
 static int case_silent(void)
@@ -268,6 +315,8 @@ int main(int argc, char **argv)
         return case_stranger();
     if (!strcmp(argv[1], "squat"))
         return case_squat();
+    if (!strcmp(argv[1], "mqallow"))
+        return case_mqallow();
     if (!strcmp(argv[1], "silent"))
         return case_silent();
     fprintf(stderr, "unknown case %s\n", argv[1]);

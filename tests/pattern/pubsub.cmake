@@ -54,6 +54,7 @@ target_link_libraries(pool_sec_test PRIVATE ipcx_static)
 ipcx_test(pool_sec_stranger_unix $<TARGET_FILE:pool_sec_test> stranger "unix:/tmp/ipcx-t-%p-psec.sock?mode=0666")
 ipcx_test(pool_sec_stranger_unix-abstract $<TARGET_FILE:pool_sec_test> stranger "unix:@ipcx-t-%p-psec")
 ipcx_test(pool_sec_squat $<TARGET_FILE:pool_sec_test> squat "unix:@ipcx-t-%p-psquat")
+ipcx_test(pool_sec_mqallow $<TARGET_FILE:pool_sec_test> mqallow "mq:/ipcx-t-%p-pmqa?maxmsg=64&mode=0666&allow=uid:65534")
 foreach(pair "unix=unix:/tmp/ipcx-t-%p-psil.sock" "unix-abstract=unix:@ipcx-t-%p-psil"
              "tcp=tcp://127.0.0.1:0")
   string(FIND "${pair}" "=" eq)
