@@ -30,6 +30,7 @@
 #include "ipcx/sync.h"
 #include "../util/err.h"
 #include "../util/url.h"
+#include "../util/owner.h"
 #include "../sys/sys.h"
 #include "../sys/fs.h"
 #include "../sys/proc.h"
@@ -128,23 +129,29 @@ static int pmq_map(struct pmq *m, int fd, size_t size)
     return 0;
 }
 
-/* Open the table of queue u, or make it: slots sized for the queue's messages. */
-static int pmq_table_open(struct pmq *m, const struct ipcx_url *u, mode_t mode)
+/*
+ * Open the table of queue u, or make it: slots sized for the queue's
+ * messages.  A table made by someone else is used only under the rule of
+ * every named object (src/util/owner.c): its owner is this user, root or
+ * in allow=, and its mode grants no more than mode= (a table another user
+ * put under the name first could hand out and collect root's jobs).
+ */
+static int pmq_table_open(struct pmq *m, const struct ipcx_url *u, mode_t mode,
+                          const struct ipcx_allow *allow)
 {
-    char name[NAME_MAX + 2];
+    char name[NAME_MAX + 2], what[NAME_MAX + 16];
     size_t size = sizeof *m->t + PMQ_SLOTS * m->stride, got;
     int r = pmq_table_name(u, name, sizeof name), fd;
     if (r < 0)
         return r;
     for (int tries = 0; tries < 2; tries++) {
         if ((fd = ipcx__shmfile_open(name, &got)) >= 0) {
-            struct stat st;
-            if ((r = ipcx__fstat(fd, &st)) < 0 ||
-                (st.st_uid != ipcx__self_euid() && st.st_uid != 0) ||
+            snprintf(what, sizeof what, "pool table %s", name);
+            if ((r = ipcx__owner_check_fd(fd, what, mode, allow)) < 0 ||
                 got < sizeof *m->t || (r = pmq_map(m, fd, got)) < 0) {
                 (void) ipcx__close(fd);
-                return r < 0 ? r : ipcx__fail(-EACCES, "mq:%s: its pool table %s belongs to "
-                                              "another user or is cut short", u->path, name);
+                return r < 0 ? r : ipcx__fail(-EPROTO, "mq:%s: its pool table %s is cut short",
+                                              u->path, name);
             }
             (void) ipcx__close(fd);
             if (m->t->magic != PMQ_MAGIC || m->t->version != PMQ_VERSION ||
@@ -217,6 +224,7 @@ static void pmq_reap(struct pmq *m, int force)
 static int pmq_open(void **impl, const char *url, const struct ipcx_url *u, int flags)
 {
     struct pmq *m = calloc(1, sizeof *m);
+    struct ipcx_allow allow;
     mode_t mode;
     int r;
     if (!m)
@@ -224,6 +232,7 @@ static int pmq_open(void **impl, const char *url, const struct ipcx_url *u, int 
     m->worker = (flags & IPCX_RECV) != 0;
     m->pid = (uint32_t) ipcx__self_pid();
     if ((r = ipcx__url_mode(u, "mode", 0600, &mode)) < 0 ||
+        (r = ipcx__url_allow(u, "allow", &allow)) < 0 ||
         (r = ipcx__proc_start((pid_t) m->pid, &m->start)) < 0 ||
         (r = ipcx_open(&m->ch, url, flags)) < 0)
         goto fail;
@@ -234,7 +243,7 @@ static int pmq_open(void **impl, const char *url, const struct ipcx_url *u, int 
         goto fail;
     }
     m->stride = (sizeof(struct pmq_slot) + m->msgsize + 7) & ~(size_t) 7;
-    if ((r = pmq_table_open(m, u, mode)) < 0)
+    if ((r = pmq_table_open(m, u, mode, &allow)) < 0)
         goto fail;
     if (!m->worker) {
         if (!(m->buf = malloc(m->msgsize))) {
@@ -320,22 +329,33 @@ static long pmq_deliver(struct pmq *m, void *buf, size_t cap)
     return n;
 }
 
-/* Locked: adopt an orphan into our slot.  1 if there was one. */
+/*
+ * Locked: adopt an orphan.  1 if there was one.  The worker moves into the
+ * orphan's slot rather than copying the job into its own: the one word
+ * that makes it ours (state HELD, written last, after pid and start) is
+ * the whole step.  Killed before it, the slot is still an orphan; killed
+ * after it, the slot is a dead worker's HELD slot, an orphan again at the
+ * next reap, and the old slot a dead worker's OWNED one, freed.  A copy
+ * instead left, for a worker killed between marking its copy HELD and
+ * freeing the orphan, the job in two slots: done twice.
+ */
 static int pmq_adopt(struct pmq *m)
 {
     for (unsigned i = 0; i < PMQ_SLOTS; i++) {
-        struct pmq_slot *s = pmq_slot(m, i);
+        struct pmq_slot *s = pmq_slot(m, i), *old = m->mine;
         if (atomic_load(&s->state) != PMQ_ORPHAN)
             continue;
-        long n = pmq_job_len(s->job, m->msgsize);
-        if (n >= 0) {
-            memcpy(m->mine->job, s->job, PMQ_JOB_HDR + (size_t) n);
-            atomic_store(&m->mine->state, PMQ_HELD);
-            m->redelivered++;
+        if (pmq_job_len(s->job, m->msgsize) < 0) {
+            atomic_store(&s->state, PMQ_FREE); /* an orphan without a job: nothing to give */
+            continue;
         }
-        atomic_store(&s->state, PMQ_FREE); /* an orphan without a job: nothing to give */
-        if (n >= 0)
-            return 1;
+        s->pid = m->pid;
+        s->start = m->start;
+        atomic_store(&s->state, PMQ_HELD);
+        m->mine = s;
+        atomic_store(&old->state, PMQ_FREE);
+        m->redelivered++;
+        return 1;
     }
     return 0;
 }

@@ -28,6 +28,7 @@
 #include "ipcx/pubsub.h"
 #include "../util/err.h"
 #include "../util/url.h"
+#include "../util/owner.h"
 #include "../sys/sys.h"
 #include "../sys/net.h"
 #include "../sys/fs.h"
@@ -48,7 +49,7 @@
 
 #define PSK_MAX_WORKERS 256              /* connections one dispatcher keeps */
 #define PSK_BACKLOG     1024             /* jobs kept undone before submit waits */
-#define PSK_KEYS        "maxmsg window backlog mode"
+#define PSK_KEYS        "maxmsg window backlog mode allow"
 
 /* One job the dispatcher keeps until it is done. */
 struct psk_job {
@@ -61,6 +62,7 @@ struct psk_job {
 /* One worker's connection, as the dispatcher sees it. */
 struct psk_worker {
     int       fd;
+    uint64_t  seq;          /* accepted as the seq-th: the lowest is the oldest */
     unsigned  window;       /* 0 until its HELLO */
     unsigned  nheld;
     struct psk_job *held[IPCX_POOL_WINDOW_MAX];
@@ -73,6 +75,8 @@ struct psk_worker {
 struct psk {
     int       worker;       /* 1: this end is a worker */
     int       fd;           /* the listener, or the worker's connection; -1 when gone */
+    int       local;        /* unix: the peer's uid is known (SO_PEERCRED) and checked */
+    struct ipcx_allow allow;  /* allow=: peers besides this user and root (owner.h) */
     size_t    maxmsg;
     char      addr[IPCX_URL_MAX];
     /* dispatcher */
@@ -85,6 +89,7 @@ struct psk {
     uint64_t  next_id;
     struct psk_worker *w[PSK_MAX_WORKERS];
     unsigned  nw, rr;
+    uint64_t  accepted;     /* connections taken, for psk_worker.seq */
     long long redelivered;
     /* worker */
     unsigned  window;
@@ -110,7 +115,33 @@ static int psk_keys(struct psk *s, const struct ipcx_url *u)
     if ((r = ipcx__url_int(u, "backlog", PSK_BACKLOG, 1, 1 << 24, &v)) < 0)
         return r;
     s->backlog = (size_t) v;
-    return 0;
+    s->local = !strcmp(u->scheme, "unix");
+    return ipcx__url_allow(u, "allow", &s->allow);
+}
+
+/*
+ * unix: the other end must be this user, root, or named by allow= (the
+ * owner rule of src/util/owner.c, applied to the peer's credentials).  An
+ * abstract name has no file mode, and a socket file's mode= may admit more
+ * users than should hand out or take jobs: without this check anyone who
+ * can connect takes root's jobs, or a squatter's dispatcher feeds root's
+ * workers.  tcp: has no credentials: it trusts the network (pool docs).
+ * 0, -EACCES with a detail, or -errno.
+ */
+static int psk_peer_check(const struct psk *s, int fd, const char *who)
+{
+    uid_t uid;
+    gid_t gid;
+    if (!s->local)
+        return 0;
+    int r = ipcx__peercred(fd, NULL, &uid, &gid);
+    if (r < 0)
+        return r;
+    struct ipcx__owner o = { uid, uid, gid, gid, 0 };
+    if (ipcx__owner_trusted(&o, &s->allow))
+        return 0;
+    return ipcx__fail(-EACCES, "pool: the %s is uid %u gid %u, not this user, root or allow=",
+                      who, (unsigned) uid, (unsigned) gid);
 }
 
 /* The dispatcher's socket: bound and listening on u. */
@@ -217,6 +248,11 @@ static int psk_connect(struct psk *s, const struct ipcx_url *u, const char *url)
     }
     if (fd < 0)
         return ipcx__fail(fd, "no pool dispatcher at %s", url);
+    int r = psk_peer_check(s, fd, "dispatcher");
+    if (r < 0) {
+        (void) ipcx__close(fd);
+        return r;
+    }
     s->fd = fd;
     snprintf(s->addr, sizeof s->addr, "%s", url);
     return 0;
@@ -429,25 +465,48 @@ static int psk_read(struct psk *s, struct psk_worker *w)
     }
 }
 
+/*
+ * At the connection limit: drop the oldest connection that has not said
+ * HELLO (it holds no job), so that connections which never speak cannot
+ * keep real workers out for ever.  1 if one was dropped, 0 if every
+ * connection is a worker (then the newcomer is refused).
+ */
+static int psk_shed(struct psk *s)
+{
+    unsigned oldest = s->nw;
+    for (unsigned i = 0; i < s->nw; i++)
+        if (!s->w[i]->window && (oldest == s->nw || s->w[i]->seq < s->w[oldest]->seq))
+            oldest = i;
+    if (oldest == s->nw)
+        return 0;
+    psk_drop(s, oldest);
+    return 1;
+}
+
 /* Take every connection waiting on the listener, up to PSK_MAX_WORKERS. */
 static void psk_accept(struct psk *s)
 {
     for (;;) {
         int fd = ipcx__accept(s->fd);
         if (fd == -EMFILE || fd == -ENFILE) {
-            if (ipcx__accept_refuse(s->fd, &s->spare) > 0)
+            if (psk_shed(s) || ipcx__accept_refuse(s->fd, &s->spare) > 0)
                 continue;
             return;
         }
         if (fd < 0)
             return;
-        struct psk_worker *w = s->nw < PSK_MAX_WORKERS ? calloc(1, sizeof *w) : NULL;
+        if (psk_peer_check(s, fd, "worker") < 0 || (s->nw == PSK_MAX_WORKERS && !psk_shed(s))) {
+            (void) ipcx__close(fd);
+            continue;
+        }
+        struct psk_worker *w = calloc(1, sizeof *w);
         if (!w) {
             (void) ipcx__close(fd);
             continue;
         }
         (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1); /* fails on unix: */
         w->fd = fd;
+        w->seq = s->accepted++;
         s->w[s->nw++] = w;
     }
 }

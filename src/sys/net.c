@@ -122,15 +122,19 @@ int ipcx__getsockopt_int(int fd, int level, int opt, int *val)
     return 0;
 }
 
-int ipcx__peercred(int fd, pid_t *pid, uid_t *uid)
+int ipcx__peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 {
     IPCX_FAULT_POINT(peercred);
     struct ucred c;
     socklen_t len = sizeof c;
     if (IPCX_FAILS(peercred) || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) < 0)
         return -errno;
-    *pid = c.pid;
-    *uid = c.uid;
+    if (pid)
+        *pid = c.pid;
+    if (uid)
+        *uid = c.uid;
+    if (gid)
+        *gid = c.gid;
     return 0;
 }
 

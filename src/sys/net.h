@@ -35,9 +35,10 @@ int ipcx__connect(int fd, const struct sockaddr *sa, socklen_t len);
 /* setsockopt / getsockopt of an int option: 0 or -errno (*val set on success). */
 int ipcx__setsockopt_int(int fd, int level, int opt, int val);
 int ipcx__getsockopt_int(int fd, int level, int opt, int *val);
-/* SO_PEERCRED of a connected unix socket: the pid and uid of the process
- * that connected (or listened), as the kernel recorded them.  0 or -errno. */
-int ipcx__peercred(int fd, pid_t *pid, uid_t *uid);
+/* SO_PEERCRED of a connected unix socket: the pid, uid and gid of the
+ * process that connected (or listened), as the kernel recorded them (each
+ * out pointer may be NULL).  0 or -errno. */
+int ipcx__peercred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /*
  * recv of one datagram as ipcx__recv (MSG_DONTWAIT | MSG_TRUNC: its real
  * length), with the sender's pid from SCM_CREDENTIALS (the socket has

@@ -142,7 +142,7 @@ int ipcx__back_source(struct ipcx_chan *ch, uint64_t *conn, long *pid, long *uid
         if (dom == AF_UNIX) {
             pid_t p;
             uid_t u;
-            if ((r = ipcx__peercred(src->fd, &p, &u)) < 0)
+            if ((r = ipcx__peercred(src->fd, &p, &u, NULL)) < 0)
                 return r;
             src->peer_pid = (long) p;
             src->peer_uid = (long) u;

@@ -49,3 +49,20 @@ target_link_libraries(pool_peer PRIVATE ipcx_static)
 ipcx_test(pool_netns ${CMAKE_CURRENT_SOURCE_DIR}/pool_netns_test.sh $<TARGET_FILE:pool_peer>)
 # The commands ipcx pool-submit and ipcx worker.
 ipcx_test(pool_cmd ${CMAKE_CURRENT_SOURCE_DIR}/pool_cmd_test.sh $<TARGET_FILE:ipcx_cmd>)
+# The pool against another user (uid 65534, needs root) and connections
+# that hold places without speaking (pool_sec_test.c).
+add_executable(pool_sec_test pool_sec_test.c)
+target_include_directories(pool_sec_test PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(pool_sec_test PRIVATE ipcx_static)
+ipcx_test(pool_sec_stranger_unix $<TARGET_FILE:pool_sec_test> stranger "unix:/tmp/ipcx-t-%p-psec.sock?mode=0666")
+ipcx_test(pool_sec_stranger_unix-abstract $<TARGET_FILE:pool_sec_test> stranger "unix:@ipcx-t-%p-psec")
+ipcx_test(pool_sec_squat $<TARGET_FILE:pool_sec_test> squat "unix:@ipcx-t-%p-psquat")
+ipcx_test(pool_sec_mqallow $<TARGET_FILE:pool_sec_test> mqallow "mq:/ipcx-t-%p-pmqa?maxmsg=64&mode=0666&allow=uid:65534")
+foreach(pair "unix=unix:/tmp/ipcx-t-%p-psil.sock" "unix-abstract=unix:@ipcx-t-%p-psil"
+             "tcp=tcp://127.0.0.1:0")
+  string(FIND "${pair}" "=" eq)
+  string(SUBSTRING "${pair}" 0 ${eq} name)
+  math(EXPR from "${eq} + 1")
+  string(SUBSTRING "${pair}" ${from} -1 template)
+  ipcx_test(pool_sec_silent_${name} $<TARGET_FILE:pool_sec_test> silent "${template}")
+endforeach()

@@ -27,6 +27,7 @@
  */
 #include "t.h"
 #include "ipcx/pubsub.h"
+#include "pool_raw.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -628,30 +629,7 @@ static void raw_frame(int fd, unsigned kind, uint64_t id)
 
 static int raw_connect(void)
 {
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len;
-    int fd;
-    if (!strncmp(pool_url, "tcp://", 6)) {
-        struct sockaddr_in *in = (struct sockaddr_in *) &ss;
-        const char *port = strrchr(pool_url, ':');
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t) atoi(port + 1));
-        in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        len = sizeof *in;
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-    } else {
-        struct sockaddr_un *un = (struct sockaddr_un *) &ss;
-        const char *name = pool_url + 5;
-        un->sun_family = AF_UNIX;
-        T_OK(strlen(name) < sizeof un->sun_path);
-        memcpy(un->sun_path, name, strlen(name));
-        if (name[0] == '@')
-            un->sun_path[0] = '\0';
-        len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(name));
-        fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    }
-    T_OK(fd >= 0 && connect(fd, (struct sockaddr *) &ss, len) == 0);
-    return fd;
+    return raw_connect_to(pool_url);
 }
 
 /* Pump until the peer at fd has n bytes for us (or closed: returns 0). */
