@@ -92,6 +92,11 @@ grep -q "timed out" "$OUT/e2" || fail "timeout message: $(cat "$OUT/e2")"
 "$IPCX" recv "fifo:$T-bad?nosuchkey=1" 2>"$OUT/e3"; expect_eq "bad key exit" "$?" 1
 [ -e "$T-bad" ] && fail "a bad URL created its object"
 grep -q "nosuchkey" "$OUT/e3" || fail "bad key message: $(cat "$OUT/e3")"
+# A mistyped scheme: one line that says which schemes there are.
+"$IPCX" send "fifi:$T-x" x 2>"$OUT/e4"; expect_eq "unknown scheme exit" "$?" 1
+expect_eq "unknown scheme lines" "$(wc -l <"$OUT/e4")" 1
+grep -q "unknown scheme 'fifi:'; the schemes are pipe: fifo: " "$OUT/e4" ||
+    fail "unknown scheme message: $(cat "$OUT/e4")"
 
 # Usage errors: exit 2.
 "$IPCX" 2>/dev/null; expect_eq "no command" "$?" 2
