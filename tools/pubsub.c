@@ -89,7 +89,7 @@ int cmd_pub(int argc, char **argv)
     ps_catch_signals();
     int r = ipcx_pub_open(&p, url, 0);
     if (r < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     while (!cmd_stop && (r = ipcx_pub_subscribers(p)) >= 0 && r < want)
         ps_nap();
     if (r < 0)
@@ -249,7 +249,7 @@ int cmd_sub(int argc, char **argv)
     s = NULL;
     int r = sub_connect(&s, url, flags, timeout, argc - first, argv + first);
     if (r < 0) {
-        rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail(url, r);
+        rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail_open(url, r);
         goto out;
     }
     char topic[IPCX_TOPIC_MAX + 1];

@@ -59,7 +59,7 @@ int cmd_req(int argc, char **argv)
                                           : "one URL and one MESSAGE (quote a MESSAGE with blanks)");
     const char *url = argv[p.ind], *msg = argv[p.ind + 1];
     if ((r = ipcx_open(&ch, url, IPCX_SEND)) < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     long cap = ipcx_maxmsg(ch) > (1L << 20) ? ipcx_maxmsg(ch) : 1L << 20;
     char *buf = malloc((size_t) cap);
     if (!buf) {
@@ -237,7 +237,7 @@ int cmd_rep(int argc, char **argv)
     cmd_catch_stops(0);
     signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */
     if ((r = ipcx_open(&ch, url, IPCX_RECV | IPCX_CREATE)) < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     self = rep_keep_open(ch);
     size_t cap = (size_t) ipcx_maxmsg(ch);
     char *in = malloc(cap + 1), *out = malloc(cap + 1);
