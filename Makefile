@@ -53,7 +53,7 @@ QUIET_BUILD = mkdir -p $(BUILD) && { { [ -f $(BUILD)/CMakeCache.txt ] || \
 # The main job: Werkstück A (conv, log, stat, report) with the fastest
 # mechanism, one value every 800 ms, until Ctrl-C; its banner says who is
 # who, its summary what they did.  Watch it from another terminal:
-# pstree -p $$(pgrep -x werkstueck), ipcx ls.
+# pstree -p $$(pgrep -nx werkstueck), ipcx ls.
 demo:
 	@$(QUIET_BUILD)
 	@$(BUILD)/demos/werkstueck --log $(BUILD)/werkstueck.log

@@ -22,8 +22,9 @@
 /* Report a failed ipcx call: the cause and, if known, the detail. */
 static int fail(const char *what, long err)
 {
-    fprintf(stderr, "example: %s: %s (%s)\n", what, ipcx_strerror((int) err),
-            ipcx_errdetail());
+    const char *detail = ipcx_errdetail(); /* "" when there is none */
+    fprintf(stderr, "example: %s: %s%s%s%s\n", what, ipcx_strerror((int) err),
+            *detail ? " (" : "", detail, *detail ? ")" : "");
     return 1;
 }
 

@@ -17,6 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* -EPROTONOSUPPORT, the detail naming the schemes there are (registry.c). */
+static int chan_unknown_scheme(const char *scheme)
+{
+    char known[256] = "";
+    size_t o = 0;
+    for (size_t i = 0; ipcx__transports[i] && o < sizeof known; i++)
+        o += (size_t) snprintf(known + o, sizeof known - o, " %s:", ipcx__transports[i]->scheme);
+    return ipcx__fail(-EPROTONOSUPPORT, "unknown scheme '%s:'; the schemes are%s", scheme, known);
+}
+
 static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *url,
                         int flags)
 {
@@ -28,7 +38,7 @@ static int chan_prepare(struct ipcx_chan *ch, struct ipcx_url *u, const char *ur
     ch->pid = ipcx__self_pid();
     ch->tp = ipcx__transport_find(u->scheme);
     if (!ch->tp)
-        return ipcx__fail(-EPROTONOSUPPORT, "unknown scheme '%s:'", u->scheme);
+        return chan_unknown_scheme(u->scheme);
     snprintf(keys, sizeof keys, "%s %s", IPCX_COMMON_KEYS, ch->tp->keys);
     if ((r = ipcx__url_check_keys(u, keys)) < 0)
         return r;

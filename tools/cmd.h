@@ -25,6 +25,9 @@ int cmd_stopped(int rc);
 
 /* Print "ipcx: WHAT: strerror (detail)" to stderr; returns EXIT_RUNTIME. */
 int cmd_fail(const char *what, int err);
+/* cmd_fail for a failed ipcx_open of url; a refusal by mode (-EACCES) also
+ * says on that line how to see the object's owner and mode. */
+int cmd_fail_open(const char *url, int err);
 
 /* Print a usage error for command cmd (NULL: ipcx itself); returns EXIT_USAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, const char *arg);

@@ -52,7 +52,8 @@ int cmd_stopped(int rc)
     return 128 + sig;
 }
 
-int cmd_fail(const char *url, int err)
+/* "ipcx: WHAT: strerror (detail)", and "; 'ipcx stat WHAT' ..." if stat_hint. */
+static int fail_line(const char *url, int err, int stat_hint)
 {
     /* The detail may name objects another user chose: escaped (esc.c). */
     const char *detail = ipcx_errdetail();
@@ -60,8 +61,24 @@ int cmd_fail(const char *url, int err)
     out_str(stderr, url);
     fprintf(stderr, ": %s%s", ipcx_strerror(err), *detail ? " (" : "");
     out_str(stderr, detail);
-    fprintf(stderr, "%s\n", *detail ? ")" : "");
+    fputs(*detail ? ")" : "", stderr);
+    if (stat_hint) {
+        fputs("; 'ipcx stat ", stderr);
+        out_str(stderr, url);
+        fputs("' shows its owner and mode", stderr);
+    }
+    fputc('\n', stderr);
     return EXIT_RUNTIME;
+}
+
+int cmd_fail(const char *url, int err)
+{
+    return fail_line(url, err, 0);
+}
+
+int cmd_fail_open(const char *url, int err)
+{
+    return fail_line(url, err, err == -EACCES);
 }
 
 int cmd_usage_error(const char *cmd, const char *fmt, const char *arg)

@@ -5,11 +5,11 @@
  * anywhere before "--" (GNU getopt permutes).
  */
 #include "cmd.h"
+#include "opt.h"
 #include "ipcx.h"
 #include "ipcx/pubsub.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,19 +32,22 @@ static void ps_nap(void)
 
 /* ---- ipcx pub ----------------------------------------------------------- */
 
-static const char pub_help[] =
+static const struct opt pub_opts[] = {
+    { "timeout", 't', "MS", "wait at most MS ms for a lossless subscriber with\nno room (default -1: wait)" },
+    { "subscribers", 's', "N", "first wait until N subscribers are there" },
+    { 0 },
+};
+static const struct opt_cmd pub_cmd = {
+    "pub",
     "Usage: ipcx pub [-t MS] [-s N] URL TOPIC [MESSAGE...]\n"
-    "Publish each MESSAGE under TOPIC on URL (shm:/name, unix:/path, unix:@name,\n"
-    "tcp://host:port); with no MESSAGE, each line of standard input (without its\n"
-    "newline).  Subscribers (ipcx sub) whose prefixes match TOPIC get it.\n"
-    "\n"
-    "  -t, --timeout MS      wait at most MS ms for a lossless subscriber with no\n"
-    "                        room (default -1: wait)\n"
-    "  -s, --subscribers N   first wait until N subscribers are there\n"
-    "  -h, --help            show this help\n"
-    "\n"
+    "Publish each MESSAGE under TOPIC on URL (shm:/name, sysvshm:KEY, unix:/path,\n"
+    "unix:@name, tcp://host:port); with no MESSAGE, each line of standard input\n"
+    "(without its newline).  Subscribers (ipcx sub) whose prefixes match TOPIC\n"
+    "get it.\n",
+    pub_opts,
     "Options may come anywhere before '--'.  Exit status: 0 all published, 1 an\n"
-    "error (one line on stderr), 2 bad usage, 130/143 stopped by SIGINT/SIGTERM.\n";
+    "error (one line on stderr), 2 bad usage, 130/143 stopped by SIGINT/SIGTERM.\n",
+};
 
 static int pub_one(ipcx_pub *p, const char *url, const char *topic, const char *msg,
                    size_t len, int timeout)
@@ -57,34 +60,27 @@ static int pub_one(ipcx_pub *p, const char *url, const char *topic, const char *
 
 int cmd_pub(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "timeout", required_argument, NULL, 't' },
-        { "subscribers", required_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long timeout = -1, want = 0;
-    int c, rc = 0;
+    int oi, rc = 0;
+    struct opt_parser op;
     ipcx_pub *p;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "t:s:h", opts, NULL)) != -1) {
-        switch (c) {
+    opt_begin(&op, &pub_cmd, argc, argv);
+    while ((oi = opt_next(&op)) >= 0) {
+        switch (pub_opts[oi].letter) {
         case 't':
-            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("pub", "bad timeout '%s'", optarg);
+            if ((timeout = cmd_parse_num(op.arg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("pub", "bad timeout '%s' (-1 or more)", op.arg);
             break;
         case 's':
-            if ((want = cmd_parse_num(optarg, 0, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("pub", "bad number of subscribers '%s'", optarg);
+            if ((want = cmd_parse_num(op.arg, 0, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("pub", "bad number of subscribers '%s'", op.arg);
             break;
-        case 'h':
-            fputs(pub_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("pub", "%s", "bad option");
         }
     }
+    if (oi != OPT_END)
+        return oi == OPT_EXIT ? 0 : EXIT_USAGE;
+    optind = op.ind;
     if (argc - optind < 2)
         return cmd_usage_error("pub", "%s", optind >= argc ? "no URL" : "no TOPIC");
     const char *url = argv[optind++], *topic = argv[optind++];
@@ -93,7 +89,7 @@ int cmd_pub(int argc, char **argv)
     ps_catch_signals();
     int r = ipcx_pub_open(&p, url, 0);
     if (r < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     while (!cmd_stop && (r = ipcx_pub_subscribers(p)) >= 0 && r < want)
         ps_nap();
     if (r < 0)
@@ -126,22 +122,23 @@ int cmd_pub(int argc, char **argv)
 
 /* ---- ipcx sub ----------------------------------------------------------- */
 
-static const char sub_help[] =
+static const struct opt sub_opts[] = {
+    { "count", 'n', "COUNT", "stop after COUNT messages" },
+    { "timeout", 't', "MS", "wait at most MS ms for the publisher and for each\nmessage (default -1: wait)" },
+    { "lossy", 0, NULL, "never hold the publisher back: miss messages instead\n(each loss is reported on stderr with its count)" },
+    { 0 },
+};
+static const struct opt_cmd sub_cmd = {
+    "sub",
     "Usage: ipcx sub [-n COUNT] [-t MS] [--lossy] URL TOPIC...\n"
     "Subscribe to the publisher on URL for every topic that starts with one of\n"
     "the TOPIC prefixes (\"\" is every topic), and print each message as one line\n"
-    "\"topic message\".  Waits for the publisher to appear.\n"
-    "\n"
-    "  -n, --count COUNT  stop after COUNT messages\n"
-    "  -t, --timeout MS   wait at most MS ms for the publisher and for each\n"
-    "                     message (default -1)\n"
-    "      --lossy        never hold the publisher back: miss messages instead\n"
-    "                     (each loss is reported on stderr with its count)\n"
-    "  -h, --help         show this help\n"
-    "\n"
+    "\"topic message\".  Waits for the publisher to appear.\n",
+    sub_opts,
     "Without -n it runs until the publisher closes the feed, or SIGINT/SIGTERM\n"
     "(exit 130/143).  Options may come anywhere before '--'.  Exit status: 0\n"
-    "done, 1 an error or a timeout (one line on stderr), 2 bad usage.\n";
+    "done, 1 an error or a timeout (one line on stderr), 2 bad usage.\n",
+};
 
 /* Open, waiting (up to timeout ms, or for ever) for the publisher to appear. */
 static int sub_open_wait(ipcx_sub **s, const char *url, int flags, long timeout)
@@ -215,39 +212,30 @@ static int sub_print(const char *topic, const char *msg, size_t len)
 
 int cmd_sub(int argc, char **argv)
 {
-    enum { OPT_LOSSY = 256 };
-    static const struct option opts[] = {
-        { "count", required_argument, NULL, 'n' },
-        { "timeout", required_argument, NULL, 't' },
-        { "lossy", no_argument, NULL, OPT_LOSSY },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long count = -1, timeout = -1, got = 0;
-    int c, rc = 0, flags = 0;
+    int oi, rc = 0, flags = 0;
+    struct opt_parser op;
     ipcx_sub *s;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
-        switch (c) {
+    opt_begin(&op, &sub_cmd, argc, argv);
+    while ((oi = opt_next(&op)) >= 0) {
+        switch (sub_opts[oi].letter) {
         case 'n':
-            if ((count = cmd_parse_num(optarg, 0, LONG_MAX - 1)) == LONG_MIN)
-                return cmd_usage_error("sub", "bad count '%s'", optarg);
+            if ((count = cmd_parse_num(op.arg, 0, LONG_MAX - 1)) == LONG_MIN)
+                return cmd_usage_error("sub", "bad count '%s'", op.arg);
             break;
         case 't':
-            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("sub", "bad timeout '%s'", optarg);
+            if ((timeout = cmd_parse_num(op.arg, -1, INT_MAX)) == LONG_MIN)
+                return cmd_usage_error("sub", "bad timeout '%s' (-1 or more)", op.arg);
             break;
-        case OPT_LOSSY:
+        default: /* --lossy */
             flags |= IPCX_SUB_LOSSY;
             break;
-        case 'h':
-            fputs(sub_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("sub", "%s", "bad option");
         }
     }
+    if (oi != OPT_END)
+        return oi == OPT_EXIT ? 0 : EXIT_USAGE;
+    optind = op.ind;
     if (argc - optind < 2)
         return cmd_usage_error("sub", "%s", optind >= argc ? "no URL" : "no TOPIC");
     if (argc - optind - 1 > IPCX_SUB_PREFIXES)
@@ -261,7 +249,7 @@ int cmd_sub(int argc, char **argv)
     s = NULL;
     int r = sub_connect(&s, url, flags, timeout, argc - first, argv + first);
     if (r < 0) {
-        rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail(url, r);
+        rc = r == -EINTR && cmd_stop ? 128 + cmd_stop : cmd_fail_open(url, r);
         goto out;
     }
     char topic[IPCX_TOPIC_MAX + 1];

@@ -287,7 +287,7 @@ int cmd_recv(int argc, char **argv)
     cmd_catch_stops(1);
     int r = ipcx_open(&ch, c.url, IPCX_RECV | IPCX_CREATE);
     if (r < 0)
-        return cmd_stopped(cmd_fail(c.url, r));
+        return cmd_stopped(cmd_fail_open(c.url, r));
     if (print_addr) {
         char addr[4200];
         if (ipcx_addr(ch, addr, sizeof addr) >= 0)

@@ -8,9 +8,9 @@
 #include "ipcx.h"
 #include "ipcx/pattern.h"
 #include "cmd.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,48 +25,41 @@
 
 /* ---- ipcx req ------------------------------------------------------------ */
 
-static const char req_help[] =
+static const struct opt req_opts[] = {
+    { "timeout", 't', "MS", "wait at most MS ms for the reply (default 10000;\n-1 for ever)" },
+    { 0 },
+};
+static const struct opt_cmd req_cmd = {
+    "req",
     "Usage: ipcx req [-t MS] URL MESSAGE\n"
     "Send MESSAGE as a request to the server on URL (unix:, fifo:, mq: or a\n"
-    "named shm: ring) and print its reply on a line of its own.\n"
-    "\n"
-    "  -t, --timeout MS  wait at most MS ms for the reply (default 10000; -1 for ever)\n"
-    "  -h, --help        show this help\n"
-    "\n"
+    "named shm: ring) and print its reply on a line of its own.\n",
+    req_opts,
     "The request is sent once: a timeout does not tell whether the server\n"
     "got it.  Exit status: 0 a reply was printed, 1 an error or a timeout\n"
-    "(one line on stderr), 2 bad usage.\n";
+    "(one line on stderr), 2 bad usage.\n",
+};
 
 int cmd_req(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long timeout = REQ_TIMEOUT_MS;
     ipcx_chan *ch;
-    int c, r;
+    struct opt_parser p;
+    int i, r;
 
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            if ((timeout = cmd_parse_num(optarg, -1, INT_MAX)) == LONG_MIN)
-                return cmd_usage_error("req", "bad timeout '%s'", optarg);
-            break;
-        case 'h':
-            fputs(req_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("req", "%s", "bad option");
-        }
-    }
-    if (argc - optind != 2)
-        return cmd_usage_error("req", "%s", argc - optind < 2 ? "need URL and MESSAGE"
-                                                            : "one URL and one MESSAGE");
-    const char *url = argv[optind], *msg = argv[optind + 1];
+    opt_begin(&p, &req_cmd, argc, argv);
+    while ((i = opt_next(&p)) >= 0) /* only -t */
+        if ((timeout = cmd_parse_num(p.arg, -1, INT_MAX)) == LONG_MIN)
+            return cmd_usage_error("req", "bad timeout '%s' (-1 or more)", p.arg);
+    if (i != OPT_END)
+        return i == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (argc - p.ind != 2)
+        return cmd_usage_error("req", "%s", argc - p.ind == 0 ? "no URL"
+                                          : argc - p.ind == 1 ? "no MESSAGE"
+                                          : "one URL and one MESSAGE (quote a MESSAGE with blanks)");
+    const char *url = argv[p.ind], *msg = argv[p.ind + 1];
     if ((r = ipcx_open(&ch, url, IPCX_SEND)) < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     long cap = ipcx_maxmsg(ch) > (1L << 20) ? ipcx_maxmsg(ch) : 1L << 20;
     char *buf = malloc((size_t) cap);
     if (!buf) {
@@ -100,20 +93,23 @@ int cmd_req(int argc, char **argv)
 
 /* ---- ipcx rep ------------------------------------------------------------ */
 
-static const char rep_help[] =
+static const struct opt rep_opts[] = {
+    { "count", 'n', "COUNT", "stop after COUNT requests" },
+    { 0 },
+};
+static const struct opt_cmd rep_cmd = {
+    "rep",
     "Usage: ipcx rep [-n COUNT] URL [-- COMMAND [ARG...]]\n"
     "Serve requests on URL (unix:, fifo:, mq: or a named shm: ring; made if\n"
     "missing and removed on exit).  Each request is answered with COMMAND's\n"
     "standard output, the request being its standard input; without a\n"
     "command each request is echoed.  Synchronous sends (ipcx_send_sync)\n"
-    "are taken and acknowledged, and printed on standard output.\n"
-    "\n"
-    "  -n, --count COUNT  stop after COUNT requests\n"
-    "  -h, --help         show this help\n"
-    "\n"
+    "are taken and acknowledged, and printed on standard output.\n",
+    rep_opts,
     "A malformed request or one with a reply address that is not its\n"
     "sender's is reported on stderr and skipped.  Runs until COUNT or\n"
-    "SIGINT/SIGTERM (exit 130/143).  Exit status: 0 done, 1 an error, 2 bad usage.\n";
+    "SIGINT/SIGTERM (exit 130/143).  Exit status: 0 done, 1 an error, 2 bad usage.\n",
+};
 
 /* Write all of in to fd and read fd2 into out (at most cap) at the same time; -errno or length. */
 static long rep_pump(int to, const char *in, size_t len, int from, char *out, size_t cap)
@@ -213,46 +209,35 @@ static ipcx_chan *rep_keep_open(ipcx_chan *ch)
 
 int cmd_rep(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "count", required_argument, NULL, 'n' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     long count = -1, done = 0;
     char **command = NULL;
-    int c, r, rc = 0, optc = argc;
+    struct opt_parser p;
+    int i, r, rc = 0, optc = argc;
 
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--") == 0) {
-            optc = i;             /* options only before it */
-            command = argv + i + 1;
-            argv[i] = NULL;
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "--") == 0) {
+            optc = k;             /* options only before it */
+            command = argv + k + 1;
+            argv[k] = NULL;
             break;
         }
-    while ((c = getopt_long(optc, argv, "n:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if ((count = cmd_parse_num(optarg, 1, LONG_MAX)) == LONG_MIN)
-                return cmd_usage_error("rep", "bad count '%s'", optarg);
-            break;
-        case 'h':
-            fputs(rep_help, stdout);
-            return 0;
-        default:
-            return cmd_usage_error("rep", "%s", "bad option");
-        }
-    }
-    if (optc - optind != 1)
-        return cmd_usage_error("rep", "%s", optc - optind < 1 ? "no URL"
+    opt_begin(&p, &rep_cmd, optc, argv);
+    while ((i = opt_next(&p)) >= 0) /* only -n */
+        if ((count = cmd_parse_num(p.arg, 1, LONG_MAX)) == LONG_MIN)
+            return cmd_usage_error("rep", "bad count '%s' (1 or more)", p.arg);
+    if (i != OPT_END)
+        return i == OPT_EXIT ? 0 : EXIT_USAGE;
+    if (optc - p.ind != 1)
+        return cmd_usage_error("rep", "%s", optc - p.ind < 1 ? "no URL"
                                          : "one URL only (the command goes after --)");
     if (command && !command[0])
         return cmd_usage_error("rep", "%s", "no command after --");
-    const char *url = argv[optind];
+    const char *url = argv[p.ind];
     ipcx_chan *ch, *self;
     cmd_catch_stops(0);
     signal(SIGPIPE, SIG_IGN); /* a command that does not read its input */
     if ((r = ipcx_open(&ch, url, IPCX_RECV | IPCX_CREATE)) < 0)
-        return cmd_fail(url, r);
+        return cmd_fail_open(url, r);
     self = rep_keep_open(ch);
     size_t cap = (size_t) ipcx_maxmsg(ch);
     char *in = malloc(cap + 1), *out = malloc(cap + 1);

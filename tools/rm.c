@@ -51,14 +51,15 @@ struct rm_opts {
     int force, dry, verbose;
 };
 
-/* Say why url was left (the names in it came from outside: escaped). */
-static int rm_left(const char *url, const char *why, const char *more)
+/* Say on one line why url was left, and what to do if a hint is given
+ * (the names in url and more came from outside: escaped). */
+static int rm_left(const char *url, const char *why, const char *more, const char *hint)
 {
     fputs("ipcx rm: left ", stderr);
     out_str(stderr, url);
     fprintf(stderr, ": %s", why);
     out_str(stderr, more);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s%s%s\n", hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
     return EXIT_RUNTIME;
 }
 
@@ -92,7 +93,7 @@ static int rm_one(const char *url, const struct rm_opts *op)
         if (err == -ENOENT) {
             fputs("ipcx: ", stderr);
             out_str(stderr, url);
-            fprintf(stderr, ": no such object\n");
+            fprintf(stderr, ": no such object (ipcx ls lists those there are)\n");
             rc = EXIT_RUNTIME;
         } else {
             rc = cmd_fail(url, err);
@@ -102,28 +103,27 @@ static int rm_one(const char *url, const struct rm_opts *op)
     if (b->has_owner && b->uid != geteuid() && !op->force) {
         struct passwd *pw = getpwuid(b->uid);
         snprintf(buf, sizeof buf, "%s (uid %u)", pw ? pw->pw_name : "?", (unsigned) b->uid);
-        rc = rm_left(b->url, "it is not yours: its owner is ", buf);
-        fputs("  (-f removes it anyway, if you may)\n", stderr);
+        rc = rm_left(b->url, "it is not yours: its owner is ", buf,
+                     "-f removes it anyway, if you may");
         goto done;
     }
     if (obj_any_alive(b) && !op->force) {
         live_users(b, buf, sizeof buf);
-        rc = rm_left(b->url, "in use by ", buf);
-        fputs("  (-f removes it anyway)\n", stderr);
+        rc = rm_left(b->url, "in use by ", buf, "-f removes it anyway");
         goto done;
     }
     if (b->ambiguous && !op->force) {
         rc = rm_left(b->url, "its path is bound by two sockets (or a forged name): "
-                             "not sure which one it is", "");
+                             "not sure which one it is", "", "-f removes it anyway");
         goto done;
     }
     if (b->kind == K_UNIX && !b->path[0]) {
-        rc = rm_left(b->url, "an abstract socket has no name to remove: it goes with its last user", "");
+        rc = rm_left(b->url, "an abstract socket has no name to remove: it goes with its last user", "", NULL);
         goto done;
     }
     int r = obj_remove(&o, b, b->has_owner ? b->uid : geteuid(), op->dry);
     if (r == -ENOTSUP) {
-        rc = rm_left(b->url, "nothing to remove", "");
+        rc = rm_left(b->url, "nothing to remove", "", NULL);
     } else if (r < 0) {
         rc = cmd_fail(b->url, r);
     } else if (op->dry || op->verbose) {

@@ -187,7 +187,7 @@ int cmd_send(int argc, char **argv)
 
     int r = ipcx_open(&ch, c.url, IPCX_SEND);
     if (r < 0)
-        return cmd_fail(c.url, r);
+        return cmd_fail_open(c.url, r);
     cmd_catch_stops(0);
     char *whole = NULL;
     size_t wlen = 0;

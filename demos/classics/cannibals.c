@@ -27,8 +27,8 @@ static const struct demo_info info = {
     .summary = "missionaries and cannibals cross by a two-seat boat, as processes or threads",
     .seed = "seed 001: cannibals and missionaries",
     .usage =
-        "Usage: cannibals [--processes|--threads] [--missionaries M] [--cannibals C]\n"
-        "                 [--inject-bug]\n"
+        "Usage: ipcx demo cannibals [--processes|--threads] [--missionaries M]\n"
+        "                           [--cannibals C] [--inject-bug]\n"
         "\n"
         "M missionaries and C cannibals stand on the left bank of a river; a boat\n"
         "with two seats takes them across.  On neither bank, and not in the boat,\n"
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--inject-bug") == 0)
             inject = 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
     if (!threads)
         demo_catch_signals();

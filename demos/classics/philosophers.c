@@ -25,8 +25,9 @@ static const struct demo_info info = {
     .summary = "five dining philosophers: the naive table deadlocks, three ways do not",
     .seed = "seed 003: the five philosophers",
     .usage =
-        "Usage: philosophers [--strategy naive|ordered|waiter|atomic] [--meals N]\n"
-        "                    [--pause-ms MS] [--lockstep] [--inject-bug]\n"
+        "Usage: ipcx demo philosophers [--strategy naive|ordered|waiter|atomic]\n"
+        "                              [--meals N] [--pause-ms MS] [--lockstep]\n"
+        "                              [--inject-bug]\n"
         "\n"
         "Five philosopher processes (fork) sit at a round table with five forks,\n"
         "one between each two; a philosopher needs both neighbouring forks to eat\n"
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--inject-bug") == 0) {
             inject = 1;
         } else {
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
         }
     }
     if (lockstep && strat != S_NAIVE)

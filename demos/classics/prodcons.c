@@ -26,8 +26,9 @@ static const struct demo_info info = {
     .summary = "bounded buffer: semaphores, condvar, monitor, the broken sleep/wakeup",
     .seed = "seed 001: producer/consumer; seed 003: monitors",
     .usage =
-        "Usage: prodcons [--variant sem|condvar|monitor|sleepwakeup] [--producers P]\n"
-        "                [--consumers C] [--items N] [--size S] [--no-force] [--inject-bug]\n"
+        "Usage: ipcx demo prodcons [--variant sem|condvar|monitor|sleepwakeup]\n"
+        "                          [--producers P] [--consumers C] [--items N]\n"
+        "                          [--size S] [--no-force] [--inject-bug]\n"
         "\n"
         "P producer and C consumer processes (fork) share a bounded buffer of S\n"
         "slots in a MAP_SHARED page.  Each producer puts N numbered items; the\n"
@@ -585,7 +586,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--inject-bug") == 0) {
             inject = 1;
         } else {
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
         }
     }
     if (var == V_SLEEPWAKEUP) {

@@ -19,8 +19,9 @@ static const struct demo_info info = {
     .summary = "processes add 1 to a shared counter: lost updates, exact with each lock",
     .seed = "seed 001: race conditions, Peterson, Lamport, TSL; seed 003",
     .usage =
-        "Usage: race [--lock LOCK] [--procs N] [--count M] [--yield] [--inject-bug]\n"
-        "       race --pair [--trials T] [--yield]\n"
+        "Usage: ipcx demo race [--lock LOCK] [--procs N] [--count M] [--yield]\n"
+        "                      [--inject-bug]\n"
+        "       ipcx demo race --pair [--trials T] [--yield]\n"
         "\n"
         "N processes (fork) share one page (MAP_SHARED) holding a plain counter,\n"
         "and each adds 1 to it M times: read the counter, add 1, write it back.\n"
@@ -280,7 +281,7 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--inject-bug") == 0) {
             inject = 1;
         } else {
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
         }
     }
     if (kind == L_PETERSON && nprocs != 2)

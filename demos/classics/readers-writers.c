@@ -35,9 +35,9 @@ static const struct demo_info info = {
     .summary = "readers and writers on ipcx_rwlock: who starves under which preference",
     .seed = "seed 004: rwlock preferences, writer starvation",
     .usage =
-        "Usage: readers-writers [--prefer readers|writers|fair] [--readers R]\n"
-        "                       [--writers W] [--reads K] [--writes N]\n"
-        "                       [--inject-bug policy|torn]\n"
+        "Usage: ipcx demo readers-writers [--prefer readers|writers|fair] [--readers R]\n"
+        "                                 [--writers W] [--reads K] [--writes N]\n"
+        "                                 [--inject-bug policy|torn]\n"
         "\n"
         "R reader and W writer processes (fork) share data guarded by one\n"
         "ipcx_rwlock (seed 004: pthread_rwlock with pshared, and\n"
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
             else
                 demo_usage_error("--inject-bug is policy or torn, not '%s'", v);
         } else {
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
         }
     }
     /* Under prefer-readers the first writer is overtaken at least K times

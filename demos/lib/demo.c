@@ -46,8 +46,15 @@ void demo_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsay(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try '%s --help'.\n", demo_name);
+    fprintf(stderr, "Try 'ipcx demo %s --help'.\n", demo_name);
     exit(DEMO_EXIT_USAGE);
+}
+
+void demo_unknown_arg(const char *a, int last)
+{
+    if (last && a[0] == '-')
+        demo_usage_error("option '%s' is unknown or needs a value", a);
+    demo_usage_error("unknown argument '%s'", a);
 }
 
 void demo_die(const char *fmt, ...)

@@ -49,6 +49,13 @@ void demo_start(const struct demo_info *d, int argc, char **argv);
 /* Print "NAME: message" and the usage hint to stderr; exits 2. */
 void demo_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * The usage error for an argument a demo does not take: a is unknown, or,
+ * when it is the last argument (last != 0) and an option, perhaps one
+ * whose value is missing ("--procs" at the end).
+ */
+void demo_unknown_arg(const char *a, int last) __attribute__((noreturn));
+
 /* Print "NAME: message" to stderr; exits 1 (a demo that cannot run). */
 void demo_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

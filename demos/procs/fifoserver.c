@@ -378,7 +378,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--inject-bug") == 0)
             c.bug = 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
     if (c.victim > c.clients)
         demo_usage_error("--kill-client %d: there are only %d clients", c.victim, c.clients);

@@ -187,7 +187,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--kill-worker") == 0 && i + 1 < argc)
             victim = (int) demo_num(a, argv[++i], 0, IPCX_BARRIER_MAX) + 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
 
     size_t elem = dbl ? sizeof(double) : sizeof(int64_t);

@@ -565,7 +565,7 @@ static void parse(struct cfg *c, int argc, char **argv)
         else if (strcmp(a, "--unframed") == 0)
             c->unframed = 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
     if (c->victim > c->clients)
         demo_usage_error("--kill-client %d: there are only %d clients", c->victim, c->clients);

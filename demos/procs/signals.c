@@ -218,7 +218,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--inject-bug") == 0)
             bug = 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
     if (kill_at >= k)
         demo_usage_error("--kill-child-at %ld: there are only %ld values (0..%ld)", kill_at, k, k - 1);

@@ -355,7 +355,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--inject-bug") == 0)
             inject_bug = 1;
         else
-            demo_usage_error("unknown argument '%s'", a);
+            demo_unknown_arg(a, i + 1 == argc);
     }
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0 || (size_t) n >= sizeof self - 1)

@@ -159,6 +159,8 @@ static void alone_summary(const struct opts *o, const struct result *res)
     fflush(stdout);
 }
 
+static int usage(const char *fmt, const char *arg);
+
 static int run_alone(const struct opts *o)
 {
     wlink in = { 0 }, out[2] = { { 0 }, { 0 } };
@@ -168,11 +170,12 @@ static int run_alone(const struct opts *o)
     const char *who = role_names[o->role];
 
     if ((needs_in && !o->listen) || o->nconnect != needs_out) {
-        fprintf(stderr, "werkstueck: --role %s needs %s%s%s\n", who,
-                needs_in ? "--listen URL" : "", needs_in && needs_out ? " and " : "",
-                needs_out == 2 ? "--connect LOG_URL --connect STAT_URL"
-                : needs_out ? "--connect REPORT_URL" : "");
-        return EXIT_USAGE;
+        char need[160];
+        snprintf(need, sizeof need, "--role %s needs %s%s%s", who,
+                 needs_in ? "--listen URL" : "", needs_in && needs_out ? " and " : "",
+                 needs_out == 2 ? "--connect LOG_URL --connect STAT_URL"
+                 : needs_out ? "--connect REPORT_URL" : "");
+        return usage("%s", need);
     }
     catch_stop();
     signal(SIGPIPE, SIG_IGN);

@@ -2,7 +2,8 @@
 # run_demo.sh IPCX EXPECT NAME [ARG...] - run `ipcx demo NAME ARG...` and
 # check what it says of itself:
 #   - `ipcx demo` lists NAME with a summary and a seed;
-#   - `ipcx demo NAME --help` prints a usage that names NAME;
+#   - `ipcx demo NAME --help` prints a usage "Usage: ipcx demo NAME ...", and
+#     a bad option gives one line and the hint "Try 'ipcx demo NAME --help'.";
 #   - the run's last line on stdout is "verdict: ok ..." (EXPECT=ok, exit
 #     status 0) or "verdict: FAILED ..." (EXPECT=FAILED, exit status 1: a
 #     negative test, e.g. --inject-bug, whose checker must catch the bug);
@@ -17,7 +18,11 @@ shift 3
 fail() { echo "FAIL: $name: $*"; exit 1; }
 
 "$ipcx" demo | grep -Eq "^  $name +[^ ].*\(.+\)$" || fail "not listed by 'ipcx demo' with a summary and a seed"
-"$ipcx" demo "$name" --help | grep -q "$name" || fail "--help does not name the demo"
+"$ipcx" demo "$name" --help | grep -q "^Usage: ipcx demo $name " || fail "--help does not say 'Usage: ipcx demo $name'"
+# A usage error: two lines, the second the hint a user can type.
+err=$("$ipcx" demo "$name" --no-such-option 2>&1)
+[ $? -eq 2 ] && [ "$(printf '%s\n' "$err" | tail -n 1)" = "Try 'ipcx demo $name --help'." ] &&
+    [ "$(printf '%s\n' "$err" | wc -l)" -eq 2 ] || fail "a bad option said '$err'"
 
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT

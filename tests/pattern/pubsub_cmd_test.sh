@@ -28,7 +28,10 @@ done
 for c in pub sub; do
     "$IPCX" $c --help | grep -q "^Usage: ipcx $c" || fail "$c --help"
     "$IPCX" $c >/dev/null 2>&1; [ $? = 2 ] || fail "$c without URL: not 2"
-    "$IPCX" $c --bogus x y >/dev/null 2>&1; [ $? = 2 ] || fail "$c --bogus: not 2"
+    err=$("$IPCX" $c --bogus x y 2>&1); rc=$?
+    [ $rc = 2 ] || fail "$c --bogus: exit $rc, not 2"
+    [ "$err" = "ipcx $c: unknown option '--bogus'
+Try 'ipcx $c --help'." ] || fail "$c --bogus said '$err'"
 done
 "$IPCX" pub "shm:/ipcx-t-$$-x" >/dev/null 2>&1; [ $? = 2 ] || fail "pub without TOPIC: not 2"
 # A runtime error: 1, one line that names the URL and says why.

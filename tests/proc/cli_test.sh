@@ -92,6 +92,24 @@ grep -q "timed out" "$OUT/e2" || fail "timeout message: $(cat "$OUT/e2")"
 "$IPCX" recv "fifo:$T-bad?nosuchkey=1" 2>"$OUT/e3"; expect_eq "bad key exit" "$?" 1
 [ -e "$T-bad" ] && fail "a bad URL created its object"
 grep -q "nosuchkey" "$OUT/e3" || fail "bad key message: $(cat "$OUT/e3")"
+# Another user's queue: one line, naming it and how to see its owner.
+if [ "$(id -u)" = 0 ] && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    Q=mq:/ipcx-t-$$-perm
+    "$IPCX" recv -n 1 -t 20000 "$Q" >/dev/null 2>&1 &
+    rp=$!; pids="$pids $rp"
+    i=0; while [ $i -lt 200 ] && ! [ -e "/dev/mqueue/ipcx-t-$$-perm" ]; do sleep 0.05; i=$((i + 1)); done
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$IPCX" send "$Q" x 2>"$OUT/e5"
+    expect_eq "nobody's send to root's queue exit" "$?" 1
+    expect_eq "nobody's send lines" "$(wc -l <"$OUT/e5")" 1
+    grep -q "^ipcx: $Q: permission denied (.*); 'ipcx stat $Q' shows its owner and mode$" "$OUT/e5" ||
+        fail "permission denied message: $(cat "$OUT/e5")"
+    "$IPCX" send "$Q" bye; wait $rp
+fi
+# A mistyped scheme: one line that says which schemes there are.
+"$IPCX" send "fifi:$T-x" x 2>"$OUT/e4"; expect_eq "unknown scheme exit" "$?" 1
+expect_eq "unknown scheme lines" "$(wc -l <"$OUT/e4")" 1
+grep -q "unknown scheme 'fifi:'; the schemes are pipe: fifo: " "$OUT/e4" ||
+    fail "unknown scheme message: $(cat "$OUT/e4")"
 
 # Usage errors: exit 2.
 "$IPCX" 2>/dev/null; expect_eq "no command" "$?" 2

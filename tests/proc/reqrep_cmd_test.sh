@@ -73,6 +73,13 @@ done
 "$IPCX" rep "$U" extra 2>/dev/null; [ $? -eq 2 ] || fail "rep with two URLs"
 "$IPCX" req --help >/dev/null || fail "req --help"
 "$IPCX" rep --help >/dev/null || fail "rep --help"
+# An unknown option: one line naming it (and the hint), as every command says it.
+for c in req rep; do
+    err=$("$IPCX" $c --bogus "$U" m 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "$c --bogus: exit $rc, want 2"
+    [ "$err" = "ipcx $c: unknown option '--bogus'
+Try 'ipcx $c --help'." ] || fail "$c --bogus said '$err'"
+done
 # No reply path on tcp: or pipe:: said, not hung.
 "$IPCX" req -t 1000 pipe: x 2>/dev/null; [ $? -eq 1 ] || fail "req on pipe:"
 

@@ -458,7 +458,8 @@ def test_ps():
 
 def test_badopts():
     cases = [(["--via", "nonsense"], 2), (["--count", "-1"], 2), (["--interval", "x"], 2),
-             (["--frobnicate"], 2), (["extra"], 2),
+             (["--frobnicate"], 2), (["extra"], 2), (["--role", "conv"], 2),
+             (["--role", "stat", "--listen", "unix:@ipcx-t-x"], 2),
              (["--log", "/nonexistent-dir/w.log", "--count", "1"], 1)]
     for args, want in cases:
         p = subprocess.Popen([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

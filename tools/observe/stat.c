@@ -76,8 +76,9 @@ int cmd_stat(int argc, char **argv)
     } else if (!b) {
         fputs("ipcx: ", stderr);
         out_str(stderr, url); /* the user's words, but maybe pasted from ls: escaped */
-        fprintf(stderr, ": no such object%s\n",
-                strncmp(url, "mq:", 3) == 0 && !o.mq_mounted ? " (and /dev/mqueue is not mounted)" : "");
+        fprintf(stderr, ": no such object (%s)\n",
+                strncmp(url, "mq:", 3) == 0 && !o.mq_mounted ? "and /dev/mqueue is not mounted"
+                                                            : "ipcx ls lists those there are");
         rc = EXIT_RUNTIME;
     } else {
         stat_ring(b, &ring);
