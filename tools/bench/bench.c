@@ -40,6 +40,11 @@ static const char bench_help[] =
     "      --csv FILE   write the results as CSV\n"
     "      --plot FILE  draw an SVG chart with gnuplot\n"
     "      --no-refs    only the ipcx rows (no raw, floor or peers)\n"
+    "      --sweep      curves instead of the table: round trip and throughput against\n"
+    "                   message size (64 B to 4 MiB), senders, subscribers, producers\n"
+    "                   and consumers; CSV, Markdown, JSON and SVG (gnuplot) into --out\n"
+    "                   (-n default 2000 there; counts shrink with the size)\n"
+    "      --out DIR    where --sweep writes (default ./curves)\n"
     "  -q, --quiet      no progress line (there is one only when stderr is a terminal)\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -140,7 +145,7 @@ static void pick_all(struct pick *k, char **sel, int nsel, int quiet)
 
 int cmd_bench(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_CSV, OPT_PLOT, OPT_NOREFS };
+    enum { OPT_JSON = 256, OPT_CSV, OPT_PLOT, OPT_NOREFS, OPT_SWEEP, OPT_OUT };
     static const struct option opts[] = {
         { "size", required_argument, NULL, 's' },
         { "count", required_argument, NULL, 'n' },
@@ -148,12 +153,15 @@ int cmd_bench(int argc, char **argv)
         { "csv", required_argument, NULL, OPT_CSV },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "no-refs", no_argument, NULL, OPT_NOREFS },
+        { "sweep", no_argument, NULL, OPT_SWEEP },
+        { "out", required_argument, NULL, OPT_OUT },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct bench_params p = { 64, 4096, 65536, 10000, 0, 0, 0 };
-    const char *json = NULL, *csv = NULL, *plot = NULL;
+    const char *json = NULL, *csv = NULL, *plot = NULL, *out = "curves";
+    int sweep = 0, counted = 0;
     static struct bench_cand cands[MAX_CANDS];
     static struct bench_result rs[MAX_CANDS];
     struct pick k = { cands, 0, 0, 0 };
@@ -172,11 +180,14 @@ int cmd_bench(int argc, char **argv)
             if ((v = cmd_parse_num(optarg, 10, 100000000)) == LONG_MIN)
                 return cmd_usage_error("bench", "bad count '%s' (at least 10)", optarg);
             p.rtts = v;
+            counted = 1;
             break;
         case OPT_JSON: json = optarg; break;
         case OPT_CSV: csv = optarg; break;
         case OPT_PLOT: plot = optarg; break;
         case OPT_NOREFS: k.norefs = 1; break;
+        case OPT_SWEEP: sweep = 1; break;
+        case OPT_OUT: out = optarg; break;
         case 'q': p.quiet = 1; break;
         case 'h':
             fputs(bench_help, stdout);
@@ -189,10 +200,18 @@ int cmd_bench(int argc, char **argv)
         p.medium = p.small;
     if (p.large < p.small)
         p.large = p.small;
+    if (sweep && !counted)
+        p.rtts = 2000; /* the sweep's default: a few minutes on 2 cores */
     p.flood_small = p.rtts * 10;
     p.flood_large = p.rtts / 10 > 20 ? p.rtts / 10 : 20;
 
     p.progress = !p.quiet && isatty(STDERR_FILENO);
+    if (sweep) {
+        if (optind < argc)
+            return cmd_usage_error("bench", "--sweep measures its own rows: no operand '%s'", argv[optind]);
+        signal(SIGPIPE, SIG_IGN);
+        return bench_sweep(&p, out);
+    }
     /* "pubsub" (pubsub.c) is a table of its own: taken out of the operands;
      * with no operand at all it is part of every built-in row. */
     int pubsub = argc == optind, nsel = 0;
