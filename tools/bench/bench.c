@@ -43,7 +43,7 @@ static const char bench_help[] =
     "      --sweep      curves instead of the table: round trip and throughput against\n"
     "                   message size (64 B to 4 MiB), senders, subscribers, producers\n"
     "                   and consumers; CSV, Markdown, JSON and SVG (gnuplot) into --out\n"
-    "                   (-n default 2000 there; counts shrink with the size)\n"
+    "                   (counts shrink above 4 KiB: a 4 MiB point costs what 4 KiB does)\n"
     "      --out DIR    where --sweep writes (default ./curves)\n"
     "  -q, --quiet      no progress line (there is one only when stderr is a terminal)\n"
     "  -h, --help       show this help\n"
@@ -161,7 +161,7 @@ int cmd_bench(int argc, char **argv)
     };
     struct bench_params p = { 64, 4096, 65536, 10000, 0, 0, 0 };
     const char *json = NULL, *csv = NULL, *plot = NULL, *out = "curves";
-    int sweep = 0, counted = 0;
+    int sweep = 0;
     static struct bench_cand cands[MAX_CANDS];
     static struct bench_result rs[MAX_CANDS];
     struct pick k = { cands, 0, 0, 0 };
@@ -180,7 +180,6 @@ int cmd_bench(int argc, char **argv)
             if ((v = cmd_parse_num(optarg, 10, 100000000)) == LONG_MIN)
                 return cmd_usage_error("bench", "bad count '%s' (at least 10)", optarg);
             p.rtts = v;
-            counted = 1;
             break;
         case OPT_JSON: json = optarg; break;
         case OPT_CSV: csv = optarg; break;
@@ -200,8 +199,6 @@ int cmd_bench(int argc, char **argv)
         p.medium = p.small;
     if (p.large < p.small)
         p.large = p.small;
-    if (sweep && !counted)
-        p.rtts = 2000; /* the sweep's default: a few minutes on 2 cores */
     p.flood_small = p.rtts * 10;
     p.flood_large = p.rtts / 10 > 20 ? p.rtts / 10 : 20;
 

@@ -824,6 +824,45 @@ static void md_table(FILE *f, const struct figure *fg, const char *what, enum ce
     fprintf(f, "\n");
 }
 
+/* ipcx's rows against their references, per size: ratio columns like `ipcx bench`'s. */
+static const char *const ratio_pairs[][2] = {
+    { "ipcx unix", "raw unix" },   { "ipcx pipe", "raw pipe" },
+    { "ipcx mq", "raw mq" },       { "ipcx unix", "zeromq pair ipc" },
+    { "ipcx shm spsc", "zeromq pair ipc" }, { "ipcx shm spsc, loan", "ipcx shm spsc" },
+};
+
+static void md_ratios(FILE *f, const struct figure *fg, int rtt)
+{
+    double xs[16];
+    char b[32];
+    int nx = fig_xs(fg->name, xs, 16);
+    fprintf(f, "%s:\n\n| ipcx row / reference", rtt ? "Round trip p50, ours / the reference's (x, lower is better for ipcx)"
+                                                 : "msgs/s, the reference's / ours (x, lower is better for ipcx)");
+    for (int k = 0; k < nx; k++) {
+        fmt_x(b, sizeof b, xs[k], fg->xbytes);
+        fprintf(f, " | %s", b);
+    }
+    fprintf(f, " |\n|---");
+    for (int k = 0; k < nx; k++)
+        fprintf(f, "|---:");
+    fprintf(f, "|\n");
+    for (size_t i = 0; i < sizeof ratio_pairs / sizeof ratio_pairs[0]; i++) {
+        fprintf(f, "| %s / %s", ratio_pairs[i][0], ratio_pairs[i][1]);
+        for (int k = 0; k < nx; k++) {
+            const struct sweep_row *o = find_row(fg->name, ratio_pairs[i][0], xs[k]);
+            const struct sweep_row *r = find_row(fg->name, ratio_pairs[i][1], xs[k]);
+            double x = -1, y = -1;
+            if (o && r && !o->failed && !r->failed) {
+                x = rtt ? o->rtt.p50 : r->mps;
+                y = rtt ? r->rtt.p50 : o->mps;
+            }
+            fprintf(f, x > 0 && y > 0 ? " | %.3g" : " | -", x / y);
+        }
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
 static void md_figure(FILE *f, const struct figure *fg, size_t mqmax)
 {
     fprintf(f, "### %s\n\n", fg->title);
@@ -831,6 +870,8 @@ static void md_figure(FILE *f, const struct figure *fg, size_t mqmax)
         md_table(f, fg, "Round trip, p50 / p99 (us)", CELL_RTT);
         md_table(f, fg, "One-way throughput (msgs/s)", CELL_MPS);
         md_table(f, fg, "One-way throughput (MB/s, 10^6 bytes)", CELL_MBPS);
+        md_ratios(f, fg, 1);
+        md_ratios(f, fg, 0);
         fprintf(f, "mq stops at the largest power of 4 within msgsize_max (%zu bytes, "
                    "/proc/sys/fs/mqueue/msgsize_max); raw mq at %d bytes.\n\n",
                 mqmax, BENCH_QUEUE_MSGSIZE);
