@@ -401,17 +401,47 @@ static int crowd_check(const uint8_t *m, long n, int nsend, long *next, int exac
     return (int) id;
 }
 
-struct senders_out {
-    double mps;
-    long count, errors;
+/* What a crowd's measuring process brings back. */
+struct crowd_out {
+    double secs;
+    long count, errors;   /* over all receivers */
     int failed;
     char why[160];
 };
 
+/*
+ * One point of a crowd figure: measure in a process of its own, then the
+ * row; the rate is all messages over the time taken, or per receiver
+ * (bcast: each received all a->per).  want: the messages the receivers
+ * must have verified together.  0 or EXIT_RUNTIME.
+ */
+static int crowd_point(const char *fig, const char *series, double x,
+                       void (*measure)(void *arg, void *out), struct flood_arg *a, long want,
+                       int per_receiver)
+{
+    struct crowd_out o;
+    char why[160] = "";
+    int ok = bench_isolate(measure, a, &o, sizeof o, why, sizeof why) == 0;
+    struct sweep_row *r = row_add(fig, series, 0, x);
+    if (!r)
+        return EXIT_RUNTIME;
+    r->failed = !ok || o.failed;
+    r->mps = r->failed || o.secs <= 0 ? -1 : (double) (per_receiver ? a->per : o.count) / o.secs;
+    r->mbps = r->mps > 0 ? r->mps * SWEEP_MSG / 1e6 : -1;
+    r->count = ok ? o.count : 0;
+    r->errors = ok ? o.errors : 0;
+    snprintf(r->why, sizeof r->why, "%s", ok ? o.why : why);
+    if (!r->failed && !r->errors && r->count != want) {
+        r->failed = 1;
+        snprintf(r->why, sizeof r->why, "%ld messages verified of %ld", r->count, want);
+    }
+    return r->failed || r->errors ? EXIT_RUNTIME : 0;
+}
+
 static void senders_measure(void *arg, void *outp)
 {
     struct flood_arg *a = arg;
-    struct senders_out *o = outp;
+    struct crowd_out *o = outp;
     static struct crowd cr;
     static long next[SWEEP_MAX_PROCS];
     int nsend = a->nsend;
@@ -439,10 +469,8 @@ static void senders_measure(void *arg, void *outp)
             o->errors++;
         got++;
     }
-    double secs = (double) (bench_now_ns() - t0) / 1e9;
+    o->secs = (double) (bench_now_ns() - t0) / 1e9;
     o->count = got;
-    if (r == 0)
-        o->mps = (double) got / secs;
 out:
     if (r < 0)
         snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
@@ -458,23 +486,10 @@ static int sweep_senders(const struct bench_params *p)
     int rc = 0;
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         struct flood_arg a = { .nsend = counts[k], .nrecv = 1 };
-        struct senders_out o;
-        char why[160] = "";
         a.per = p->flood_small / counts[k] > 10 ? p->flood_small / counts[k] : 10;
         crowd_url(a.url, sizeof a.url, "unix:/tmp/ipcx-b-%p-%n.sock");
         bench_progress(p, "senders", "ipcx unix");
-        int ok = bench_isolate(senders_measure, &a, &o, sizeof o, why, sizeof why) == 0;
-        struct sweep_row *r = row_add("senders", "ipcx unix", 0, counts[k]);
-        if (!r)
-            break;
-        r->mps = o.mps;
-        r->mbps = o.mps > 0 ? o.mps * SWEEP_MSG / 1e6 : -1;
-        r->count = o.count;
-        r->errors = o.errors;
-        r->failed = !ok || o.failed;
-        snprintf(r->why, sizeof r->why, "%s", ok ? o.why : why);
-        if (r->failed || r->errors || o.count != a.per * counts[k])
-            rc = EXIT_RUNTIME;
+        rc |= crowd_point("senders", "ipcx unix", counts[k], senders_measure, &a, a.per * counts[k], 0);
     }
     return rc;
 }
@@ -507,13 +522,6 @@ static int bcast_sub(int id, void *arg, struct crowd *cr)
     ipcx_close(ch);
     return r < 0 ? r : crowd_report(cr, &rep);
 }
-
-struct crowd_out {
-    double secs;
-    long count, errors;   /* over all receivers */
-    int failed;
-    char why[160];
-};
 
 static void bcast_measure(void *arg, void *outp)
 {
@@ -559,23 +567,9 @@ static int sweep_bcast(const struct bench_params *p)
     int rc = 0;
     for (int nsub = 1; nsub <= 16; nsub *= 2) {
         struct flood_arg a = { .per = p->flood_small, .nsend = 1, .nrecv = nsub };
-        struct crowd_out o;
-        char why[160] = "";
         crowd_url(a.url, sizeof a.url, "shm:/ipcx-b-%p-%n?mode=bcast&overflow=block&maxmsg=256&unlink=close");
         bench_progress(p, "subscribers", "ipcx shm bcast");
-        int ok = bench_isolate(bcast_measure, &a, &o, sizeof o, why, sizeof why) == 0;
-        struct sweep_row *r = row_add("bcast", "ipcx shm bcast", 0, nsub);
-        if (!r)
-            break;
-        /* Per subscriber: each received all per messages in secs. */
-        r->mps = ok && !o.failed ? (double) a.per / o.secs : -1;
-        r->mbps = r->mps > 0 ? r->mps * SWEEP_MSG / 1e6 : -1;
-        r->count = o.count;
-        r->errors = o.errors;
-        r->failed = !ok || o.failed;
-        snprintf(r->why, sizeof r->why, "%s", ok ? o.why : why);
-        if (r->failed || r->errors || o.count != a.per * nsub)
-            rc = EXIT_RUNTIME;
+        rc |= crowd_point("bcast", "ipcx shm bcast", nsub, bcast_measure, &a, a.per * nsub, 1);
     }
     return rc;
 }
@@ -688,22 +682,9 @@ static int sweep_mpmc(const struct bench_params *p)
         for (int np = 1; np <= 4; np++) {
             struct flood_arg a = { .per = p->flood_small / np > 10 ? p->flood_small / np : 10,
                                    .nsend = np, .nrecv = nc };
-            struct crowd_out o;
-            char why[160] = "";
             crowd_url(a.url, sizeof a.url, "shm:/ipcx-b-%p-%n?mode=mpmc&maxmsg=256&unlink=close");
             bench_progress(p, "producers x consumers", "ipcx shm mpmc");
-            int ok = bench_isolate(mpmc_measure, &a, &o, sizeof o, why, sizeof why) == 0;
-            struct sweep_row *r = row_add("mpmc", series, 0, np);
-            if (!r)
-                break;
-            r->mps = ok && !o.failed ? (double) o.count / o.secs : -1;
-            r->mbps = r->mps > 0 ? r->mps * SWEEP_MSG / 1e6 : -1;
-            r->count = o.count;
-            r->errors = o.errors;
-            r->failed = !ok || o.failed;
-            snprintf(r->why, sizeof r->why, "%s", ok ? o.why : why);
-            if (r->failed || r->errors || o.count != a.per * np)
-                rc = EXIT_RUNTIME;
+            rc |= crowd_point("mpmc", series, np, mpmc_measure, &a, a.per * np, 0);
         }
     }
     return rc;
