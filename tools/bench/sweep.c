@@ -362,18 +362,25 @@ struct flood_arg {
     int nrecv;      /* receivers: subscribers, consumers (senders: 1) */
 };
 
+/* A member's end of the crowd's object; an error is said on stderr. */
+static int crowd_open(ipcx_chan **ch, const char *url, int flags, const char *role, int id)
+{
+    int r = ipcx_open(ch, url, flags);
+    if (r < 0)
+        fprintf(stderr, "ipcx bench --sweep: %s %d: %s: %s (%s)\n", role, id, url, ipcx_strerror(r),
+                ipcx_errdetail());
+    return r;
+}
+
 /* A sender (of the senders and mpmc figures): per messages numbered id << 20 | i. */
 static int crowd_sender(int id, void *arg, struct crowd *cr)
 {
     struct flood_arg *a = arg;
     uint8_t m[SWEEP_MSG];
     ipcx_chan *ch;
-    int r = ipcx_open(&ch, a->url, IPCX_SEND);
-    if (r < 0) {
-        fprintf(stderr, "ipcx bench --sweep: sender %d: %s: %s (%s)\n", id, a->url, ipcx_strerror(r),
-                ipcx_errdetail());
+    int r = crowd_open(&ch, a->url, IPCX_SEND, "sender", id);
+    if (r < 0)
         return r;
-    }
     crowd_wait_start(cr);
     for (long i = 0; i < a->per && r == 0; i++) {
         bench_msg_make(m, sizeof m, OP_DATA, (uint32_t) id << SEQ_ID_SHIFT | (uint32_t) i);
@@ -408,6 +415,16 @@ struct crowd_out {
     int failed;
     char why[160];
 };
+
+/* The end of a crowd's measuring: reap (kill on failure r < 0) and say what failed. */
+static void crowd_finish(struct crowd *cr, struct crowd_out *o, int r, const char *who)
+{
+    if (r < 0)
+        snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
+    if (crowd_end(cr, r < 0) && r == 0)
+        snprintf(o->why, sizeof o->why, "a %s failed", who);
+    o->failed = *o->why != '\0';
+}
 
 /*
  * One point of a crowd figure: measure in a process of its own, then the
@@ -472,11 +489,7 @@ static void senders_measure(void *arg, void *outp)
     o->secs = (double) (bench_now_ns() - t0) / 1e9;
     o->count = got;
 out:
-    if (r < 0)
-        snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
-    if (crowd_end(&cr, r < 0) && r == 0)
-        snprintf(o->why, sizeof o->why, "a sender failed");
-    o->failed = *o->why != '\0';
+    crowd_finish(&cr, o, r, "sender");
     ipcx_close(rx);
 }
 
@@ -502,12 +515,9 @@ static int bcast_sub(int id, void *arg, struct crowd *cr)
     struct report rep = { .id = id };
     uint8_t m[SWEEP_MSG + 64];
     ipcx_chan *ch;
-    int r = ipcx_open(&ch, a->url, IPCX_RECV);
-    if (r < 0) {
-        fprintf(stderr, "ipcx bench --sweep: subscriber %d: %s: %s (%s)\n", id, a->url,
-                ipcx_strerror(r), ipcx_errdetail());
+    int r = crowd_open(&ch, a->url, IPCX_RECV, "subscriber", id);
+    if (r < 0)
         return r;
-    }
     crowd_wait_start(cr);
     for (long i = 0; i < a->per; i++) {
         long n = ipcx_recv(ch, m, sizeof m, NULL, SWEEP_TIMEOUT_MS);
@@ -554,11 +564,7 @@ static void bcast_measure(void *arg, void *outp)
     }
     o->secs = (double) (bench_now_ns() - t0) / 1e9;
 out:
-    if (r < 0)
-        snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
-    if (crowd_end(&cr, r < 0) && r == 0)
-        snprintf(o->why, sizeof o->why, "a subscriber failed");
-    o->failed = *o->why != '\0';
+    crowd_finish(&cr, o, r, "subscriber");
     ipcx_close(tx);
 }
 
@@ -583,12 +589,9 @@ static int mpmc_consumer(int id, void *arg, struct crowd *cr)
     long next[4] = { 0 };
     uint8_t m[SWEEP_MSG + 64];
     ipcx_chan *ch;
-    int r = ipcx_open(&ch, a->url, IPCX_RECV);
-    if (r < 0) {
-        fprintf(stderr, "ipcx bench --sweep: consumer %d: %s: %s (%s)\n", id, a->url,
-                ipcx_strerror(r), ipcx_errdetail());
+    int r = crowd_open(&ch, a->url, IPCX_RECV, "consumer", id);
+    if (r < 0)
         return r;
-    }
     crowd_wait_start(cr);
     for (;;) {
         long n = ipcx_recv(ch, m, sizeof m, NULL, SWEEP_TIMEOUT_MS);
@@ -665,11 +668,7 @@ static void mpmc_measure(void *arg, void *outp)
         if (per[k] != a->per || sum[k] != a->per * (a->per - 1) / 2)
             o->errors++;
 out:
-    if (r < 0)
-        snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
-    if (crowd_end(&cr, r < 0) && r == 0)
-        snprintf(o->why, sizeof o->why, "a consumer failed");
-    o->failed = *o->why != '\0';
+    crowd_finish(&cr, o, r, "consumer");
     ipcx_close(tx);
 }
 
