@@ -198,8 +198,9 @@ int bench_link_close(struct bench_link *l, int rc, char *why, size_t whycap);
 int bench_isolate(void (*fn)(void *arg, void *out), void *arg, void *out, size_t size, char *why,
                   size_t cap);
 
-/* `ipcx bench --sweep` (sweep.c): its tables and plots into dir; 0 or EXIT_RUNTIME. */
-int bench_sweep(const struct bench_params *p, const char *dir);
+/* `ipcx bench --sweep` (sweep.c): its tables and plots into dir, every figure or only
+ * the one named; 0, EXIT_RUNTIME, or EXIT_USAGE for an unknown figure. */
+int bench_sweep(const struct bench_params *p, const char *dir, const char *only);
 
 /* ---- the report (report.c); each write_* returns 0 or -errno ---- */
 

@@ -38,6 +38,7 @@
 #define SWEEP_MAX_PROCS  256
 #define SWEEP_MAX_ROWS   256
 #define SWEEP_TIMEOUT_MS 30000      /* a crowd member that hears nothing this long fails */
+#define SWEEP_POLL_MS    200        /* how often a waiting receiver looks for dead members */
 #define SWEEP_MSG        64         /* the message size of the crowd figures */
 #define OP_DATA          0x44415441u
 #define OP_STOP          0x53544f50u
@@ -231,8 +232,9 @@ static int sweep_sizes(const struct bench_params *p, size_t mqmax)
  * PIPE_BUF bytes, whole or absent.
  */
 struct crowd {
-    pid_t pid[SWEEP_MAX_PROCS];
+    pid_t pid[SWEEP_MAX_PROCS];  /* 0: reaped already */
     int n;
+    int bad;                     /* members reaped already that did not exit 0 */
     int ready[2], start[2], res[2];
 };
 
@@ -291,7 +293,7 @@ static int crowd_spawn(struct crowd *cr, int (*fn)(int id, void *arg, struct cro
     return 0;
 }
 
-/* In the parent: wait until every member is ready (0), or one died first (-EIO); then start them. */
+/* In the parent: wait until every member is ready (0), or one died first (-ECHILD); then start them. */
 static int crowd_start(struct crowd *cr)
 {
     int got = 0;
@@ -303,7 +305,7 @@ static int crowd_start(struct crowd *cr)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            return -EIO;
+            return -ECHILD;
         got += (int) r;
     }
     close(cr->start[1]);
@@ -311,7 +313,7 @@ static int crowd_start(struct crowd *cr)
     return 0;
 }
 
-/* Read one report (after crowd_start); -EIO when every member is gone without one. */
+/* Read one report (after crowd_start); -ECHILD when every member is gone without one (one died). */
 static int crowd_read(struct crowd *cr, struct report *rep)
 {
     if (cr->res[1] >= 0) {
@@ -322,32 +324,45 @@ static int crowd_read(struct crowd *cr, struct report *rep)
         ssize_t r = read(cr->res[0], rep, sizeof *rep);
         if (r < 0 && errno == EINTR)
             continue;
-        return r == (ssize_t) sizeof *rep ? 0 : -EIO;
+        return r == (ssize_t) sizeof *rep ? 0 : -ECHILD;
     }
+}
+
+/* Reap the members that have ended (waiting for them when wait); how many of them failed. */
+static int crowd_reap(struct crowd *cr, int first, int last, int wait)
+{
+    int bad = 0;
+    for (int i = first; i < last; i++) {
+        int st = 0;
+        pid_t w;
+        if (cr->pid[i] <= 0)
+            continue;
+        while ((w = waitpid(cr->pid[i], &st, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+            ;
+        if (w == 0)
+            continue;
+        bad += w < 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        cr->pid[i] = 0;
+    }
+    cr->bad += bad;
+    return bad;
 }
 
 /* Reap every member (killing them first when kill_all); how many did not exit 0. */
 static int crowd_end(struct crowd *cr, int kill_all)
 {
-    int bad = 0;
     for (int i = 0; i < cr->n; i++)
         if (kill_all && cr->pid[i] > 0) /* never kill(0) or kill(-1) */
             kill(cr->pid[i], SIGKILL);
-    for (int i = 0; i < cr->n; i++) {
-        int st = 0;
-        if (cr->pid[i] <= 0)
-            continue;
-        while (waitpid(cr->pid[i], &st, 0) < 0 && errno == EINTR)
-            ;
-        bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
+    crowd_reap(cr, 0, cr->n, 1);
     for (int i = 0; i < 2; i++) {
         int *fds[] = { &cr->ready[i], &cr->start[i], &cr->res[i] };
         for (int k = 0; k < 3; k++)
             if (*fds[k] >= 0)
                 close(*fds[k]);
     }
-    cr->n = 0;
+    int bad = cr->bad;
+    cr->n = cr->bad = 0;
     return bad;
 }
 
@@ -423,7 +438,9 @@ struct crowd_out {
 /* The end of a crowd's measuring: reap (kill on failure r < 0) and say what failed. */
 static void crowd_finish(struct crowd *cr, struct crowd_out *o, int r, const char *who)
 {
-    if (r < 0)
+    if (r == -ECHILD)
+        snprintf(o->why, sizeof o->why, "a %s died", who);
+    else if (r < 0)
         snprintf(o->why, sizeof o->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
     if (crowd_end(cr, r < 0) && r == 0)
         snprintf(o->why, sizeof o->why, "a %s failed", who);
@@ -480,12 +497,16 @@ static void senders_measure(void *arg, void *outp)
     if (r == 0)
         r = crowd_start(&cr);
     int64_t t0 = bench_now_ns();
-    while (r == 0 && got < total) {
-        long n = ipcx_recv(rx, m, sizeof m, NULL, SWEEP_TIMEOUT_MS);
+    /* A sender that dies leaves its messages missing: look for one while waiting. */
+    for (int idle = 0; r == 0 && got < total;) {
+        long n = ipcx_recv(rx, m, sizeof m, NULL, SWEEP_POLL_MS);
+        if (n == -ETIMEDOUT && crowd_reap(&cr, 0, cr.n, 0) == 0 && (idle += SWEEP_POLL_MS) < SWEEP_TIMEOUT_MS)
+            continue;
         if (n < 0) {
-            r = (int) n;
+            r = n == -ETIMEDOUT && cr.bad ? -ECHILD : (int) n;
             break;
         }
+        idle = 0;
         if (crowd_check(m, n, nsend, next, 1) < 0)
             o->errors++;
         got++;
@@ -643,14 +664,8 @@ static void mpmc_measure(void *arg, void *outp)
         r = crowd_start(&cr);
     int64_t t0 = bench_now_ns();
     /* The producers are the last np members: when they have exited, stop each consumer. */
-    for (int i = nc; i < nc + np && r == 0; i++) {
-        int st = 0;
-        while (waitpid(cr.pid[i], &st, 0) < 0 && errno == EINTR)
-            ;
-        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-            r = -EIO;
-        cr.pid[i] = 0; /* reaped: crowd_end skips it */
-    }
+    if (r == 0 && crowd_reap(&cr, nc, nc + np, 1) > 0)
+        r = -ECHILD;
     for (int i = 0; i < nc && r == 0; i++) {
         bench_msg_make(m, sizeof m, OP_STOP, 0);
         r = ipcx_send(tx, m, sizeof m, 0, SWEEP_TIMEOUT_MS);
@@ -672,7 +687,7 @@ static void mpmc_measure(void *arg, void *outp)
         if (per[k] != a->per || sum[k] != a->per * (a->per - 1) / 2)
             o->errors++;
 out:
-    crowd_finish(&cr, o, r, "consumer");
+    crowd_finish(&cr, o, r, "producer or consumer");
     ipcx_close(tx);
 }
 
@@ -990,7 +1005,8 @@ static FILE *open_in(const char *dir, const char *name, const char *ext)
     return f;
 }
 
-static int write_all(const char *dir, const struct bench_params *p, size_t mqmax, int plots)
+static int write_all(const char *dir, const struct bench_params *p, size_t mqmax, int plots,
+                     const char *only)
 {
     FILE *all = open_in(dir, "sweep", "csv"), *md = open_in(dir, "sweep", "md");
     FILE *js = open_in(dir, "sweep", "json");
@@ -1004,6 +1020,8 @@ static int write_all(const char *dir, const struct bench_params *p, size_t mqmax
                     "  \"rows\": [\n", p->rtts, p->flood_small, mqmax);
     for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++) {
         const struct figure *fg = &figures[k];
+        if (only && strcmp(only, fg->name) != 0)
+            continue;
         FILE *c = open_in(dir, fg->name, "csv"), *m = open_in(dir, fg->name, "md");
         if (!c || !m)
             rc = EXIT_RUNTIME;
@@ -1042,10 +1060,16 @@ static int write_all(const char *dir, const struct bench_params *p, size_t mqmax
     return rc;
 }
 
-int bench_sweep(const struct bench_params *p, const char *dir)
+int bench_sweep(const struct bench_params *p, const char *dir, const char *only)
 {
     size_t mqmax = mq_msgsize_max();
-    int rc = 0, plots = system("gnuplot --version >/dev/null 2>&1") == 0;
+    int rc = 0, plots, known = !only;
+
+    for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++)
+        known |= only && strcmp(only, figures[k].name) == 0;
+    if (!known)
+        return cmd_usage_error("bench", "--figure '%s': one of size, senders, bcast, mpmc", only);
+    plots = system("gnuplot --version >/dev/null 2>&1") == 0;
 
     if (strchr(dir, '\'') || strlen(dir) > 4000) {
         fprintf(stderr, "ipcx bench --sweep: --out '%s': a directory without a quote, please\n", dir);
@@ -1059,18 +1083,25 @@ int bench_sweep(const struct bench_params *p, const char *dir)
         fprintf(stderr, "ipcx bench --sweep: gnuplot not found: writing the tables (CSV, Markdown, "
                         "JSON) but no SVG plots (install gnuplot-nox for them)\n");
     nrows = 0;
-    rc |= sweep_sizes(p, mqmax);
-    rc |= sweep_senders(p);
-    rc |= sweep_bcast(p);
-    rc |= sweep_mpmc(p);
+#define WANT(name) (!only || strcmp(only, name) == 0)
+    if (WANT("size"))
+        rc |= sweep_sizes(p, mqmax);
+    if (WANT("senders"))
+        rc |= sweep_senders(p);
+    if (WANT("bcast"))
+        rc |= sweep_bcast(p);
+    if (WANT("mpmc"))
+        rc |= sweep_mpmc(p);
     if (p->progress)
         fprintf(stderr, "\r\033[K");
-    rc |= write_all(dir, p, mqmax, plots);
+    rc |= write_all(dir, p, mqmax, plots, only);
     for (int i = 0; i < nrows; i++)
         if (rows[i].failed || rows[i].errors)
             fprintf(stderr, "ipcx bench --sweep: %s, %s at %.0f: %s\n", rows[i].fig, rows[i].series,
                     rows[i].x, rows[i].failed ? rows[i].why : "messages failed verification");
     for (size_t k = 0; k < sizeof figures / sizeof figures[0]; k++)
-        md_figure(stdout, &figures[k], mqmax);
+        if (WANT(figures[k].name))
+            md_figure(stdout, &figures[k], mqmax);
+#undef WANT
     return rc ? EXIT_RUNTIME : 0;
 }
