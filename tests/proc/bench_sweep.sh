@@ -78,10 +78,14 @@ assert [int(r["x"]) for r in got] == [1, 4, 16, 64, 256], got
 for r in got:
     n = int(r["x"])
     assert int(r["count"]) == n * max(10, flood // n), r
-got = points("bcast")
-assert [int(r["x"]) for r in got] == [1, 2, 4, 8, 16], got
-for r in got:
-    assert int(r["count"]) == int(r["x"]) * flood, r
+for line in ["per subscriber", "all subscribers together"]:
+    got = points("bcast", "ipcx shm bcast, " + line)
+    assert [int(r["x"]) for r in got] == [1, 2, 4, 8, 16], got
+    for r in got:
+        assert int(r["count"]) == int(r["x"]) * flood, r
+per, together = points("bcast", "ipcx shm bcast, per subscriber"), points("bcast", "ipcx shm bcast, all subscribers together")
+for a, b in zip(per, together):
+    assert abs(float(a["msgs_per_s"]) * int(a["x"]) - float(b["msgs_per_s"])) <= int(a["x"]), (a, b)
 got = points("mpmc")
 assert len(got) == 16, got
 for c in range(1, 5):
