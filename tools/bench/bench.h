@@ -172,10 +172,6 @@ int bench_ctl_get(int fd, char *buf, size_t cap);
 int bench_pubsub(const struct bench_params *p, FILE *f, int norefs);
 /* ---- the pieces of the runner the sweep reuses (run.c, sweep.c) ---- */
 
-/* Build a message of len bytes (at least BENCH_HDR_BYTES) with op and seq; check one (0: intact). */
-void bench_msg_make(uint8_t *p, size_t len, uint32_t op, uint32_t seq);
-int bench_msg_check(const uint8_t *p, long len, uint32_t seq);
-
 /* One candidate's link: the parent's end and the pinned echo process. */
 struct bench_link {
     struct bench_cand c;

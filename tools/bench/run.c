@@ -52,7 +52,7 @@ static uint32_t msg_sum(const uint8_t *p, size_t len)
 }
 
 /* Stamp the sequence number every 64 bytes, so a torn or stale message can't pass. */
-void bench_msg_make(uint8_t *p, size_t len, uint32_t op, uint32_t seq)
+static void msg_make(uint8_t *p, size_t len, uint32_t op, uint32_t seq)
 {
     for (size_t i = HDR_BYTES; i + 4 <= len; i += 64)
         put32(p + i, seq ^ (uint32_t) i);
@@ -67,7 +67,8 @@ int bench_msg_answered(const void *m, size_t len)
     return len < 4 || (get32(m) != OP_FLOOD && get32(m) != OP_SIZE);
 }
 
-int bench_msg_check(const uint8_t *p, long len, uint32_t seq)
+/* 0 if p is an intact message of len bytes with that sequence number. */
+static int msg_check(const uint8_t *p, long len, uint32_t seq)
 {
     if (len < HDR_BYTES || get32(p + 8) != (uint32_t) len || get32(p + 4) != seq)
         return -1;
@@ -131,12 +132,12 @@ static int ep_put(struct bench_ep *ep, uint8_t *m, size_t size, uint32_t op, uin
     void *w;
     int r;
     if (!ep->ops->loan) {
-        bench_msg_make(m, size, op, seq);
+        msg_make(m, size, op, seq);
         return ep->ops->send(ep, m, size);
     }
     if ((r = ep->ops->loan(ep, size, &w)) < 0)
         return r;
-    bench_msg_make(w, size, op, seq);
+    msg_make(w, size, op, seq);
     return ep->ops->commit(ep, w, size);
 }
 
@@ -178,13 +179,13 @@ static int serve(struct bench_ep *ep, size_t cap)
             break;
         }
         if (op == OP_SIZE) {
-            if (bench_msg_check(in, n, seq) < 0 || seq < HDR_BYTES || seq > cap)
+            if (msg_check(in, n, seq) < 0 || seq < HDR_BYTES || seq > cap)
                 return 2;
             size = seq;
             continue;
         }
         if (op == OP_PING) {
-            if (bench_msg_check(in, n, seq) < 0)
+            if (msg_check(in, n, seq) < 0)
                 errors++;
             if (ep->ops->send(ep, in, (size_t) n) < 0)
                 return 3;
@@ -192,11 +193,11 @@ static int serve(struct bench_ep *ep, size_t cap)
         }
         if (seq == 0)
             expect = 0;
-        if (bench_msg_check(in, n, expect) < 0)
+        if (msg_check(in, n, expect) < 0)
             errors++;
         expect = seq + 1;
         if (op == OP_END) {
-            bench_msg_make(tally, sizeof tally, OP_END, errors);
+            msg_make(tally, sizeof tally, OP_END, errors);
             errors = 0;
             if (ep->ops->send(ep, tally, sizeof tally) < 0)
                 return 3;
@@ -225,7 +226,7 @@ static int set_size(struct bench_ep *ep, size_t *cur, size_t size)
     int r;
     if (!m)
         return -ENOMEM;
-    bench_msg_make(m, *cur, OP_SIZE, (uint32_t) size);
+    msg_make(m, *cur, OP_SIZE, (uint32_t) size);
     r = ep->ops->send(ep, m, *cur);
     free(m);
     *cur = size;
@@ -257,7 +258,7 @@ static int pingpong(struct bench_ep *ep, size_t size, long n, struct bench_lat *
             rc = (int) got;
             break;
         }
-        if (bench_msg_check(in, got, seq) < 0)
+        if (msg_check(in, got, seq) < 0)
             (*errors)++;
         ep_drop(ep);
         if (i >= 0)
@@ -282,7 +283,7 @@ static double flood(struct bench_ep *ep, size_t size, long n, long *errors, int 
         *rc = ep_put(ep, m, size, i == n - 1 ? OP_END : OP_FLOOD, (uint32_t) i);
     if (*rc == 0) {
         long got = ep->ops->recv(ep, tally, sizeof tally);
-        if (got < HDR_BYTES || bench_msg_check(tally, got, get32(tally + 4)) < 0)
+        if (got < HDR_BYTES || msg_check(tally, got, get32(tally + 4)) < 0)
             *rc = got < 0 ? (int) got : -EBADMSG;
         else
             *errors += get32(tally + 4);
@@ -364,7 +365,7 @@ int bench_link_close(struct bench_link *l, int r, char *why, size_t whycap)
     if (r == 0 && l->ep.ops) {
         uint8_t *q = calloc(1, l->cur);
         if (q)
-            bench_msg_make(q, l->cur, OP_QUIT, 0);
+            msg_make(q, l->cur, OP_QUIT, 0);
         r = q ? l->ep.ops->send(&l->ep, q, l->cur) : -ENOMEM;
         if (r == 0) {
             long got = l->ep.ops->recv(&l->ep, q, l->cur);

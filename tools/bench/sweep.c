@@ -40,9 +40,8 @@
 #define SWEEP_TIMEOUT_MS 30000      /* a crowd member that hears nothing this long fails */
 #define SWEEP_POLL_MS    200        /* how often a waiting receiver looks for dead members */
 #define SWEEP_MSG        64         /* the message size of the crowd figures */
-#define OP_DATA          0x44415441u
-#define OP_STOP          0x53544f50u
 #define SEQ_ID_SHIFT     20         /* seq = sender << 20 | index */
+#define SEQ_STOP         0xffffffffu /* mpmc: the end for one consumer (no sender has that id) */
 
 /* One point of a curve. */
 struct sweep_row {
@@ -278,10 +277,14 @@ static int crowd_report(struct crowd *cr, const struct report *rep)
 static int crowd_spawn(struct crowd *cr, int (*fn)(int id, void *arg, struct crowd *cr), int id,
                        void *arg, int cpu)
 {
+    int parent = (int) getpid();
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
     if (pid == 0) {
+        /* A measuring process killed leaves no member waiting for it. */
+        if (bench_die_with(parent, SIGKILL) < 0)
+            _exit(1);
         close(cr->ready[0]);
         close(cr->start[1]);
         close(cr->res[0]);
@@ -402,7 +405,7 @@ static int crowd_sender(int id, void *arg, struct crowd *cr)
         return r;
     crowd_wait_start(cr);
     for (long i = 0; i < a->per && r == 0; i++) {
-        bench_msg_make(m, sizeof m, OP_DATA, (uint32_t) id << SEQ_ID_SHIFT | (uint32_t) i);
+        bench_msg_stamp(m, sizeof m, (uint32_t) id << SEQ_ID_SHIFT | (uint32_t) i);
         r = ipcx_send(ch, m, sizeof m, 0, SWEEP_TIMEOUT_MS);
     }
     ipcx_close(ch);
@@ -419,7 +422,7 @@ static int crowd_check(const uint8_t *m, long n, int nsend, long *next, int exac
     uint32_t seq;
     memcpy(&seq, m + 4, 4);
     uint32_t id = seq >> SEQ_ID_SHIFT, i = seq & ((1u << SEQ_ID_SHIFT) - 1);
-    if (n != SWEEP_MSG || bench_msg_check(m, n, seq) < 0 || id >= (uint32_t) nsend)
+    if (n != SWEEP_MSG || bench_msg_verify(m, n, seq) < 0 || id >= (uint32_t) nsend)
         return -1;
     if (exact ? (long) i != next[id] : (long) i < next[id])
         return -1;
@@ -551,7 +554,7 @@ static int bcast_sub(int id, void *arg, struct crowd *cr)
             break;
         }
         rep.count++;
-        if (n != SWEEP_MSG || bench_msg_check(m, n, (uint32_t) i) < 0)
+        if (n != SWEEP_MSG || bench_msg_verify(m, n, (uint32_t) i) < 0)
             rep.errors++;
     }
     ipcx_close(ch);
@@ -577,7 +580,7 @@ static void bcast_measure(void *arg, void *outp)
         r = crowd_start(&cr);
     int64_t t0 = bench_now_ns();
     for (long i = 0; i < a->per && r == 0; i++) {
-        bench_msg_make(m, sizeof m, OP_DATA, (uint32_t) i);
+        bench_msg_stamp(m, sizeof m, (uint32_t) i);
         r = ipcx_send(tx, m, sizeof m, 0, SWEEP_TIMEOUT_MS);
     }
     for (int i = 0; i < nsub && r == 0; i++) {
@@ -632,13 +635,11 @@ static int mpmc_consumer(int id, void *arg, struct crowd *cr)
     crowd_wait_start(cr);
     for (;;) {
         long n = ipcx_recv(ch, m, sizeof m, NULL, SWEEP_TIMEOUT_MS);
-        uint32_t op;
         if (n < 0) {
             r = (int) n;
             break;
         }
-        memcpy(&op, m, 4);
-        if (op == OP_STOP && n == SWEEP_MSG && bench_msg_check(m, n, 0) == 0)
+        if (n == SWEEP_MSG && bench_msg_verify(m, n, SEQ_STOP) == 0)
             break;
         int who = crowd_check(m, n, 4, next, 0);
         if (who < 0) {
@@ -679,7 +680,7 @@ static void mpmc_measure(void *arg, void *outp)
     if (r == 0 && crowd_reap(&cr, nc, nc + np, 1) > 0)
         r = -ECHILD;
     for (int i = 0; i < nc && r == 0; i++) {
-        bench_msg_make(m, sizeof m, OP_STOP, 0);
+        bench_msg_stamp(m, sizeof m, SEQ_STOP);
         r = ipcx_send(tx, m, sizeof m, 0, SWEEP_TIMEOUT_MS);
     }
     for (int i = 0; i < nc && r == 0; i++) {
