@@ -81,7 +81,7 @@ bench-curves: build
 # docs/PERF.md written anew from one run of every benchmark (bench/perf_page.sh;
 # the prose comes from docs/perf-notes.md).  Run it on a quiet machine.
 perf-page: build
-	$(CMAKE) --build $(BUILD) -j $(JOBS) --target sync_bench shm_bench pubsub_bench
+	$(CMAKE) --build $(BUILD) -j $(JOBS) --target sync_bench shm_bench
 	./bench/perf_page.sh $(BUILD) docs/PERF.md
 
 $(FUZZ)/CMakeCache.txt:

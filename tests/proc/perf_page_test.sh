@@ -22,7 +22,7 @@ assert "@LOAD_AFTER@" not in page
 headings = {
     "transports": "## Every transport: `ipcx bench`",
     "reqrep": "## Request/reply: `ipcx bench reqrep`",
-    "pubsub": "## Publish/subscribe",
+    "pubsub": "## Publish/subscribe: `ipcx bench pubsub`",
     "sync": "## Synchronisation primitives: `sync_bench`",
     "shm": "## Shared-memory ring: `shm_bench`",
     "curves": "## Curves: `ipcx bench --sweep`",
@@ -32,7 +32,8 @@ pos = [page.find(h + "\n") for h in headings.values()]
 assert all(p >= 0 for p in pos), f"missing headings: {[h for h, p in zip(headings.values(), pos) if p < 0]}"
 assert pos == sorted(pos), "areas out of order"
 assert len(re.findall(r"^Command: ", page, re.M)) >= 9, "an area has no command"
-for want in ["ipcx bench -q -n 10000`", "ipcx bench -q -n 10000 reqrep", "sync_bench 20000",
+for want in ["ipcx bench -q -n 10000`", "ipcx bench -q -n 10000 reqrep",
+             "ipcx bench -q -n 10000 pubsub", "sync_bench 20000",
              "shm_bench 100000", "bench --sweep -q -n 10000 --out"]:
     assert want in page, f"no command {want!r}"
 # The notes: each area's section verbatim, under its own heading.

@@ -369,6 +369,13 @@ static int crowd_end(struct crowd *cr, int kill_all)
     return bad;
 }
 
+/* Messages per sender when n senders send total: at least 10, at most what SEQ_ID_SHIFT numbers. */
+static long crowd_per(long total, int n)
+{
+    long per = total / n > 10 ? total / n : 10;
+    return per < (1L << SEQ_ID_SHIFT) ? per : (1L << SEQ_ID_SHIFT) - 1;
+}
+
 /* The URL of a crowd's object for this measuring process. */
 static void crowd_url(char *out, size_t cap, const char *tmpl)
 {
@@ -527,7 +534,7 @@ static int sweep_senders(const struct bench_params *p)
     int rc = 0;
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         struct flood_arg a = { .nsend = counts[k], .nrecv = 1 };
-        a.per = p->flood_small / counts[k] > 10 ? p->flood_small / counts[k] : 10;
+        a.per = crowd_per(p->flood_small, counts[k]);
         crowd_url(a.url, sizeof a.url, "unix:/tmp/ipcx-b-%p-%n.sock");
         bench_progress(p, "senders", "ipcx unix");
         rc |= crowd_point("senders", "ipcx unix", counts[k], senders_measure, &a, a.per * counts[k], 0);
@@ -711,8 +718,7 @@ static int sweep_mpmc(const struct bench_params *p)
         char series[48];
         snprintf(series, sizeof series, "ipcx shm mpmc, %d consumer%s", nc, nc > 1 ? "s" : "");
         for (int np = 1; np <= 4; np++) {
-            struct flood_arg a = { .per = p->flood_small / np > 10 ? p->flood_small / np : 10,
-                                   .nsend = np, .nrecv = nc };
+            struct flood_arg a = { .per = crowd_per(p->flood_small, np), .nsend = np, .nrecv = nc };
             crowd_url(a.url, sizeof a.url, "shm:/ipcx-b-%p-%n?mode=mpmc&maxmsg=256&unlink=close");
             bench_progress(p, "producers x consumers", "ipcx shm mpmc");
             rc |= crowd_point("mpmc", series, np, mpmc_measure, &a, a.per * np, 0);
