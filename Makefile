@@ -8,7 +8,7 @@ TSAN    ?= build-tsan
 JOBS    ?= $(shell nproc)
 CMAKE   ?= cmake
 
-.PHONY: all build test test-plain test-asan test-tsan demo demo-schemes bench fuzz fuzz-run install clean
+.PHONY: all build test test-plain test-asan test-tsan demo demo-schemes bench bench-curves perf-page fuzz fuzz-run install clean
 
 all: build
 
@@ -71,6 +71,18 @@ bench: build
 	mkdir -p $(BUILD)/bench-results
 	$(BUILD)/tools/ipcx bench -n $(BENCH_COUNT) --json $(BUILD)/bench-results/bench.json \
 	  --csv $(BUILD)/bench-results/bench.csv --plot $(BUILD)/bench-results/bench.svg | tee $(BUILD)/bench-results/bench.md
+
+# Curves instead of points (ipcx bench --sweep): round trip and throughput
+# against message size, senders, subscribers, producers and consumers; CSV,
+# Markdown, JSON and SVG plots (gnuplot) in $(BUILD)/curves/.  A few minutes.
+bench-curves: build
+	$(BUILD)/tools/ipcx bench --sweep -n $(BENCH_COUNT) --out $(BUILD)/curves
+
+# docs/PERF.md written anew from one run of every benchmark (bench/perf_page.sh;
+# the prose comes from docs/perf-notes.md).  Run it on a quiet machine.
+perf-page: build
+	$(CMAKE) --build $(BUILD) -j $(JOBS) --target sync_bench shm_bench
+	./bench/perf_page.sh $(BUILD) docs/PERF.md
 
 $(FUZZ)/CMakeCache.txt:
 	CC=clang $(CMAKE) -S . -B $(FUZZ) -DIPCX_FUZZ=ON -DBUILD_TESTING=OFF

@@ -40,6 +40,12 @@ static const char bench_help[] =
     "      --csv FILE   write the results as CSV\n"
     "      --plot FILE  draw an SVG chart with gnuplot\n"
     "      --no-refs    only the ipcx rows (no raw, floor or peers)\n"
+    "      --sweep      curves instead of the table: round trip and throughput against\n"
+    "                   message size (64 B to 4 MiB), senders, subscribers, producers\n"
+    "                   and consumers; CSV, Markdown, JSON and SVG (gnuplot) into --out\n"
+    "                   (counts shrink above 4 KiB: a 4 MiB point costs what 4 KiB does)\n"
+    "      --out DIR    where --sweep writes (default ./curves)\n"
+    "      --figure F   --sweep measures only F: size, senders, bcast or mpmc\n"
     "  -q, --quiet      no progress line (there is one only when stderr is a terminal)\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -140,7 +146,7 @@ static void pick_all(struct pick *k, char **sel, int nsel, int quiet)
 
 int cmd_bench(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_CSV, OPT_PLOT, OPT_NOREFS };
+    enum { OPT_JSON = 256, OPT_CSV, OPT_PLOT, OPT_NOREFS, OPT_SWEEP, OPT_OUT, OPT_FIGURE };
     static const struct option opts[] = {
         { "size", required_argument, NULL, 's' },
         { "count", required_argument, NULL, 'n' },
@@ -148,12 +154,16 @@ int cmd_bench(int argc, char **argv)
         { "csv", required_argument, NULL, OPT_CSV },
         { "plot", required_argument, NULL, OPT_PLOT },
         { "no-refs", no_argument, NULL, OPT_NOREFS },
+        { "sweep", no_argument, NULL, OPT_SWEEP },
+        { "out", required_argument, NULL, OPT_OUT },
+        { "figure", required_argument, NULL, OPT_FIGURE },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct bench_params p = { 64, 4096, 65536, 10000, 0, 0, 0 };
-    const char *json = NULL, *csv = NULL, *plot = NULL;
+    const char *json = NULL, *csv = NULL, *plot = NULL, *out = "curves", *figure = NULL;
+    int sweep = 0;
     static struct bench_cand cands[MAX_CANDS];
     static struct bench_result rs[MAX_CANDS];
     struct pick k = { cands, 0, 0, 0 };
@@ -177,6 +187,9 @@ int cmd_bench(int argc, char **argv)
         case OPT_CSV: csv = optarg; break;
         case OPT_PLOT: plot = optarg; break;
         case OPT_NOREFS: k.norefs = 1; break;
+        case OPT_SWEEP: sweep = 1; break;
+        case OPT_OUT: out = optarg; break;
+        case OPT_FIGURE: figure = optarg; break;
         case 'q': p.quiet = 1; break;
         case 'h':
             fputs(bench_help, stdout);
@@ -193,6 +206,14 @@ int cmd_bench(int argc, char **argv)
     p.flood_large = p.rtts / 10 > 20 ? p.rtts / 10 : 20;
 
     p.progress = !p.quiet && isatty(STDERR_FILENO);
+    if (figure && !sweep)
+        return cmd_usage_error("bench", "--figure '%s' goes with --sweep", figure);
+    if (sweep) {
+        if (optind < argc)
+            return cmd_usage_error("bench", "--sweep measures its own rows: no operand '%s'", argv[optind]);
+        signal(SIGPIPE, SIG_IGN);
+        return bench_sweep(&p, out, figure);
+    }
     /* "pubsub" (pubsub.c) is a table of its own: taken out of the operands;
      * with no operand at all it is part of every built-in row. */
     int pubsub = argc == optind, nsel = 0;

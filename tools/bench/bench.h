@@ -14,6 +14,8 @@
  *   report.c     the table, JSON, CSV and the gnuplot chart
  *   pubsub.c     `ipcx bench pubsub`: one publisher to 1, 4, 16 subscribers,
  *                a runner and a table of its own
+ *   sweep.c      `ipcx bench --sweep`: curves against size, senders,
+ *                subscribers, producers and consumers, their tables and plots
  * The clock, pinning and percentiles are common/bench_util.h, shared with
  * the standalone benchmarks in bench/ (which include nothing from here).
  */
@@ -23,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define BENCH_HDR_BYTES     16   /* op, seq, len, checksum: the smallest message */
 #define BENCH_QUEUE_MSGSIZE 8192 /* the kernel's default message limit of mq and sysvmq */
@@ -35,6 +38,13 @@ struct bench_ep_ops {
     /* Receive one message; its length or -errno. */
     long (*recv)(struct bench_ep *ep, void *buf, size_t cap);
     void (*close)(struct bench_ep *ep);
+    /* Optional (NULL: not used), zero copy: the runner builds a message in
+     * a loaned buffer and commits it, and checks a received one in place
+     * (peek) before it gives it back (release). */
+    int (*loan)(struct bench_ep *ep, size_t len, void **buf);
+    int (*commit)(struct bench_ep *ep, void *buf, size_t len);
+    long (*peek)(struct bench_ep *ep, const void **msg);
+    void (*release)(struct bench_ep *ep);
 };
 
 struct bench_ep {
@@ -73,6 +83,8 @@ extern const size_t bench_raw_nrows;
 
 /* An ipcx row for a URL given on the command line (url must outlive it). */
 struct bench_cand bench_url_cand(const char *url);
+/* The same, sending with ipcx_loan/ipcx_commit and receiving with ipcx_peek/ipcx_release. */
+struct bench_cand bench_loan_cand(const char *url);
 
 /*
  * Peer libraries: append their rows to out (at most max); return how many.
@@ -158,6 +170,33 @@ int bench_ctl_get(int fd, char *buf, size_t cap);
  * on f (norefs: no ZeroMQ rows).  0, or -1 when a row failed.
  */
 int bench_pubsub(const struct bench_params *p, FILE *f, int norefs);
+/* ---- the pieces of the runner the sweep reuses (run.c, sweep.c) ---- */
+
+/* One candidate's link: the parent's end and the pinned echo process. */
+struct bench_link {
+    struct bench_cand c;
+    struct bench_ep ep;
+    void *state;
+    pid_t pid;       /* the echo process, -1 when none */
+    size_t cur;      /* the size the echo process expects next (raw streams) */
+};
+
+/* Make the link (messages up to cap bytes); 0 or -errno with why.  Close it in any case. */
+int bench_link_open(struct bench_link *l, const struct bench_cand *c, size_t cap, char *why, size_t whycap);
+/* n round trips of size bytes (after a warm-up); 0 or -errno. */
+int bench_link_rtt(struct bench_link *l, size_t size, long n, struct bench_lat *out, long *errors);
+/* n messages of size bytes one way, then the echo process's tally; *secs the time taken. */
+int bench_link_flood(struct bench_link *l, size_t size, long n, long *errors, double *secs);
+/* End it after rc (0 or the measuring's -errno): 0, or -1 with why (rc's why is kept). */
+int bench_link_close(struct bench_link *l, int rc, char *why, size_t whycap);
+
+/* fn(arg, out) in a forked process, out (size bytes) brought back; 0, or -1 with why. */
+int bench_isolate(void (*fn)(void *arg, void *out), void *arg, void *out, size_t size, char *why,
+                  size_t cap);
+
+/* `ipcx bench --sweep` (sweep.c): its tables and plots into dir, every figure or only
+ * the one named; 0, EXIT_RUNTIME, or EXIT_USAGE for an unknown figure. */
+int bench_sweep(const struct bench_params *p, const char *dir, const char *only);
 
 /* ---- the report (report.c); each write_* returns 0 or -errno ---- */
 

@@ -117,6 +117,19 @@ struct ipcx_link {
     int paired;
 };
 
+/*
+ * A receiver's address names no maxmsg: where the template sets one, the
+ * sender's URL gets the receiver's, so both ends take messages that large.
+ */
+static int addr_maxmsg(const struct bench_cand *c, ipcx_chan *rx, char *addr, size_t cap)
+{
+    size_t o = strlen(addr);
+    if (!strstr(c->url, "maxmsg="))
+        return 0;
+    int n = snprintf(addr + o, cap - o, "%cmaxmsg=%ld", strchr(addr, '?') ? '&' : '?', ipcx_maxmsg(rx));
+    return n > 0 && (size_t) n < cap - o ? 0 : -ENOSPC;
+}
+
 static int ipcx_prepare(struct bench_cand *c, void **state)
 {
     struct ipcx_link *l = calloc(1, sizeof *l);
@@ -141,7 +154,9 @@ static int ipcx_prepare(struct bench_cand *c, void **state)
     r = ipcx_open(&l->rep[0], url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
     if (r < 0)
         return r;
-    return ipcx_addr(l->rep[0], l->rep_addr, sizeof l->rep_addr) < 0 ? -ENOSPC : 0;
+    if (ipcx_addr(l->rep[0], l->rep_addr, sizeof l->rep_addr) < 0)
+        return -ENOSPC;
+    return addr_maxmsg(c, l->rep[0], l->rep_addr, sizeof l->rep_addr);
 }
 
 static int ipcx_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
@@ -163,7 +178,8 @@ static int ipcx_child(struct bench_cand *c, void *state, int ctl, struct bench_e
     r = ipcx_open((ipcx_chan **) &ep->b, url, IPCX_RECV | IPCX_CREATE | IPCX_EXCL);
     if (r < 0)
         return r;
-    if (ipcx_addr(ep->b, addr, sizeof addr) < 0 || bench_ctl_put(ctl, addr) < 0)
+    if (ipcx_addr(ep->b, addr, sizeof addr) < 0 || addr_maxmsg(c, ep->b, addr, sizeof addr) < 0 ||
+        bench_ctl_put(ctl, addr) < 0)
         return -EIO;
     ipcx_sender_url(url, sizeof url, l->rep_addr, c->url);
     return ipcx_open((ipcx_chan **) &ep->a, url, IPCX_SEND);
@@ -502,4 +518,52 @@ const size_t bench_ipcx_nrows = sizeof bench_ipcx_rows / sizeof bench_ipcx_rows[
 struct bench_cand bench_url_cand(const char *url)
 {
     return (struct bench_cand) IPCX_CAND(url, "url", url);
+}
+
+/* ---- zero copy: the same link, messages built in ipcx_loan's buffer and read in place ---- */
+
+static int loan_ep_loan(struct bench_ep *ep, size_t len, void **buf)
+{
+    return ipcx_loan(ep->a, len, buf);
+}
+
+static int loan_ep_commit(struct bench_ep *ep, void *buf, size_t len)
+{
+    return ipcx_commit(ep->a, buf, len, 0);
+}
+
+static long loan_ep_peek(struct bench_ep *ep, const void **msg)
+{
+    size_t len;
+    int r = ipcx_peek(ep->b, msg, &len, -1);
+    return r < 0 ? r : (long) len;
+}
+
+static void loan_ep_release(struct bench_ep *ep)
+{
+    (void) ipcx_release(ep->b);
+}
+
+static const struct bench_ep_ops loan_ep_ops = { ipcx_ep_send, ipcx_ep_recv, ipcx_ep_close,
+                                                 loan_ep_loan, loan_ep_commit, loan_ep_peek,
+                                                 loan_ep_release };
+
+static int loan_child(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_child(c, state, ctl, ep);
+    ep->ops = &loan_ep_ops;
+    return r;
+}
+
+static int loan_parent(struct bench_cand *c, void *state, int ctl, struct bench_ep *ep)
+{
+    int r = ipcx_parent(c, state, ctl, ep);
+    ep->ops = &loan_ep_ops;
+    return r;
+}
+
+struct bench_cand bench_loan_cand(const char *url)
+{
+    return (struct bench_cand) { url, "ipcx", "url", url, ipcx_prepare, loan_child, loan_parent,
+                                 NULL, 0 };
 }

@@ -121,43 +121,79 @@ static struct bench_lat percentiles(int64_t *v, long n)
     return l;
 }
 
+/*
+ * Where a message is built and read: in the endpoint's loaned buffer and
+ * in place (ops->loan, ops->peek: shm's zero-copy calls), else in m and
+ * through send/recv.  ep_get leaves *in at the message; ep_drop gives a
+ * peeked one back.
+ */
+static int ep_put(struct bench_ep *ep, uint8_t *m, size_t size, uint32_t op, uint32_t seq)
+{
+    void *w;
+    int r;
+    if (!ep->ops->loan) {
+        msg_make(m, size, op, seq);
+        return ep->ops->send(ep, m, size);
+    }
+    if ((r = ep->ops->loan(ep, size, &w)) < 0)
+        return r;
+    msg_make(w, size, op, seq);
+    return ep->ops->commit(ep, w, size);
+}
+
+static long ep_get(struct bench_ep *ep, uint8_t *buf, size_t cap, const uint8_t **in)
+{
+    *in = buf;
+    return ep->ops->peek ? ep->ops->peek(ep, (const void **) in) : ep->ops->recv(ep, buf, cap);
+}
+
+static void ep_drop(struct bench_ep *ep)
+{
+    if (ep->ops->peek)
+        ep->ops->release(ep);
+}
+
 /* The child: verify everything, echo pings, tally floods. */
 static int serve(struct bench_ep *ep, size_t cap)
 {
     uint8_t *buf = malloc(cap), tally[TALLY_BYTES];
+    const uint8_t *in;
     uint32_t expect = 0, errors = 0;
     size_t size = HDR_BYTES; /* what a raw stream reads next: see OP_SIZE */
+    int held = 0;
 
     if (!buf)
         return 1;
-    for (;;) {
-        long n = ep->ops->recv(ep, buf, ep->exact ? size : cap);
+    for (;; held = 1) {
+        if (held)
+            ep_drop(ep);
+        long n = ep_get(ep, buf, ep->exact ? size : cap, &in);
         if (n < HDR_BYTES)
             return 2;
-        uint32_t op = get32(buf), seq = get32(buf + 4);
+        uint32_t op = get32(in), seq = get32(in + 4);
         if (op == OP_QUIT) {
             /* Answer it, so the parent knows the QUIT arrived before it
              * closes (a peer library may drop what is unsent at close). */
-            if (ep->ops->send(ep, buf, (size_t) n) < 0)
+            if (ep->ops->send(ep, in, (size_t) n) < 0)
                 return 3;
             break;
         }
         if (op == OP_SIZE) {
-            if (msg_check(buf, n, seq) < 0 || seq < HDR_BYTES || seq > cap)
+            if (msg_check(in, n, seq) < 0 || seq < HDR_BYTES || seq > cap)
                 return 2;
             size = seq;
             continue;
         }
         if (op == OP_PING) {
-            if (msg_check(buf, n, seq) < 0)
+            if (msg_check(in, n, seq) < 0)
                 errors++;
-            if (ep->ops->send(ep, buf, (size_t) n) < 0)
+            if (ep->ops->send(ep, in, (size_t) n) < 0)
                 return 3;
             continue;
         }
         if (seq == 0)
             expect = 0;
-        if (msg_check(buf, n, expect) < 0)
+        if (msg_check(in, n, expect) < 0)
             errors++;
         expect = seq + 1;
         if (op == OP_END) {
@@ -167,6 +203,7 @@ static int serve(struct bench_ep *ep, size_t cap)
                 return 3;
         }
     }
+    ep_drop(ep);
     free(buf);
     return 0;
 }
@@ -199,26 +236,31 @@ static int set_size(struct bench_ep *ep, size_t *cur, size_t size)
 static int pingpong(struct bench_ep *ep, size_t size, long n, struct bench_lat *out, long *errors)
 {
     uint8_t *m = malloc(size), *r = malloc(size);
+    const uint8_t *in;
     int64_t *t = malloc(sizeof *t * (size_t) (n > 0 ? n : 1));
     long warm = n / 10 + 10;
     int rc = 0;
 
-    if (!m || !r || !t)
+    if (!m || !r || !t) {
+        free(m);
+        free(r);
+        free(t);
         return -ENOMEM;
+    }
     for (long i = -warm; i < n && rc == 0; i++) {
         uint32_t seq = (uint32_t) (i + warm);
-        msg_make(m, size, OP_PING, seq);
         int64_t t0 = bench_now_ns();
-        if ((rc = ep->ops->send(ep, m, size)) < 0)
+        if ((rc = ep_put(ep, m, size, OP_PING, seq)) < 0)
             break;
-        long got = ep->ops->recv(ep, r, size);
+        long got = ep_get(ep, r, size, &in);
         int64_t t1 = bench_now_ns();
         if (got < 0) {
             rc = (int) got;
             break;
         }
-        if (msg_check(r, got, seq) < 0)
+        if (msg_check(in, got, seq) < 0)
             (*errors)++;
+        ep_drop(ep);
         if (i >= 0)
             t[i] = t1 - t0;
     }
@@ -237,10 +279,8 @@ static double flood(struct bench_ep *ep, size_t size, long n, long *errors, int 
     int64_t t0 = bench_now_ns();
 
     *rc = m ? 0 : -ENOMEM;
-    for (long i = 0; i < n && *rc == 0; i++) {
-        msg_make(m, size, i == n - 1 ? OP_END : OP_FLOOD, (uint32_t) i);
-        *rc = ep->ops->send(ep, m, size);
-    }
+    for (long i = 0; i < n && *rc == 0; i++)
+        *rc = ep_put(ep, m, size, i == n - 1 ? OP_END : OP_FLOOD, (uint32_t) i);
     if (*rc == 0) {
         long got = ep->ops->recv(ep, tally, sizeof tally);
         if (got < HDR_BYTES || msg_check(tally, got, get32(tally + 4)) < 0)
@@ -252,103 +292,188 @@ static double flood(struct bench_ep *ep, size_t size, long n, long *errors, int 
     return (double) (bench_now_ns() - t0) / 1e9;
 }
 
-static void run_one(const struct bench_cand *c0, const struct bench_params *p, struct bench_result *res)
+/*
+ * The link of one candidate: prepare, fork the pinned echo process (which
+ * serves messages up to cap bytes), make the parent's end.  On failure
+ * why says what, and bench_link_close must still be called.
+ */
+int bench_link_open(struct bench_link *l, const struct bench_cand *c0, size_t cap, char *why, size_t whycap)
 {
-    struct bench_cand c = *c0;
-    struct bench_ep ep = { 0 };
-    void *state = NULL;
-    int ctl[2], r = 0, status = 0;
-    size_t cap = p->large > p->medium ? p->large : p->medium, cur = HDR_BYTES;
-    pid_t pid;
+    int ctl[2], r = 0;
 
-    memset(res, 0, sizeof *res);
-    res->c = c0;
-    res->rtt[0].p50 = res->rtt[1].p50 = res->mps = res->gbps = -1;
-    if (c.maxsize && cap > c.maxsize)
-        cap = c.maxsize;
-    if (pipe(ctl) < 0 || (c.prepare && (r = c.prepare(&c, &state)) < 0)) {
-        res->failed = 1;
-        snprintf(res->why, sizeof res->why, "setup: %s (%s)", ipcx_strerror(r), ipcx_errdetail());
-        if (state && c.fini)
-            c.fini(&c, state);
-        free(state);
-        return;
+    memset(l, 0, sizeof *l);
+    l->c = *c0;
+    l->cur = HDR_BYTES;
+    l->pid = -1;
+    if (pipe(ctl) < 0) {
+        snprintf(why, whycap, "setup: pipe: %s", strerror(errno));
+        return -EIO;
     }
-    pid = fork();
-    if (pid == 0) {
+    if (l->c.prepare && (r = l->c.prepare(&l->c, &l->state)) < 0) {
+        snprintf(why, whycap, "setup: %s (%s)", ipcx_strerror(r), ipcx_errdetail());
+        close(ctl[0]);
+        close(ctl[1]);
+        return r;
+    }
+    l->pid = fork();
+    if (l->pid == 0) {
         close(ctl[0]);
         (void) bench_pin(1);
-        r = c.child(&c, state, ctl[1], &ep);
+        r = l->c.child(&l->c, l->state, ctl[1], &l->ep);
         if (r < 0) {
-            fprintf(stderr, "ipcx bench: %s: child setup: %s (%s)\n", c.name, ipcx_strerror(r),
+            fprintf(stderr, "ipcx bench: %s: child setup: %s (%s)\n", l->c.name, ipcx_strerror(r),
                     ipcx_errdetail());
             _exit(4);
         }
         close(ctl[1]);
-        r = serve(&ep, cap + HDR_BYTES);
-        ep.ops->close(&ep);
+        r = serve(&l->ep, cap + HDR_BYTES);
+        l->ep.ops->close(&l->ep);
         _exit(r);
     }
     close(ctl[1]);
     (void) bench_pin(0);
-    r = pid < 0 ? -errno : c.parent(&c, state, ctl[0], &ep);
+    r = l->pid < 0 ? -errno : l->c.parent(&l->c, l->state, ctl[0], &l->ep);
     close(ctl[0]);
+    if (r < 0)
+        snprintf(why, whycap, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
+    return r;
+}
+
+int bench_link_rtt(struct bench_link *l, size_t size, long n, struct bench_lat *out, long *errors)
+{
+    int r = set_size(&l->ep, &l->cur, size);
+    return r < 0 ? r : pingpong(&l->ep, size, n, out, errors);
+}
+
+int bench_link_flood(struct bench_link *l, size_t size, long n, long *errors, double *secs)
+{
+    int r = set_size(&l->ep, &l->cur, size);
+    if (r == 0)
+        *secs = flood(&l->ep, size, n, errors, &r);
+    return r;
+}
+
+/*
+ * The end of a link: after rc (0 or -errno of the measuring), QUIT and its
+ * answer, then the echo process's exit; an echo process that does not end
+ * is killed.  0, or -1 with why saying what failed (a why of rc's is kept).
+ */
+int bench_link_close(struct bench_link *l, int r, char *why, size_t whycap)
+{
+    int status = 0, failed = r < 0;
+
+    if (r == 0 && l->ep.ops) {
+        uint8_t *q = calloc(1, l->cur);
+        if (q)
+            msg_make(q, l->cur, OP_QUIT, 0);
+        r = q ? l->ep.ops->send(&l->ep, q, l->cur) : -ENOMEM;
+        if (r == 0) {
+            long got = l->ep.ops->recv(&l->ep, q, l->cur);
+            r = got < 0 ? (int) got : get32(q) == OP_QUIT ? 0 : -EBADMSG;
+        }
+        free(q);
+    }
+    if (r < 0 && !failed) {
+        failed = 1;
+        snprintf(why, whycap, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
+    }
+    if (failed && l->pid > 0) /* never kill(-1): a failed fork leaves pid -1 */
+        kill(l->pid, SIGKILL);
+    if (l->ep.ops)
+        l->ep.ops->close(&l->ep);
+    if (l->pid > 0) {
+        pid_t w;
+        for (int t = 0; (w = waitpid(l->pid, &status, WNOHANG)) == 0 || (w < 0 && errno == EINTR); t++) {
+            if (t == 100)
+                kill(l->pid, SIGKILL);
+            usleep(100 * 1000);
+        }
+        if (!failed && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            failed = 1;
+            snprintf(why, whycap, "the echo process failed (status %d)", status);
+        }
+    }
+    if (l->c.fini)
+        l->c.fini(&l->c, l->state);
+    free(l->state);
+    l->state = NULL;
+    return failed ? -1 : 0;
+}
+
+static void run_one(const struct bench_cand *c, const struct bench_params *p, struct bench_result *res)
+{
+    struct bench_link l;
+    size_t cap = p->large > p->medium ? p->large : p->medium;
+    int r;
+
+    memset(res, 0, sizeof *res);
+    res->c = c;
+    res->rtt[0].p50 = res->rtt[1].p50 = res->mps = res->gbps = -1;
+    if (c->maxsize && cap > c->maxsize)
+        cap = c->maxsize;
+    r = bench_link_open(&l, c, cap, res->why, sizeof res->why);
     if (r == 0) {
         size_t sizes[2] = { p->small, p->medium };
         for (int k = 0; k < 2 && r == 0; k++) {
-            if (c.maxsize && sizes[k] > c.maxsize)
+            if (c->maxsize && sizes[k] > c->maxsize)
                 continue;
-            bench_progress(p, k ? "round trip (medium)" : "round trip (small)", c.name);
-            if ((r = set_size(&ep, &cur, sizes[k])) == 0)
-                r = pingpong(&ep, sizes[k], p->rtts, &res->rtt[k], &res->errors);
+            bench_progress(p, k ? "round trip (medium)" : "round trip (small)", c->name);
+            r = bench_link_rtt(&l, sizes[k], p->rtts, &res->rtt[k], &res->errors);
         }
-        if (r == 0 && (r = set_size(&ep, &cur, p->small)) == 0) {
-            bench_progress(p, "throughput (small)", c.name);
-            double s = flood(&ep, p->small, p->flood_small, &res->errors, &r);
+        double s;
+        if (r == 0) {
+            bench_progress(p, "throughput (small)", c->name);
+            r = bench_link_flood(&l, p->small, p->flood_small, &res->errors, &s);
             res->mps = r == 0 ? (double) p->flood_small / s : -1;
         }
-        if (r == 0 && (!c.maxsize || p->large <= c.maxsize) &&
-            (r = set_size(&ep, &cur, p->large)) == 0) {
-            bench_progress(p, "throughput (large)", c.name);
-            double s = flood(&ep, p->large, p->flood_large, &res->errors, &r);
+        if (r == 0 && (!c->maxsize || p->large <= c->maxsize)) {
+            bench_progress(p, "throughput (large)", c->name);
+            r = bench_link_flood(&l, p->large, p->flood_large, &res->errors, &s);
             res->gbps = r == 0 ? (double) p->flood_large * (double) p->large / s / 1e9 : -1;
         }
-        if (r == 0) {
-            uint8_t *q = calloc(1, cur);
-            if (q)
-                msg_make(q, cur, OP_QUIT, 0);
-            r = q ? ep.ops->send(&ep, q, cur) : -ENOMEM;
-            if (r == 0) {
-                long got = ep.ops->recv(&ep, q, cur);
-                r = got < 0 ? (int) got : get32(q) == OP_QUIT ? 0 : -EBADMSG;
-            }
-            free(q);
-        }
+        if (r < 0)
+            snprintf(res->why, sizeof res->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
     }
-    if (r < 0) {
-        res->failed = 1;
-        snprintf(res->why, sizeof res->why, "%s (%s)", ipcx_strerror(r), ipcx_errdetail());
-        if (pid > 0) /* never kill(-1): a failed fork leaves pid -1 */
-            kill(pid, SIGKILL);
+    res->failed = bench_link_close(&l, r, res->why, sizeof res->why) < 0;
+}
+
+int bench_isolate(void (*fn)(void *arg, void *out), void *arg, void *out, size_t size, char *why, size_t cap)
+{
+    void *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int status = 0;
+    pid_t pid;
+
+    if (shared == MAP_FAILED) {
+        snprintf(why, cap, "mmap: %s", strerror(errno));
+        return -1;
     }
-    if (ep.ops)
-        ep.ops->close(&ep);
-    if (pid > 0) {
-        /* A bench never hangs: an echo process that does not end is killed. */
-        pid_t w;
-        for (int t = 0; (w = waitpid(pid, &status, WNOHANG)) == 0 || (w < 0 && errno == EINTR); t++) {
-            if (t == 100)
-                kill(pid, SIGKILL);
-            usleep(100 * 1000);
-        }
-        if (!res->failed && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            res->failed = 1;
-            snprintf(res->why, sizeof res->why, "the echo process failed (status %d)", status);
-        }
+    memset(shared, 0, size);
+    pid = fork();
+    if (pid == 0) {
+        fn(arg, shared);
+        _exit(0);
     }
-    if (c.fini)
-        c.fini(&c, state);
-    free(state);
+    if (pid > 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok)
+        memcpy(out, shared, size);
+    else
+        snprintf(why, cap, "the measuring process died (status %d)", status);
+    munmap(shared, size);
+    return ok ? 0 : -1;
+}
+
+struct run_arg {
+    const struct bench_cand *c;
+    const struct bench_params *p;
+};
+
+static void run_isolated(void *arg, void *out)
+{
+    struct run_arg *a = arg;
+    run_one(a->c, a->p, out);
 }
 
 /*
@@ -359,31 +484,16 @@ static void run_one(const struct bench_cand *c0, const struct bench_params *p, s
  */
 void bench_run(const struct bench_cand *c, const struct bench_params *p, struct bench_result *res)
 {
-    struct bench_result *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
-                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    int status = 0;
-    pid_t pid;
+    struct run_arg a = { c, p };
 
     memset(res, 0, sizeof *res);
     res->c = c;
     res->failed = 1;
-    if (shared == MAP_FAILED) {
-        snprintf(res->why, sizeof res->why, "mmap: %s", strerror(errno));
-        return;
+    char why[sizeof res->why];
+    if (bench_isolate(run_isolated, &a, res, sizeof *res, why, sizeof why) < 0) {
+        res->failed = 1;
+        snprintf(res->why, sizeof res->why, "%s", why);
     }
-    pid = fork();
-    if (pid == 0) {
-        run_one(c, p, shared);
-        _exit(0);
-    }
-    if (pid > 0)
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-            ;
-    if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        *res = *shared;
-    else
-        snprintf(res->why, sizeof res->why, "the measuring process died (status %d)", status);
-    munmap(shared, sizeof *shared);
 }
 
 /* ---- the hardware floor ------------------------------------------------- */
