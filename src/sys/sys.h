@@ -22,6 +22,10 @@ int ipcx__sleep_ms(int ms);
 /* The monotonic clock, in nanoseconds and in milliseconds. */
 int64_t ipcx__now_ns(void);
 int64_t ipcx__now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC_COARSE: behind by up to a kernel tick
+ * (1-4 ms), a few ns instead of a hardware clock read; for bookkeeping
+ * where ms precision is enough.  Not comparable with ipcx__now_ms. */
+int64_t ipcx__coarse_ms(void);
 
 /* The time ms milliseconds (ms >= 0) from now on clock clk, as an absolute
  * timespec (for mq_timedsend's CLOCK_REALTIME, sem_clockwait's MONOTONIC). */

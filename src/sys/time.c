@@ -39,6 +39,16 @@ int64_t ipcx__now_ms(void)
     return ipcx__now_ns() / 1000000;
 }
 
+int64_t ipcx__coarse_ms(void)
+{
+#ifdef CLOCK_MONOTONIC_COARSE
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == 0)
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+#endif
+    return ipcx__now_ms();
+}
+
 struct ipcx__deadline ipcx__deadline(int timeout_ms)
 {
     struct ipcx__deadline d = { -1, 0 };

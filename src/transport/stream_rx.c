@@ -195,7 +195,7 @@ static int rx_shed(struct ipcx__rx *rx)
 static void rx_pause(struct ipcx__rx *rx)
 {
     (void) ipcx__epoll_del(rx->epfd, rx->lfd);
-    rx->lpause = ipcx__now_ms() + RX_BACKOFF_MS;
+    rx->lpause = ipcx__rx_clock(rx) + RX_BACKOFF_MS;
 }
 
 /*

@@ -36,7 +36,7 @@ struct ipcx__src *ipcx__src_new(int fd)
         return NULL;
     s->fd = fd;
     s->serial = atomic_fetch_add_explicit(&src_serials, 1, memory_order_relaxed);
-    s->last = ipcx__now_ms();
+    s->last = ipcx__coarse_ms(); /* the clock of ipcx__rx_clock */
     ipcx__reasm_init(&s->ra);
     return s;
 }
