@@ -741,29 +741,41 @@ static int sp_send_request(struct sp_sock *s, const void *msg, size_t len,
     return r;
 }
 
-static int sp_send_reply(struct sp_sock *s, const void *msg, size_t len,
-                         const struct ipcx__deadline *d)
+/*
+ * Write a reply with backtrace bt (bt_len bytes) to connection pipe, once it
+ * has nothing unsent.  1 when the asker is gone (nng drops the reply then).
+ */
+static int sp_reply_to(struct sp_sock *s, uint32_t pipe, const uint8_t *bt, size_t bt_len,
+                       const void *msg, size_t len, const struct ipcx__deadline *d)
 {
-    if (!s->bt_have)
-        return ipcx__fail(-EPROTO, "%s: a reply needs a request first (ipcx_recv)",
-                          s->p->name);
     for (;;) {
-        long i = sp_find(s, s->bt_pipe);
-        if (i < 0) {
-            s->bt_have = 0; /* the asker is gone: nng drops the reply too */
-            return 0;
-        }
+        long i = sp_find(s, pipe);
+        if (i < 0)
+            return 1;
         if (!s->c[i]->out) {
-            int r = sp_write(s, s->c[i], s->bt, s->bt_len, msg, len);
-            s->bt_have = 0;
-            if (r < 0)
+            int r = sp_write(s, s->c[i], bt, bt_len, msg, len);
+            if (r < 0) {
                 sp_drop(s, (size_t) i, NULL);
+                return 1;
+            }
             return 0;
         }
         int r = sp_wait(s, d);
         if (r < 0)
             return r;
     }
+}
+
+static int sp_send_reply(struct sp_sock *s, const void *msg, size_t len,
+                         const struct ipcx__deadline *d)
+{
+    if (!s->bt_have)
+        return ipcx__fail(-EPROTO, "%s: a reply needs a request first (ipcx_recv)",
+                          s->p->name);
+    int r = sp_reply_to(s, s->bt_pipe, s->bt, s->bt_len, msg, len, d);
+    if (r >= 0)
+        s->bt_have = 0; /* answered, or the asker is gone: nng drops the reply too */
+    return r < 0 ? r : 0;
 }
 
 int ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
@@ -834,11 +846,10 @@ static long sp_body(const struct sp_sock *s, const uint8_t *m, size_t n)
     }
 }
 
-long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
-                   int timeout_ms)
+/* The next message the protocol lets through, within d; drop_big: one longer than cap goes. */
+static long sp_recv_msg(struct sp_sock *s, void *buf, size_t cap, const struct ipcx__deadline *d,
+                        int drop_big)
 {
-    struct sp_sock *s = sp_of(ch);
-    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     int r;
 
     s->why[0] = '\0';
@@ -854,9 +865,15 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
                 continue;
             }
             size_t len = c->got - (size_t) off;
-            if (len > cap)
+            if (len > cap) {
+                if (drop_big) {
+                    sp_consume(s, i);
+                    if (sp_is(s, IPCX_SP_REQ0))
+                        s->req_busy = 0;
+                }
                 return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu",
                                   len, cap);
+            }
             if (len)
                 memcpy(buf, c->msg + off, len);
             if (sp_is(s, IPCX_SP_REQ0)) {
@@ -871,8 +888,6 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
             }
             s->rr_rx = i + 1;
             sp_consume(s, i);
-            if (prio)
-                *prio = 0;
             return (long) len;
         }
         if (sp_alone(s))
@@ -880,9 +895,75 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
         if (sp_is(s, IPCX_SP_REQ0) && !s->req_busy)
             return ipcx__fail(-EPROTO, "req0: a receive needs a request in flight (ipcx_send)");
         sp_req_tick(s);
-        if ((r = sp_wait(s, &d)) < 0)
+        if ((r = sp_wait(s, d)) < 0)
             return sp_timed_out(s, r);
     }
+}
+
+long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                   int timeout_ms)
+{
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    long n = sp_recv_msg(sp_of(ch), buf, cap, &d, 0);
+    if (n >= 0 && prio)
+        *prio = 0;
+    return n;
+}
+
+/* ---- the request/reply calls (include/ipcx/pattern.h, reqrep_sp.c) ---------- */
+
+int ipcx__sp_chan(const struct ipcx_chan *ch)
+{
+    return ch->tp->send == ipcx__sp_send; /* both carriers' ops are IPCX_SP_OPS */
+}
+
+long ipcx__sp_request(struct ipcx_chan *ch, const void *msg, size_t len, void *reply,
+                      size_t cap, int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    int r;
+    if (!sp_is(s, IPCX_SP_REQ0))
+        return ipcx__fail(-ENOTSUP, "ipcx_request needs a req0 end (this one is %s)",
+                          s->p->name);
+    s->why[0] = '\0';
+    if ((r = sp_send_request(s, msg, len, &d)) < 0)
+        return r == -EAGAIN && !d.zero ? -ETIMEDOUT : r;
+    return sp_recv_msg(s, reply, cap, &d, 1);
+}
+
+long ipcx__sp_serve(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx__sp_route *rt,
+                    int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    if (!sp_is(s, IPCX_SP_REP0) && !sp_is(s, IPCX_SP_RESPONDENT0))
+        return ipcx__fail(-ENOTSUP, "ipcx_serve needs a rep0 or respondent0 end (this one "
+                                    "is %s)", s->p->name);
+    long n = sp_recv_msg(s, buf, cap, &d, 0);
+    if (n < 0)
+        return n;
+    rt->pipe = s->bt_pipe;
+    rt->len = s->bt_len;
+    memcpy(rt->bt, s->bt, s->bt_len);
+    return n;
+}
+
+int ipcx__sp_reply(struct ipcx_chan *ch, const struct ipcx__sp_route *rt, const void *msg,
+                   size_t len, int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    if (!sp_is(s, IPCX_SP_REP0) && !sp_is(s, IPCX_SP_RESPONDENT0))
+        return ipcx__fail(-ENOTSUP, "ipcx_reply needs a rep0 or respondent0 end (this one "
+                                    "is %s)", s->p->name);
+    if (rt->len > sizeof rt->bt || ipcx__sp_bt_len(rt->bt, rt->len) != (long) rt->len)
+        return ipcx__fail(-EINVAL, "this request's backtrace is not one a peer sent");
+    (void) sp_pump(s, 0); /* notice an asker that went away meanwhile */
+    int r = sp_reply_to(s, rt->pipe, rt->bt, rt->len, msg, len, &d);
+    if (r == 1)
+        return ipcx__fail(-EPIPE, "the requester's connection is gone (the reply is dropped)");
+    return r;
 }
 
 int ipcx__sp_fd(struct ipcx_chan *ch)

@@ -38,6 +38,28 @@ int  ipcx__sp_addr(const struct ipcx_chan *ch, char *buf, size_t cap);
 int  ipcx__sp_close(struct ipcx_chan *ch);
 long long ipcx__sp_lost(const struct ipcx_chan *ch);
 
+/*
+ * The request/reply calls of include/ipcx/pattern.h on these schemes
+ * (reqrep_sp.c): the route of a request is the connection it came on and
+ * its backtrace, which the reply carries back; no reply channel is made.
+ */
+struct ipcx__sp_route {
+    uint32_t pipe;                /* the connection (sp.c's id) */
+    size_t   len;                 /* of bt: 4 to IPCX_SP_BT_MAX */
+    uint8_t  bt[IPCX_SP_BT_MAX];  /* hop ids, then the request id */
+};
+/* Is ch an sp+tcp: or sp+unix: end? */
+int  ipcx__sp_chan(const struct ipcx_chan *ch);
+/* req0: send msg as a request and wait for its reply (one deadline for both). */
+long ipcx__sp_request(struct ipcx_chan *ch, const void *msg, size_t len, void *reply,
+                      size_t cap, int timeout_ms);
+/* rep0, respondent0: the next request into buf, its route into *rt. */
+long ipcx__sp_serve(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx__sp_route *rt,
+                    int timeout_ms);
+/* Reply along rt: 0, -EPIPE (the asker's connection is gone), -EINVAL (a bad route). */
+int  ipcx__sp_reply(struct ipcx_chan *ch, const struct ipcx__sp_route *rt, const void *msg,
+                    size_t len, int timeout_ms);
+
 #define IPCX_SP_OPS                                                          \
     .send = ipcx__sp_send, .recv = ipcx__sp_recv, .fd = ipcx__sp_fd,        \
     .addr = ipcx__sp_addr, .close = ipcx__sp_close, .lost = ipcx__sp_lost
