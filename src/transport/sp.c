@@ -32,6 +32,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,9 @@
 #define SP_HS_WAIT_MS   10000   /* nng gives a handshake 10 s, and so do we */
 #define SP_READ_CHUNK   (64 * 1024)
 #define SP_RESEND_DEF   60000   /* nng's NNG_OPT_REQ_RESENDTIME */
+#define SP_REDIAL_MAX   3600000 /* the longest redial= and redialmax= (an hour) */
 #define SP_EVENTS       16
+#define SP_TAG_DIAL     IPCX_SP_ID_BIT /* the epoll tag of a redial under way (ids never have it) */
 
 struct sp_conn {
     int      fd;
@@ -91,6 +95,14 @@ struct sp_sock {
     dev_t    dev;
     ino_t    ino;
     char     addr[IPCX_URL_MAX + 64];
+    /* a dialer that redials (redial=MS, nng's NNG_OPT_RECONNMINT; redialmax=
+     * NNG_OPT_RECONNMAXT): where it dialed, the connect under way, when next */
+    int      redial_ms, redialmax_ms, backoff_ms;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    int      dfd;             /* a non-blocking connect under way, or -1 */
+    int64_t  redial_at;       /* when to try next (ms), while not connected */
+    char     dial_err[80];    /* why the last attempt failed */
 };
 
 static struct sp_sock *sp_of(const struct ipcx_chan *ch)
@@ -141,15 +153,19 @@ static int sp_pick_proto(struct ipcx_chan *ch, const struct ipcx_url *u,
 int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
 {
     const struct ipcx__sp_proto *p = NULL;
-    int64_t resend;
+    int64_t resend, redial, redialmax;
     int role, r;
 
     if ((r = sp_pick_proto(ch, u, &p)) < 0)
         return r;
     if ((role = ipcx__url_word(u, "role", "default listen dial", 0)) < 0)
         return role;
-    if ((r = ipcx__url_int(u, "resend", SP_RESEND_DEF, 0, INT32_MAX, &resend)) < 0)
+    if ((r = ipcx__url_int(u, "resend", SP_RESEND_DEF, 0, INT32_MAX, &resend)) < 0 ||
+        (r = ipcx__url_int(u, "redial", 0, 0, SP_REDIAL_MAX, &redial)) < 0 ||
+        (r = ipcx__url_int(u, "redialmax", 0, 0, SP_REDIAL_MAX, &redialmax)) < 0)
         return r;
+    if (redialmax && !redial)
+        return ipcx__fail(-EINVAL, "redialmax= is the cap of redial=: give redial=MS too");
     const char *sub = ipcx__url_get(u, "subscribe");
     if (sub && p->id != IPCX_SP_SUB0)
         return ipcx__fail(-EINVAL, "subscribe= is for a sub0 end (the receiving end of pub0)");
@@ -161,8 +177,10 @@ int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
         return -ENOMEM;
     s->p = p;
     s->ipc = ipc;
-    s->lfd = s->epfd = -1;
+    s->lfd = s->epfd = s->dfd = -1;
     s->resend_ms = (int) resend;
+    s->redial_ms = s->backoff_ms = (int) redial;
+    s->redialmax_ms = (int) redialmax;
     /* What the protocol puts before the body counts on top of maxmsg. */
     s->wire_max = (uint64_t) ch->maxmsg +
                   (p->id == IPCX_SP_REP0 || p->id == IPCX_SP_RESPONDENT0 ? IPCX_SP_BT_MAX
@@ -259,6 +277,10 @@ static void sp_drop(struct sp_sock *s, size_t i, const char *why)
     s->c[i] = s->c[--s->n];
     if (s->req_busy && s->req_pipe == id && sp_is(s, IPCX_SP_REQ0))
         sp_req_lost(s);
+    if (!s->listen && s->redial_ms && s->n == 0 && s->dfd < 0) {
+        s->redial_at = ipcx__now_ms() + s->backoff_ms; /* nng waits too before it redials */
+        snprintf(s->dial_err, sizeof s->dial_err, "the connection was lost");
+    }
 }
 
 /* A new connection (taken over): watch it and send our handshake. */
@@ -490,6 +512,84 @@ static void sp_accept(struct sp_sock *s)
     }
 }
 
+/* ---- redialing ---------------------------------------------------------------- */
+
+static int sp_redialing(const struct sp_sock *s)
+{
+    return !s->listen && s->redial_ms && s->n == 0;
+}
+
+/* An attempt failed: wait longer next time (doubling up to redialmax=, if given). */
+static void sp_redial_failed(struct sp_sock *s, int err)
+{
+    int64_t now = ipcx__now_ms();
+    snprintf(s->dial_err, sizeof s->dial_err, "%s", ipcx_strerror(err));
+    s->redial_at = now + s->backoff_ms;
+    if (s->redialmax_ms) {
+        int next = s->backoff_ms * 2;
+        s->backoff_ms = next > s->redialmax_ms || next < 0 ? s->redialmax_ms : next;
+    }
+}
+
+/* The connect under way completed (err 0) or failed: a new peer, or the next attempt. */
+static void sp_redial_done(struct sp_sock *s, int err)
+{
+    int fd = s->dfd;
+    s->dfd = -1;
+    (void) ipcx__epoll_del(s->epfd, fd);
+    if (err == 0) {
+        if (s->peer.ss_family != AF_UNIX)
+            (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        if ((err = sp_add(s, fd)) == 0) {
+            s->backoff_ms = s->redial_ms;
+            s->dial_err[0] = '\0';
+            return;
+        }
+        fd = -1; /* sp_add closed it */
+    }
+    if (fd >= 0)
+        (void) ipcx__close(fd);
+    sp_redial_failed(s, err);
+}
+
+/* Time for the next attempt: start a non-blocking connect to where the open dialed. */
+static void sp_redial_tick(struct sp_sock *s)
+{
+    if (!sp_redialing(s) || s->dfd >= 0 || ipcx__now_ms() < s->redial_at)
+        return;
+    int fd = ipcx__socket(s->peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK), r;
+    if (fd < 0) {
+        sp_redial_failed(s, fd);
+        return;
+    }
+    r = ipcx__connect(fd, (const struct sockaddr *) &s->peer, s->peer_len);
+    if (r < 0 && r != -EINPROGRESS && r != -EAGAIN) {
+        (void) ipcx__close(fd);
+        sp_redial_failed(s, r);
+        return;
+    }
+    s->dfd = fd;
+    if (r == 0) {
+        sp_redial_done(s, 0);
+        return;
+    }
+    if ((r = ipcx__epoll_add(s->epfd, fd, EPOLLOUT, sp_tag(SP_TAG_DIAL))) < 0) {
+        s->dfd = -1;
+        (void) ipcx__close(fd);
+        sp_redial_failed(s, r);
+    }
+}
+
+/* The connect under way is writable: how did it end? */
+static void sp_redial_ready(struct sp_sock *s)
+{
+    int err = 0;
+    if (s->dfd < 0)
+        return;
+    int r = ipcx__getsockopt_int(s->dfd, SOL_SOCKET, SO_ERROR, &err);
+    sp_redial_done(s, r < 0 ? r : -err);
+}
+
 /* Work through one batch of readiness, waiting at most ms for it. */
 static int sp_pump(struct sp_sock *s, int ms)
 {
@@ -501,6 +601,10 @@ static int sp_pump(struct sp_sock *s, int ms)
         uint32_t id = (uint32_t) (uintptr_t) ev[k].data.ptr;
         if (id == 0) {
             sp_accept(s);
+            continue;
+        }
+        if (id == SP_TAG_DIAL) {
+            sp_redial_ready(s);
             continue;
         }
         /* An earlier event of this batch may have dropped it. */
@@ -540,6 +644,13 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
     }
     /* A peer that sends no handshake is dropped in time. */
     int64_t now = ipcx__now_ms();
+    if (sp_redialing(s) && s->dfd < 0) {
+        int64_t left = s->redial_at - now;
+        if (left < 0)
+            left = 0;
+        if (ms < 0 || left < ms)
+            ms = (int) left;
+    }
     for (size_t i = 0; i < s->n; i++)
         if (!s->c[i]->up) {
             int64_t left = s->c[i]->born + SP_HS_WAIT_MS - now;
@@ -562,15 +673,16 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
             sp_drop(s, i, "it sent no SP handshake in 10 s");
         else
             i++;
+    sp_redial_tick(s);
     if (r == -EINTR)
         return ipcx__intr_returns() ? -EINTR : 0;
     return r < 0 ? r : 0;
 }
 
-/* A dialer whose peer is gone has nobody to talk to (it does not redial). */
+/* A dialer whose peer is gone has nobody to talk to, unless it redials. */
 static int sp_alone(const struct sp_sock *s)
 {
-    return !s->listen && s->n == 0;
+    return !s->listen && s->n == 0 && !s->redial_ms;
 }
 
 static int sp_gone(struct sp_sock *s)
@@ -578,11 +690,14 @@ static int sp_gone(struct sp_sock *s)
     /* A peer dropped for what it sent (the wrong protocol, a bad header). */
     if (s->why[0])
         return ipcx__fail(-EPROTO, "%s", s->why);
-    return ipcx__fail(-EPIPE, "the peer is gone (a dialer does not redial)");
+    return ipcx__fail(-EPIPE, "the peer is gone (a dialer redials only with redial=MS)");
 }
 
 static int sp_timed_out(struct sp_sock *s, int r)
 {
+    if ((r == -ETIMEDOUT || r == -EAGAIN) && sp_redialing(s))
+        return ipcx__fail(r, "not connected: redialing %s every %d ms (%s)", s->addr,
+                          s->backoff_ms, s->dial_err[0] ? s->dial_err : "not yet");
     if (r == -ETIMEDOUT && s->why[0])
         return ipcx__fail(r, "%s", s->why);
     return r;
@@ -598,11 +713,16 @@ int ipcx__sp_listen(struct ipcx_chan *ch, int lfd)
     return ipcx__epoll_add(s->epfd, lfd, EPOLLIN, sp_tag(0));
 }
 
-int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const char *what)
+int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct sp_sock *s = sp_of(ch);
     int r = ipcx__set_nonblock(fd);
-    (void) what;
+    if (len <= sizeof s->peer) {
+        memcpy(&s->peer, sa, len);
+        s->peer_len = len;
+    } else {
+        s->redial_ms = 0; /* cannot happen: every sockaddr fits a sockaddr_storage */
+    }
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
@@ -635,6 +755,9 @@ static long sp_next_free(struct sp_sock *s)
 static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const void *msg,
                        size_t len, const struct ipcx__deadline *d, uint32_t *pipe)
 {
+    /* A peer that went meanwhile is not sent to (over TCP a write after its
+     * FIN would succeed and the message be lost): drop it first, redial. */
+    (void) sp_pump(s, 0);
     for (;;) {
         long i = sp_next_free(s);
         if (i >= 0) {
@@ -993,6 +1116,8 @@ int ipcx__sp_close(struct ipcx_chan *ch)
         sp_drop(s, s->n - 1, NULL);
     if (s->lfd >= 0)
         (void) ipcx__close(s->lfd);
+    if (s->dfd >= 0)
+        (void) ipcx__close(s->dfd);
     if (s->epfd >= 0)
         (void) ipcx__close(s->epfd);
     /* Remove our socket file, only in the opening process and only while

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 /* The URL keys of both carriers, besides maxmsg. */
-#define IPCX_SP_KEYS "proto role subscribe resend"
+#define IPCX_SP_KEYS "proto role subscribe resend redial redialmax"
 
 /* Read the URL's SP keys and make ch->impl; ipc: IPC framing (a type byte). */
 int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc);
@@ -26,8 +26,11 @@ char *ipcx__sp_addrbuf(struct ipcx_chan *ch, size_t *cap);
 int ipcx__sp_listen(struct ipcx_chan *ch, int lfd);
 /* A socket file this end bound, removed on close while it is the same. */
 int ipcx__sp_own_path(struct ipcx_chan *ch, const char *path);
-/* A connected socket (taken over): the one peer of a dialer; waits for its handshake. */
-int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const char *what);
+/*
+ * A connected socket (taken over): the one peer of a dialer, connected to
+ * sa, where it dials again when it has redial= and the peer goes.
+ */
+int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const struct sockaddr *sa, socklen_t len);
 
 int  ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
                    int timeout_ms);

@@ -66,8 +66,7 @@ static int sp_tcp_dial(struct ipcx_chan *ch, const struct addrinfo *res)
             continue;
         }
         (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-        size_t cap;
-        return ipcx__sp_dialed(ch, fd, ipcx__sp_addrbuf(ch, &cap));
+        return ipcx__sp_dialed(ch, fd, ai->ai_addr, ai->ai_addrlen);
     }
     size_t cap;
     const char *what = ipcx__sp_addrbuf(ch, &cap);

@@ -64,7 +64,7 @@ static int sp_unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
             return ipcx__fail(r, "nobody listens on %s", what);
         return ipcx__fail(r, "cannot connect to %s", what);
     }
-    return ipcx__sp_dialed(ch, fd, what);
+    return ipcx__sp_dialed(ch, fd, (const struct sockaddr *) &a.sa, a.len);
 }
 
 const struct ipcx_transport ipcx__transport_sp_unix = {
