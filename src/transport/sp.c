@@ -44,6 +44,8 @@
 #define SP_RESEND_DEF   60000   /* nng's NNG_OPT_REQ_RESENDTIME */
 #define SP_REDIAL_MAX   3600000 /* the longest redial= and redialmax= (an hour) */
 #define SP_EVENTS       16
+#define SP_LOOKS        4       /* batches a call takes at its deadline before it gives up */
+#define SP_LINGER_MS    2000    /* how long a close writes what is left of sent messages */
 #define SP_TAG_DIAL     IPCX_SP_ID_BIT /* the epoll tag of a redial under way (ids never have it) */
 
 struct sp_conn {
@@ -103,6 +105,9 @@ struct sp_sock {
     int      dfd;             /* a non-blocking connect under way, or -1 */
     int64_t  redial_at;       /* when to try next (ms), while not connected */
     char     dial_err[80];    /* why the last attempt failed */
+    int      looks;           /* looks without waiting after the deadline, this call */
+    uint32_t idle_out;        /* EPOLLOUT on connections with nothing unsent: a push0 or
+                               * pub0 end, whose epoll set is readable when it may send */
 };
 
 static struct sp_sock *sp_of(const struct ipcx_chan *ch)
@@ -178,6 +183,8 @@ int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
     s->p = p;
     s->ipc = ipc;
     s->lfd = s->epfd = s->dfd = -1;
+    /* Only one-way senders: an end that also waits for replies would never sleep. */
+    s->idle_out = p->id == IPCX_SP_PUSH0 || p->id == IPCX_SP_PUB0 ? EPOLLOUT : 0;
     s->resend_ms = (int) resend;
     s->redial_ms = s->backoff_ms = (int) redial;
     s->redialmax_ms = (int) redialmax;
@@ -366,7 +373,7 @@ static int sp_check_peer(struct sp_sock *s, struct sp_conn *c)
                 return -EISCONN;
             }
     c->up = 1;
-    return 0;
+    return sp_watch(s, c, c->events | s->idle_out);
 }
 
 /*
@@ -464,7 +471,7 @@ static int sp_flush(struct sp_sock *s, struct sp_conn *c)
             c->out_len = c->out_pos = 0;
         }
     }
-    return sp_watch(s, c, c->events & ~(uint32_t) EPOLLOUT);
+    return sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | (c->up ? s->idle_out : 0));
 }
 
 /*
@@ -501,6 +508,16 @@ static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_
     return sp_watch(s, c, c->events | EPOLLOUT);
 }
 
+/* What a read of connection i ended with: drop it when it must go. */
+static void sp_rx_done(struct sp_sock *s, size_t i, int r)
+{
+    if (r == -EPIPE || r == -ECONNRESET)
+        sp_drop(s, i, NULL);
+    else if (r < 0)
+        sp_drop(s, i, s->reason[0] ? s->reason : ipcx_strerror(r));
+    s->reason[0] = '\0';
+}
+
 static void sp_accept(struct sp_sock *s)
 {
     for (;;) {
@@ -509,6 +526,9 @@ static void sp_accept(struct sp_sock *s)
             return; /* EAGAIN; EMFILE and the like: the next wake-up tries again */
         if (sp_add(s, fd) < 0)
             return;
+        /* The dialer's handshake is usually there already: take it now, so
+         * that the descriptor is not readable again for it after this call. */
+        sp_rx_done(s, s->n - 1, sp_rx(s, s->c[s->n - 1]));
     }
 }
 
@@ -617,11 +637,7 @@ static int sp_pump(struct sp_sock *s, int ms)
             r = sp_flush(s, c);
         if (r == 0 && (ev[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->ready)
             r = sp_rx(s, c);
-        if (r == -EPIPE || r == -ECONNRESET)
-            sp_drop(s, (size_t) i, NULL);
-        else if (r < 0)
-            sp_drop(s, (size_t) i, s->reason[0] ? s->reason : ipcx_strerror(r));
-        s->reason[0] = '\0';
+        sp_rx_done(s, (size_t) i, r);
     }
     return n;
 }
@@ -633,7 +649,10 @@ static int sp_pump(struct sp_sock *s, int ms)
 static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
 {
     int ms = ipcx__remaining(d);
-    if (ms == 0)
+    /* At the deadline (or timeout 0) still take what the kernel has for us
+     * now, a few batches, so that a call after a poll makes its progress. */
+    int last = ms == 0;
+    if (last && s->looks++ >= SP_LOOKS)
         return ipcx__expired(d);
     if (s->req_busy && sp_is(s, IPCX_SP_REQ0)) {
         int64_t left = s->resend_at - ipcx__now_ms();
@@ -676,6 +695,8 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
     sp_redial_tick(s);
     if (r == -EINTR)
         return ipcx__intr_returns() ? -EINTR : 0;
+    if (r == 0 && last)
+        return ipcx__expired(d); /* nothing more came */
     return r < 0 ? r : 0;
 }
 
@@ -751,6 +772,25 @@ static long sp_next_free(struct sp_sock *s)
     return -1;
 }
 
+/*
+ * A message was given to connection id and the kernel did not take all of
+ * it: wait, within d, until it has (reading on meanwhile, so two ends that
+ * send to each other both go on).  The message is committed either way:
+ * what is left at the deadline is written by later calls, or at close.
+ */
+static void sp_drain(struct sp_sock *s, uint32_t id, const struct ipcx__deadline *d)
+{
+    /* Several peers watched for room: the set is readable while any has it,
+     * so waiting here would spin; push0 goes on with the next peer instead. */
+    if (s->idle_out && s->n > 1)
+        return;
+    for (;;) {
+        long i = sp_find(s, id);
+        if (i < 0 || !s->c[i]->out || sp_wait(s, d) < 0)
+            return;
+    }
+}
+
 /* Send to one free peer, waiting for one: push0, pair0, req0. */
 static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const void *msg,
                        size_t len, const struct ipcx__deadline *d, uint32_t *pipe)
@@ -763,8 +803,10 @@ static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const vo
         if (i >= 0) {
             int r = sp_write(s, s->c[i], pre, npre, msg, len);
             if (r == 0) {
+                uint32_t id = s->c[i]->id;
                 if (pipe)
-                    *pipe = s->c[i]->id;
+                    *pipe = id;
+                sp_drain(s, id, d);
                 return 0;
             }
             sp_drop(s, (size_t) i, NULL);
@@ -881,6 +923,7 @@ static int sp_reply_to(struct sp_sock *s, uint32_t pipe, const uint8_t *bt, size
                 sp_drop(s, (size_t) i, NULL);
                 return 1;
             }
+            sp_drain(s, pipe, d);
             return 0;
         }
         int r = sp_wait(s, d);
@@ -908,6 +951,7 @@ int ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned pr
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     (void) prio;
     s->why[0] = '\0';
+    s->looks = 0;
     switch (s->p->id) {
     case IPCX_SP_PUB0:
     case IPCX_SP_BUS0:
@@ -976,6 +1020,7 @@ static long sp_recv_msg(struct sp_sock *s, void *buf, size_t cap, const struct i
     int r;
 
     s->why[0] = '\0';
+    s->looks = 0;
     for (;;) {
         for (size_t k = 0; k < s->n; k++) {
             size_t i = (s->rr_rx + k) % s->n;
@@ -1050,6 +1095,7 @@ long ipcx__sp_request(struct ipcx_chan *ch, const void *msg, size_t len, void *r
         return ipcx__fail(-ENOTSUP, "ipcx_request needs a req0 end (this one is %s)",
                           s->p->name);
     s->why[0] = '\0';
+    s->looks = 0;
     if ((r = sp_send_request(s, msg, len, &d)) < 0)
         return r == -EAGAIN && !d.zero ? -ETIMEDOUT : r;
     return sp_recv_msg(s, reply, cap, &d, 1);
@@ -1112,6 +1158,20 @@ int ipcx__sp_close(struct ipcx_chan *ch)
     int r = 0;
     if (!s)
         return 0;
+    /* Linger: what the kernel has not taken yet of messages already sent
+     * (a large one, or a pub0's) is written first, for at most SP_LINGER_MS. */
+    struct ipcx__deadline d = ipcx__deadline(SP_LINGER_MS);
+    s->idle_out = 0; /* wake for the unsent only */
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->c[i]->out)
+            (void) sp_watch(s, s->c[i], s->c[i]->events & ~(uint32_t) EPOLLOUT);
+    for (;;) {
+        size_t i = 0;
+        while (i < s->n && !s->c[i]->out)
+            i++;
+        if (i == s->n || !ipcx__chan_ours(ch) || sp_wait(s, &d) < 0)
+            break;
+    }
     while (s->n)
         sp_drop(s, s->n - 1, NULL);
     if (s->lfd >= 0)

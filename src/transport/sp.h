@@ -65,6 +65,7 @@ int  ipcx__sp_reply(struct ipcx_chan *ch, const struct ipcx__sp_route *rt, const
 
 #define IPCX_SP_OPS                                                          \
     .send = ipcx__sp_send, .recv = ipcx__sp_recv, .fd = ipcx__sp_fd,        \
-    .addr = ipcx__sp_addr, .close = ipcx__sp_close, .lost = ipcx__sp_lost
+    .addr = ipcx__sp_addr, .close = ipcx__sp_close, .lost = ipcx__sp_lost,  \
+    .fd_in_for_out = 1
 
 #endif
