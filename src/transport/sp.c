@@ -457,6 +457,8 @@ static int sp_rx(struct sp_sock *s, struct sp_conn *c)
 /* Write as much of c's pending bytes as the kernel takes: 0 or -errno (drop it). */
 static int sp_flush(struct sp_sock *s, struct sp_conn *c)
 {
+    if (!c->out)
+        return 0; /* room for a writer that waits (sp_write_wait), or idle_out */
     while (c->out) {
         struct iovec iov = { c->out + c->out_pos, c->out_len - c->out_pos };
         ssize_t w = ipcx__sendv(c->fd, &iov, 1);
@@ -478,6 +480,46 @@ static int sp_flush(struct sp_sock *s, struct sp_conn *c)
  * Give connection c one message: header, pre (a backtrace or id) and body.
  * What the kernel does not take now is copied and written later.
  */
+/* The three pieces of a message (header, pre, body) from byte `from` on; how many iovs. */
+static int sp_iov(struct iovec iov[3], const uint8_t *hdr, size_t hl, const void *pre,
+                  size_t npre, const void *body, size_t len, size_t from)
+{
+    const struct iovec all[3] = { { (void *) hdr, hl }, { (void *) pre, npre },
+                                  { (void *) body, len } };
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (from >= all[i].iov_len) {
+            from -= all[i].iov_len;
+            continue;
+        }
+        iov[n].iov_base = (uint8_t *) all[i].iov_base + from;
+        iov[n++].iov_len = all[i].iov_len - from;
+        from = 0;
+    }
+    return n;
+}
+
+/*
+ * Keep what the kernel has not taken of a message (from byte w on) to be
+ * written later: the message is committed.
+ */
+static int sp_keep(struct sp_sock *s, struct sp_conn *c, const uint8_t *hdr, size_t hl,
+                   const void *pre, size_t npre, const void *body, size_t len, size_t w)
+{
+    struct iovec iov[3];
+    size_t total = hl + npre + len, rest = total - w, o = 0;
+    int n = sp_iov(iov, hdr, hl, pre, npre, body, len, w);
+    if (!(c->out = malloc(rest)))
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        memcpy(c->out + o, iov[i].iov_base, iov[i].iov_len);
+        o += iov[i].iov_len;
+    }
+    c->out_len = rest;
+    c->out_pos = 0;
+    return sp_watch(s, c, c->events | EPOLLOUT);
+}
+
 static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_t npre,
                     const void *body, size_t len)
 {
@@ -492,20 +534,57 @@ static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_
         return (int) w;
     if ((size_t) w == total)
         return 0;
-    size_t rest = total - (size_t) w, o = 0;
-    if (!(c->out = malloc(rest)))
-        return -ENOMEM;
-    for (int i = 0; i < 3; i++) {
-        size_t skip = (size_t) w > iov[i].iov_len ? iov[i].iov_len : (size_t) w;
-        w -= (ssize_t) skip;
-        if (skip == iov[i].iov_len)
-            continue; /* written, or empty (its base may be NULL) */
-        memcpy(c->out + o, (const uint8_t *) iov[i].iov_base + skip, iov[i].iov_len - skip);
-        o += iov[i].iov_len - skip;
+    return sp_keep(s, c, hdr, hl, pre, npre, body, len, (size_t) w);
+}
+
+static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d);
+
+#define SP_CONN_GONE 1 /* sp_write_wait: the connection was dropped (the message did not go) */
+
+/*
+ * Give connection id one message and wait, within d, until the kernel has
+ * taken it all, writing from the caller's buffers (no copy) and reading on
+ * meanwhile (two ends that send to each other both go on).  0 sent (what
+ * is left at the deadline is kept and written later: once a byte went,
+ * the message is committed); the deadline's error when not a byte could
+ * go; SP_CONN_GONE when the connection broke (it is dropped).
+ */
+static int sp_write_wait(struct sp_sock *s, uint32_t id, const void *pre, size_t npre,
+                         const void *body, size_t len, const struct ipcx__deadline *d)
+{
+    uint8_t hdr[IPCX_SP_HDR_MAX];
+    size_t hl = ipcx__sp_hdr_encode(hdr, s->ipc, (uint64_t) npre + len);
+    size_t total = hl + npre + len, done = 0;
+    for (;;) {
+        long i = sp_find(s, id);
+        if (i < 0)
+            return SP_CONN_GONE;
+        struct sp_conn *c = s->c[i];
+        struct iovec iov[3];
+        int n = sp_iov(iov, hdr, hl, pre, npre, body, len, done);
+        ssize_t w = ipcx__sendv(c->fd, iov, n);
+        if (w < 0 && w != -EAGAIN) {
+            sp_drop(s, (size_t) i, NULL);
+            return SP_CONN_GONE;
+        }
+        done += w > 0 ? (size_t) w : 0;
+        if (done == total)
+            return sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | s->idle_out);
+        int r = sp_watch(s, c, c->events | EPOLLOUT);
+        if (r == 0)
+            r = sp_wait(s, d);
+        if (r < 0) {
+            if ((i = sp_find(s, id)) < 0)
+                return SP_CONN_GONE;
+            c = s->c[i];
+            if (done == 0) { /* not sent: nothing to watch for */
+                (void) sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | s->idle_out);
+                return r;
+            }
+            r = sp_keep(s, s->c[i], hdr, hl, pre, npre, body, len, done);
+            return r < 0 ? r : 0;
+        }
     }
-    c->out_len = rest;
-    c->out_pos = 0;
-    return sp_watch(s, c, c->events | EPOLLOUT);
 }
 
 /* What a read of connection i ended with: drop it when it must go. */
@@ -524,6 +603,8 @@ static void sp_accept(struct sp_sock *s)
         int fd = ipcx__accept(s->lfd);
         if (fd < 0)
             return; /* EAGAIN; EMFILE and the like: the next wake-up tries again */
+        if (!s->ipc) /* as the dialer's, and nng's both ends: no Nagle delay */
+            (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
         if (sp_add(s, fd) < 0)
             return;
         /* The dialer's handshake is usually there already: take it now, so
@@ -772,25 +853,6 @@ static long sp_next_free(struct sp_sock *s)
     return -1;
 }
 
-/*
- * A message was given to connection id and the kernel did not take all of
- * it: wait, within d, until it has (reading on meanwhile, so two ends that
- * send to each other both go on).  The message is committed either way:
- * what is left at the deadline is written by later calls, or at close.
- */
-static void sp_drain(struct sp_sock *s, uint32_t id, const struct ipcx__deadline *d)
-{
-    /* Several peers watched for room: the set is readable while any has it,
-     * so waiting here would spin; push0 goes on with the next peer instead. */
-    if (s->idle_out && s->n > 1)
-        return;
-    for (;;) {
-        long i = sp_find(s, id);
-        if (i < 0 || !s->c[i]->out || sp_wait(s, d) < 0)
-            return;
-    }
-}
-
 /* Send to one free peer, waiting for one: push0, pair0, req0. */
 static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const void *msg,
                        size_t len, const struct ipcx__deadline *d, uint32_t *pipe)
@@ -801,16 +863,15 @@ static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const vo
     for (;;) {
         long i = sp_next_free(s);
         if (i >= 0) {
-            int r = sp_write(s, s->c[i], pre, npre, msg, len);
-            if (r == 0) {
-                uint32_t id = s->c[i]->id;
-                if (pipe)
-                    *pipe = id;
-                sp_drain(s, id, d);
-                return 0;
-            }
-            sp_drop(s, (size_t) i, NULL);
-            continue;
+            uint32_t id = s->c[i]->id;
+            int r = sp_write_wait(s, id, pre, npre, msg, len, d);
+            if (r == SP_CONN_GONE)
+                continue; /* to another peer, or wait for one */
+            if (r < 0)
+                return sp_timed_out(s, r);
+            if (pipe)
+                *pipe = id;
+            return 0;
         }
         if (sp_alone(s))
             return sp_gone(s);
@@ -918,13 +979,8 @@ static int sp_reply_to(struct sp_sock *s, uint32_t pipe, const uint8_t *bt, size
         if (i < 0)
             return 1;
         if (!s->c[i]->out) {
-            int r = sp_write(s, s->c[i], bt, bt_len, msg, len);
-            if (r < 0) {
-                sp_drop(s, (size_t) i, NULL);
-                return 1;
-            }
-            sp_drain(s, pipe, d);
-            return 0;
+            int r = sp_write_wait(s, pipe, bt, bt_len, msg, len, d);
+            return r == SP_CONN_GONE ? 1 : r;
         }
         int r = sp_wait(s, d);
         if (r < 0)
