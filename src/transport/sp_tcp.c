@@ -91,7 +91,8 @@ static int sp_tcp_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 
 const struct ipcx_transport ipcx__transport_sp_tcp = {
     .scheme  = "sp+tcp",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_DUPLEX | IPCX_CAP_NOPRIO,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_DUPLEX | IPCX_CAP_NOPRIO |
+               IPCX_CAP_HANDSHAKE,
     .keys    = IPCX_SP_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = (size_t) 1 << 32,
