@@ -2440,7 +2440,7 @@ static const struct check checks[] = {
     { "recvv-killed", 0, IPCX_CAP_HANDSHAKE, check_recvv_killed, 0 },
     { "batch", 0, 0, check_batch, 0 },
     { "batch-bound", 0, 0, check_batch_bound, 0 },
-    { "batch-refused", 0, 0, check_batch_refused, 0 },
+    { "batch-refused", 0, IPCX_CAP_HANDSHAKE, check_batch_refused, 0 },
     { "batch-killed", 0, 0, check_batch_killed, 0 },
     { "batch-rxgone", IPCX_CAP_RXGONE, 0, check_batch_rxgone, 0 },
     { "cleanup", IPCX_CAP_NAMED, 0, check_cleanup, 1 },
@@ -2504,7 +2504,7 @@ int main(int argc, char **argv)
     printf("conformance %s: caps %#x, ends %s\n", tmpl, caps, pairs ? "by ipcx_pair" : "by name");
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         const struct check *c = &checks[i];
-        /* The recvv checks queue messages before the receiver calls anything. */
+        /* The recvv checks and batch-refused queue before the receiver calls anything. */
         if ((caps & c->need) != c->need || (caps & c->not)) {
             printf("%-14s skipped (caps)\n", c->name);
             continue;
