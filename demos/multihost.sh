@@ -1,8 +1,8 @@
 #!/bin/sh
 # multihost.sh - Werkstück A across two hosts, as root: conv on host A; log,
-# stat and report on host B, linked over tcp://.  The hosts are network
-# namespaces on this machine joined by a veth pair (tests/netns.sh), with
-# addresses in a /24 that exists only inside them.  The same seed is run on
+# stat and report on host B, linked over tcp:// (or --scheme sp+tcp, nng's
+# wire).  The hosts are network namespaces on this machine joined by a veth
+# pair (tests/netns.sh), with addresses in a /24 that exists only inside them.  The same seed is run on
 # one host first; the split run must agree with it value for value (the
 # log, every report line and the statistics).  Everything it made
 # (namespaces, veths, processes, files) is removed at the end, also when it
@@ -21,7 +21,7 @@ SCHEME=tcp
 KEEP=""
 FOREVER=0
 usage() {
-    echo "usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme tcp] [--keep DIR] [--forever] PATH/TO/werkstueck" >&2
+    echo "usage: multihost.sh [--count N] [--seed S] [--interval MS] [--scheme tcp|sp+tcp] [--keep DIR] [--forever] PATH/TO/werkstueck" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -57,7 +57,12 @@ finish() {
 trap finish EXIT
 A=$(netns_addr a)
 B=$(netns_addr b)
-url() { echo "$SCHEME://$B:$1"; }
+# sp+ schemes (nng's wire) name the protocol: push0 on conv's and stat's
+# sending ends, pull0 on the receivers' (the flags pick the side of one URL).
+case "$SCHEME" in
+sp+*) url() { echo "$SCHEME://$B:$1?proto=push0"; } ;;
+*) url() { echo "$SCHEME://$B:$1"; } ;;
+esac
 echo "== hosts: a = $A ($(netns_name a)), b = $B ($(netns_name b)), a veth pair between them"
 
 # The reference: the same seed on one host (host a, all four over tcp on 127.0.0.1).

@@ -53,6 +53,12 @@ typedef struct ipcx_chan ipcx_chan;
 #define IPCX_CAP_RXGONE   0x200 /* a send reports -EPIPE once the receiver is gone */
 #define IPCX_CAP_KNAME    0x400 /* named in a kernel namespace: the URL's path is no file
                                    (mq:/name, sysvmq:KEY); ipcx_unlink removes it */
+#define IPCX_CAP_NOPRIO   0x800 /* the priority is not carried: ipcx_recv reports 0 (the SP
+                                   schemes: nng's wire has no field for it) */
+#define IPCX_CAP_HANDSHAKE 0x1000 /* a new sender's first send waits for the receiving end's
+                                    handshake, which it sends only inside its own calls
+                                    (the SP schemes): a receiver that calls nothing holds
+                                    new senders back */
 #define IPCX_CAP_DUPLEX   0x4000 /* one end may both send and receive (IPCX_SEND|IPCX_RECV:
                                     the SP schemes' req0, rep0, pair0, bus0, ...) */
 

@@ -32,8 +32,9 @@ static const struct opt req_opts[] = {
 static const struct opt_cmd req_cmd = {
     "req",
     "Usage: ipcx req [-t MS] URL MESSAGE\n"
-    "Send MESSAGE as a request to the server on URL (unix:, fifo:, mq: or a\n"
-    "named shm: ring) and print its reply on a line of its own.\n",
+    "Send MESSAGE as a request to the server on URL (unix:, fifo:, mq:, a\n"
+    "named shm: ring, or sp+tcp:/sp+unix: with proto=req0 for an nng rep0)\n"
+    "and print its reply on a line of its own.\n",
     req_opts,
     "The request is sent once: a timeout does not tell whether the server\n"
     "got it.  Exit status: 0 a reply was printed, 1 an error or a timeout\n"
@@ -101,7 +102,8 @@ static const struct opt_cmd rep_cmd = {
     "rep",
     "Usage: ipcx rep [-n COUNT] URL [-- COMMAND [ARG...]]\n"
     "Serve requests on URL (unix:, fifo:, mq: or a named shm: ring; made if\n"
-    "missing and removed on exit).  Each request is answered with COMMAND's\n"
+    "missing and removed on exit; or sp+tcp:/sp+unix: with proto=rep0, which\n"
+    "nng's req0 peers reach).  Each request is answered with COMMAND's\n"
     "standard output, the request being its standard input; without a\n"
     "command each request is echoed.  Synchronous sends (ipcx_send_sync)\n"
     "are taken and acknowledged, and printed on standard output.\n",

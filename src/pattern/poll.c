@@ -20,12 +20,14 @@
 static int poll_events(const struct ipcx_pollitem *it, size_t i)
 {
     int rx = (it->ch->flags & IPCX_RECV) != 0;
+    int in_for_out = it->ch->tp->fd_in_for_out; /* an epoll set: writable shows as readable */
     if (it->events & ~(IPCX_POLLIN | IPCX_POLLOUT))
         return ipcx__fail(-EINVAL, "item %zu: unknown events 0x%x", i, (unsigned) it->events);
     if ((it->events & IPCX_POLLIN && !rx) || (it->events & IPCX_POLLOUT && rx))
         return ipcx__fail(-EINVAL, "item %zu: %s on a %s end", i,
                           rx ? "IPCX_POLLOUT" : "IPCX_POLLIN", rx ? "receiving" : "sending");
-    return (it->events & IPCX_POLLIN ? POLLIN : 0) | (it->events & IPCX_POLLOUT ? POLLOUT : 0);
+    return (it->events & IPCX_POLLIN ? POLLIN : 0) |
+           (it->events & IPCX_POLLOUT ? (in_for_out ? POLLIN : POLLOUT) : 0);
 }
 
 /*
@@ -40,7 +42,7 @@ static short poll_revents(const struct ipcx_pollitem *it, short re)
     if (re & (POLLHUP | POLLERR))
         out |= IPCX_POLLHUP | it->events;
     if (re & POLLIN)
-        out |= IPCX_POLLIN;
+        out |= it->events & IPCX_POLLOUT && it->ch->tp->fd_in_for_out ? IPCX_POLLOUT : IPCX_POLLIN;
     if (re & POLLOUT)
         out |= IPCX_POLLOUT;
     return (short) (out & (it->events | IPCX_POLLHUP));

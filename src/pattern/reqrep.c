@@ -17,6 +17,7 @@
  * Like every channel call these are for one thread at a time per channel.
  */
 #include "pattern_int.h"
+#include "reqrep_sp.h"
 #include "ipcx/pattern.h"
 #include "ipcx/admin.h"
 #include "../transport/transport.h"
@@ -293,6 +294,8 @@ IPCX_API long ipcx_request(ipcx_chan *ch, const void *req, size_t len, void *rep
                            size_t cap, int timeout_ms)
 {
     ipcx__clear_detail();
+    if (ch && ipcx__pat_is_sp(ch)) /* nng's wire: the backtrace is the route */
+        return ipcx__pat_sp_request(ch, req, len, reply, cap, timeout_ms);
     return ipcx__pat_call(ch, IPCX_PAT_REQUEST, req, len, 0, reply, cap, timeout_ms);
 }
 
@@ -499,6 +502,8 @@ IPCX_API long ipcx_serve(ipcx_chan *ch, void *buf, size_t cap, ipcx_req *req, in
     ipcx__clear_detail();
     if (!ch || !req || (!buf && cap))
         return ipcx__fail(-EINVAL, "no channel, buffer or request");
+    if (ipcx__pat_is_sp(ch))
+        return ipcx__pat_sp_serve(ch, buf, cap, req, timeout_ms);
     if (!(ch->flags & IPCX_RECV))
         return ipcx__fail(-EBADF, "requests are served on a receiving end");
     if (!(p = pat_get(ch)) || pat_grow(&p->rbuf, &p->rcap, ch->maxmsg + 1) < 0)
@@ -542,6 +547,8 @@ IPCX_API int ipcx_reply(ipcx_chan *ch, const ipcx_req *req, const void *reply, s
     ipcx__clear_detail();
     if (!ch || !req || (!reply && len))
         return ipcx__fail(-EINVAL, "no channel, request or reply");
+    if (ipcx__pat_is_sp(ch))
+        return ipcx__pat_sp_reply(ch, req, reply, len, timeout_ms);
     if (!(ch->flags & IPCX_RECV))
         return ipcx__fail(-EBADF, "replies go out from the receiving end that served the request");
     if (req->sync)

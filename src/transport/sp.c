@@ -32,6 +32,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,11 @@
 #define SP_HS_WAIT_MS   10000   /* nng gives a handshake 10 s, and so do we */
 #define SP_READ_CHUNK   (64 * 1024)
 #define SP_RESEND_DEF   60000   /* nng's NNG_OPT_REQ_RESENDTIME */
+#define SP_REDIAL_MAX   3600000 /* the longest redial= and redialmax= (an hour) */
 #define SP_EVENTS       16
+#define SP_LOOKS        4       /* batches a call takes at its deadline before it gives up */
+#define SP_LINGER_MS    2000    /* how long a close writes what is left of sent messages */
+#define SP_TAG_DIAL     IPCX_SP_ID_BIT /* the epoll tag of a redial under way (ids never have it) */
 
 struct sp_conn {
     int      fd;
@@ -91,6 +97,17 @@ struct sp_sock {
     dev_t    dev;
     ino_t    ino;
     char     addr[IPCX_URL_MAX + 64];
+    /* a dialer that redials (redial=MS, nng's NNG_OPT_RECONNMINT; redialmax=
+     * NNG_OPT_RECONNMAXT): where it dialed, the connect under way, when next */
+    int      redial_ms, redialmax_ms, backoff_ms;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    int      dfd;             /* a non-blocking connect under way, or -1 */
+    int64_t  redial_at;       /* when to try next (ms), while not connected */
+    char     dial_err[80];    /* why the last attempt failed */
+    int      looks;           /* looks without waiting after the deadline, this call */
+    uint32_t idle_out;        /* EPOLLOUT on connections with nothing unsent: a push0 or
+                               * pub0 end, whose epoll set is readable when it may send */
 };
 
 static struct sp_sock *sp_of(const struct ipcx_chan *ch)
@@ -141,15 +158,19 @@ static int sp_pick_proto(struct ipcx_chan *ch, const struct ipcx_url *u,
 int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
 {
     const struct ipcx__sp_proto *p = NULL;
-    int64_t resend;
+    int64_t resend, redial, redialmax;
     int role, r;
 
     if ((r = sp_pick_proto(ch, u, &p)) < 0)
         return r;
     if ((role = ipcx__url_word(u, "role", "default listen dial", 0)) < 0)
         return role;
-    if ((r = ipcx__url_int(u, "resend", SP_RESEND_DEF, 0, INT32_MAX, &resend)) < 0)
+    if ((r = ipcx__url_int(u, "resend", SP_RESEND_DEF, 0, INT32_MAX, &resend)) < 0 ||
+        (r = ipcx__url_int(u, "redial", 0, 0, SP_REDIAL_MAX, &redial)) < 0 ||
+        (r = ipcx__url_int(u, "redialmax", 0, 0, SP_REDIAL_MAX, &redialmax)) < 0)
         return r;
+    if (redialmax && !redial)
+        return ipcx__fail(-EINVAL, "redialmax= is the cap of redial=: give redial=MS too");
     const char *sub = ipcx__url_get(u, "subscribe");
     if (sub && p->id != IPCX_SP_SUB0)
         return ipcx__fail(-EINVAL, "subscribe= is for a sub0 end (the receiving end of pub0)");
@@ -161,8 +182,12 @@ int ipcx__sp_new(struct ipcx_chan *ch, const struct ipcx_url *u, int ipc)
         return -ENOMEM;
     s->p = p;
     s->ipc = ipc;
-    s->lfd = s->epfd = -1;
+    s->lfd = s->epfd = s->dfd = -1;
+    /* Only one-way senders: an end that also waits for replies would never sleep. */
+    s->idle_out = p->id == IPCX_SP_PUSH0 || p->id == IPCX_SP_PUB0 ? EPOLLOUT : 0;
     s->resend_ms = (int) resend;
+    s->redial_ms = s->backoff_ms = (int) redial;
+    s->redialmax_ms = (int) redialmax;
     /* What the protocol puts before the body counts on top of maxmsg. */
     s->wire_max = (uint64_t) ch->maxmsg +
                   (p->id == IPCX_SP_REP0 || p->id == IPCX_SP_RESPONDENT0 ? IPCX_SP_BT_MAX
@@ -259,6 +284,10 @@ static void sp_drop(struct sp_sock *s, size_t i, const char *why)
     s->c[i] = s->c[--s->n];
     if (s->req_busy && s->req_pipe == id && sp_is(s, IPCX_SP_REQ0))
         sp_req_lost(s);
+    if (!s->listen && s->redial_ms && s->n == 0 && s->dfd < 0) {
+        s->redial_at = ipcx__now_ms() + s->backoff_ms; /* nng waits too before it redials */
+        snprintf(s->dial_err, sizeof s->dial_err, "the connection was lost");
+    }
 }
 
 /* A new connection (taken over): watch it and send our handshake. */
@@ -344,7 +373,7 @@ static int sp_check_peer(struct sp_sock *s, struct sp_conn *c)
                 return -EISCONN;
             }
     c->up = 1;
-    return 0;
+    return sp_watch(s, c, c->events | s->idle_out);
 }
 
 /*
@@ -428,6 +457,8 @@ static int sp_rx(struct sp_sock *s, struct sp_conn *c)
 /* Write as much of c's pending bytes as the kernel takes: 0 or -errno (drop it). */
 static int sp_flush(struct sp_sock *s, struct sp_conn *c)
 {
+    if (!c->out)
+        return 0; /* room for a writer that waits (sp_write_wait), or idle_out */
     while (c->out) {
         struct iovec iov = { c->out + c->out_pos, c->out_len - c->out_pos };
         ssize_t w = ipcx__sendv(c->fd, &iov, 1);
@@ -442,13 +473,53 @@ static int sp_flush(struct sp_sock *s, struct sp_conn *c)
             c->out_len = c->out_pos = 0;
         }
     }
-    return sp_watch(s, c, c->events & ~(uint32_t) EPOLLOUT);
+    return sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | (c->up ? s->idle_out : 0));
 }
 
 /*
  * Give connection c one message: header, pre (a backtrace or id) and body.
  * What the kernel does not take now is copied and written later.
  */
+/* The three pieces of a message (header, pre, body) from byte `from` on; how many iovs. */
+static int sp_iov(struct iovec iov[3], const uint8_t *hdr, size_t hl, const void *pre,
+                  size_t npre, const void *body, size_t len, size_t from)
+{
+    const struct iovec all[3] = { { (void *) hdr, hl }, { (void *) pre, npre },
+                                  { (void *) body, len } };
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (from >= all[i].iov_len) {
+            from -= all[i].iov_len;
+            continue;
+        }
+        iov[n].iov_base = (uint8_t *) all[i].iov_base + from;
+        iov[n++].iov_len = all[i].iov_len - from;
+        from = 0;
+    }
+    return n;
+}
+
+/*
+ * Keep what the kernel has not taken of a message (from byte w on) to be
+ * written later: the message is committed.
+ */
+static int sp_keep(struct sp_sock *s, struct sp_conn *c, const uint8_t *hdr, size_t hl,
+                   const void *pre, size_t npre, const void *body, size_t len, size_t w)
+{
+    struct iovec iov[3];
+    size_t total = hl + npre + len, rest = total - w, o = 0;
+    int n = sp_iov(iov, hdr, hl, pre, npre, body, len, w);
+    if (!(c->out = malloc(rest)))
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        memcpy(c->out + o, iov[i].iov_base, iov[i].iov_len);
+        o += iov[i].iov_len;
+    }
+    c->out_len = rest;
+    c->out_pos = 0;
+    return sp_watch(s, c, c->events | EPOLLOUT);
+}
+
 static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_t npre,
                     const void *body, size_t len)
 {
@@ -463,20 +534,67 @@ static int sp_write(struct sp_sock *s, struct sp_conn *c, const void *pre, size_
         return (int) w;
     if ((size_t) w == total)
         return 0;
-    size_t rest = total - (size_t) w, o = 0;
-    if (!(c->out = malloc(rest)))
-        return -ENOMEM;
-    for (int i = 0; i < 3; i++) {
-        size_t skip = (size_t) w > iov[i].iov_len ? iov[i].iov_len : (size_t) w;
-        w -= (ssize_t) skip;
-        if (skip == iov[i].iov_len)
-            continue; /* written, or empty (its base may be NULL) */
-        memcpy(c->out + o, (const uint8_t *) iov[i].iov_base + skip, iov[i].iov_len - skip);
-        o += iov[i].iov_len - skip;
+    return sp_keep(s, c, hdr, hl, pre, npre, body, len, (size_t) w);
+}
+
+static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d);
+
+#define SP_CONN_GONE 1 /* sp_write_wait: the connection was dropped (the message did not go) */
+
+/*
+ * Give connection id one message and wait, within d, until the kernel has
+ * taken it all, writing from the caller's buffers (no copy) and reading on
+ * meanwhile (two ends that send to each other both go on).  0 sent (what
+ * is left at the deadline is kept and written later: once a byte went,
+ * the message is committed); the deadline's error when not a byte could
+ * go; SP_CONN_GONE when the connection broke (it is dropped).
+ */
+static int sp_write_wait(struct sp_sock *s, uint32_t id, const void *pre, size_t npre,
+                         const void *body, size_t len, const struct ipcx__deadline *d)
+{
+    uint8_t hdr[IPCX_SP_HDR_MAX];
+    size_t hl = ipcx__sp_hdr_encode(hdr, s->ipc, (uint64_t) npre + len);
+    size_t total = hl + npre + len, done = 0;
+    for (;;) {
+        long i = sp_find(s, id);
+        if (i < 0)
+            return SP_CONN_GONE;
+        struct sp_conn *c = s->c[i];
+        struct iovec iov[3];
+        int n = sp_iov(iov, hdr, hl, pre, npre, body, len, done);
+        ssize_t w = ipcx__sendv(c->fd, iov, n);
+        if (w < 0 && w != -EAGAIN) {
+            sp_drop(s, (size_t) i, NULL);
+            return SP_CONN_GONE;
+        }
+        done += w > 0 ? (size_t) w : 0;
+        if (done == total)
+            return sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | s->idle_out);
+        int r = sp_watch(s, c, c->events | EPOLLOUT);
+        if (r == 0)
+            r = sp_wait(s, d);
+        if (r < 0) {
+            if ((i = sp_find(s, id)) < 0)
+                return SP_CONN_GONE;
+            c = s->c[i];
+            if (done == 0) { /* not sent: nothing to watch for */
+                (void) sp_watch(s, c, (c->events & ~(uint32_t) EPOLLOUT) | s->idle_out);
+                return r;
+            }
+            r = sp_keep(s, s->c[i], hdr, hl, pre, npre, body, len, done);
+            return r < 0 ? r : 0;
+        }
     }
-    c->out_len = rest;
-    c->out_pos = 0;
-    return sp_watch(s, c, c->events | EPOLLOUT);
+}
+
+/* What a read of connection i ended with: drop it when it must go. */
+static void sp_rx_done(struct sp_sock *s, size_t i, int r)
+{
+    if (r == -EPIPE || r == -ECONNRESET)
+        sp_drop(s, i, NULL);
+    else if (r < 0)
+        sp_drop(s, i, s->reason[0] ? s->reason : ipcx_strerror(r));
+    s->reason[0] = '\0';
 }
 
 static void sp_accept(struct sp_sock *s)
@@ -485,9 +603,92 @@ static void sp_accept(struct sp_sock *s)
         int fd = ipcx__accept(s->lfd);
         if (fd < 0)
             return; /* EAGAIN; EMFILE and the like: the next wake-up tries again */
+        if (!s->ipc) /* as the dialer's, and nng's both ends: no Nagle delay */
+            (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
         if (sp_add(s, fd) < 0)
             return;
+        /* The dialer's handshake is usually there already: take it now, so
+         * that the descriptor is not readable again for it after this call. */
+        sp_rx_done(s, s->n - 1, sp_rx(s, s->c[s->n - 1]));
     }
+}
+
+/* ---- redialing ---------------------------------------------------------------- */
+
+static int sp_redialing(const struct sp_sock *s)
+{
+    return !s->listen && s->redial_ms && s->n == 0;
+}
+
+/* An attempt failed: wait longer next time (doubling up to redialmax=, if given). */
+static void sp_redial_failed(struct sp_sock *s, int err)
+{
+    int64_t now = ipcx__now_ms();
+    snprintf(s->dial_err, sizeof s->dial_err, "%s", ipcx_strerror(err));
+    s->redial_at = now + s->backoff_ms;
+    if (s->redialmax_ms) {
+        int next = s->backoff_ms * 2;
+        s->backoff_ms = next > s->redialmax_ms || next < 0 ? s->redialmax_ms : next;
+    }
+}
+
+/* The connect under way completed (err 0) or failed: a new peer, or the next attempt. */
+static void sp_redial_done(struct sp_sock *s, int err)
+{
+    int fd = s->dfd;
+    s->dfd = -1;
+    (void) ipcx__epoll_del(s->epfd, fd);
+    if (err == 0) {
+        if (s->peer.ss_family != AF_UNIX)
+            (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+        if ((err = sp_add(s, fd)) == 0) {
+            s->backoff_ms = s->redial_ms;
+            s->dial_err[0] = '\0';
+            return;
+        }
+        fd = -1; /* sp_add closed it */
+    }
+    if (fd >= 0)
+        (void) ipcx__close(fd);
+    sp_redial_failed(s, err);
+}
+
+/* Time for the next attempt: start a non-blocking connect to where the open dialed. */
+static void sp_redial_tick(struct sp_sock *s)
+{
+    if (!sp_redialing(s) || s->dfd >= 0 || ipcx__now_ms() < s->redial_at)
+        return;
+    int fd = ipcx__socket(s->peer.ss_family, SOCK_STREAM | SOCK_NONBLOCK), r;
+    if (fd < 0) {
+        sp_redial_failed(s, fd);
+        return;
+    }
+    r = ipcx__connect(fd, (const struct sockaddr *) &s->peer, s->peer_len);
+    if (r < 0 && r != -EINPROGRESS && r != -EAGAIN) {
+        (void) ipcx__close(fd);
+        sp_redial_failed(s, r);
+        return;
+    }
+    s->dfd = fd;
+    if (r == 0) {
+        sp_redial_done(s, 0);
+        return;
+    }
+    if ((r = ipcx__epoll_add(s->epfd, fd, EPOLLOUT, sp_tag(SP_TAG_DIAL))) < 0) {
+        s->dfd = -1;
+        (void) ipcx__close(fd);
+        sp_redial_failed(s, r);
+    }
+}
+
+/* The connect under way is writable: how did it end? */
+static void sp_redial_ready(struct sp_sock *s)
+{
+    int err = 0;
+    if (s->dfd < 0)
+        return;
+    int r = ipcx__getsockopt_int(s->dfd, SOL_SOCKET, SO_ERROR, &err);
+    sp_redial_done(s, r < 0 ? r : -err);
 }
 
 /* Work through one batch of readiness, waiting at most ms for it. */
@@ -503,6 +704,10 @@ static int sp_pump(struct sp_sock *s, int ms)
             sp_accept(s);
             continue;
         }
+        if (id == SP_TAG_DIAL) {
+            sp_redial_ready(s);
+            continue;
+        }
         /* An earlier event of this batch may have dropped it. */
         long i = sp_find(s, id);
         if (i < 0)
@@ -513,11 +718,7 @@ static int sp_pump(struct sp_sock *s, int ms)
             r = sp_flush(s, c);
         if (r == 0 && (ev[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->ready)
             r = sp_rx(s, c);
-        if (r == -EPIPE || r == -ECONNRESET)
-            sp_drop(s, (size_t) i, NULL);
-        else if (r < 0)
-            sp_drop(s, (size_t) i, s->reason[0] ? s->reason : ipcx_strerror(r));
-        s->reason[0] = '\0';
+        sp_rx_done(s, (size_t) i, r);
     }
     return n;
 }
@@ -529,7 +730,10 @@ static int sp_pump(struct sp_sock *s, int ms)
 static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
 {
     int ms = ipcx__remaining(d);
-    if (ms == 0)
+    /* At the deadline (or timeout 0) still take what the kernel has for us
+     * now, a few batches, so that a call after a poll makes its progress. */
+    int last = ms == 0;
+    if (last && s->looks++ >= SP_LOOKS)
         return ipcx__expired(d);
     if (s->req_busy && sp_is(s, IPCX_SP_REQ0)) {
         int64_t left = s->resend_at - ipcx__now_ms();
@@ -540,6 +744,13 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
     }
     /* A peer that sends no handshake is dropped in time. */
     int64_t now = ipcx__now_ms();
+    if (sp_redialing(s) && s->dfd < 0) {
+        int64_t left = s->redial_at - now;
+        if (left < 0)
+            left = 0;
+        if (ms < 0 || left < ms)
+            ms = (int) left;
+    }
     for (size_t i = 0; i < s->n; i++)
         if (!s->c[i]->up) {
             int64_t left = s->c[i]->born + SP_HS_WAIT_MS - now;
@@ -562,15 +773,18 @@ static int sp_wait(struct sp_sock *s, const struct ipcx__deadline *d)
             sp_drop(s, i, "it sent no SP handshake in 10 s");
         else
             i++;
+    sp_redial_tick(s);
     if (r == -EINTR)
         return ipcx__intr_returns() ? -EINTR : 0;
+    if (r == 0 && last)
+        return ipcx__expired(d); /* nothing more came */
     return r < 0 ? r : 0;
 }
 
-/* A dialer whose peer is gone has nobody to talk to (it does not redial). */
+/* A dialer whose peer is gone has nobody to talk to, unless it redials. */
 static int sp_alone(const struct sp_sock *s)
 {
-    return !s->listen && s->n == 0;
+    return !s->listen && s->n == 0 && !s->redial_ms;
 }
 
 static int sp_gone(struct sp_sock *s)
@@ -578,11 +792,14 @@ static int sp_gone(struct sp_sock *s)
     /* A peer dropped for what it sent (the wrong protocol, a bad header). */
     if (s->why[0])
         return ipcx__fail(-EPROTO, "%s", s->why);
-    return ipcx__fail(-EPIPE, "the peer is gone (a dialer does not redial)");
+    return ipcx__fail(-EPIPE, "the peer is gone (a dialer redials only with redial=MS)");
 }
 
 static int sp_timed_out(struct sp_sock *s, int r)
 {
+    if ((r == -ETIMEDOUT || r == -EAGAIN) && sp_redialing(s))
+        return ipcx__fail(r, "not connected: redialing %s every %d ms (%s)", s->addr,
+                          s->backoff_ms, s->dial_err[0] ? s->dial_err : "not yet");
     if (r == -ETIMEDOUT && s->why[0])
         return ipcx__fail(r, "%s", s->why);
     return r;
@@ -598,11 +815,16 @@ int ipcx__sp_listen(struct ipcx_chan *ch, int lfd)
     return ipcx__epoll_add(s->epfd, lfd, EPOLLIN, sp_tag(0));
 }
 
-int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const char *what)
+int ipcx__sp_dialed(struct ipcx_chan *ch, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct sp_sock *s = sp_of(ch);
     int r = ipcx__set_nonblock(fd);
-    (void) what;
+    if (len <= sizeof s->peer) {
+        memcpy(&s->peer, sa, len);
+        s->peer_len = len;
+    } else {
+        s->redial_ms = 0; /* cannot happen: every sockaddr fits a sockaddr_storage */
+    }
     if (r < 0) {
         (void) ipcx__close(fd);
         return r;
@@ -635,17 +857,21 @@ static long sp_next_free(struct sp_sock *s)
 static int sp_send_one(struct sp_sock *s, const void *pre, size_t npre, const void *msg,
                        size_t len, const struct ipcx__deadline *d, uint32_t *pipe)
 {
+    /* A peer that went meanwhile is not sent to (over TCP a write after its
+     * FIN would succeed and the message be lost): drop it first, redial. */
+    (void) sp_pump(s, 0);
     for (;;) {
         long i = sp_next_free(s);
         if (i >= 0) {
-            int r = sp_write(s, s->c[i], pre, npre, msg, len);
-            if (r == 0) {
-                if (pipe)
-                    *pipe = s->c[i]->id;
-                return 0;
-            }
-            sp_drop(s, (size_t) i, NULL);
-            continue;
+            uint32_t id = s->c[i]->id;
+            int r = sp_write_wait(s, id, pre, npre, msg, len, d);
+            if (r == SP_CONN_GONE)
+                continue; /* to another peer, or wait for one */
+            if (r < 0)
+                return sp_timed_out(s, r);
+            if (pipe)
+                *pipe = id;
+            return 0;
         }
         if (sp_alone(s))
             return sp_gone(s);
@@ -741,29 +967,37 @@ static int sp_send_request(struct sp_sock *s, const void *msg, size_t len,
     return r;
 }
 
+/*
+ * Write a reply with backtrace bt (bt_len bytes) to connection pipe, once it
+ * has nothing unsent.  1 when the asker is gone (nng drops the reply then).
+ */
+static int sp_reply_to(struct sp_sock *s, uint32_t pipe, const uint8_t *bt, size_t bt_len,
+                       const void *msg, size_t len, const struct ipcx__deadline *d)
+{
+    for (;;) {
+        long i = sp_find(s, pipe);
+        if (i < 0)
+            return 1;
+        if (!s->c[i]->out) {
+            int r = sp_write_wait(s, pipe, bt, bt_len, msg, len, d);
+            return r == SP_CONN_GONE ? 1 : r;
+        }
+        int r = sp_wait(s, d);
+        if (r < 0)
+            return r;
+    }
+}
+
 static int sp_send_reply(struct sp_sock *s, const void *msg, size_t len,
                          const struct ipcx__deadline *d)
 {
     if (!s->bt_have)
         return ipcx__fail(-EPROTO, "%s: a reply needs a request first (ipcx_recv)",
                           s->p->name);
-    for (;;) {
-        long i = sp_find(s, s->bt_pipe);
-        if (i < 0) {
-            s->bt_have = 0; /* the asker is gone: nng drops the reply too */
-            return 0;
-        }
-        if (!s->c[i]->out) {
-            int r = sp_write(s, s->c[i], s->bt, s->bt_len, msg, len);
-            s->bt_have = 0;
-            if (r < 0)
-                sp_drop(s, (size_t) i, NULL);
-            return 0;
-        }
-        int r = sp_wait(s, d);
-        if (r < 0)
-            return r;
-    }
+    int r = sp_reply_to(s, s->bt_pipe, s->bt, s->bt_len, msg, len, d);
+    if (r >= 0)
+        s->bt_have = 0; /* answered, or the asker is gone: nng drops the reply too */
+    return r < 0 ? r : 0;
 }
 
 int ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned prio,
@@ -773,6 +1007,7 @@ int ipcx__sp_send(struct ipcx_chan *ch, const void *msg, size_t len, unsigned pr
     struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     (void) prio;
     s->why[0] = '\0';
+    s->looks = 0;
     switch (s->p->id) {
     case IPCX_SP_PUB0:
     case IPCX_SP_BUS0:
@@ -834,14 +1069,14 @@ static long sp_body(const struct sp_sock *s, const uint8_t *m, size_t n)
     }
 }
 
-long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
-                   int timeout_ms)
+/* The next message the protocol lets through, within d; drop_big: one longer than cap goes. */
+static long sp_recv_msg(struct sp_sock *s, void *buf, size_t cap, const struct ipcx__deadline *d,
+                        int drop_big)
 {
-    struct sp_sock *s = sp_of(ch);
-    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
     int r;
 
     s->why[0] = '\0';
+    s->looks = 0;
     for (;;) {
         for (size_t k = 0; k < s->n; k++) {
             size_t i = (s->rr_rx + k) % s->n;
@@ -854,9 +1089,15 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
                 continue;
             }
             size_t len = c->got - (size_t) off;
-            if (len > cap)
+            if (len > cap) {
+                if (drop_big) {
+                    sp_consume(s, i);
+                    if (sp_is(s, IPCX_SP_REQ0))
+                        s->req_busy = 0;
+                }
                 return ipcx__fail(-EMSGSIZE, "the message has %zu bytes, the buffer %zu",
                                   len, cap);
+            }
             if (len)
                 memcpy(buf, c->msg + off, len);
             if (sp_is(s, IPCX_SP_REQ0)) {
@@ -871,8 +1112,6 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
             }
             s->rr_rx = i + 1;
             sp_consume(s, i);
-            if (prio)
-                *prio = 0;
             return (long) len;
         }
         if (sp_alone(s))
@@ -880,9 +1119,76 @@ long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
         if (sp_is(s, IPCX_SP_REQ0) && !s->req_busy)
             return ipcx__fail(-EPROTO, "req0: a receive needs a request in flight (ipcx_send)");
         sp_req_tick(s);
-        if ((r = sp_wait(s, &d)) < 0)
+        if ((r = sp_wait(s, d)) < 0)
             return sp_timed_out(s, r);
     }
+}
+
+long ipcx__sp_recv(struct ipcx_chan *ch, void *buf, size_t cap, unsigned *prio,
+                   int timeout_ms)
+{
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    long n = sp_recv_msg(sp_of(ch), buf, cap, &d, 0);
+    if (n >= 0 && prio)
+        *prio = 0;
+    return n;
+}
+
+/* ---- the request/reply calls (include/ipcx/pattern.h, reqrep_sp.c) ---------- */
+
+int ipcx__sp_chan(const struct ipcx_chan *ch)
+{
+    return ch->tp->send == ipcx__sp_send; /* both carriers' ops are IPCX_SP_OPS */
+}
+
+long ipcx__sp_request(struct ipcx_chan *ch, const void *msg, size_t len, void *reply,
+                      size_t cap, int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    int r;
+    if (!sp_is(s, IPCX_SP_REQ0))
+        return ipcx__fail(-ENOTSUP, "ipcx_request needs a req0 end (this one is %s)",
+                          s->p->name);
+    s->why[0] = '\0';
+    s->looks = 0;
+    if ((r = sp_send_request(s, msg, len, &d)) < 0)
+        return r == -EAGAIN && !d.zero ? -ETIMEDOUT : r;
+    return sp_recv_msg(s, reply, cap, &d, 1);
+}
+
+long ipcx__sp_serve(struct ipcx_chan *ch, void *buf, size_t cap, struct ipcx__sp_route *rt,
+                    int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    if (!sp_is(s, IPCX_SP_REP0) && !sp_is(s, IPCX_SP_RESPONDENT0))
+        return ipcx__fail(-ENOTSUP, "ipcx_serve needs a rep0 or respondent0 end (this one "
+                                    "is %s)", s->p->name);
+    long n = sp_recv_msg(s, buf, cap, &d, 0);
+    if (n < 0)
+        return n;
+    rt->pipe = s->bt_pipe;
+    rt->len = s->bt_len;
+    memcpy(rt->bt, s->bt, s->bt_len);
+    return n;
+}
+
+int ipcx__sp_reply(struct ipcx_chan *ch, const struct ipcx__sp_route *rt, const void *msg,
+                   size_t len, int timeout_ms)
+{
+    struct sp_sock *s = sp_of(ch);
+    struct ipcx__deadline d = ipcx__deadline(timeout_ms);
+    if (!sp_is(s, IPCX_SP_REP0) && !sp_is(s, IPCX_SP_RESPONDENT0))
+        return ipcx__fail(-ENOTSUP, "ipcx_reply needs a rep0 or respondent0 end (this one "
+                                    "is %s)", s->p->name);
+    if (rt->len > sizeof rt->bt || ipcx__sp_bt_len(rt->bt, rt->len) != (long) rt->len)
+        return ipcx__fail(-EINVAL, "this request's backtrace is not one a peer sent");
+    (void) sp_pump(s, 0); /* notice an asker that went away meanwhile */
+    int r = sp_reply_to(s, rt->pipe, rt->bt, rt->len, msg, len, &d);
+    if (r == 1)
+        return ipcx__fail(-EPIPE, "the requester's connection is gone (the reply is dropped)");
+    return r;
 }
 
 int ipcx__sp_fd(struct ipcx_chan *ch)
@@ -908,10 +1214,26 @@ int ipcx__sp_close(struct ipcx_chan *ch)
     int r = 0;
     if (!s)
         return 0;
+    /* Linger: what the kernel has not taken yet of messages already sent
+     * (a large one, or a pub0's) is written first, for at most SP_LINGER_MS. */
+    struct ipcx__deadline d = ipcx__deadline(SP_LINGER_MS);
+    s->idle_out = 0; /* wake for the unsent only */
+    for (size_t i = 0; i < s->n; i++)
+        if (!s->c[i]->out)
+            (void) sp_watch(s, s->c[i], s->c[i]->events & ~(uint32_t) EPOLLOUT);
+    for (;;) {
+        size_t i = 0;
+        while (i < s->n && !s->c[i]->out)
+            i++;
+        if (i == s->n || !ipcx__chan_ours(ch) || sp_wait(s, &d) < 0)
+            break;
+    }
     while (s->n)
         sp_drop(s, s->n - 1, NULL);
     if (s->lfd >= 0)
         (void) ipcx__close(s->lfd);
+    if (s->dfd >= 0)
+        (void) ipcx__close(s->dfd);
     if (s->epfd >= 0)
         (void) ipcx__close(s->epfd);
     /* Remove our socket file, only in the opening process and only while

@@ -66,8 +66,7 @@ static int sp_tcp_dial(struct ipcx_chan *ch, const struct addrinfo *res)
             continue;
         }
         (void) ipcx__setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-        size_t cap;
-        return ipcx__sp_dialed(ch, fd, ipcx__sp_addrbuf(ch, &cap));
+        return ipcx__sp_dialed(ch, fd, ai->ai_addr, ai->ai_addrlen);
     }
     size_t cap;
     const char *what = ipcx__sp_addrbuf(ch, &cap);
@@ -92,7 +91,8 @@ static int sp_tcp_open(struct ipcx_chan *ch, const struct ipcx_url *u)
 
 const struct ipcx_transport ipcx__transport_sp_tcp = {
     .scheme  = "sp+tcp",
-    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_DUPLEX,
+    .caps    = IPCX_CAP_FD | IPCX_CAP_REMOTE | IPCX_CAP_MANY | IPCX_CAP_DUPLEX | IPCX_CAP_NOPRIO |
+               IPCX_CAP_HANDSHAKE,
     .keys    = IPCX_SP_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = (size_t) 1 << 32,

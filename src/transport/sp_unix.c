@@ -64,13 +64,13 @@ static int sp_unix_open(struct ipcx_chan *ch, const struct ipcx_url *u)
             return ipcx__fail(r, "nobody listens on %s", what);
         return ipcx__fail(r, "cannot connect to %s", what);
     }
-    return ipcx__sp_dialed(ch, fd, what);
+    return ipcx__sp_dialed(ch, fd, (const struct sockaddr *) &a.sa, a.len);
 }
 
 const struct ipcx_transport ipcx__transport_sp_unix = {
     .scheme  = "sp+unix",
     .caps    = IPCX_CAP_FD | IPCX_CAP_LOCAL | IPCX_CAP_MANY | IPCX_CAP_NAMED |
-               IPCX_CAP_DUPLEX,
+               IPCX_CAP_DUPLEX | IPCX_CAP_NOPRIO | IPCX_CAP_HANDSHAKE,
     .keys    = "mode " IPCX_SP_KEYS,
     .maxmsg_default = IPCX_MAXMSG_DEFAULT,
     .maxmsg_limit   = (size_t) 1 << 32,

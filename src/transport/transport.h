@@ -161,6 +161,14 @@ struct ipcx_transport {
      */
     long (*sendv)(struct ipcx_chan *ch, const struct ipcx_msg *v, size_t n, int timeout_ms,
                   int *why);
+
+    /*
+     * 1: the descriptor is an epoll set (the SP schemes), which poll(2)
+     * reports only as readable: a sending end is writable when it is
+     * readable (the transport watches its connections for room), and
+     * ipcx_poll asks for POLLIN in place of POLLOUT.
+     */
+    int fd_in_for_out;
 };
 
 /*

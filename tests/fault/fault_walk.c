@@ -219,6 +219,8 @@ static void check_gone(const char *url, unsigned long at, int err)
         path = url + 5;
     else if (strncmp(url, "unix:/", 6) == 0)
         path = url + 5;
+    else if (strncmp(url, "sp+unix:/", 9) == 0)
+        path = url + 8;
     if (path) {
         char p[512];
         snprintf(p, sizeof p, "%.*s", (int) strcspn(path, "?"), path);
@@ -227,7 +229,8 @@ static void check_gone(const char *url, unsigned long at, int err)
         return;
     }
     if (strstr(url, ":?") || strchr(url, ':')[1] == '\0' || strncmp(url, "tcp:", 4) == 0 ||
-        strncmp(url, "unix:@", 6) == 0)
+        strncmp(url, "unix:@", 6) == 0 || strncmp(url, "sp+tcp:", 7) == 0 ||
+        strncmp(url, "sp+unix:@", 9) == 0)
         return; /* anonymous, or nothing that outlives its descriptors */
     int r = is_sem ? ipcx_sem_unlink(url) : ipcx_unlink(url);
     if (r != -ENOENT)

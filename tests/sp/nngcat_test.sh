@@ -3,7 +3,8 @@
 # (nng-utils), over TCP (sp+tcp: / tcp://) and Unix sockets (sp+unix: /
 # ipc://), each protocol both ways: ipcx listens and nngcat dials, then the
 # reverse.  The ipcx side is `ipcx send` / `ipcx recv` (push0, pull0, pub0,
-# sub0) or sp_peer (req0, rep0, pair0, surveyor0, respondent0).  bus0 is not
+# sub0), `ipcx req` / `ipcx rep` (req0, rep0 on the request/reply calls) or
+# sp_peer (req0, rep0 on ipcx_send/ipcx_recv, pair0, surveyor0, respondent0).  bus0 is not
 # in nngcat: sp_nng (libnng) tests it.
 #
 # nngcat quirks: --pair means pair1 (so --pair0); its req0 and surveyor0
@@ -106,6 +107,24 @@ one_carrier() {
     bg_wait $bg || fail "$carrier nngcat rep"
     expect "$carrier ipcx req0 -> nngcat rep0 (replies)" "answer answer" "$(echo $(cat "$D/req.out"))"
     expect "$carrier ipcx req0 -> nngcat rep0 (requests)" '"q1" "q2"' "$(echo $(cat "$D/rep.out"))"
+
+    # The request/reply commands (ipcx_request, ipcx_serve, ipcx_reply): ipcx rep
+    # answers nngcat's req0 with a command's output, ipcx req asks nngcat's rep0.
+    addr ipcx
+    bg_run irep "$IPCX" rep -n 2 "$iurl?proto=rep0" -- tr a-z A-Z
+    wait_listen "$where" || fail "$carrier ipcx rep listen"
+    $NC --req0 --dial "$nurl" --data shout --quoted --count 2 --delay 1 --interval 1 \
+        >"$D/req.out" || fail "$carrier nngcat req to ipcx rep"
+    bg_wait $bg || fail "$carrier ipcx rep: $(cat "$D/irep.err")"
+    expect "$carrier nngcat req0 -> ipcx rep" '"SHOUT" "SHOUT"' "$(echo $(cat "$D/req.out"))"
+
+    addr
+    bg_run rep $NC --rep0 --listen "$nurl" --data answer --quoted --count 1
+    wait_listen "$where" || fail "$carrier nngcat rep listen"
+    got=$("$IPCX" req -t 20000 "$iurl?proto=req0" question) || fail "$carrier ipcx req"
+    bg_wait $bg || fail "$carrier nngcat rep for ipcx req"
+    expect "$carrier ipcx req -> nngcat rep0 (reply)" answer "$got"
+    expect "$carrier ipcx req -> nngcat rep0 (request)" '"question"' "$(cat "$D/rep.out")"
 
     # pub0 -> sub0 with a topic, ipcx listens: "other" must be filtered out
     addr ipcx

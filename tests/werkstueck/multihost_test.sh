@@ -1,7 +1,7 @@
 #!/bin/sh
 # Werkstück A across two hosts (network namespaces joined by a veth pair):
 # demos/multihost.sh runs conv on host a and log, stat, report on host b
-# over tcp:// and checks that every value agrees with a one-host run of the
+# over tcp:// and over sp+tcp:// (nng's wire) and checks that every value agrees with a one-host run of the
 # same seed.  Here also: what it made is gone afterwards (namespaces, the
 # processes that ran in them, its files), both after a normal run and when
 # it is stopped by SIGTERM in the middle of a run.
@@ -23,24 +23,29 @@ leftovers() {
     ls -d /tmp/ipcx-multihost-"$1".* 2>/dev/null
 }
 
-# 1. A whole run agrees with one host and leaves nothing.
-"$M" --count 2000 --seed 4242 "$W" >"$OUT" 2>&1 &
-mpid=$!
-wait $mpid
-rc=$?
-cat "$OUT"
-[ $rc -eq 77 ] && exit 77
-[ $rc -eq 0 ] || fail "multihost.sh exited $rc"
-grep -q "^== conv on a and log, stat, report on b agree with one host: count=2000 " "$OUT" ||
-    fail "no agreement of 2000 values reported"
-# The split really was split: conv's and the receivers' listen addresses are the two hosts'.
-grep -q "^== conv: .*to log at tcp://10\.77\.0\.2:7001" "$OUT" || fail "conv did not send to host b"
-grep -q "^== log: .*receives on tcp://10\.77\.0\.2:7001" "$OUT" || fail "log did not listen on host b"
-left=$(leftovers $mpid)
-[ -z "$left" ] || fail "left behind after a run: $left"
-for pid in $(sed -n 's/^== [a-z]*: Werkstück A, [a-z]* alone (pid \([0-9]*\)).*/\1/p' "$OUT"); do
-    [ -d /proc/$pid ] && fail "role process $pid still runs"
-done
+# 1. A whole run agrees with one host and leaves nothing: over ipcx's own
+# tcp:// and over nng's wire (sp+tcp://, push0/pull0 on every link).
+split_run() { # SCHEME
+    "$M" --scheme "$1" --count 2000 --seed 4242 "$W" >"$OUT" 2>&1 &
+    mpid=$!
+    wait $mpid
+    rc=$?
+    cat "$OUT"
+    [ $rc -eq 77 ] && exit 77
+    [ $rc -eq 0 ] || fail "$1: multihost.sh exited $rc"
+    grep -q "^== conv on a and log, stat, report on b agree with one host: count=2000 " "$OUT" ||
+        fail "$1: no agreement of 2000 values reported"
+    # The split really was split: conv's and the receivers' addresses are host b's.
+    grep -q "^== conv: .*to log at $1://10\\.77\\.0\\.2:7001" "$OUT" || fail "$1: conv did not send to host b"
+    grep -q "^== log: .*receives on $1://10\\.77\\.0\\.2:7001" "$OUT" || fail "$1: log did not listen on host b"
+    left=$(leftovers $mpid)
+    [ -z "$left" ] || fail "$1: left behind after a run: $left"
+    for pid in $(sed -n 's/^== [a-z]*: Werkstück A, [a-z]* alone (pid \([0-9]*\)).*/\1/p' "$OUT"); do
+        [ -d /proc/$pid ] && fail "$1: role process $pid still runs"
+    done
+}
+split_run tcp
+split_run sp+tcp
 
 # 2. Stopped in the middle of a split that would run until stopped: everything still goes.
 "$M" --forever --interval 20 --seed 1 "$W" >"$OUT" 2>&1 &
