@@ -269,6 +269,9 @@ long ipcx__pat_call(struct ipcx_chan *ch, unsigned kind, const void *msg, size_t
         return ipcx__fail(-EINVAL, "no channel, message or reply buffer");
     if (!(ch->flags & IPCX_SEND))
         return ipcx__fail(-EBADF, "requests are sent on a sending end");
+    if (prio & IPCX_MORE) /* it would wait in the cork queue while we wait for its answer */
+        return ipcx__fail(-EINVAL, "IPCX_MORE: a request or synchronous send waits for its "
+                                   "answer, it cannot be queued");
     if (ch->flags & IPCX_NONBLOCK)
         timeout_ms = 0;
     d = ipcx__deadline(timeout_ms < 0 ? -1 : timeout_ms);

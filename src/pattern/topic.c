@@ -84,7 +84,7 @@ static int topic_head(const uint8_t *b, size_t n, unsigned *type)
 
 int ipcx__topic_decode(const uint8_t *b, size_t n, struct ipcx__topic_msg *m, int *refused)
 {
-    unsigned type;
+    unsigned type = 0; /* set by topic_head when it returns 0 (gcc -O2 cannot tell) */
     int rc = topic_head(b, n, &type);
     if (rc < 0)
         return rc;
@@ -144,7 +144,7 @@ long ipcx__topic_reg_put(uint8_t *b, size_t cap, unsigned flags, const char *url
 
 int ipcx__topic_reg_decode(const uint8_t *b, size_t n, struct ipcx__topic_reg *r)
 {
-    unsigned type;
+    unsigned type = 0; /* as above */
     int rc = topic_head(b, n, &type);
     if (rc < 0)
         return rc;

@@ -376,6 +376,8 @@ static void check_rendezvous(void)
     }
     gate_wait(ready[0]);
     T_SUCCESS(ipcx_open(&tx, url, IPCX_SEND));
+    /* IPCX_MORE would queue the message while the call waits for its ack. */
+    T_ERR(ipcx_send_sync(tx, "one", 3, IPCX_MORE, 100), -EINVAL);
     T_ERR(ipcx_send_sync(tx, "one", 3, 0, 100), -ETIMEDOUT);
     T_SUCCESS(ipcx_close(tx));
     gate_post(go[1]); /* the receiver takes "one" now: its ack finds nobody */
