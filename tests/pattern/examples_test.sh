@@ -12,6 +12,12 @@
 # Nothing is left in /dev/shm or /tmp.
 T=ipcx-t-$$-examples
 . "$(dirname "$0")/../lib.sh"
+# Under ASan, LeakSanitizer's exit check of a server stopped by SIGTERM
+# through timeout(1) once hung in its stop-the-world (the tracer asleep in
+# waitpid, the server spinning; CI pre-run 2026-12-04, not understood):
+# these user programs run without the leak check (ASan and UBSan still
+# check them), and every timeout also kills (-k) what ignores its TERM.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 RR=$(readlink -f "${2:?usage: $0 IPCX REQREP_SERVICE TOPIC_FEED}")
 TF=$(readlink -f "${3:?usage: $0 IPCX REQREP_SERVICE TOPIC_FEED}")
 
@@ -23,13 +29,13 @@ wait_line() {
 
 for url in "unix:@ipcx-t-$$-up" "unix:/tmp/ipcx-t-$$-up.sock" "shm:/ipcx-t-$$-up"; do
     on_exit "'$IPCX' rm -f '$url' >/dev/null 2>&1"
-    timeout 60 "$RR" "$url" >"$D/srv" 2>"$D/srv.err" &
+    timeout -k 5 60 "$RR" "$url" >"$D/srv" 2>"$D/srv.err" &
     sp=$!
     pids="$pids $sp"
     wait_line "$D/srv" "serving $url" || { fail "$url: the server did not start"; continue; }
-    timeout 30 "$RR" "$url" hello >"$D/c1" 2>&1 &
+    timeout -k 5 30 "$RR" "$url" hello >"$D/c1" 2>&1 &
     c1=$!
-    timeout 30 "$RR" "$url" 'two words' >"$D/c2" 2>&1 || fail "$url: client 2: $(cat "$D/c2")"
+    timeout -k 5 30 "$RR" "$url" 'two words' >"$D/c2" 2>&1 || fail "$url: client 2: $(cat "$D/c2")"
     wait "$c1" || fail "$url: client 1: $(cat "$D/c1")"
     [ "$(cat "$D/c1")" = HELLO ] || fail "$url: client 1 printed '$(cat "$D/c1")'"
     [ "$(cat "$D/c2")" = "TWO WORDS" ] || fail "$url: client 2 printed '$(cat "$D/c2")'"
@@ -43,7 +49,7 @@ for url in "unix:@ipcx-t-$$-up" "unix:/tmp/ipcx-t-$$-up.sock" "shm:/ipcx-t-$$-up
     wait_line "$D/srv" "serving $url" || { fail "$url: the second server did not start"; continue; }
     kill -9 "$sp"
     wait "$sp" 2>/dev/null
-    timeout 30 "$RR" "$url" late >"$D/c3" 2>"$D/c3.err"; rc=$?
+    timeout -k 5 30 "$RR" "$url" late >"$D/c3" 2>"$D/c3.err"; rc=$?
     [ $rc = 1 ] || fail "$url: client of a killed server: exit $rc, want 1"
     [ "$(wc -l <"$D/c3.err")" = 1 ] || fail "$url: client of a killed server said '$(cat "$D/c3.err")'"
     "$IPCX" rm -f "$url" >/dev/null 2>&1    # what the killed server left (shm:)
@@ -52,13 +58,13 @@ done
 free_port
 for url in "shm:/ipcx-t-$$-feed" "unix:@ipcx-t-$$-feed" "unix:/tmp/ipcx-t-$$-feed.sock" \
            "tcp://127.0.0.1:$port"; do
-    timeout 60 "$TF" "$url" sub fx/ >"$D/s1" 2>&1 &
+    timeout -k 5 60 "$TF" "$url" sub fx/ >"$D/s1" 2>&1 &
     s1=$!
-    timeout 60 "$TF" "$url" sub fx/eur bonds/ >"$D/s2" 2>&1 &
+    timeout -k 5 60 "$TF" "$url" sub fx/eur bonds/ >"$D/s2" 2>&1 &
     s2=$!
     pids="$pids $s1 $s2"
     printf 'fx/eurusd 1.08\nbonds/de 2.5 pct\nfx/usdjpy 150\nrates/x 1\nfx/eurgbp 0.86\n' |
-        timeout 60 "$TF" "$url" pub 2 || fail "$url: pub exited $?"
+        timeout -k 5 60 "$TF" "$url" pub 2 || fail "$url: pub exited $?"
     wait "$s1" || fail "$url: sub fx/ exited $? ($(cat "$D/s1"))"
     wait "$s2" || fail "$url: sub fx/eur bonds/ exited $? ($(cat "$D/s2"))"
     want=$(printf 'fx/eurusd 1.08\nfx/usdjpy 150\nfx/eurgbp 0.86')
