@@ -69,6 +69,15 @@ struct row {
 };
 
 /* Run the sender in a child on CPU 0 while this process receives on CPU 1. */
+/* Per message: the sender's CPU (it measured d), the receiver's CPU and the
+ * wall time from the receiver's first message (msgs - 1 intervals). */
+static void row_fill(struct row *out, int64_t d, int64_t rx_cpu, int64_t wall)
+{
+    out->tx_ns = (double) d / (double) msgs;
+    out->rx_ns = (double) rx_cpu / (double) (msgs - 1);
+    out->wall_ns = (double) wall / (double) (msgs - 1);
+}
+
 static int run_ipcx(const char *url, enum how how, struct row *out)
 {
     ipcx_chan *ends[2], *rx, *tx = NULL;
@@ -112,9 +121,7 @@ static int run_ipcx(const char *url, enum how how, struct row *out)
     (void) ipcx_close(rx);
     close(times[0]), close(times[1]);
     free(buf);
-    out->tx_ns = (double) d / (double) msgs;
-    out->rx_ns = (double) (c1 - c0) / (double) (msgs - 1);
-    out->wall_ns = (double) (w1 - w0) / (double) (msgs - 1);
+    row_fill(out, d, c1 - c0, w1 - w0);
     return bad ? -1 : 0;
 }
 
@@ -163,9 +170,7 @@ static int run_zmq(struct row *out)
     unlink(ep + strlen("ipc://"));
     close(times[0]), close(times[1]);
     free(buf);
-    out->tx_ns = (double) d / (double) msgs;
-    out->rx_ns = (double) (c1 - c0) / (double) (msgs - 1);
-    out->wall_ns = (double) (w1 - w0) / (double) (msgs - 1);
+    row_fill(out, d, c1 - c0, w1 - w0);
     return bad ? -1 : 0;
 }
 #endif
